@@ -1,0 +1,127 @@
+"""The command line: python -m bot <command>.
+
+Each command is a small async function that takes the settings and the parsed arguments and
+returns an exit code. Start-up problems (a malformed setting, an unmigrated database, a bad policy)
+end in one clear line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot import db
+from bot.config import ConfigError, Settings, load_settings
+from bot.policy import PolicyError
+
+Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+
+
+async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    applied = await db.migrate(settings.database_url)
+    await db.close()
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    return 0
+
+
+async def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
+    from tortoise.cli.cli import CLIContext, makemigrations
+
+    # The autodetector compares the models with the migration files, not with a database.
+    db.TORTOISE_ORM = db.tortoise_config("sqlite://:memory:")  # type: ignore[attr-defined]
+    await makemigrations(
+        CLIContext(config="bot.db.TORTOISE_ORM", config_file=None), (), False, args.name
+    )
+    return 0
+
+
+async def cmd_policy_check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.policy import describe_policy, load_policy
+
+    path = Path(args.file) if args.file else settings.policy_file
+    policy = load_policy(path)
+    print(describe_policy(policy, settings))
+    return 0
+
+
+async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.importers import run_import
+
+    if not args.debtors and not args.invoices:
+        print("error: give --debtors FILE.csv, --invoices FILE.csv or both", file=sys.stderr)
+        return 2
+    await db.connect(settings.database_url)
+    try:
+        report = await run_import(
+            debtors=Path(args.debtors) if args.debtors else None,
+            invoices=Path(args.invoices) if args.invoices else None,
+            dry_run=args.dry_run,
+            default_language=settings.default_language,
+            default_timezone=settings.timezone,
+        )
+    finally:
+        await db.close()
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return await run_demo(settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Sollecito")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("makemigrations", help="write a migration for model changes (developers)")
+    p.add_argument("--name", default=None, help="a name for the migration file")
+    p.set_defaults(func=cmd_makemigrations)
+
+    p = sub.add_parser("policy", help="credit policy tools")
+    policy_sub = p.add_subparsers(dest="policy_command", required=True, metavar="ACTION")
+    check = policy_sub.add_parser("check", help="validate a policy file and print its cadence")
+    check.add_argument("file", nargs="?", help="policy file (default: POLICY_FILE)")
+    check.set_defaults(func=cmd_policy_check)
+
+    p = sub.add_parser("import", help="import debtors and invoices from CSV")
+    p.add_argument("--debtors", metavar="FILE.csv")
+    p.add_argument("--invoices", metavar="FILE.csv")
+    p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("demo", help="run the demo on a fresh SQLite database, sandbox channels")
+    p.set_defaults(func=cmd_demo)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return asyncio.run(args.func(settings, args))
+    except (ConfigError, PolicyError, db.UnmigratedDatabase) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Database set-up: Tortoise configuration, migrations, and the start-up check for them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.migrations.executor import MigrationExecutor
+
+APP_LABEL = "models"
+MIGRATIONS_MODULE = "bot.migrations"
+
+
+class UnmigratedDatabase(Exception):
+    """The database lacks migrations that the code needs."""
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": _normalise_url(database_url)},
+        "apps": {
+            APP_LABEL: {
+                "models": ["bot.models"],
+                "migrations": MIGRATIONS_MODULE,
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _normalise_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        url = "postgres://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite://") and url != "sqlite://:memory:":
+        # Relative SQLite paths are made on first use: the demo runs on a fresh checkout.
+        Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
+
+
+async def connect(database_url: str, *, require_migrated: bool = True) -> None:
+    """Open the database for the process. Refuses an unmigrated one unless told otherwise."""
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    if require_migrated:
+        pending = await pending_migrations()
+        if pending:
+            await close()
+            raise UnmigratedDatabase(
+                f"the database is missing {len(pending)} migration(s) ({', '.join(pending)}); "
+                "run `python -m bot migrate` first"
+            )
+
+
+async def close() -> None:
+    await Tortoise.close_connections()
+
+
+async def pending_migrations() -> list[str]:
+    config = tortoise_config("sqlite://:memory:")
+    executor = MigrationExecutor(connections.get("default"), config["apps"])
+    steps = await executor.plan()
+    return [step.migration.name for step in steps if not step.backward]
+
+
+async def migrate(database_url: str) -> list[str]:
+    """Apply every pending migration; returns the names applied."""
+    applied: list[str] = []
+
+    def progress(event: str, _app: str, name: str) -> None:
+        if event == "apply_done":
+            applied.append(name)
+
+    await tortoise_migrate(config=tortoise_config(database_url), progress=progress)
+    return applied

@@ -1,0 +1,423 @@
+"""The tables. Money is integer cents plus an ISO currency code; never a float.
+
+Migrations live in bot/migrations and are made with `python -m bot makemigrations` after a change
+here; `python -m bot migrate` applies them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    DISPUTED = "disputed"
+    IN_PLAN = "in_plan"
+    CANCELLED = "cancelled"
+    WRITTEN_OFF = "written_off"
+
+
+# Invoices with these statuses still carry an outstanding balance the cadence may chase.
+CHASEABLE_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+# Invoices with these statuses are settled or out of scope: nothing is owed on them any more.
+CLOSED_STATUSES = (InvoiceStatus.PAID, InvoiceStatus.CANCELLED, InvoiceStatus.WRITTEN_OFF)
+
+
+class PaymentMethod(StrEnum):
+    STRIPE = "stripe"
+    BANK_TRANSFER = "bank_transfer"
+    MANUAL = "manual"
+
+
+class Direction(StrEnum):
+    OUTBOUND = "out"
+    INBOUND = "in"
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"  # in the outbox, waiting for its scheduled time
+    SENDING = "sending"  # claimed by a worker; lease_until says until when
+    SENT = "sent"  # accepted by the provider
+    DELIVERED = "delivered"
+    READ = "read"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"  # every channel failed; staff were alerted
+    CANCELLED = "cancelled"  # no longer due (paid meanwhile, opted out, paused)
+    RECEIVED = "received"  # an inbound message, stored before it is handled
+    HANDLED = "handled"  # an inbound message the flow engine has answered
+
+
+class PlanStatus(StrEnum):
+    PROPOSED = "proposed"  # shown to the debtor, not yet confirmed
+    PENDING_APPROVAL = "pending_approval"  # waiting for staff
+    COUNTERED = "countered"  # staff proposed other terms; waiting for the debtor
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    DECLINED = "declined"  # the debtor declined a counter-offer
+    BROKEN = "broken"  # an instalment was missed past the grace days
+
+
+class InstalmentStatus(StrEnum):
+    DUE = "due"
+    PAID = "paid"
+    MISSED = "missed"
+
+
+class PromiseStatus(StrEnum):
+    PENDING = "pending"
+    KEPT = "kept"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"
+
+
+class DisputeReason(StrEnum):
+    WRONG_AMOUNT = "wrong_amount"
+    GOODS_OR_SERVICE = "goods_or_service"
+    NOT_MINE = "not_mine"
+    OTHER = "other"
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"  # settled in the debtor's favour or explained; chasing resumes
+    INVOICE_CANCELLED = "invoice_cancelled"
+    CHASING_RESUMED = "chasing_resumed"
+
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    CONTROLLER = "controller"
+    VIEWER = "viewer"
+
+
+class Debtor(Model):
+    id = fields.IntField(primary_key=True)
+    external_ref = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=200)
+    vat_number = fields.CharField(max_length=32, default="")
+    tax_code = fields.CharField(max_length=32, default="")  # codice fiscale
+    language = fields.CharField(max_length=2, default="it")
+    timezone = fields.CharField(max_length=64, default="Europe/Rome")
+    credit_limit_cents = fields.BigIntField(null=True)
+    notes = fields.TextField(default="")
+    paused_until = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    contact_points: fields.ReverseRelation[ContactPoint]
+    invoices: fields.ReverseRelation[Invoice]
+
+    class Meta:
+        table = "debtor"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.external_ref})"
+
+
+class ContactPoint(Model):
+    id = fields.IntField(primary_key=True)
+    debtor: fields.ForeignKeyRelation[Debtor] = fields.ForeignKeyField(
+        "models.Debtor", related_name="contact_points", on_delete=fields.CASCADE
+    )
+    channel = fields.CharEnumField(Channel, max_length=16)
+    # Phones in E.164, e-mails lower-cased, Telegram chats as the numeric chat id.
+    address = fields.CharField(max_length=255)
+    is_pec = fields.BooleanField(default=False)  # Italian certified e-mail: for formal notices
+    priority = fields.SmallIntField(default=0)  # lower is preferred
+    verified_at = fields.DatetimeField(null=True)
+    opted_in_at = fields.DatetimeField(null=True)
+    opted_out_at = fields.DatetimeField(null=True)
+    last_inbound_at = fields.DatetimeField(null=True)
+    # Set when the provider says the address cannot be reached (bot blocked, invalid number).
+    unreachable_at = fields.DatetimeField(null=True)
+    unreachable_reason = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "contact_point"
+        unique_together = (("debtor", "channel", "address"),)
+        indexes = (("channel", "address"),)
+
+    @property
+    def reachable(self) -> bool:
+        return self.opted_out_at is None and self.unreachable_at is None
+
+
+class Invoice(Model):
+    id = fields.IntField(primary_key=True)
+    number = fields.CharField(max_length=64, unique=True)
+    debtor: fields.ForeignKeyRelation[Debtor] = fields.ForeignKeyField(
+        "models.Debtor", related_name="invoices", on_delete=fields.RESTRICT
+    )
+    issue_date = fields.DateField()
+    due_date = fields.DateField(db_index=True)
+    amount_cents = fields.BigIntField()
+    paid_cents = fields.BigIntField(default=0)
+    currency = fields.CharField(max_length=3, default="EUR")
+    status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.OPEN)
+    description = fields.CharField(max_length=500, default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "invoice"
+        indexes = (("debtor_id", "status"), ("status", "due_date"))
+
+    @property
+    def balance_cents(self) -> int:
+        return max(self.amount_cents - self.paid_cents, 0)
+
+
+class Payment(Model):
+    id = fields.IntField(primary_key=True)
+    debtor: fields.ForeignKeyRelation[Debtor] = fields.ForeignKeyField(
+        "models.Debtor", related_name="payments", on_delete=fields.RESTRICT
+    )
+    amount_cents = fields.BigIntField()
+    currency = fields.CharField(max_length=3, default="EUR")
+    method = fields.CharEnumField(PaymentMethod, max_length=16)
+    # Stripe PaymentIntent id, bank transaction reference...; unique so a payment lands once.
+    provider_ref = fields.CharField(max_length=255, unique=True, null=True)
+    received_at = fields.DatetimeField()
+    # What could not be allocated to any invoice: flagged to staff, never lost.
+    unallocated_cents = fields.BigIntField(default=0)
+    note = fields.TextField(default="")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    allocations: fields.ReverseRelation[PaymentAllocation]
+
+    class Meta:
+        table = "payment"
+
+
+class PaymentAllocation(Model):
+    id = fields.IntField(primary_key=True)
+    payment: fields.ForeignKeyRelation[Payment] = fields.ForeignKeyField(
+        "models.Payment", related_name="allocations", on_delete=fields.CASCADE
+    )
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "models.Invoice", related_name="allocations", on_delete=fields.RESTRICT
+    )
+    amount_cents = fields.BigIntField()
+
+    class Meta:
+        table = "payment_allocation"
+        unique_together = (("payment", "invoice"),)
+
+
+class Message(Model):
+    """One table for the outbox and the log, outbound and inbound alike."""
+
+    id = fields.BigIntField(primary_key=True)
+    debtor: fields.ForeignKeyNullableRelation[Debtor] = fields.ForeignKeyField(
+        "models.Debtor", related_name="messages", null=True, on_delete=fields.SET_NULL
+    )
+    contact_point: fields.ForeignKeyNullableRelation[ContactPoint] = fields.ForeignKeyField(
+        "models.ContactPoint", related_name="messages", null=True, on_delete=fields.SET_NULL
+    )
+    direction = fields.CharEnumField(Direction, max_length=3)
+    # "debtor": goes to a contact point of the debtor; "staff": goes to the staff chat.
+    audience = fields.CharField(max_length=8, default="debtor")
+    channel = fields.CharEnumField(Channel, max_length=16, null=True)  # chosen at dispatch
+    template = fields.CharField(max_length=64, default="")
+    step = fields.CharField(max_length=64, default="")  # the policy step that planned it
+    context = fields.JSONField(default=dict)  # what the template needs (invoice ids, totals)
+    body = fields.TextField(default="")  # rendered text as sent, or the text received
+    options = fields.JSONField(default=list)  # reply options offered (outbound)
+    chosen_option = fields.CharField(max_length=64, default="")  # button pressed (inbound)
+    attachments = fields.JSONField(default=list)
+    status = fields.CharEnumField(MessageStatus, max_length=16, default=MessageStatus.PENDING)
+    provider_id = fields.CharField(max_length=128, null=True, db_index=True)
+    # Outbound: (debtor, step, cycle) and the like; inbound: provider + delivery id.
+    idempotency_key = fields.CharField(max_length=200, unique=True, null=True)
+    scheduled_at = fields.DatetimeField(null=True)
+    lease_until = fields.DatetimeField(null=True)
+    attempts = fields.SmallIntField(default=0)
+    last_error = fields.TextField(default="")
+    sent_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "message"
+        indexes = (("status", "scheduled_at"), ("debtor_id", "direction", "sent_at"))
+
+
+class Conversation(Model):
+    id = fields.IntField(primary_key=True)
+    debtor: fields.OneToOneRelation[Debtor] = fields.OneToOneField(
+        "models.Debtor", related_name="conversation", on_delete=fields.CASCADE
+    )
+    flow = fields.CharField(max_length=64, default="idle")
+    state = fields.JSONField(default=dict)
+    channel = fields.CharEnumField(Channel, max_length=16, null=True)  # where the debtor last spoke
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "conversation"
+
+
+class PaymentPlan(Model):
+    id = fields.IntField(primary_key=True)
+    debtor: fields.ForeignKeyRelation[Debtor] = fields.ForeignKeyField(
+        "models.Debtor", related_name="plans", on_delete=fields.CASCADE
+    )
+    status = fields.CharEnumField(PlanStatus, max_length=20, default=PlanStatus.PROPOSED)
+    total_cents = fields.BigIntField()
+    currency = fields.CharField(max_length=3, default="EUR")
+    instalment_count = fields.SmallIntField()
+    first_due_date = fields.DateField()
+    invoice_ids = fields.JSONField(default=list)
+    requested_at = fields.DatetimeField(auto_now_add=True)
+    decided_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="decided_plans", null=True, on_delete=fields.SET_NULL
+    )
+    decided_at = fields.DatetimeField(null=True)
+    note = fields.TextField(default="")
+
+    instalments: fields.ReverseRelation[Instalment]
+
+    class Meta:
+        table = "payment_plan"
+
+
+class Instalment(Model):
+    id = fields.IntField(primary_key=True)
+    plan: fields.ForeignKeyRelation[PaymentPlan] = fields.ForeignKeyField(
+        "models.PaymentPlan", related_name="instalments", on_delete=fields.CASCADE
+    )
+    seq = fields.SmallIntField()
+    due_date = fields.DateField()
+    amount_cents = fields.BigIntField()
+    paid_cents = fields.BigIntField(default=0)
+    status = fields.CharEnumField(InstalmentStatus, max_length=8, default=InstalmentStatus.DUE)
+
+    class Meta:
+        table = "instalment"
+        unique_together = (("plan", "seq"),)
+
+
+class PromiseToPay(Model):
+    id = fields.IntField(primary_key=True)
+    debtor: fields.ForeignKeyRelation[Debtor] = fields.ForeignKeyField(
+        "models.Debtor", related_name="promises", on_delete=fields.CASCADE
+    )
+    promised_date = fields.DateField()
+    amount_cents = fields.BigIntField(null=True)  # None: the whole open balance
+    status = fields.CharEnumField(PromiseStatus, max_length=10, default=PromiseStatus.PENDING)
+    invoice_ids = fields.JSONField(default=list)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "promise_to_pay"
+
+
+class Dispute(Model):
+    id = fields.IntField(primary_key=True)
+    debtor: fields.ForeignKeyRelation[Debtor] = fields.ForeignKeyField(
+        "models.Debtor", related_name="disputes", on_delete=fields.CASCADE
+    )
+    invoice: fields.ForeignKeyNullableRelation[Invoice] = fields.ForeignKeyField(
+        "models.Invoice", related_name="disputes", null=True, on_delete=fields.SET_NULL
+    )
+    reason = fields.CharEnumField(DisputeReason, max_length=20)
+    text = fields.TextField(default="")
+    attachments = fields.JSONField(default=list)
+    status = fields.CharEnumField(DisputeStatus, max_length=20, default=DisputeStatus.OPEN)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    resolved_at = fields.DatetimeField(null=True)
+    resolved_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="resolved_disputes", null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "dispute"
+
+
+class StaffMember(Model):
+    id = fields.IntField(primary_key=True)
+    telegram_user_id = fields.BigIntField(unique=True)
+    name = fields.CharField(max_length=200)
+    role = fields.CharEnumField(StaffRole, max_length=16, default=StaffRole.CONTROLLER)
+    approval_limit_cents = fields.BigIntField(default=0)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "staff_member"
+
+
+class AuditEvent(Model):
+    id = fields.BigIntField(primary_key=True)
+    actor = fields.CharField(max_length=100)  # "staff:12", "debtor:7", "system", "cli"
+    action = fields.CharField(max_length=64)
+    subject = fields.CharField(max_length=100)  # "plan:3", "invoice:F-2026-001"
+    data = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "audit_event"
+
+
+class ProcessedEvent(Model):
+    """Provider event ids already handled: a retried webhook delivery is recognised here."""
+
+    id = fields.BigIntField(primary_key=True)
+    provider = fields.CharField(max_length=32)
+    event_id = fields.CharField(max_length=255)
+    processed_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "processed_event"
+        unique_together = (("provider", "event_id"),)
+
+
+class LinkToken(Model):
+    """A single-use token that ties a Telegram chat to a debtor (deep link /start <token>)."""
+
+    id = fields.IntField(primary_key=True)
+    nonce = fields.CharField(max_length=32, unique=True)
+    debtor: fields.ForeignKeyRelation[Debtor] = fields.ForeignKeyField(
+        "models.Debtor", related_name="link_tokens", on_delete=fields.CASCADE
+    )
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "link_token"
+
+
+class PayLink(Model):
+    """A durable pay link: /pay/<token>. Each click opens a fresh checkout for what is owed then."""
+
+    id = fields.IntField(primary_key=True)
+    token = fields.CharField(max_length=32, unique=True)
+    debtor: fields.ForeignKeyRelation[Debtor] = fields.ForeignKeyField(
+        "models.Debtor", related_name="pay_links", on_delete=fields.CASCADE
+    )
+    purpose = fields.CharField(max_length=16)  # balance | discount | instalment
+    invoice_ids = fields.JSONField(default=list)
+    # For a discount: the discounted amount and the last day it holds.
+    amount_cents = fields.BigIntField(null=True)
+    valid_until = fields.DateField(null=True)
+    instalment: fields.ForeignKeyNullableRelation[Instalment] = fields.ForeignKeyField(
+        "models.Instalment", related_name="pay_links", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "pay_link"

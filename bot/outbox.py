@@ -1,0 +1,84 @@
+"""Putting messages in the outbox. The dispatcher (scheduler/dispatch.py) sends them.
+
+Everything that must reach someone goes through a row here first, so a provider failure or a crash
+never loses it: cadence reminders, receipts, conversation replies that could not be sent at once,
+staff alerts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from bot.channels.base import Option
+from bot.models import Channel, ContactPoint, Debtor, Direction, Message, MessageStatus
+
+STAFF = "staff"
+DEBTOR = "debtor"
+
+
+def options_payload(options: Sequence[Option]) -> list[dict[str, str]]:
+    return [{"key": option.key, "label": option.label} for option in options]
+
+
+async def queue_message(
+    *,
+    debtor: Debtor | None,
+    template: str,
+    context: dict[str, Any],
+    scheduled_at: dt.datetime,
+    options: Sequence[Option] = (),
+    audience: str = DEBTOR,
+    step: str = "",
+    channel: Channel | None = None,
+    contact_point: ContactPoint | None = None,
+    idempotency_key: str | None = None,
+) -> Message | None:
+    """Queue one outbound message. With an idempotency key, a second call is a no-op (None)."""
+    if idempotency_key is not None and await Message.exists(idempotency_key=idempotency_key):
+        return None
+    try:
+        return await Message.create(
+            debtor=debtor,
+            contact_point=contact_point,
+            direction=Direction.OUTBOUND,
+            audience=audience,
+            channel=channel,
+            template=template,
+            step=step,
+            context=context,
+            options=options_payload(options),
+            status=MessageStatus.PENDING,
+            idempotency_key=idempotency_key,
+            scheduled_at=scheduled_at,
+        )
+    except IntegrityError:
+        # A concurrent writer queued the same key between our check and insert: that is fine.
+        if idempotency_key is None:
+            raise
+        return None
+
+
+async def queue_staff_alert(
+    template: str,
+    context: dict[str, Any],
+    *,
+    now: dt.datetime,
+    debtor: Debtor | None = None,
+    options: Sequence[Option] = (),
+    idempotency_key: str | None = None,
+) -> Message | None:
+    """An alert for the staff chat (Telegram). Not subject to quiet hours or contact caps."""
+    return await queue_message(
+        debtor=debtor,
+        template=template,
+        context=context,
+        scheduled_at=now,
+        options=options,
+        audience=STAFF,
+        channel=Channel.TELEGRAM,
+        idempotency_key=idempotency_key,
+    )

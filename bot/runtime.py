@@ -1,0 +1,74 @@
+"""What a running process holds: settings, the policy, the senders, the clock.
+
+Built once at start-up from the settings and passed down; nothing below reads configuration from
+anywhere else. Tests build their own with fakes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.channels.base import Sender
+from bot.channels.sandbox import SandboxSender
+from bot.config import Settings
+from bot.models import Channel
+from bot.policy import Policy, load_policy
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: Policy
+    senders: dict[Channel, Sender] = field(default_factory=dict)
+    now: Callable[[], dt.datetime] = utc_now
+
+    def sender(self, channel: Channel) -> Sender:
+        return self.senders[channel]
+
+    async def close(self) -> None:
+        for sender in self.senders.values():
+            await sender.close()
+
+
+def build_senders(settings: Settings) -> dict[Channel, Sender]:
+    """A live sender for each channel with credentials, the sandbox for the others."""
+    senders: dict[Channel, Sender] = {}
+    for channel in Channel:
+        senders[channel] = _live_sender(settings, channel) or SandboxSender(channel)
+    return senders
+
+
+def _live_sender(settings: Settings, channel: Channel) -> Sender | None:
+    # Imported here so a process without a channel's credentials never loads its client library.
+    if channel is Channel.TELEGRAM and settings.telegram_enabled:
+        from bot.channels.telegram import TelegramSender
+
+        return TelegramSender.from_settings(settings)
+    if channel is Channel.SMS and settings.sms_enabled:
+        from bot.channels.sms import SmsSender
+
+        return SmsSender.from_settings(settings)
+    if channel is Channel.WHATSAPP and settings.whatsapp_enabled:
+        from bot.channels.whatsapp import WhatsAppSender
+
+        return WhatsAppSender.from_settings(settings)
+    if channel is Channel.EMAIL and settings.email_enabled:
+        from bot.channels.email import EmailSender
+
+        return EmailSender.from_settings(settings)
+    return None
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    policy = load_policy(settings.policy_file)
+    log.info(settings.channel_summary())
+    return Runtime(settings=settings, policy=policy, senders=build_senders(settings))

@@ -1,0 +1,69 @@
+"""Message texts: Jinja2 templates per language under templates/<lang>/, with babel formatting.
+
+Every text a debtor or staff member reads lives in a template; Python code only chooses which.
+Template names are paths without the language: `render("reminders/overdue_1.txt", "it", ...)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from bot.config import SUPPORTED_LANGUAGES
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+_LOCALES = {"it": "it_IT", "en": "en_GB"}
+
+
+def money(cents: int, currency: str = "EUR", language: str = "it") -> str:
+    """it: "1.234,56 €"; en: "€1,234.56". Exact: cents go through Decimal, never float."""
+    from decimal import Decimal
+
+    amount = Decimal(cents).scaleb(-2)
+    return format_currency(amount, currency, locale=_LOCALES.get(language, "it_IT"))
+
+
+def date(value: dt.date, language: str = "it", fmt: str = "medium") -> str:
+    """it: "15 dic 2026"; en: "15 Dec 2026" (medium). `short` gives 15/12/26."""
+    return format_date(value, format=fmt, locale=_LOCALES.get(language, "it_IT"))
+
+
+def language_or_default(language: str | None, default: str = "it") -> str:
+    return language if language in SUPPORTED_LANGUAGES else default
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    return env
+
+
+def render(name: str, language: str, **context: Any) -> str:
+    """Render templates/<language>/<name> with money and date filters bound to the language."""
+    language = language_or_default(language)
+    env = environment()
+    template = env.get_template(f"{language}/{name}")
+    helpers = {
+        "money": lambda cents, currency="EUR": money(cents, currency, language),
+        "date": lambda value, fmt="medium": date(value, language, fmt),
+        "language": language,
+    }
+    return template.render(**helpers, **context).strip()
+
+
+def template_names(language: str) -> list[str]:
+    root = TEMPLATES_DIR / language
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())

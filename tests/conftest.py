@@ -1,0 +1,85 @@
+"""Shared fixtures.
+
+The database under test comes from TEST_DATABASE_URL (default: a temporary SQLite file). It is
+migrated once per session with the real migrations; every test that asks for `db` starts from
+empty tables.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from tortoise import Tortoise, connections
+
+from bot import db as database
+from bot.config import Settings, test_settings
+
+_TMP = Path(tempfile.mkdtemp(prefix="sollecito-test-"))
+DATABASE_URL = test_settings().database_url or f"sqlite://{_TMP}/test.sqlite3"
+
+
+def pytest_report_header() -> str:
+    return f"database under test: {DATABASE_URL}"
+
+
+@pytest.fixture(scope="session")
+def tmp_root() -> Path:
+    return _TMP
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings as a test sees them: no provider credentials, nothing read from .env."""
+    return Settings(
+        _env_file=None,
+        database_url=DATABASE_URL,
+        var_dir=tmp_path / "var",
+        secret_key="test-secret-key",
+        public_base_url="https://sollecito.example",
+        policy_file=Path(__file__).resolve().parent.parent / "policy.toml",
+    )
+
+
+async def _reset_schema(url: str) -> None:
+    """Start the session from nothing, so the migrations under test run for real."""
+    if database.is_postgres(url):
+        await Tortoise.init(config=database.tortoise_config(url))
+        await connections.get("default").execute_script(
+            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"
+        )
+        await Tortoise.close_connections()
+    else:
+        Path(url.removeprefix("sqlite://")).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+async def migrated_database() -> AsyncIterator[str]:
+    await _reset_schema(DATABASE_URL)
+    await database.migrate(DATABASE_URL)
+    await database.close()
+    await database.connect(DATABASE_URL)
+    yield DATABASE_URL
+    await database.close()
+
+
+def _table_names() -> list[str]:
+    return [model._meta.db_table for model in Tortoise.apps["models"].values()]
+
+
+@pytest.fixture
+async def db(migrated_database: str) -> AsyncIterator[str]:
+    """An empty, migrated database."""
+    conn = connections.get("default")
+    tables = _table_names()
+    if database.is_postgres(migrated_database):
+        quoted = ", ".join(f'"{name}"' for name in tables)
+        await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    else:
+        statements = ["PRAGMA foreign_keys = OFF"]
+        statements += [f'DELETE FROM "{name}"' for name in tables]
+        statements += ["DELETE FROM sqlite_sequence", "PRAGMA foreign_keys = ON"]
+        await conn.execute_script(";\n".join(statements))
+    yield migrated_database

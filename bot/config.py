@@ -28,6 +28,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
+        # An empty VAR= (as in .env.example) means "use the default", not "set to empty".
+        env_ignore_empty=True,
     )
 
     # Core

@@ -1,0 +1,82 @@
+"""Contact addresses in one canonical form: phones in E.164, e-mail addresses lower-cased.
+
+Everything that stores or looks up a contact point (import, inbound messages, the staff chat)
+normalises through here, so "+39 333 123 4567", "0039 3331234567" and "333-1234567" are the
+same debtor. Errors are ValueError with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+# Prefixes providers and address books put in front of a number.
+_PHONE_PREFIXES = ("tel:", "whatsapp:", "sms:")
+_PARSE_REASONS = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "not a phone number",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
+    phonenumbers.NumberParseException.TOO_LONG: "too long",
+}
+
+# RFC 5322 "atext" for the local part, without quoted strings (nobody's invoice address uses them).
+_LOCAL_PART = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_TOP_LEVEL = re.compile(r"^([a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
+
+
+def normalise_phone(text: str, region: str = "IT") -> str:
+    """'+39 333 123 4567', '333 1234567' (region IT) -> '+393331234567'."""
+    raw = text.strip()
+    for prefix in _PHONE_PREFIXES:
+        if raw.lower().startswith(prefix):
+            raw = raw[len(prefix) :].strip()
+    if not raw:
+        raise ValueError("a phone number is required")
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        reason = _PARSE_REASONS.get(exc.error_type, "not a phone number")
+        raise ValueError(f"{text.strip()!r} is not a valid phone number ({reason})") from None
+    if not phonenumbers.is_valid_number(number):
+        country = phonenumbers.region_code_for_number(number) or region
+        raise ValueError(
+            f"{text.strip()!r} is not a valid phone number for {country} "
+            "(check the digits, or write it with its country code, e.g. +39...)"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(text: str) -> str:
+    """' Mario.Rossi@Example.IT ' -> 'mario.rossi@example.it', after a sane syntax check."""
+    address = text.strip()
+    if address.lower().startswith("mailto:"):
+        address = address[len("mailto:") :].strip()
+    address = address.lower()
+    shown = text.strip()
+    if not address:
+        raise ValueError("an e-mail address is required")
+    if any(char.isspace() for char in address):
+        raise ValueError(f"{shown!r} is not an e-mail address (it contains spaces)")
+    if address.count("@") != 1:
+        raise ValueError(f"{shown!r} is not an e-mail address (it needs exactly one @)")
+    local, domain = address.split("@")
+    if not local or len(local) > 64 or not _LOCAL_PART.match(local):
+        raise ValueError(f"{shown!r} is not an e-mail address (the part before @ is malformed)")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"{shown!r} is not an e-mail address (malformed domain)") from None
+    labels = ascii_domain.split(".")
+    if (
+        len(labels) < 2
+        or len(ascii_domain) > 253
+        or not all(_DOMAIN_LABEL.match(label) for label in labels)
+        or not _TOP_LEVEL.match(labels[-1])
+    ):
+        raise ValueError(
+            f"{shown!r} is not an e-mail address (the domain after @ must look like example.it)"
+        )
+    return address

@@ -35,6 +35,12 @@ CHASEABLE_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 CLOSED_STATUSES = (InvoiceStatus.PAID, InvoiceStatus.CANCELLED, InvoiceStatus.WRITTEN_OFF)
 
 
+class PaymentStatus(StrEnum):
+    PENDING = "pending"  # started but not settled yet (SEPA Direct Debit takes days)
+    SUCCEEDED = "succeeded"  # money received and allocated
+    FAILED = "failed"  # the debit failed: nothing was paid
+
+
 class PaymentMethod(StrEnum):
     STRIPE = "stripe"
     BANK_TRANSFER = "bank_transfer"
@@ -166,6 +172,8 @@ class Invoice(Model):
     due_date = fields.DateField(db_index=True)
     amount_cents = fields.BigIntField()
     paid_cents = fields.BigIntField(default=0)
+    # An early-payment discount granted when the discounted amount was paid: no longer owed.
+    discount_cents = fields.BigIntField(default=0)
     currency = fields.CharField(max_length=3, default="EUR")
     status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.OPEN)
     description = fields.CharField(max_length=500, default="")
@@ -178,7 +186,7 @@ class Invoice(Model):
 
     @property
     def balance_cents(self) -> int:
-        return max(self.amount_cents - self.paid_cents, 0)
+        return max(self.amount_cents - self.paid_cents - self.discount_cents, 0)
 
 
 class Payment(Model):
@@ -189,6 +197,7 @@ class Payment(Model):
     amount_cents = fields.BigIntField()
     currency = fields.CharField(max_length=3, default="EUR")
     method = fields.CharEnumField(PaymentMethod, max_length=16)
+    status = fields.CharEnumField(PaymentStatus, max_length=16, default=PaymentStatus.SUCCEEDED)
     # Stripe PaymentIntent id, bank transaction reference...; unique so a payment lands once.
     provider_ref = fields.CharField(max_length=255, unique=True, null=True)
     received_at = fields.DatetimeField()

@@ -29,13 +29,25 @@ async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> int:
-    from tortoise.cli.cli import CLIContext, makemigrations
+    """Write a migration for model changes; with --check, only say whether one is needed."""
+    from tortoise.cli.cli import tortoise_cli_context
+    from tortoise.migrations.autodetector import MigrationAutodetector
 
     # The autodetector compares the models with the migration files, not with a database.
-    db.TORTOISE_ORM = db.tortoise_config("sqlite://:memory:")  # type: ignore[attr-defined]
-    await makemigrations(
-        CLIContext(config="bot.db.TORTOISE_ORM", config_file=None), (), False, args.name
-    )
+    config = db.tortoise_config("sqlite://:memory:")
+    async with tortoise_cli_context(config) as context:
+        writers = await MigrationAutodetector(context.apps, config["apps"]).changes()
+    if not writers:
+        print("no model changes")
+        return 0
+    if args.check:
+        print("models changed without a migration: run `python -m bot makemigrations --name ...`")
+        return 1
+    for writer in writers:
+        if args.name:
+            number = writer.name.split("_", 1)[0]
+            writer.name = f"{number}_{args.name}"
+        print(f"created {writer.write()}")
     return 0
 
 
@@ -49,13 +61,13 @@ async def cmd_policy_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.importers import run_import
-
     if not args.debtors and not args.invoices:
         print("error: give --debtors FILE.csv, --invoices FILE.csv or both", file=sys.stderr)
         return 2
     await db.connect(settings.database_url)
     try:
+        from bot.importers import run_import
+
         report = await run_import(
             debtors=Path(args.debtors) if args.debtors else None,
             invoices=Path(args.invoices) if args.invoices else None,
@@ -84,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("makemigrations", help="write a migration for model changes (developers)")
     p.add_argument("--name", default=None, help="a name for the migration file")
+    p.add_argument("--check", action="store_true", help="exit 1 if a migration is missing")
     p.set_defaults(func=cmd_makemigrations)
 
     p = sub.add_parser("policy", help="credit policy tools")

@@ -1,0 +1,48 @@
+"""The command line as an operator meets it: fresh processes, real exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "DATABASE"))}
+    environment.update(env)
+    environment["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_an_unmigrated_database_is_refused_with_a_hint(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("external_ref,name\nC1,Rossi\n")
+    url = f"sqlite://{tmp_path}/fresh.sqlite3"
+    result = run_cli("import", "--debtors", "d.csv", cwd=tmp_path, DATABASE_URL=url)
+    assert result.returncode == 2
+    assert "run `python -m bot migrate` first" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_migrate_then_the_database_is_accepted(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path}/fresh.sqlite3"
+    first = run_cli("migrate", cwd=tmp_path, DATABASE_URL=url)
+    assert first.returncode == 0, first.stderr
+    assert "applied 1 migration(s): 0001_initial" in first.stdout
+    again = run_cli("migrate", cwd=tmp_path, DATABASE_URL=url)
+    assert again.returncode == 0 and "applied 0 migration(s)" in again.stdout
+
+
+def test_the_migrations_match_the_models(tmp_path: Path) -> None:
+    """A model change without its migration would make production and tests disagree."""
+    result = run_cli("makemigrations", "--check", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -127,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Library chatter (ORM start/stop, HTTP client lines) only when asked for DEBUG.
+    for noisy in ("tortoise", "httpx", "apscheduler", "aiosqlite", "asyncio"):
+        logging.getLogger(noisy).setLevel(
+            max(logging.WARNING, logging.getLevelName(settings.log_level))
+        )
     try:
         return asyncio.run(args.func(settings, args))
     except (ConfigError, PolicyError, db.UnmigratedDatabase) as exc:

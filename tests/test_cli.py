@@ -37,7 +37,7 @@ def test_migrate_then_the_database_is_accepted(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path}/fresh.sqlite3"
     first = run_cli("migrate", cwd=tmp_path, DATABASE_URL=url)
     assert first.returncode == 0, first.stderr
-    assert "applied 1 migration(s): 0001_initial" in first.stdout
+    assert first.stdout.startswith("applied ") and "0001_initial" in first.stdout
     again = run_cli("migrate", cwd=tmp_path, DATABASE_URL=url)
     assert again.returncode == 0 and "applied 0 migration(s)" in again.stdout
 

@@ -128,10 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # Library chatter (ORM start/stop, HTTP client lines) only when asked for DEBUG.
-    for noisy in ("tortoise", "httpx", "apscheduler", "aiosqlite", "asyncio"):
-        logging.getLogger(noisy).setLevel(
-            max(logging.WARNING, logging.getLevelName(settings.log_level))
-        )
+    if settings.log_level != "DEBUG":
+        for noisy in ("tortoise", "httpx", "apscheduler", "aiosqlite", "asyncio"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return asyncio.run(args.func(settings, args))
     except (ConfigError, PolicyError, db.UnmigratedDatabase) as exc:

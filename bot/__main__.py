@@ -81,6 +81,43 @@ async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+async def cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.models import StaffRole
+    from bot.money import parse_amount
+    from bot.staff import active_staff, deactivate_staff, register_staff
+    from bot.texts import money
+
+    await db.connect(settings.database_url)
+    try:
+        if args.staff_command == "add":
+            try:
+                limit = parse_amount(args.limit)
+            except ValueError as exc:
+                print(f"error: --limit: {exc}", file=sys.stderr)
+                return 2
+            member, created = await register_staff(
+                args.telegram_user_id, args.name, StaffRole(args.role), limit, actor="cli"
+            )
+            verb = "registered" if created else "updated"
+            print(f"{verb} {member.name} ({member.role.value}, limit {money(limit, 'EUR', 'en')})")
+        elif args.staff_command == "remove":
+            if not await deactivate_staff(args.telegram_user_id, actor="cli"):
+                print(
+                    f"error: no staff member with Telegram id {args.telegram_user_id}",
+                    file=sys.stderr,
+                )
+                return 1
+            print(f"deactivated {args.telegram_user_id}")
+        else:
+            for member in await active_staff():
+                limit = money(member.approval_limit_cents, "EUR", "en")
+                role = member.role.value
+                print(f"{member.telegram_user_id:>12}  {member.name:<30} {role:<10} {limit}")
+    finally:
+        await db.close()
+    return 0
+
+
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -110,6 +147,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--invoices", metavar="FILE.csv")
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("staff", help="register the staff who decide in the staff chat")
+    staff_sub = p.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    add = staff_sub.add_parser("add", help="add or update a staff member")
+    add.add_argument("telegram_user_id", type=int, metavar="TELEGRAM_USER_ID")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", choices=["admin", "controller", "viewer"], default="controller")
+    add.add_argument("--limit", default="0", help="approval limit in euros, e.g. 5000 or 5.000,00")
+    add.set_defaults(func=cmd_staff)
+    remove = staff_sub.add_parser("remove", help="deactivate a staff member")
+    remove.add_argument("telegram_user_id", type=int, metavar="TELEGRAM_USER_ID")
+    remove.set_defaults(func=cmd_staff)
+    staff_sub.add_parser("list", help="list active staff").set_defaults(func=cmd_staff)
 
     p = sub.add_parser("demo", help="run the demo on a fresh SQLite database, sandbox channels")
     p.set_defaults(func=cmd_demo)

@@ -65,7 +65,8 @@ def test_step_due_is_the_latest_step_whose_day_has_come() -> None:
 
 
 def test_steps_are_sorted_by_day_whatever_their_order_in_the_file() -> None:
-    text = MINIMAL + '\n[[steps]]\nname = "courtesy"\ndays = -3\ntemplate = "c"\nchannels = ["email"]\n'
+    courtesy = 'name = "courtesy"\ndays = -3\ntemplate = "c"\nchannels = ["email"]\n'
+    text = MINIMAL + "\n[[steps]]\n" + courtesy
     assert [s.name for s in parse_policy(text).steps] == ["courtesy", "overdue_1"]
 
 
@@ -103,12 +104,12 @@ def test_every_error_names_the_key_path_and_what_is_allowed(
     ("extra", "expected"),
     [
         ('[quiet_hours]\nstart = "19:00"\nend = "09:00"\n', "quiet_hours: start must come before"),
-        ('[quiet_hours]\nstart = "9 o\'clock"\n', 'quiet_hours.start: a time of day such as "09:00"'),
+        ('[quiet_hours]\nstart = "9 o\'clock"\n', 'quiet_hours.start: a time of day such as "09'),
         ('[quiet_hours]\nweekdays = ["lun"]\n', "quiet_hours.weekdays: one or more of mon"),
         ('[calendar]\ncountry = "XX"\n', "calendar: country must be an ISO code"),
         ('[calendar]\nsubdivision = "ZZ"\n', "calendar: subdivision 'ZZ' is not one of IT's"),
         ("[contact]\ncap_per_7_days = 0\n", "contact.cap_per_7_days:"),
-        ("[discount]\npercent = 80\nvalid_days = 10\nstaff_approval_above = 1\n", "discount.percent"),
+        ("[discount]\npercent = 80\nvalid_days = 9\nstaff_approval_above = 1\n", "discount.percent"),
         ("[promises]\nmax_days = 0\n", "promises.max_days"),
         ("surprise = true\n", "surprise: unknown key"),
     ],

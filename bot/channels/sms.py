@@ -1,0 +1,55 @@
+"""SMS sending through Twilio.
+
+Reply options become a "Reply 1 Pay now, 2 ..." line (from a template); files cannot travel by
+SMS, so a message with attachments asks for another channel. Twilio's refusals become SendError
+outcomes, and what they say about the number (unsubscribed, invalid, not a mobile) is recorded on
+the contact point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.channels.base import OutgoingMessage, SendError, SendOutcome
+from bot.channels.numbered import with_numbered_options
+from bot.channels.twilio_client import TwilioFailure, TwilioMessaging, send_error_for
+from bot.config import Settings
+from bot.models import Channel
+from bot.runtime import utc_now
+
+
+@dataclass
+class SmsSender:
+    twilio: TwilioMessaging
+    from_number: str  # E.164 number or alphanumeric sender id
+    default_language: str = "it"
+    now: Callable[[], dt.datetime] = utc_now
+    channel: Channel = Channel.SMS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmsSender:
+        return cls(
+            twilio=TwilioMessaging.from_settings(settings),
+            from_number=settings.twilio_sms_from,
+            default_language=settings.default_language,
+        )
+
+    def compose(self, message: OutgoingMessage) -> str:
+        """The exact SMS body: text plus numbered options. Count its segments with this."""
+        language = message.language or self.default_language
+        return with_numbered_options(message.text, message.options, Channel.SMS, language)
+
+    async def send(self, message: OutgoingMessage) -> str:
+        if message.attachments:
+            raise SendError(SendOutcome.FALLBACK, "SMS cannot carry attachments")
+        try:
+            return await self.twilio.create_message(
+                to=message.address, from_=self.from_number, body=self.compose(message)
+            )
+        except TwilioFailure as failure:
+            raise await send_error_for(failure, Channel.SMS, message.address, self.now()) from None
+
+    async def close(self) -> None:
+        await self.twilio.close()

@@ -1,0 +1,252 @@
+"""Twilio webhooks: delivery status callbacks and inbound SMS / WhatsApp messages.
+
+Both endpoints first verify X-Twilio-Signature against PUBLIC_BASE_URL + path (what Twilio signed,
+even when a proxy rewrote the host): a request that does not verify gets 403 and nothing is read.
+
+`POST /twilio/status` moves the outbound message's delivery status forward only (a late "sent"
+never undoes "delivered"), so retried and out-of-order callbacks are harmless.
+
+`POST /twilio/inbound` turns the form into an InboundEvent: "whatsapp:+39..." senders are WhatsApp,
+media become attachments, a template button's payload or a bare "2" answering numbered choices
+becomes the chosen option. Opt-out, opt-in and help keywords are answered here; everything else
+goes to bot.inbound.receive. Replies go out through the REST API, so the answer is an empty TwiML
+<Response/>. A retried delivery (same MessageSid) is stored once and handled once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.channels.numbered import option_for_number
+from bot.channels.twilio_client import (
+    INBOUND_PATH,
+    STATUS_CALLBACK_PATH,
+    record_address_facts,
+    signature_is_valid,
+)
+from bot.channels.whatsapp import WHATSAPP_PREFIX, plain_phone
+from bot.flows.engine import reply
+from bot.inbound import InboundEvent, find_contact_point, receive, send_reply, store
+from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
+from bot.optout import (
+    Keyword,
+    KeywordMatch,
+    confirmation_template,
+    match_keyword,
+    record_opt_in,
+    record_opt_out,
+)
+from bot.runtime import Runtime
+from bot.web import WebPart
+
+log = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+# Delivery progress: a callback may only move a message to a higher rank.
+DELIVERY_RANK = {
+    MessageStatus.SENT: 1,
+    MessageStatus.UNDELIVERED: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.READ: 4,
+}
+# Twilio's MessageStatus -> ours. accepted/scheduled/queued/sending: the row is already SENT.
+# "failed" becomes UNDELIVERED: our FAILED means every channel failed and staff were alerted,
+# which is the dispatcher's verdict, not one provider's; the word itself goes into last_error.
+TWILIO_STATUSES = {
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.READ,
+    "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.UNDELIVERED,
+}
+
+
+def reported_status(twilio_status: str) -> MessageStatus | None:
+    return TWILIO_STATUSES.get(twilio_status.lower())
+
+
+def statuses_below(status: MessageStatus) -> list[MessageStatus]:
+    """The statuses a message may leave for `status` (those of lower rank)."""
+    rank = DELIVERY_RANK[status]
+    return [known for known, other in DELIVERY_RANK.items() if other < rank]
+
+
+def webhook_url(runtime: Runtime, request: Request) -> str:
+    """The URL Twilio called and signed: the public one, whatever host the proxy forwarded to."""
+    base = runtime.settings.public_base_url
+    if not base:
+        return str(request.url)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return base + request.url.path + query
+
+
+async def verified_form(runtime: Runtime, request: Request) -> Mapping[str, Any] | None:
+    form = await request.form()
+    signature = request.headers.get("X-Twilio-Signature")
+    token = runtime.settings.twilio_auth_token
+    if not signature_is_valid(token, webhook_url(runtime, request), form, signature):
+        return None
+    return form
+
+
+async def apply_delivery_status(
+    message_sid: str, twilio_status: str, error_code: str, now: dt.datetime
+) -> Message | None:
+    """Record a status callback on the outbound message it is about; None if we do not know it."""
+    message = await Message.get_or_none(provider_id=message_sid, direction=Direction.OUTBOUND)
+    if message is None:
+        return None
+    status = reported_status(twilio_status)
+    if status is not None:
+        # One conditional UPDATE: concurrent callbacks cannot move the status backwards.
+        await Message.filter(id=message.id, status__in=statuses_below(status)).update(
+            status=status, updated_at=now
+        )
+    if error_code:
+        await Message.filter(id=message.id).update(
+            last_error=f"twilio {twilio_status}: error {error_code}", updated_at=now
+        )
+        point = await ContactPoint.get_or_none(id=message.contact_point_id)  # type: ignore[attr-defined]
+        if point is not None and error_code.isdigit():
+            await record_address_facts(point.channel, point.address, int(error_code), now)
+    await message.refresh_from_db()
+    return message
+
+
+async def last_offered_options(point: ContactPoint | None) -> list[dict[str, str]]:
+    """The options of the last message we sent to this contact point (a bare "2" answers them)."""
+    if point is None:
+        return []
+    last = (
+        await Message.filter(contact_point_id=point.id, direction=Direction.OUTBOUND)
+        .order_by("-id")
+        .first()
+    )
+    return list(last.options) if last is not None and last.options else []
+
+
+def inbound_event(form: Mapping[str, Any], now: dt.datetime) -> InboundEvent | None:
+    """The normalised event, or None when the form is not an inbound message."""
+    message_sid = str(form.get("MessageSid") or form.get("SmsMessageSid") or "")
+    sender = str(form.get("From") or "")
+    if not message_sid or not sender:
+        return None
+    channel = Channel.WHATSAPP if sender.startswith(WHATSAPP_PREFIX) else Channel.SMS
+    try:
+        media_count = int(form.get("NumMedia") or 0)
+    except ValueError:
+        media_count = 0
+    attachments = [
+        {
+            "url": str(form.get(f"MediaUrl{index}", "")),
+            "mime_type": str(form.get(f"MediaContentType{index}", "")),
+        }
+        for index in range(media_count)
+        if form.get(f"MediaUrl{index}")
+    ]
+    text = str(form.get("Body") or form.get("ButtonText") or "")
+    return InboundEvent(
+        channel=channel,
+        address=plain_phone(sender),
+        provider_event_id=message_sid,
+        text=text,
+        chosen_option=str(form.get("ButtonPayload") or ""),
+        attachments=attachments,
+        received_at=now,
+    )
+
+
+async def answer_keyword(
+    runtime: Runtime, event: InboundEvent, point: ContactPoint | None, found: KeywordMatch
+) -> None:
+    """Store the message, record the opt-out or opt-in, confirm from a template."""
+    now = runtime.now()
+    message = await store(event, point, now)
+    if message is None:
+        log.info("duplicate %s delivery %s ignored", event.channel, event.provider_event_id)
+        return
+    if found.keyword is Keyword.OPT_OUT:
+        await record_opt_out(event.channel, event.address, now)
+    elif found.keyword is Keyword.OPT_IN:
+        await record_opt_in(event.channel, event.address, now)
+    if point is not None:
+        await ContactPoint.filter(id=point.id).update(last_inbound_at=now)
+    settings = runtime.settings
+    language = (
+        point.debtor.language if point is not None else found.language or settings.default_language
+    )
+    confirmation = reply(
+        confirmation_template(found.keyword),
+        language,
+        company=settings.company_name,
+        reply_to=settings.smtp_reply_to,
+    )
+    await send_reply(runtime, event.channel, event.address, point, confirmation)
+    message.status = MessageStatus.HANDLED
+    await message.save(update_fields=["status", "updated_at"])
+
+
+class TwilioWebhooks:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def status(self, request: Request) -> Response:
+        form = await verified_form(self.runtime, request)
+        if form is None:
+            return PlainTextResponse("invalid signature", status_code=403)
+        message_sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
+        twilio_status = str(form.get("MessageStatus") or form.get("SmsStatus") or "")
+        if not message_sid or not twilio_status:
+            return PlainTextResponse("MessageSid and MessageStatus are required", status_code=400)
+        error_code = str(form.get("ErrorCode") or "")
+        found = await apply_delivery_status(
+            message_sid, twilio_status, error_code, self.runtime.now()
+        )
+        if found is None:
+            log.info("status %s for unknown message %s ignored", twilio_status, message_sid)
+        return Response(status_code=204)
+
+    async def inbound(self, request: Request) -> Response:
+        form = await verified_form(self.runtime, request)
+        if form is None:
+            return PlainTextResponse("invalid signature", status_code=403)
+        event = inbound_event(form, self.runtime.now())
+        if event is None:
+            return PlainTextResponse("MessageSid and From are required", status_code=400)
+        point = await find_contact_point(event.channel, event.address)
+        keyword = None
+        if not event.chosen_option and not event.attachments:
+            opted_out = point is not None and point.opted_out_at is not None
+            keyword = match_keyword(event.text, opted_out=opted_out)
+        if keyword is not None:
+            await answer_keyword(self.runtime, event, point, keyword)
+        else:
+            if not event.chosen_option:
+                offered = await last_offered_options(point)
+                event = _with_numbered_choice(event, offered)
+            await receive(self.runtime, event)
+        return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+def _with_numbered_choice(event: InboundEvent, offered: list[dict[str, str]]) -> InboundEvent:
+    chosen = option_for_number(event.text, offered)
+    return replace(event, chosen_option=chosen) if chosen else event
+
+
+def web_part(runtime: Runtime) -> WebPart:
+    hooks = TwilioWebhooks(runtime)
+    return WebPart(
+        routes=[
+            Route(STATUS_CALLBACK_PATH, hooks.status, methods=["POST"]),
+            Route(INBOUND_PATH, hooks.inbound, methods=["POST"]),
+        ]
+    )

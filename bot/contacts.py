@@ -29,6 +29,20 @@ _TOP_LEVEL = re.compile(r"^([a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 
 def normalise_phone(text: str, region: str = "IT") -> str:
     """'+39 333 123 4567', '333 1234567' (region IT) -> '+393331234567'."""
+    return phonenumbers.format_number(
+        _parse_phone(text, region), phonenumbers.PhoneNumberFormat.E164
+    )
+
+
+def normalise_mobile_phone(text: str, region: str = "IT") -> str:
+    """Like normalise_phone, for addresses that must receive SMS or WhatsApp: refuses landlines."""
+    number = _parse_phone(text, region)
+    if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE:
+        raise ValueError(f"{text.strip()!r} is a landline: it cannot receive SMS or WhatsApp")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse_phone(text: str, region: str) -> phonenumbers.PhoneNumber:
     raw = text.strip()
     for prefix in _PHONE_PREFIXES:
         if raw.lower().startswith(prefix):
@@ -41,12 +55,12 @@ def normalise_phone(text: str, region: str = "IT") -> str:
         reason = _PARSE_REASONS.get(exc.error_type, "not a phone number")
         raise ValueError(f"{text.strip()!r} is not a valid phone number ({reason})") from None
     if not phonenumbers.is_valid_number(number):
-        country = phonenumbers.region_code_for_number(number) or region
+        country = phonenumbers.region_code_for_country_code(number.country_code)
         raise ValueError(
             f"{text.strip()!r} is not a valid phone number for {country} "
             "(check the digits, or write it with its country code, e.g. +39...)"
         )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return number
 
 
 def normalise_email(text: str) -> str:

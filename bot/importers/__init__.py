@@ -1,0 +1,117 @@
+"""Importing debtors and invoices from CSV: `python -m bot import --debtors F --invoices F`.
+
+The rules a user can rely on:
+
+- Upsert: debtors by external reference, invoices by number. Importing the same files again
+  changes nothing, and the report says so (created / updated / unchanged).
+- All or nothing: every row of both files is validated first; if any row is bad nothing is
+  written and the report lists every problem as `file:line: column: reason` (line = physical
+  line, header = line 1). The writes themselves run in one transaction.
+- An empty optional cell leaves what is stored: an import never erases a value. New rows take
+  the defaults (language and time zone from the settings, currency EUR, paid 0).
+- Contact columns (email, pec, phone -> SMS, whatsapp) add contact points or update their PEC
+  flag; contact points that are not in the file are kept. Telegram chats are not imported: a
+  chat is tied to a debtor only through the signed deep link.
+- Invoice status: a `status` cell wins. Without one, new invoices get open / partially paid /
+  paid from the paid amount, and stored invoices keep a status the bot decided (disputed,
+  in plan, cancelled, written off). The paid amount never drops below the payments the bot
+  has recorded against the invoice.
+
+Cell formats (dates, amounts, phones, e-mails, currencies) are described in bot/importers/fields.py,
+bot/money.py and bot/contacts.py; file formats (encodings, separators, headers and their Italian
+aliases) in bot/importers/csvfile.py and bot/importers/columns.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from tortoise.exceptions import BaseORMException
+
+from bot.importers.columns import DEBTOR_COLUMNS, INVOICE_COLUMNS
+from bot.importers.csvfile import read_table
+from bot.importers.report import ImportReport, Problem, Tally
+from bot.importers.rows import DebtorRecord, InvoiceRecord, read_debtors, read_invoices
+from bot.importers.store import (
+    Defaults,
+    apply_plan,
+    plan_import,
+    stored_debtors,
+    unknown_debtor_problems,
+)
+
+__all__ = ["ImportReport", "Problem", "Tally", "run_import"]
+
+
+async def run_import(
+    *,
+    debtors: Path | None,
+    invoices: Path | None,
+    dry_run: bool,
+    default_language: str,
+    default_timezone: str,
+) -> ImportReport:
+    """Validate both files, then (unless dry_run or anything is wrong) write them in one go."""
+    report = ImportReport(
+        files=[str(path) for path in (debtors, invoices) if path], dry_run=dry_run
+    )
+    problems = report.problems
+
+    debtor_records: list[DebtorRecord] = []
+    refs_in_debtor_file: set[str] = set()
+    debtor_file_readable = True
+    if debtors is not None:
+        table, found = read_table(debtors, DEBTOR_COLUMNS)
+        problems.extend(found)
+        if table is None:
+            debtor_file_readable = False
+        else:
+            debtor_records = read_debtors(table, problems)
+            refs_in_debtor_file = {row.values["external_ref"] for row in table.rows}
+
+    invoice_records: list[InvoiceRecord] = []
+    invoice_refs: list[tuple[Problem, str]] = []
+    if invoices is not None:
+        table, found = read_table(invoices, INVOICE_COLUMNS)
+        problems.extend(found)
+        if table is not None:
+            invoice_records = read_invoices(table, problems)
+            column = table.header("debtor_ref")
+            invoice_refs = [
+                (Problem(table.file, row.line, column, ""), row.values["debtor_ref"])
+                for row in table.rows
+                if row.values["debtor_ref"]
+            ]
+
+    stored = await stored_debtors(
+        [record.external_ref for record in debtor_records] + [ref for _, ref in invoice_refs]
+    )
+    if debtor_file_readable:
+        # Without a readable debtors file every invoice would look orphaned: say it once, above.
+        problems.extend(unknown_debtor_problems(invoice_refs, refs_in_debtor_file, set(stored)))
+    if problems:
+        return report
+
+    plan = await plan_import(
+        debtor_records,
+        invoice_records,
+        stored,
+        Defaults(language=default_language, timezone=default_timezone),
+    )
+    if not dry_run:
+        try:
+            await apply_plan(plan, now=dt.datetime.now(dt.UTC))
+        except BaseORMException as exc:
+            # Typically another import wrote the same keys meanwhile; the transaction rolled back.
+            file = report.files[0] if report.files else ""
+            problems.append(
+                Problem(file, 0, "", f"the database refused the import ({exc}); run it again")
+            )
+            return report
+    report.debtors, report.contact_points, report.invoices = (
+        plan.debtors,
+        plan.contact_points,
+        plan.invoices,
+    )
+    return report

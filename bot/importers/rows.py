@@ -1,0 +1,217 @@
+"""Rows of the debtor and invoice files -> validated records, and every problem found on the way.
+
+Plain functions over CsvTable; no database. An empty optional cell becomes None, which the
+store reads as "leave what is stored" (see bot/importers/__init__.py). Every cell of a row is
+checked, so one run reports all the row's problems, not just the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from bot.contacts import normalise_email, normalise_mobile_phone
+from bot.importers.csvfile import CsvRow, CsvTable
+from bot.importers.fields import (
+    parse_currency,
+    parse_date,
+    parse_language,
+    parse_status,
+    parse_timezone,
+)
+from bot.importers.report import Problem
+from bot.models import Channel, Debtor, Invoice, InvoiceStatus
+from bot.money import parse_amount
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ContactRecord:
+    channel: Channel
+    address: str  # normalised: E.164 or lower-cased e-mail
+    is_pec: bool = False
+
+
+@dataclass(frozen=True)
+class DebtorRecord:
+    line: int
+    external_ref: str
+    name: str
+    vat_number: str | None
+    tax_code: str | None
+    language: str | None
+    timezone: str | None
+    credit_limit_cents: int | None
+    notes: str | None
+    contacts: tuple[ContactRecord, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class InvoiceRecord:
+    line: int
+    number: str
+    debtor_ref: str
+    issue_date: dt.date
+    due_date: dt.date
+    amount_cents: int
+    paid_cents: int | None
+    currency: str | None
+    description: str | None
+    status: InvoiceStatus | None
+
+
+def _max_length(model: type[Debtor] | type[Invoice], name: str) -> int:
+    return int(model._meta.fields_map[name].max_length)  # type: ignore[attr-defined]
+
+
+class _RowReader:
+    """Reads the cells of one row, turning every failure into a Problem."""
+
+    def __init__(self, table: CsvTable, row: CsvRow, problems: list[Problem]) -> None:
+        self.table, self.row, self.problems = table, row, problems
+        self.failed = False
+
+    def fail(self, column: str, reason: str) -> None:
+        self.failed = True
+        self.problems.append(self.table.problem(self.row, column, reason))
+
+    def text(self, column: str, *, max_length: int | None = None, required: bool = False) -> str:
+        value = self.row.values.get(column, "")
+        if required and not value:
+            self.fail(column, "a value is required")
+        elif max_length is not None and len(value) > max_length:
+            self.fail(column, f"longer than {max_length} characters")
+        return value
+
+    def parsed(
+        self, column: str, parser: Callable[[str], T], *, required: bool = False
+    ) -> T | None:
+        value = self.row.values.get(column, "")
+        if not value:
+            if required:
+                self.fail(column, "a value is required")
+            return None
+        try:
+            return parser(value)
+        except ValueError as exc:
+            self.fail(column, str(exc))
+            return None
+
+
+def read_debtors(table: CsvTable, problems: list[Problem]) -> list[DebtorRecord]:
+    """Validate every debtor row; duplicate references inside the file are problems too."""
+    records: list[DebtorRecord] = []
+    first_line: dict[str, int] = {}
+    for row in table.rows:
+        cells = _RowReader(table, row, problems)
+        ref = cells.text(
+            "external_ref", required=True, max_length=_max_length(Debtor, "external_ref")
+        )
+        name = cells.text("name", required=True, max_length=_max_length(Debtor, "name"))
+        vat = cells.text("vat_number", max_length=_max_length(Debtor, "vat_number"))
+        tax_code = cells.text("tax_code", max_length=_max_length(Debtor, "tax_code"))
+        language = cells.parsed("language", parse_language)
+        timezone = cells.parsed("timezone", parse_timezone)
+        credit_limit = cells.parsed("credit_limit", parse_amount)
+        if credit_limit is not None and credit_limit < 0:
+            cells.fail("credit_limit", "cannot be negative")
+        notes = cells.text("notes")
+        contacts = _contacts(cells)
+        if ref and ref in first_line:
+            cells.fail("external_ref", f"{ref!r} is already on line {first_line[ref]}")
+        elif ref:
+            first_line[ref] = row.line
+        if cells.failed:
+            continue
+        records.append(
+            DebtorRecord(
+                line=row.line,
+                external_ref=ref,
+                name=name,
+                vat_number=_compact(vat) or None,
+                tax_code=_compact(tax_code) or None,
+                language=language,
+                timezone=timezone,
+                credit_limit_cents=credit_limit,
+                notes=notes or None,
+                contacts=contacts,
+            )
+        )
+    return records
+
+
+def _contacts(cells: _RowReader) -> tuple[ContactRecord, ...]:
+    """email, pec, phone, whatsapp cells -> contact records, one per (channel, address)."""
+    found: dict[tuple[Channel, str], ContactRecord] = {}
+    for column, channel, parse, is_pec in (
+        ("email", Channel.EMAIL, normalise_email, False),
+        ("pec", Channel.EMAIL, normalise_email, True),
+        ("phone", Channel.SMS, normalise_mobile_phone, False),
+        ("whatsapp", Channel.WHATSAPP, normalise_mobile_phone, False),
+    ):
+        address = cells.parsed(column, parse)
+        if address is None:
+            continue
+        # An address given as both e-mail and PEC is one mailbox, and a certified one.
+        previous = found.get((channel, address))
+        found[(channel, address)] = ContactRecord(
+            channel, address, is_pec or (previous is not None and previous.is_pec)
+        )
+    return tuple(found.values())
+
+
+def _compact(code: str) -> str:
+    """VAT numbers and tax codes: upper case without spaces, as registries print them."""
+    return "".join(code.split()).upper()
+
+
+def read_invoices(table: CsvTable, problems: list[Problem]) -> list[InvoiceRecord]:
+    """Validate every invoice row; duplicate numbers inside the file are problems too."""
+    records: list[InvoiceRecord] = []
+    first_line: dict[str, int] = {}
+    for row in table.rows:
+        cells = _RowReader(table, row, problems)
+        number = cells.text("number", required=True, max_length=_max_length(Invoice, "number"))
+        debtor_ref = cells.text(
+            "debtor_ref", required=True, max_length=_max_length(Debtor, "external_ref")
+        )
+        issue_date = cells.parsed("issue_date", parse_date, required=True)
+        due_date = cells.parsed("due_date", parse_date, required=True)
+        amount = cells.parsed("amount", parse_amount, required=True)
+        paid = cells.parsed("paid_amount", parse_amount)
+        currency = cells.parsed("currency", parse_currency)
+        description = cells.text("description", max_length=_max_length(Invoice, "description"))
+        status = cells.parsed("status", parse_status)
+        if amount is not None and amount <= 0:
+            cells.fail("amount", "must be more than zero (credit notes are not imported)")
+        if paid is not None and paid < 0:
+            cells.fail("paid_amount", "cannot be negative")
+        elif paid is not None and amount is not None and paid > amount:
+            cells.fail("paid_amount", "is more than the invoice amount")
+        if issue_date and due_date and due_date < issue_date:
+            cells.fail("due_date", "is before the issue date")
+        if number and number in first_line:
+            cells.fail("number", f"{number!r} is already on line {first_line[number]}")
+        elif number:
+            first_line[number] = row.line
+        if cells.failed:
+            continue
+        assert issue_date is not None and due_date is not None and amount is not None
+        records.append(
+            InvoiceRecord(
+                line=row.line,
+                number=number,
+                debtor_ref=debtor_ref,
+                issue_date=issue_date,
+                due_date=due_date,
+                amount_cents=amount,
+                paid_cents=paid,
+                currency=currency,
+                description=description or None,
+                status=status,
+            )
+        )
+    return records

@@ -7,6 +7,7 @@ X-Twilio-Signature of the webhooks Twilio sends us.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import logging
@@ -71,15 +72,19 @@ class _BaseUrlHttpClient(AsyncTwilioHttpClient):
     ) -> Response:
         if url.startswith(TWILIO_API):
             url = self.base_url + url.removeprefix(TWILIO_API)
+        if auth is not None:
+            # aiohttp 3.14 deprecates its `auth=` argument; the header is the same bytes.
+            credentials = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers = {**(headers or {}), "Authorization": f"Basic {credentials}"}
         return await super().request(
             method,
             url,
             params=params,
             data=data,
             headers=headers,
-            auth=auth,
-            # aiohttp wants a ClientTimeout; without one it would wait five minutes.
-            timeout=aiohttp.ClientTimeout(total=timeout or REQUEST_TIMEOUT_SECONDS),  # type: ignore[arg-type]
+            auth=None,
+            # twilio passes no timeout of its own; aiohttp's default would wait five minutes.
+            timeout=timeout or REQUEST_TIMEOUT_SECONDS,
             allow_redirects=allow_redirects,
         )
 

@@ -1,0 +1,86 @@
+"""The app under test wired to a fake Twilio: real senders, real webhooks, all over 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from fake_twilio import FakeTwilio
+from live_server import serve
+
+from bot import web
+from bot.channels.sandbox import SandboxSender
+from bot.channels.sms import SmsSender
+from bot.channels.whatsapp import WhatsAppSender
+from bot.config import Settings
+from bot.models import Channel, ContactPoint, Debtor
+from bot.policy import load_policy
+from bot.runtime import Runtime
+
+SMS_FROM = "+390212345678"
+WHATSAPP_FROM = "+390287654321"
+DEBTOR_PHONE = "+393331234567"
+
+
+@dataclass
+class TwilioStack:
+    fake: FakeTwilio
+    settings: Settings
+    runtime: Runtime
+    app_url: str
+
+    async def inbound(self, params: dict[str, str], **kwargs: str):  # type: ignore[no-untyped-def]
+        return await self.fake.post_webhook(
+            self.app_url, self.settings.public_base_url, "/twilio/inbound", params, **kwargs
+        )
+
+    async def status(self, params: dict[str, str], **kwargs: str):  # type: ignore[no-untyped-def]
+        return await self.fake.post_webhook(
+            self.app_url, self.settings.public_base_url, "/twilio/status", params, **kwargs
+        )
+
+
+def twilio_settings(settings: Settings, fake: FakeTwilio, **extra: object) -> Settings:
+    return settings.model_copy(
+        update={
+            "twilio_account_sid": fake.account_sid,
+            "twilio_auth_token": fake.auth_token,
+            "twilio_api_base_url": fake.base_url,
+            "twilio_sms_from": SMS_FROM,
+            "twilio_whatsapp_from": WHATSAPP_FROM,
+            **extra,
+        }
+    )
+
+
+@contextlib.asynccontextmanager
+async def twilio_stack(settings: Settings, **extra: object) -> AsyncIterator[TwilioStack]:
+    fake = await FakeTwilio().start()
+    live = twilio_settings(settings, fake, **extra)
+    senders = {channel: SandboxSender(channel) for channel in Channel}
+    senders[Channel.SMS] = SmsSender.from_settings(live)  # type: ignore[assignment]
+    senders[Channel.WHATSAPP] = WhatsAppSender.from_settings(live)  # type: ignore[assignment]
+    runtime = Runtime(settings=live, policy=load_policy(live.policy_file), senders=senders)  # type: ignore[arg-type]
+    # Only the Twilio routes: this suite tests them, not the other handlers.
+    previous = list(web.WEB_PART_MODULES)
+    web.WEB_PART_MODULES[:] = ["bot.handlers.twilio"]
+    try:
+        app = web.create_app(runtime)
+    finally:
+        web.WEB_PART_MODULES[:] = previous
+    try:
+        async with serve(app) as url:
+            yield TwilioStack(fake=fake, settings=live, runtime=runtime, app_url=url)
+    finally:
+        await runtime.close()
+        await fake.stop()
+
+
+async def debtor_with(
+    channel: Channel, address: str = DEBTOR_PHONE, language: str = "it", ref: str = "D-001"
+) -> ContactPoint:
+    debtor = await Debtor.create(external_ref=ref, name="Rossi Impianti S.r.l.", language=language)
+    point = await ContactPoint.create(debtor=debtor, channel=channel, address=address)
+    await point.fetch_related("debtor")
+    return point

@@ -1,0 +1,75 @@
+"""Which contact point a message goes to, and in which order the others are tried.
+
+The debtor's preferred reachable contact point (lowest priority number) comes first, then the
+remaining ones in the step's channel order. A formal step (diffida) goes first to a PEC address when
+the debtor has one, because only certified e-mail gives the notice its legal weight.
+Opted-out and unreachable addresses, and channels the step does not allow, are never chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.models import Channel
+
+# Channels tried for messages that no policy step describes (promise reminders, receipts).
+DEFAULT_CHANNEL_ORDER: tuple[Channel, ...] = (
+    Channel.TELEGRAM,
+    Channel.WHATSAPP,
+    Channel.SMS,
+    Channel.EMAIL,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """What routing needs to know about one contact point."""
+
+    id: int
+    channel: Channel
+    address: str
+    is_pec: bool = False
+    priority: int = 0
+    opted_out: bool = False
+    unreachable: bool = False
+
+    @property
+    def reachable(self) -> bool:
+        return not self.opted_out and not self.unreachable
+
+
+def route(
+    contacts: Sequence[Contact], channels: Sequence[Channel], *, formal: bool = False
+) -> list[Contact]:
+    """The reachable contact points allowed by `channels`, in the order they should be tried."""
+    order = {channel: index for index, channel in enumerate(channels)}
+    usable = [c for c in contacts if c.reachable and c.channel in order]
+    if not usable:
+        return []
+
+    def step_order(contact: Contact) -> tuple[int, int, int, int]:
+        pec_first = 0 if (formal and contact.channel is Channel.EMAIL and contact.is_pec) else 1
+        return (order[contact.channel], pec_first, contact.priority, contact.id)
+
+    preferred = min(usable, key=lambda c: (c.priority, order[c.channel], c.id))
+    first: list[Contact] = []
+    if formal:
+        pec = [c for c in usable if c.channel is Channel.EMAIL and c.is_pec]
+        if pec:
+            first.append(min(pec, key=lambda c: (c.priority, c.id)))
+    if preferred not in first:
+        first.append(preferred)
+    rest = sorted((c for c in usable if c not in first), key=step_order)
+    return first + rest
+
+
+def contact_state(contacts: Sequence[Contact]) -> str:
+    """Why nothing is reachable: "none" (no contact point), "opted_out" or "unreachable"."""
+    if not contacts:
+        return "none"
+    if all(c.opted_out for c in contacts):
+        return "opted_out"
+    if any(c.reachable for c in contacts):
+        return "reachable"
+    return "unreachable"

@@ -1,0 +1,107 @@
+"""The data a conversation step works on: what it knows, what came in, what it answers.
+
+`FlowContext` carries only the current debtor's data, so nothing a step says can show another
+debtor's invoices. `ReplySpec` names a template and its context; rendering happens at the edge
+(`render_reply`), where the engine also fills in what only effects produce (`fills`: the payment
+link's URL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.channels.base import Option
+from bot.flows.effects import Effect
+from bot.policy import Policy
+from bot.texts import render
+
+DEFAULT_INACTIVITY = dt.timedelta(hours=72)
+
+
+@dataclass(frozen=True)
+class OpenInvoice:
+    number: str
+    balance_cents: int
+    due_date: dt.date
+
+
+@dataclass(frozen=True)
+class BankDetails:
+    iban: str
+    beneficiary: str
+    bic: str = ""
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    """Everything a step may use. Only the current debtor's data; `today`/`now` are given."""
+
+    language: str
+    invoices: tuple[OpenInvoice, ...]
+    policy: Policy
+    today: dt.date
+    now: dt.datetime
+    discount_offered: bool = False  # the reminder step the debtor answers offers the discount
+    currency: str = "EUR"
+    bank: BankDetails | None = None
+    inactivity_timeout: dt.timedelta = DEFAULT_INACTIVITY
+
+    @property
+    def balance_cents(self) -> int:
+        return sum(invoice.balance_cents for invoice in self.invoices)
+
+    def invoice(self, number: str) -> OpenInvoice | None:
+        return next((invoice for invoice in self.invoices if invoice.number == number), None)
+
+    def invoices_for_template(self) -> list[dict[str, Any]]:
+        return [
+            {"number": i.number, "balance_cents": i.balance_cents, "due_date": i.due_date}
+            for i in self.invoices
+        ]
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing the debtor did: pressed a button (`option`) or wrote (`text`, attachments)."""
+
+    option: str = ""  # button data or quick-reply payload; "" when the debtor typed
+    text: str = ""
+    attachments: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ReplySpec:
+    """A reply to render: templates/<lang>/<template> with `context`, plus the options offered.
+
+    `fills` names context keys the engine supplies after applying the effects (e.g. "pay_url").
+    """
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    options: tuple[Option, ...] = ()
+    fills: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    new_state: dict[str, Any]
+    replies: list[ReplySpec]
+    effects: list[Effect] = field(default_factory=list)
+
+
+def clean_message(text: str) -> str:
+    """A debtor's words as staff will read them: control characters dropped, lines kept."""
+    return "".join(
+        char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc"
+    ).strip()
+
+
+def render_reply(spec: ReplySpec, language: str, filled: dict[str, Any] | None = None) -> str:
+    """The text of a reply; `filled` must supply every key in `spec.fills`."""
+    missing = [key for key in spec.fills if key not in (filled or {})]
+    if missing:
+        raise KeyError(f"{spec.template} needs {', '.join(missing)} from the engine")
+    return render(spec.template, language, **spec.context, **(filled or {}))

@@ -1,0 +1,168 @@
+"""The menu every reminder offers, and the short flows that start from it.
+
+menu.main       the reminder's options: pay now, instalments, promise, already paid, dispute,
+                talk to a person, the discount (when the step offers it), bank transfer details
+handoff.relay   a person took over: every message is relayed to the staff chat until /done
+stop.confirm    "no more messages on this channel?" -> OptOut
+"""
+
+from __future__ import annotations
+
+from bot.channels.base import Option
+from bot.flows import already_paid as _already_paid  # noqa: F401  (registers its stages)
+from bot.flows import discount, dispute, plan, promise  # noqa: F401  (register their stages)
+from bot.flows import options as opt
+from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, clean_message
+from bot.flows.effects import ALERT_RELAY, PAY_BALANCE, AlertStaff, HandOff, MakePayLink, OptOut
+from bot.flows.stages import MENU, Data, Stage, go, no_options, register, say
+
+# Relayed messages longer than this are cut; the full text stays in the message log.
+LONGEST_RELAY = 4000
+
+
+def menu_options(ctx: FlowContext) -> tuple[Option, ...]:
+    return opt.reminder_options(ctx.language, discount=discount.offered(ctx) is not None)
+
+
+def _menu_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+    return menu_options(ctx)
+
+
+def _menu_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
+    return say(
+        "flows/menu/prompt.txt",
+        menu_options(ctx),
+        invoices=ctx.invoices_for_template(),
+        total_cents=ctx.balance_cents,
+        currency=ctx.currency,
+    )
+
+
+def _nothing_due(ctx: FlowContext) -> Outcome:
+    return go(MENU, ctx, before=[say("flows/menu/nothing_due.txt")], prompt=False)
+
+
+def pay_now(ctx: FlowContext) -> Outcome:
+    if ctx.balance_cents <= 0:
+        return _nothing_due(ctx)
+    link = MakePayLink(PAY_BALANCE, ctx.balance_cents)
+    reply = say(
+        "flows/pay/link.txt",
+        fills=("pay_url",),
+        total_cents=ctx.balance_cents,
+        currency=ctx.currency,
+        invoices=ctx.invoices_for_template(),
+    )
+    return go(MENU, ctx, before=[reply], effects=[link], prompt=False)
+
+
+def bank_details(ctx: FlowContext) -> Outcome:
+    if ctx.bank is None:
+        reply = say("flows/bank/unavailable.txt", menu_options(ctx))
+    else:
+        reply = say(
+            "flows/bank/details.txt",
+            iban=ctx.bank.iban,
+            bic=ctx.bank.bic,
+            beneficiary=ctx.bank.beneficiary,
+            reference=", ".join(invoice.number for invoice in ctx.invoices),
+            total_cents=ctx.balance_cents,
+            currency=ctx.currency,
+        )
+    return go(MENU, ctx, before=[reply], prompt=False)
+
+
+def hand_off(ctx: FlowContext) -> Outcome:
+    started = say("flows/handoff/started.txt")
+    return go("handoff.relay", ctx, before=[started], effects=[HandOff()], prompt=False)
+
+
+def hand_back(ctx: FlowContext) -> Outcome:
+    """Staff sent /done: the bot answers again, starting from the menu."""
+    return go(MENU, ctx, before=[say("flows/handoff/ended.txt")])
+
+
+def start(key: str, ctx: FlowContext) -> Outcome | None:
+    """What a menu option does, wherever the debtor chooses it (the reminder's own buttons too)."""
+    if key in (opt.PAY_NOW, opt.PLAN, opt.PROMISE, opt.DISPUTE) and ctx.balance_cents <= 0:
+        return _nothing_due(ctx)
+    match key:
+        case opt.PAY_NOW:
+            return pay_now(ctx)
+        case opt.PLAN:
+            return plan.enter(ctx)
+        case opt.PROMISE:
+            return go("promise.choose", ctx)
+        case opt.ALREADY_PAID:
+            return go("already_paid.date", ctx)
+        case opt.DISPUTE:
+            return go("dispute.reason", ctx)
+        case opt.TALK_TO_PERSON:
+            return hand_off(ctx)
+        case opt.DISCOUNT:
+            return discount.enter(ctx)
+        case opt.BANK_DETAILS:
+            return bank_details(ctx)
+        case opt.STOP:
+            return go("stop.confirm", ctx)
+        case opt.MENU:
+            return go(MENU, ctx)
+    return None
+
+
+def _menu_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
+    return start(key, ctx)
+
+
+def _menu_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
+    """A date typed in answer to a reminder ("pago venerdì") is a promise: confirm it."""
+    if ctx.balance_cents <= 0:
+        return None
+    return promise.promise_from_text(user, ctx)
+
+
+def _relay_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
+    return say("flows/handoff/waiting.txt")
+
+
+def _relay_text(user: Input, data: Data, ctx: FlowContext) -> Outcome:
+    if not user.text.strip() and not user.attachments:
+        return go("handoff.relay", ctx, data)  # a button press: remind them a person is here
+    alert = AlertStaff(
+        ALERT_RELAY,
+        {"text": clean_message(user.text)[:LONGEST_RELAY], "attachments": list(user.attachments)},
+    )
+    relayed = say("flows/handoff/relayed.txt")
+    return go("handoff.relay", ctx, data, before=[relayed], effects=[alert], prompt=False)
+
+
+def _stop_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+    return (opt.option(opt.YES, ctx.language), opt.option(opt.NO, ctx.language))
+
+
+def _stop_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
+    return say("flows/stop/confirm.txt", _stop_options(data, ctx))
+
+
+def _stop_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
+    if key == opt.YES:
+        done = say("flows/stop/done.txt")
+        return go(MENU, ctx, before=[done], effects=[OptOut()], prompt=False)
+    if key == opt.NO:
+        return go(MENU, ctx, before=[say("flows/stop/kept.txt")])
+    return None
+
+
+register(
+    Stage(MENU, _menu_options, _menu_prompt, _menu_choose, _menu_text),
+    Stage(
+        "handoff.relay",
+        no_options,
+        _relay_prompt,
+        lambda key, data, ctx: None,
+        _relay_text,
+        text_first=True,
+        takes_everything=True,
+    ),
+    Stage("stop.confirm", _stop_options, _stop_prompt, _stop_choose),
+)

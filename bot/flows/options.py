@@ -1,0 +1,172 @@
+"""Reply options: the stable keys every conversation offers, their labels, and reading answers.
+
+An option's `key` is what comes back when a button is pressed; it never changes, so a button
+sent last week still means the same thing. The label a debtor reads lives in
+templates/<lang>/flows/options/<key>.txt; the words that also choose it (synonyms, in the
+debtor's language) live in templates/<lang>/flows/keywords/<key>.txt, one per line.
+
+`match_option` reads what a debtor typed against the options just offered: the number shown
+next to an option ("1", " 2. "), its key, its label or one of its keywords, in Italian or
+English, ignoring case, accents, punctuation and surrounding blanks.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+from bot.channels.base import Option
+from bot.config import SUPPORTED_LANGUAGES
+from bot.texts import TEMPLATES_DIR, render
+
+# The options every reminder offers, in the order they are numbered. The discount and the bank
+# details come last, so "2" means instalments whether or not a step offers the discount.
+PAY_NOW = "pay_now"
+PLAN = "plan"
+PROMISE = "promise"
+ALREADY_PAID = "already_paid"
+DISPUTE = "dispute"
+TALK_TO_PERSON = "talk_to_person"
+DISCOUNT = "discount"
+BANK_DETAILS = "bank_details"
+
+# Options used inside the conversations.
+STOP = "stop"
+MENU = "menu"
+BACK = "back"
+YES = "yes"
+NO = "no"
+ACCEPT = "accept"
+SKIP = "skip"  # no receipt for a payment already made
+NO_DETAILS = "no_details"  # a dispute without a description
+PLAN_FIRST_DATE = "plan_first_date"
+PROMISE_IN_3_DAYS = "promise_in_3_days"
+PROMISE_NEXT_FRIDAY = "promise_next_friday"
+PROMISE_END_OF_MONTH = "promise_end_of_month"
+PAID_TODAY = "paid_today"
+PAID_YESTERDAY = "paid_yesterday"
+DISPUTE_WRONG_AMOUNT = "dispute_wrong_amount"
+DISPUTE_GOODS_OR_SERVICE = "dispute_goods_or_service"
+DISPUTE_NOT_MINE = "dispute_not_mine"
+DISPUTE_OTHER = "dispute_other"
+DISPUTE_ALL_INVOICES = "dispute_all_invoices"
+
+# Keys built from data: "plan_3" (three instalments), "invoice:FT-2026-001".
+PLAN_COUNT_PREFIX = "plan_"
+INVOICE_PREFIX = "invoice:"
+
+# Longer than any label or keyword: such a text is a message, not a choice.
+_LONGEST_CHOICE = 120
+_NUMBERED = re.compile(r"^(\d{1,3})(?: (.*))?$")
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, punctuation and blanks folded into single spaces.
+
+    "  PAGÀ ora!! " -> "paga ora"; "I'll pay on…" -> "i ll pay on"; "1." -> "1".
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = []
+    for char in decomposed:
+        if unicodedata.combining(char):
+            continue
+        kept.append(char.casefold() if char.isalnum() else " ")
+    return " ".join("".join(kept).split())
+
+
+def option(key: str, language: str, template: str | None = None, **context: Any) -> Option:
+    """An option with its label from templates/<lang>/flows/options/<template or key>.txt."""
+    return Option(
+        key=key, label=render(f"flows/options/{template or key}.txt", language, **context)
+    )
+
+
+def plan_count_option(count: int, language: str) -> Option:
+    return option(f"{PLAN_COUNT_PREFIX}{count}", language, "plan_count", count=count)
+
+
+def plan_count_of(key: str) -> int | None:
+    """3 for "plan_3"; None for any other key."""
+    digits = key.removeprefix(PLAN_COUNT_PREFIX)
+    if key.startswith(PLAN_COUNT_PREFIX) and digits.isdigit() and len(digits) <= 3:
+        return int(digits)
+    return None
+
+
+def invoice_option(number: str, language: str, balance_cents: int, currency: str) -> Option:
+    return option(
+        f"{INVOICE_PREFIX}{number}",
+        language,
+        "invoice",
+        number=number,
+        balance_cents=balance_cents,
+        currency=currency,
+    )
+
+
+def reminder_options(language: str, *, discount: bool = False) -> tuple[Option, ...]:
+    """What every reminder offers, numbered in this order; the discount only when offered."""
+    keys = [PAY_NOW, PLAN, PROMISE, ALREADY_PAID, DISPUTE, TALK_TO_PERSON]
+    if discount:
+        keys.append(DISCOUNT)
+    keys.append(BANK_DETAILS)
+    return tuple(option(key, language) for key in keys)
+
+
+@lru_cache(maxsize=512)
+def keywords(key: str, language: str) -> frozenset[str]:
+    """The normalised words that choose `key` in `language` (empty when it has none)."""
+    template = key
+    if plan_count_of(key) is not None:
+        template = "plan_count"
+    elif key.startswith(INVOICE_PREFIX):
+        return frozenset()
+    if not (TEMPLATES_DIR / language / "flows" / "keywords" / f"{template}.txt").is_file():
+        return frozenset()
+    count = plan_count_of(key)
+    text = render(f"flows/keywords/{template}.txt", language, count=count)
+    return frozenset(word for line in text.splitlines() if (word := normalise(line)))
+
+
+def _words_for(choice: Option, language: str) -> set[str]:
+    """Every normalised form that names `choice`: key, label, keywords in both languages."""
+    words = {normalise(choice.key), normalise(choice.label)}
+    for lang in (language, *(other for other in SUPPORTED_LANGUAGES if other != language)):
+        words |= keywords(choice.key, lang)
+    words.discard("")
+    return words
+
+
+def _by_words(text: str, options: tuple[Option, ...], language: str) -> Option | None:
+    """The single option whose key, label or keyword equals `text`; None if none or several."""
+    found = [choice for choice in options if text in _words_for(choice, language)]
+    distinct = {choice.key for choice in found}
+    return found[0] if len(distinct) == 1 else None
+
+
+def match_option(text: str, options: tuple[Option, ...], language: str) -> Option | None:
+    """The option a typed answer chooses, or None when it chooses none (or is ambiguous).
+
+    Accepts the option's number as shown ("1", " 2. "), its key, label or a keyword in Italian or
+    English; "2 Paga a rate" works too when the number and the words agree.
+    """
+    if not options or not isinstance(text, str):
+        return None
+    if len(text) > 4 * _LONGEST_CHOICE:
+        return None
+    wanted = normalise(text)
+    if not wanted or len(wanted) > _LONGEST_CHOICE:
+        return None
+    numbered = _NUMBERED.match(wanted)
+    if numbered:
+        position = int(numbered.group(1))
+        rest = numbered.group(2)
+        by_number = options[position - 1] if 1 <= position <= len(options) else None
+        if rest is None:
+            if by_number is not None:
+                return by_number
+        elif by_number is not None and _by_words(rest, options, language) == by_number:
+            return by_number
+    return _by_words(wanted, options, language)

@@ -1,0 +1,258 @@
+"""Instalment plans (piano di rientro): the schedule maths, the policy checks, the conversation.
+
+Amounts are integer cents. Every instalment but the last is the total divided by the count,
+rounded down; the last absorbs the remainder, so the amounts add up to the total exactly. The
+first instalment is due on `first_due` (today unless the debtor proposes a date), the others
+every `interval_days` after it; moving a date off a holiday is the scheduler's business.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from bot.channels.base import Option
+from bot.flows import options as opt
+from bot.flows.context import FlowContext, Input, Outcome
+from bot.flows.effects import RequestPlan
+from bot.flows.promise import parse_promise_date
+from bot.flows.stages import MENU, Data, Stage, go, register, say
+from bot.policy import Instalments, Policy
+
+Schedule = list[tuple[dt.date, int]]
+
+
+class PlanProblem(StrEnum):
+    NOTHING_DUE = "nothing_due"
+    COUNT_TOO_LOW = "count_too_low"  # fewer than 2 instalments is not a plan
+    COUNT_TOO_HIGH = "count_too_high"  # more than instalments.max_count
+    INSTALMENT_TOO_SMALL = "instalment_too_small"  # below instalments.min_instalment
+    TOO_LONG = "too_long"  # the last instalment falls after today + max_length_days
+    FIRST_DUE_IN_PAST = "first_due_in_past"
+
+
+def schedule(total_cents: int, count: int, first_due: dt.date, interval_days: int) -> Schedule:
+    """[(due date, amount in cents)]: equal parts rounded down, the last absorbing the rest."""
+    if count < 1:
+        raise ValueError("an instalment plan needs at least one instalment")
+    if total_cents < 0:
+        raise ValueError("the total cannot be negative")
+    base = total_cents // count
+    amounts = [base] * (count - 1) + [total_cents - base * (count - 1)]
+    return [
+        (first_due + dt.timedelta(days=interval_days * index), amount)
+        for index, amount in enumerate(amounts)
+    ]
+
+
+def last_due(count: int, first_due: dt.date, interval_days: int) -> dt.date:
+    return first_due + dt.timedelta(days=interval_days * (count - 1))
+
+
+def validate_plan(
+    total_cents: int, count: int, first_due: dt.date, today: dt.date, rules: Instalments
+) -> list[PlanProblem]:
+    """Every way this plan breaks the policy's instalment rules; empty when it is acceptable."""
+    problems: list[PlanProblem] = []
+    if total_cents <= 0:
+        return [PlanProblem.NOTHING_DUE]
+    if count < 2:
+        problems.append(PlanProblem.COUNT_TOO_LOW)
+    if count > rules.max_count:
+        problems.append(PlanProblem.COUNT_TOO_HIGH)
+    if count >= 1 and total_cents // count < rules.min_instalment_cents:
+        problems.append(PlanProblem.INSTALMENT_TOO_SMALL)
+    if first_due < today:
+        problems.append(PlanProblem.FIRST_DUE_IN_PAST)
+    if (
+        count >= 1
+        and (last_due(count, first_due, rules.interval_days) - today).days > rules.max_length_days
+    ):
+        problems.append(PlanProblem.TOO_LONG)
+    return problems
+
+
+def needs_staff_approval(total_cents: int, policy: Policy) -> bool:
+    """Plans above the auto-approve limit go to staff; the others are approved at once."""
+    return total_cents > policy.instalments.staff_approval_above_cents
+
+
+def offered_counts(
+    total_cents: int, rules: Instalments, first_due: dt.date, today: dt.date
+) -> tuple[int, ...]:
+    """The policy's counts that this total and first date allow (min instalment, length)."""
+    return tuple(
+        count
+        for count in rules.counts
+        if not validate_plan(total_cents, count, first_due, today, rules)
+    )
+
+
+# The conversation ---------------------------------------------------------------------------
+# plan.choose      pick a count (or propose the first date)  -> plan.confirm / plan.first_date
+# plan.first_date  type the first payment date               -> plan.choose with that date
+# plan.confirm     see the schedule, confirm                 -> RequestPlan, back to the menu
+
+
+def _first_due(data: Data, ctx: FlowContext) -> dt.date:
+    raw = data.get("first_due")
+    if raw is None:
+        return ctx.today
+    return dt.date.fromisoformat(raw)  # malformed: ValueError -> the dispatcher's stale path
+
+
+def _schedule_context(total: int, count: int, first_due: dt.date, ctx: FlowContext) -> dict:
+    rows = schedule(total, count, first_due, ctx.policy.instalments.interval_days)
+    return {
+        "count": count,
+        "total_cents": total,
+        "currency": ctx.currency,
+        "schedule": [{"due_date": due, "amount_cents": amount} for due, amount in rows],
+    }
+
+
+def _problems_context(problems: list[PlanProblem], ctx: FlowContext) -> dict[str, Any]:
+    rules = ctx.policy.instalments
+    return {
+        "problems": [str(problem) for problem in problems],
+        "max_count": rules.max_count,
+        "min_instalment_cents": rules.min_instalment_cents,
+        "max_length_days": rules.max_length_days,
+        "currency": ctx.currency,
+    }
+
+
+def enter(ctx: FlowContext, first_due: dt.date | None = None) -> Outcome:
+    """Start (or restart) the plan conversation; when no count fits, say so from the menu."""
+    first = first_due or ctx.today
+    if not offered_counts(ctx.balance_cents, ctx.policy.instalments, first, ctx.today):
+        problems = validate_plan(
+            ctx.balance_cents,
+            min(ctx.policy.instalments.counts),
+            first,
+            ctx.today,
+            ctx.policy.instalments,
+        )
+        reply = say("flows/plan/not_possible.txt", **_problems_context(problems, ctx))
+        return go(MENU, ctx, before=[reply])
+    data = {"first_due": first_due.isoformat()} if first_due else {}
+    return go("plan.choose", ctx, data)
+
+
+def _choose_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+    counts = offered_counts(
+        ctx.balance_cents, ctx.policy.instalments, _first_due(data, ctx), ctx.today
+    )
+    return (
+        *(opt.plan_count_option(count, ctx.language) for count in counts),
+        opt.option(opt.PLAN_FIRST_DATE, ctx.language),
+        opt.option(opt.BACK, ctx.language),
+    )
+
+
+def _choose_prompt(data: Data, ctx: FlowContext):
+    return say(
+        "flows/plan/choose.txt",
+        _choose_options(data, ctx),
+        total_cents=ctx.balance_cents,
+        currency=ctx.currency,
+        first_due=_first_due(data, ctx),
+        interval_days=ctx.policy.instalments.interval_days,
+    )
+
+
+def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
+    if key == opt.BACK:
+        return go(MENU, ctx)
+    if key == opt.PLAN_FIRST_DATE:
+        return go("plan.first_date", ctx, data)
+    count = opt.plan_count_of(key)
+    if count is None:
+        return None
+    return go("plan.confirm", ctx, {**data, "count": count})
+
+
+def _first_date_prompt(data: Data, ctx: FlowContext):
+    rules = ctx.policy.instalments
+    latest = ctx.today + dt.timedelta(
+        days=rules.max_length_days - rules.interval_days * (min(rules.counts) - 1)
+    )
+    return say(
+        "flows/plan/first_date.txt",
+        (opt.option(opt.BACK, ctx.language),),
+        latest=max(latest, ctx.today),
+    )
+
+
+def _first_date_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
+    return go("plan.choose", ctx, {}) if key == opt.BACK else None
+
+
+def _first_date_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
+    day = parse_promise_date(user.text, ctx.language, ctx.today)
+    if day is None:
+        return None
+    rules = ctx.policy.instalments
+    if offered_counts(ctx.balance_cents, rules, day, ctx.today):
+        return go("plan.choose", ctx, {"first_due": day.isoformat()})
+    problems = validate_plan(ctx.balance_cents, min(rules.counts), day, ctx.today, rules)
+    refused = say("flows/plan/refused.txt", first_due=day, **_problems_context(problems, ctx))
+    return go("plan.first_date", ctx, data, before=[refused])
+
+
+def _confirm_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+    return (opt.option(opt.YES, ctx.language), opt.option(opt.NO, ctx.language))
+
+
+def _count(data: Data) -> int:
+    count = data["count"]
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise ValueError("count must be a whole number")
+    return count
+
+
+def _confirm_prompt(data: Data, ctx: FlowContext):
+    context = _schedule_context(ctx.balance_cents, _count(data), _first_due(data, ctx), ctx)
+    return say(
+        "flows/plan/confirm.txt",
+        _confirm_options(data, ctx),
+        needs_staff=needs_staff_approval(ctx.balance_cents, ctx.policy),
+        **context,
+    )
+
+
+def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
+    if key == opt.NO:
+        return go("plan.choose", ctx, {k: v for k, v in data.items() if k == "first_due"})
+    if key != opt.YES:
+        return None
+    total, count, first_due = ctx.balance_cents, _count(data), _first_due(data, ctx)
+    rules = ctx.policy.instalments
+    problems = validate_plan(total, count, first_due, ctx.today, rules)
+    if problems:  # the balance or the day changed since the schedule was shown
+        refused = say(
+            "flows/plan/refused.txt", first_due=first_due, **_problems_context(problems, ctx)
+        )
+        return go("plan.choose", ctx, {}, before=[refused])
+    rows = schedule(total, count, first_due, rules.interval_days)
+    staff = needs_staff_approval(total, ctx.policy)
+    effect = RequestPlan(
+        count=count, first_due=first_due, schedule=tuple(rows), total_cents=total, needs_staff=staff
+    )
+    template = "flows/plan/sent_to_staff.txt" if staff else "flows/plan/approved.txt"
+    done = say(template, **_schedule_context(total, count, first_due, ctx))
+    return go(MENU, ctx, before=[done], effects=[effect], prompt=False)
+
+
+register(
+    Stage("plan.choose", _choose_options, _choose_prompt, _choose),
+    Stage(
+        "plan.first_date",
+        lambda data, ctx: (opt.option(opt.BACK, ctx.language),),
+        _first_date_prompt,
+        _first_date_choose,
+        _first_date_text,
+    ),
+    Stage("plan.confirm", _confirm_options, _confirm_prompt, _confirm),
+)

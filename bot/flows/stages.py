@@ -1,0 +1,90 @@
+"""Stages: the places a conversation can be, and moving between them.
+
+A conversation's state is a JSON-able dict: {"flow": "plan", "stage": "choose", "data": {...},
+"updated_at": "<ISO datetime>"}. Each stage says which options it offers, what it says on
+arrival (`prompt`), what a chosen option does (`choose`) and, when it takes typed answers such
+as a date, what free text does (`text`). A handler returns None when it cannot use the input;
+the dispatcher (bot/flows/states.py) then answers with a short help and the options again.
+Flows name the stages they move to ("menu.main"), so flow modules never import each other in
+circles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.channels.base import Option
+from bot.flows.context import FlowContext, Input, Outcome, ReplySpec
+from bot.flows.effects import Effect
+
+Data = dict[str, Any]
+OptionsFor = Callable[[Data, FlowContext], tuple[Option, ...]]
+PromptFor = Callable[[Data, FlowContext], ReplySpec]
+OnChoice = Callable[[str, Data, FlowContext], Outcome | None]
+OnText = Callable[[Input, Data, FlowContext], Outcome | None]
+
+MENU = "menu.main"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # "<flow>.<stage>"
+    options: OptionsFor
+    prompt: PromptFor
+    choose: OnChoice
+    text: OnText | None = None
+    # Stages that collect a message (a dispute's description, a hand-off) read text before
+    # looking for menu words, so "pagato" inside a description is not taken as a command.
+    text_first: bool = False
+    # A stage whose text handler answers every input, buttons included (a hand-off to staff):
+    # no help, no menu words, nothing is taken as a command.
+    takes_everything: bool = False
+
+    @property
+    def flow(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+STAGES: dict[str, Stage] = {}
+
+
+def register(*stages: Stage) -> None:
+    for stage in stages:
+        STAGES[stage.name] = stage
+
+
+def no_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+    return ()
+
+
+def state_at(name: str, data: Data | None = None) -> dict[str, Any]:
+    flow, stage = name.split(".", 1)
+    return {"flow": flow, "stage": stage, "data": dict(data or {})}
+
+
+def go(
+    name: str,
+    ctx: FlowContext,
+    data: Data | None = None,
+    *,
+    before: Iterable[ReplySpec] = (),
+    effects: Iterable[Effect] = (),
+    prompt: bool = True,
+) -> Outcome:
+    """Move to stage `name`: say `before`, then (unless prompt=False) the stage's own prompt."""
+    data = dict(data or {})
+    replies = list(before)
+    if prompt:
+        replies.append(STAGES[name].prompt(data, ctx))
+    return Outcome(new_state=state_at(name, data), replies=replies, effects=list(effects))
+
+
+def say(
+    template: str,
+    options: tuple[Option, ...] = (),
+    fills: tuple[str, ...] = (),
+    **context: Any,
+) -> ReplySpec:
+    return ReplySpec(template=template, context=context, options=options, fills=fills)

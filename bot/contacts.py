@@ -8,6 +8,7 @@ same debtor. Errors are ValueError with a reason a person can act on.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -27,6 +28,9 @@ _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TOP_LEVEL = re.compile(r"^([a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 
 
+# Import files repeat numbers (the same mobile for SMS and WhatsApp, one switchboard for several
+# companies) and parsing is the slow part of an import: remember recent answers.
+@lru_cache(maxsize=65536)
 def normalise_phone(text: str, region: str = "IT") -> str:
     """'+39 333 123 4567', '333 1234567' (region IT) -> '+393331234567'."""
     return phonenumbers.format_number(
@@ -34,6 +38,7 @@ def normalise_phone(text: str, region: str = "IT") -> str:
     )
 
 
+@lru_cache(maxsize=65536)
 def normalise_mobile_phone(text: str, region: str = "IT") -> str:
     """Like normalise_phone, for addresses that must receive SMS or WhatsApp: refuses landlines."""
     number = _parse_phone(text, region)

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = ""
     telegram_staff_chat_id: int | None = None
     telegram_bot_username: str = ""
+    # How long a deep link that ties a Telegram chat to a debtor stays valid.
+    telegram_link_ttl_days: int = Field(default=7, ge=1, le=365)
 
     # Twilio (SMS and WhatsApp)
     twilio_account_sid: str = ""

@@ -1,0 +1,403 @@
+"""Telegram inbound: the python-telegram-bot Application, without its Updater, behind our ASGI app.
+
+Updates arrive either on `POST /telegram/webhook` (checked against TELEGRAM_WEBHOOK_SECRET, 403
+otherwise) or, with no public URL, by long polling (`run_polling`). Either way each update is fed to
+the Application, whose handlers turn a text, a button press, a photo or a document into an
+`InboundEvent` for `bot.inbound.receive`. `/start <token>` links the chat to a debtor through a
+signed deep-link token (bot.linking); an unlinked chat never sees a debtor's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from telegram import Update
+from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.channels.telegram import TelegramSender, make_bot, retry_after_seconds
+from bot.config import SUPPORTED_LANGUAGES, ConfigError
+from bot.flows.engine import Reply
+from bot.inbound import InboundEvent, receive, send_reply, store
+from bot.linking import LinkOutcome, redeem
+from bot.models import Channel, MessageStatus
+from bot.runtime import Runtime
+from bot.texts import render
+from bot.web import WebPart
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_TIMEOUT_SECONDS = 30
+MAX_BACKOFF_SECONDS = 60.0
+WEBHOOK_ATTEMPTS = 4
+# Telegram's rule for the webhook secret token.
+SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
+Context = ContextTypes.DEFAULT_TYPE
+
+
+class TelegramInbound:
+    """The Application's handler callbacks, bound to the runtime."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.signing_key = runtime.settings.signing_key()
+        self.failed_updates: set[int] = set()
+        self.init_lock = asyncio.Lock()
+
+    def _language(self, update: Update) -> str:
+        """For a chat we do not know yet: the user's Telegram language if we speak it."""
+        user = update.effective_user
+        code = (user.language_code or "")[:2] if user else ""
+        return code if code in SUPPORTED_LANGUAGES else self.runtime.settings.default_language
+
+    async def on_start(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        chat = update.effective_chat
+        if message is None or chat is None:
+            return
+        runtime = self.runtime
+        now = runtime.now()
+        chat_id = str(chat.id)
+        # The token is not kept: a used token is harmless, but it has no business in the log.
+        event = InboundEvent(
+            channel=Channel.TELEGRAM,
+            address=chat_id,
+            provider_event_id=str(update.update_id),
+            text="/start",
+            received_at=message.date,
+        )
+        stored = await store(event, None, now)
+        if stored is None:
+            log.info("duplicate telegram delivery %s ignored", update.update_id)
+            return
+        company = runtime.settings.company_name
+        token = context.args[0] if context.args else ""
+        contact_point = None
+        if not token:
+            template = "linking/start_without_token.txt"
+            text = render(template, self._language(update), company=company)
+        else:
+            result = await redeem(token, chat_id, self.signing_key, now)
+            if result.outcome is LinkOutcome.LINKED and result.debtor and result.contact_point:
+                debtor, contact_point = result.debtor, result.contact_point
+                template = "linking/linked.txt"
+                text = render(template, debtor.language, debtor_name=debtor.name, company=company)
+                stored.debtor_id = debtor.id  # type: ignore[attr-defined]
+                stored.contact_point = contact_point
+                contact_point.last_inbound_at = now
+                await contact_point.save(update_fields=["last_inbound_at"])
+            else:
+                template = "linking/link_invalid.txt"
+                language = self._language(update)
+                text = render(template, language, reason=result.outcome.value, company=company)
+        await send_reply(
+            runtime, Channel.TELEGRAM, chat_id, contact_point, Reply(text=text, template=template)
+        )
+        stored.status = MessageStatus.HANDLED
+        await stored.save()
+
+    async def on_message(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        attachments: list[dict[str, Any]] = []
+        if message.photo:
+            largest = message.photo[-1]
+            attachments.append(
+                {
+                    "kind": "photo",
+                    "file_id": largest.file_id,
+                    "file_unique_id": largest.file_unique_id,
+                    "width": largest.width,
+                    "height": largest.height,
+                    "file_size": largest.file_size,
+                }
+            )
+        if message.document:
+            document = message.document
+            attachments.append(
+                {
+                    "kind": "document",
+                    "file_id": document.file_id,
+                    "file_unique_id": document.file_unique_id,
+                    "file_name": document.file_name or "",
+                    "mime_type": document.mime_type or "",
+                    "file_size": document.file_size,
+                }
+            )
+        event = InboundEvent(
+            channel=Channel.TELEGRAM,
+            address=str(message.chat_id),
+            provider_event_id=str(update.update_id),
+            text=message.text or message.caption or "",
+            attachments=attachments,
+            received_at=message.date,
+        )
+        await receive(self.runtime, event)
+
+    async def on_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        chat_id = query.message.chat.id if query.message else query.from_user.id
+        event = InboundEvent(
+            channel=Channel.TELEGRAM,
+            address=str(chat_id),
+            provider_event_id=str(update.update_id),
+            chosen_option=query.data or "",
+        )
+        received = await receive(self.runtime, event)
+        if received is not None:
+            # Stops the button's spinner; a retried delivery was answered the first time.
+            await query.answer()
+
+    async def on_error(self, update: object, context: Context) -> None:
+        log.error("telegram update failed", exc_info=context.error)
+        if isinstance(update, Update):
+            self.failed_updates.add(update.update_id)
+
+
+def build_application(runtime: Runtime) -> TelegramApplication:
+    """The Application without an Updater; it shares the sender's bot (one rate limiter)."""
+    sender = runtime.senders.get(Channel.TELEGRAM)
+    bot = sender.bot if isinstance(sender, TelegramSender) else make_bot(runtime.settings)
+    application: TelegramApplication = Application.builder().bot(bot).updater(None).build()
+    inbound = TelegramInbound(runtime)
+    application.bot_data["inbound"] = inbound
+    debtor_chats = filters.ALL
+    staff_chat = runtime.settings.telegram_staff_chat_id
+    if staff_chat is not None:
+        # The staff group has its own handlers; a debtor flow must never answer there.
+        debtor_chats = ~filters.Chat(chat_id=staff_chat)
+    application.add_handler(CommandHandler("start", inbound.on_start, filters=debtor_chats))
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE
+            & (filters.TEXT | filters.PHOTO | filters.Document.ALL)
+            & debtor_chats,
+            inbound.on_message,
+        )
+    )
+    application.add_handler(CallbackQueryHandler(inbound.on_button))
+    application.add_error_handler(inbound.on_error)
+    return application
+
+
+# One Application per runtime (a process builds one runtime at start-up).
+_applications: dict[int, tuple[Runtime, TelegramApplication]] = {}
+
+
+def application_for(runtime: Runtime) -> TelegramApplication:
+    known = _applications.get(id(runtime))
+    if known is not None and known[0] is runtime:
+        return known[1]
+    application = build_application(runtime)
+    _applications[id(runtime)] = (runtime, application)
+    return application
+
+
+def _inbound(application: TelegramApplication) -> TelegramInbound:
+    inbound: TelegramInbound = application.bot_data["inbound"]
+    return inbound
+
+
+async def ensure_initialized(application: TelegramApplication) -> None:
+    """Initialize once (getMe); safe to call from concurrent requests."""
+    async with _inbound(application).init_lock:
+        await application.initialize()
+
+
+async def handle_update(application: TelegramApplication, update: Update) -> bool:
+    """Feed one update to the Application; False when a handler failed on it."""
+    await ensure_initialized(application)
+    await application.process_update(update)
+    failed = _inbound(application).failed_updates
+    if update.update_id in failed:
+        failed.discard(update.update_id)
+        return False
+    return True
+
+
+def secret_matches(expected: str, given: str) -> bool:
+    """No configured secret means no webhook: fail closed."""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def web_part(runtime: Runtime) -> WebPart:
+    settings = runtime.settings
+    application = application_for(runtime) if settings.telegram_enabled else None
+
+    async def webhook(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not secret_matches(settings.telegram_webhook_secret, given):
+            return Response("forbidden", status_code=403)
+        if application is None:
+            return Response("telegram is not configured", status_code=503)
+        try:
+            payload = await request.json()
+            update = Update.de_json(payload, application.bot) if isinstance(payload, dict) else None
+        except (ValueError, KeyError, TypeError):
+            update = None
+        if update is None:
+            return Response("not a Telegram update", status_code=400)
+        # A 500 makes Telegram deliver again; the stored provider id stops double handling.
+        ok = await handle_update(application, update)
+        return Response(status_code=200 if ok else 500)
+
+    async def start() -> None:
+        if application is None:
+            return
+        try:
+            await ensure_initialized(application)
+        except NetworkError as exc:
+            # Telegram unreachable at start-up: the first update initializes instead.
+            log.warning("telegram not reachable at start-up (%s); will retry on first update", exc)
+
+    async def stop() -> None:
+        if application is not None:
+            await application.shutdown()
+
+    return WebPart(
+        routes=[Route(WEBHOOK_PATH, webhook, methods=["POST"])],
+        on_startup=[start],
+        on_shutdown=[stop],
+    )
+
+
+async def register_webhook(runtime: Runtime, application: TelegramApplication) -> str:
+    """setWebhook to PUBLIC_BASE_URL/telegram/webhook with the secret; returns the URL."""
+    settings = runtime.settings
+    if not settings.public_base_url:
+        raise ConfigError("PUBLIC_BASE_URL must be set to register the Telegram webhook")
+    if not SECRET_PATTERN.fullmatch(settings.telegram_webhook_secret):
+        raise ConfigError(
+            "TELEGRAM_WEBHOOK_SECRET: expected 1-256 characters of A-Z, a-z, 0-9, _ and -"
+        )
+    url = settings.public_base_url + WEBHOOK_PATH
+    await _with_backoff(
+        lambda: application.bot.set_webhook(
+            url,
+            secret_token=settings.telegram_webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        ),
+        attempts=WEBHOOK_ATTEMPTS,
+        ensure=lambda: ensure_initialized(application),
+    )
+    log.info("telegram webhook registered at %s", url)
+    return url
+
+
+async def _with_backoff(call: Any, *, attempts: int, ensure: Any) -> None:
+    delay = 1.0
+    for attempt in range(1, attempts + 1):
+        try:
+            await ensure()
+            await call()
+            return
+        except (NetworkError, RetryAfter) as exc:
+            if attempt == attempts:
+                raise
+            wait = retry_after_seconds(exc) if isinstance(exc, RetryAfter) else delay
+            log.warning("telegram: %s; retrying in %.0f s", exc, wait)
+            await asyncio.sleep(wait)
+            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+
+
+async def run_polling(
+    runtime: Runtime,
+    application: TelegramApplication,
+    stop: asyncio.Event,
+    *,
+    timeout: int = POLL_TIMEOUT_SECONDS,
+) -> None:
+    """Long polling until `stop` is set: getUpdates, feed each update, confirm by offset."""
+    delay = 1.0
+    offset = 0
+    webhook_removed = False
+    while not stop.is_set():
+        try:
+            await ensure_initialized(application)
+            if not webhook_removed:
+                # Telegram refuses getUpdates while a webhook is set.
+                await application.bot.delete_webhook()
+                webhook_removed = True
+            updates = await _unless_stopped(
+                application.bot.get_updates(
+                    offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES
+                ),
+                stop,
+            )
+        except RetryAfter as exc:
+            await _sleep_unless_stopped(retry_after_seconds(exc), stop)
+            continue
+        except TelegramError as exc:  # network trouble, 5xx, a conflicting poller
+            log.warning("telegram polling: %s; retrying in %.0f s", exc, delay)
+            await _sleep_unless_stopped(delay, stop)
+            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+            continue
+        delay = 1.0
+        for update in updates or ():
+            if not await handle_update(application, update):
+                log.error("telegram update %s failed; it stays stored", update.update_id)
+            offset = update.update_id + 1
+
+
+async def _unless_stopped(call: Any, stop: asyncio.Event) -> Any:
+    """Await `call` unless `stop` is set first (then cancel it and return None)."""
+    request = asyncio.ensure_future(call)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({request, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if request.done():
+        return request.result()
+    request.cancel()
+    return None
+
+
+async def _sleep_unless_stopped(seconds: float, stop: asyncio.Event) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return
+
+
+@dataclass
+class Polling:
+    """A running long-polling loop; `await polling.stop()` ends it."""
+
+    task: asyncio.Task[None]
+    stop_event: asyncio.Event
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        await self.task
+
+
+def start_polling(
+    runtime: Runtime, application: TelegramApplication, *, timeout: int = POLL_TIMEOUT_SECONDS
+) -> Polling:
+    stop_event = asyncio.Event()
+    task = asyncio.create_task(run_polling(runtime, application, stop_event, timeout=timeout))
+    return Polling(task=task, stop_event=stop_event)

@@ -84,10 +84,13 @@ def normalise_email(text: str) -> str:
     local, domain = address.split("@")
     if not local or len(local) > 64 or not _LOCAL_PART.match(local):
         raise ValueError(f"{shown!r} is not an e-mail address (the part before @ is malformed)")
+    bad_domain = (
+        f"{shown!r} is not an e-mail address (the domain after @ must look like example.it)"
+    )
     try:
         ascii_domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
-        raise ValueError(f"{shown!r} is not an e-mail address (malformed domain)") from None
+        raise ValueError(bad_domain) from None
     labels = ascii_domain.split(".")
     if (
         len(labels) < 2
@@ -95,7 +98,5 @@ def normalise_email(text: str) -> str:
         or not all(_DOMAIN_LABEL.match(label) for label in labels)
         or not _TOP_LEVEL.match(labels[-1])
     ):
-        raise ValueError(
-            f"{shown!r} is not an e-mail address (the domain after @ must look like example.it)"
-        )
+        raise ValueError(bad_domain)
     return address

@@ -1,0 +1,567 @@
+"""Cadence planning: which debtor gets which reminder now, as outbox rows.
+
+For each debtor with open invoices the policy step now due is found from the most overdue invoice
+(days counted in the company's time zone), and ONE reminder is queued that lists all of the
+debtor's open invoices with their total — never one message per invoice.
+
+Idempotency: every reminder row carries the key ``cadence:<debtor>:<step>:<cycle>`` (unique in the
+message table). The *cycle* is the anchor invoice: the most overdue invoice that is still chased.
+While that invoice stays open, each step is queued at most once however often planning runs, crashes
+halfway or races another planner (the insert ignores a key that exists). When the debtor settles it,
+the next most overdue invoice becomes the anchor, so a debtor who paid and later falls behind again
+is chased again from the step that new arrears call for.
+
+Planning is set-based so it scales to a million invoices: debtors are streamed in chunks by id,
+each chunk is three indexed SELECTs, the decisions are plain Python functions, and the rows go in
+with multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLite and PostgreSQL alike).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from bot.models import (
+    CHASEABLE_STATUSES,
+    Channel,
+    Dispute,
+    DisputeStatus,
+    InvoiceStatus,
+    PaymentPlan,
+    PlanStatus,
+    PromiseStatus,
+    PromiseToPay,
+)
+from bot.outbox import options_payload
+from bot.policy import Policy, Step
+from bot.runtime import Runtime
+from bot.texts import render
+from scheduler import sql
+from scheduler.calendar import next_allowed_moment
+from scheduler.routing import Contact, contact_state, route
+
+DEFAULT_CHUNK_DEBTORS = 20_000
+_INSERT_ROWS = 2_000  # 8 parameters a row: well under both databases' parameter limits
+
+# Invoices the planner reads: chaseable ones, plus those in a plan or disputed so the preview can
+# say why their debtor is skipped. Paid, cancelled and written-off invoices are never read.
+_READ_STATUSES = (*CHASEABLE_STATUSES, InvoiceStatus.IN_PLAN, InvoiceStatus.DISPUTED)
+_CHASEABLE = frozenset(s.value for s in CHASEABLE_STATUSES)
+
+# What every reminder offers (the conversation flows handle the answers); "discount" and the
+# plan come first when the step makes that offer.
+REMINDER_OPTIONS = (
+    "pay_now",
+    "instalments",
+    "promise",
+    "already_paid",
+    "dispute",
+    "talk_to_person",
+)
+
+
+class SkipReason(StrEnum):
+    PAUSED = "paused"  # staff paused the debtor
+    NO_CONTACT = "no_contact"  # no contact point at all
+    OPTED_OUT = "opted_out"  # every contact point opted out
+    UNREACHABLE = "unreachable"  # every contact point opted out or unreachable
+    NO_CHANNEL_FOR_STEP = "no_channel_for_step"  # reachable, but not on the step's channels
+    IN_PLAN = "in_plan"  # every open invoice is in an active payment plan
+    DISPUTED = "disputed"  # every open invoice is under dispute
+    PROMISED = "promised"  # every open invoice is covered by a pending promise
+    COVERED = "covered"  # every open invoice is in a plan, disputed or promised (a mix)
+    NOT_DUE_YET = "not_due_yet"  # no step has come yet (before the courtesy reminder)
+    ALREADY_QUEUED = "already_queued"  # this step of this cycle was planned before
+    SETTLED = "settled"  # (at dispatch) every listed invoice was paid or closed meanwhile
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInvoice:
+    id: int
+    number: str
+    due_date: dt.date
+    balance_cents: int
+    currency: str
+    status: str
+
+
+@dataclass(slots=True)
+class DebtorSnapshot:
+    id: int
+    name: str
+    language: str
+    timezone: str
+    paused_until: dt.datetime | None
+    invoices: list[OpenInvoice] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What pauses the chase of single invoices: active plans, open disputes, pending promises."""
+
+    plan_invoices: frozenset[int] = frozenset()
+    disputed_invoices: frozenset[int] = frozenset()
+    disputed_debtors: frozenset[int] = frozenset()  # a dispute not tied to one invoice
+    promised_invoices: dict[int, dt.date] = field(default_factory=dict)
+    promised_debtors: dict[int, dt.date] = field(default_factory=dict)  # promise on the balance
+
+    def reason(self, debtor_id: int, invoice: OpenInvoice, today: dt.date) -> SkipReason | None:
+        if invoice.status == InvoiceStatus.IN_PLAN or invoice.id in self.plan_invoices:
+            return SkipReason.IN_PLAN
+        if (
+            invoice.status == InvoiceStatus.DISPUTED
+            or invoice.id in self.disputed_invoices
+            or debtor_id in self.disputed_debtors
+        ):
+            return SkipReason.DISPUTED
+        promised = self.promised_invoices.get(invoice.id) or self.promised_debtors.get(debtor_id)
+        if promised is not None and today <= promised:
+            return SkipReason.PROMISED
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """One consolidated reminder the planner decided on."""
+
+    debtor_id: int
+    debtor_name: str
+    language: str
+    timezone: str
+    step: Step
+    days_overdue: int
+    invoices: tuple[OpenInvoice, ...]
+    route: tuple[Contact, ...]
+
+    @property
+    def anchor(self) -> OpenInvoice:
+        return self.invoices[0]
+
+    @property
+    def idempotency_key(self) -> str:
+        return cadence_key(self.debtor_id, self.step.name, self.anchor.id)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return invoice_totals(self.invoices)
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    debtor_id: int
+    debtor_name: str
+    reason: SkipReason
+    detail: str = ""
+
+
+@dataclass
+class PlanResult:
+    """What one planning run did (or, for a dry run, would do)."""
+
+    planned_at: dt.datetime
+    today: dt.date
+    dry_run: bool
+    queued: list[Reminder] = field(default_factory=list)  # kept when record=True
+    skipped: list[Skip] = field(default_factory=list)  # kept when record=True
+    queued_count: int = 0
+    alerts_queued: int = 0
+    skip_counts: Counter[SkipReason] = field(default_factory=Counter)
+    debtors_seen: int = 0
+    invoices_seen: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "today": self.today.isoformat(),
+            "debtors": self.debtors_seen,
+            "invoices": self.invoices_seen,
+            "queued": self.queued_count,
+            "alerts": self.alerts_queued,
+            "skipped": {reason.value: n for reason, n in sorted(self.skip_counts.items())},
+        }
+
+
+def cadence_key(debtor_id: int, step: str, anchor_invoice_id: int) -> str:
+    return f"cadence:{debtor_id}:{step}:{anchor_invoice_id}"
+
+
+def invoice_totals(invoices: Iterable[OpenInvoice]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for invoice in invoices:
+        totals[invoice.currency] = totals.get(invoice.currency, 0) + invoice.balance_cents
+    return totals
+
+
+def company_today(now: dt.datetime, runtime: Runtime) -> dt.date:
+    return now.astimezone(runtime.settings.zone).date()
+
+
+def decide(
+    debtor: DebtorSnapshot,
+    coverage: Coverage,
+    today: dt.date,
+    now: dt.datetime,
+    policy: Policy,
+) -> Reminder | Skip:
+    """The reminder due for one debtor today, or why there is none. Pure: no I/O."""
+    if debtor.paused_until is not None and debtor.paused_until > now:
+        return Skip(
+            debtor.id,
+            debtor.name,
+            SkipReason.PAUSED,
+            f"until {debtor.paused_until:%Y-%m-%d %H:%M} UTC",
+        )
+    state = contact_state(debtor.contacts)
+    if state == "none":
+        return Skip(debtor.id, debtor.name, SkipReason.NO_CONTACT)
+    if state == "opted_out":
+        return Skip(debtor.id, debtor.name, SkipReason.OPTED_OUT)
+    if state == "unreachable":
+        return Skip(debtor.id, debtor.name, SkipReason.UNREACHABLE)
+
+    chased: list[OpenInvoice] = []
+    covered: set[SkipReason] = set()
+    for invoice in debtor.invoices:
+        reason = coverage.reason(debtor.id, invoice, today)
+        if reason is None and invoice.status in _CHASEABLE:
+            chased.append(invoice)
+        elif reason is not None:
+            covered.add(reason)
+    if not chased:
+        if len(covered) == 1:
+            return Skip(debtor.id, debtor.name, covered.pop())
+        detail = ", ".join(sorted(r.value for r in covered))
+        return Skip(debtor.id, debtor.name, SkipReason.COVERED, detail)
+
+    chased.sort(key=lambda inv: (inv.due_date, inv.id))
+    anchor = chased[0]
+    days = (today - anchor.due_date).days
+    step = policy.step_due(days)
+    if step is None:
+        first = policy.steps[0]
+        starts = anchor.due_date + dt.timedelta(days=first.days)
+        return Skip(debtor.id, debtor.name, SkipReason.NOT_DUE_YET, f"first step on {starts}")
+    contacts = route(debtor.contacts, step.channels, formal=step.formal)
+    if not contacts:
+        channels = ", ".join(c.value for c in step.channels)
+        return Skip(debtor.id, debtor.name, SkipReason.NO_CHANNEL_FOR_STEP, channels)
+    return Reminder(
+        debtor_id=debtor.id,
+        debtor_name=debtor.name,
+        language=debtor.language,
+        timezone=debtor.timezone,
+        step=step,
+        days_overdue=days,
+        invoices=tuple(chased),
+        route=tuple(contacts),
+    )
+
+
+def reminder_context(reminder: Reminder) -> dict[str, Any]:
+    """What the dispatcher needs to render and route the reminder, stored on the outbox row."""
+    step = reminder.step
+    return {
+        "kind": "reminder",
+        "cycle": f"invoice:{reminder.anchor.id}",
+        "days_overdue": reminder.days_overdue,
+        "courtesy": step.courtesy,
+        "formal": step.formal,
+        "offer": step.offer,
+        "channels": [c.value for c in step.channels],
+        "invoices": [
+            {
+                "id": inv.id,
+                "number": inv.number,
+                "due_date": inv.due_date.isoformat(),
+                "balance_cents": inv.balance_cents,
+                "currency": inv.currency,
+            }
+            for inv in reminder.invoices
+        ],
+        "totals": reminder.totals,
+    }
+
+
+def reminder_options_keys(step: Step) -> tuple[str, ...]:
+    if step.offer == "discount":
+        return ("discount", *REMINDER_OPTIONS)
+    if step.offer == "plan":
+        return ("instalments", *(k for k in REMINDER_OPTIONS if k != "instalments"))
+    return REMINDER_OPTIONS
+
+
+@lru_cache(maxsize=64)
+def reminder_options_json(step: Step, language: str) -> str:
+    """The reply options of a step in a language, as stored on the row (rendered once per run)."""
+    from bot.channels.base import Option
+
+    options = [
+        Option(key=key, label=render("reminders/option.txt", language, key=key))
+        for key in reminder_options_keys(step)
+    ]
+    return json.dumps(options_payload(options), ensure_ascii=False)
+
+
+async def load_coverage(today: dt.date, debtor_id: int | None = None) -> Coverage:
+    """Plans, disputes and promises in force today; for one debtor when `debtor_id` is given."""
+    only: dict[str, int] = {} if debtor_id is None else {"debtor_id": debtor_id}
+    plan_invoices: set[int] = set()
+    for invoice_ids in await PaymentPlan.filter(status=PlanStatus.ACTIVE, **only).values_list(
+        "invoice_ids", flat=True
+    ):
+        plan_invoices.update(int(i) for i in invoice_ids or ())
+    disputed_invoices: set[int] = set()
+    disputed_debtors: set[int] = set()
+    for disputer, invoice_id in await Dispute.filter(status=DisputeStatus.OPEN, **only).values_list(
+        "debtor_id", "invoice_id"
+    ):
+        if invoice_id is None:
+            disputed_debtors.add(disputer)
+        else:
+            disputed_invoices.add(invoice_id)
+    promised_invoices: dict[int, dt.date] = {}
+    promised_debtors: dict[int, dt.date] = {}
+    promises = await PromiseToPay.filter(
+        status=PromiseStatus.PENDING, promised_date__gte=today, **only
+    ).values_list("debtor_id", "invoice_ids", "promised_date")
+    for promiser, invoice_ids, promised_date in promises:
+        if invoice_ids:
+            for invoice_id in invoice_ids:
+                current = promised_invoices.get(int(invoice_id))
+                promised_invoices[int(invoice_id)] = max(current or promised_date, promised_date)
+        else:
+            current = promised_debtors.get(promiser)
+            promised_debtors[promiser] = max(current or promised_date, promised_date)
+    return Coverage(
+        plan_invoices=frozenset(plan_invoices),
+        disputed_invoices=frozenset(disputed_invoices),
+        disputed_debtors=frozenset(disputed_debtors),
+        promised_invoices=promised_invoices,
+        promised_debtors=promised_debtors,
+    )
+
+
+_STATUS_LIST = ", ".join(f"'{s.value}'" for s in _READ_STATUSES)
+_INVOICES_SQL = (
+    "SELECT debtor_id, id, number, due_date, amount_cents - paid_cents, currency, status "
+    f"FROM invoice WHERE debtor_id >= ? AND debtor_id < ? AND status IN ({_STATUS_LIST}) "
+    "ORDER BY debtor_id"
+)
+_DEBTORS_SQL = (
+    "SELECT id, name, language, timezone, paused_until FROM debtor "
+    "WHERE id >= ? AND id < ? AND id IN (SELECT debtor_id FROM invoice "
+    f"WHERE debtor_id >= ? AND debtor_id < ? AND status IN ({_STATUS_LIST}))"
+)
+_CONTACTS_SQL = (
+    "SELECT debtor_id, id, channel, address, is_pec, priority, "
+    "opted_out_at IS NOT NULL, unreachable_at IS NOT NULL "
+    "FROM contact_point WHERE debtor_id >= ? AND debtor_id < ?"
+)
+_RANGE_SQL = f"SELECT MIN(debtor_id), MAX(debtor_id) FROM invoice WHERE status IN ({_STATUS_LIST})"
+
+_CHANNELS = {c.value: c for c in Channel}
+
+
+async def load_snapshots(low: int, high: int) -> list[DebtorSnapshot]:
+    """Debtors with id in [low, high) that have unsettled invoices, with invoices and contacts."""
+    snapshots: dict[int, DebtorSnapshot] = {}
+    for debtor_id, name, language, timezone, paused_until in await sql.fetch(
+        _DEBTORS_SQL, (low, high, low, high)
+    ):
+        snapshots[debtor_id] = DebtorSnapshot(
+            debtor_id, name, language, timezone, sql.parse_time(paused_until)
+        )
+    parse_date = sql.parse_date
+    for debtor_id, inv_id, number, due, balance, currency, status in await sql.fetch(
+        _INVOICES_SQL, (low, high)
+    ):
+        snapshot = snapshots.get(debtor_id)
+        if snapshot is not None:
+            snapshot.invoices.append(
+                OpenInvoice(inv_id, number, parse_date(due), balance, currency, status)
+            )
+    for row in await sql.fetch(_CONTACTS_SQL, (low, high)):
+        snapshot = snapshots.get(row[0])
+        if snapshot is not None:
+            snapshot.contacts.append(
+                Contact(
+                    id=row[1],
+                    channel=_CHANNELS[row[2]],
+                    address=row[3],
+                    is_pec=bool(row[4]),
+                    priority=row[5],
+                    opted_out=bool(row[6]),
+                    unreachable=bool(row[7]),
+                )
+            )
+    return list(snapshots.values())
+
+
+_MESSAGE_COLUMNS = (
+    "debtor_id, direction, audience, channel, template, step, context, body, options, "
+    "chosen_option, attachments, status, idempotency_key, scheduled_at, attempts, last_error, "
+    "created_at, updated_at"
+)
+# Constants are written into the SQL; the eight per-row values are parameters.
+_ROW_SQL = "(?, 'out', ?, ?, ?, ?, ?, '', ?, '', '[]', 'pending', ?, ?, 0, '', ?, ?)"
+
+
+async def insert_outbox_rows(rows: Sequence[tuple[Any, ...]]) -> set[str]:
+    """Insert outbox rows, ignoring keys that exist; returns the keys actually inserted.
+
+    Each row: (debtor_id, audience, channel, template, step, context_json, options_json,
+    idempotency_key, scheduled_at, created_at) with datetimes already adapted (sql.db_time).
+    """
+    inserted: set[str] = set()
+    for start in range(0, len(rows), _INSERT_ROWS):
+        batch = rows[start : start + _INSERT_ROWS]
+        values = ", ".join([_ROW_SQL] * len(batch))
+        params: list[Any] = []
+        for row in batch:
+            params.extend(row)
+            params.append(row[-1])  # updated_at = created_at
+        query = (
+            f"INSERT INTO message ({_MESSAGE_COLUMNS}) VALUES {values} "
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
+        )
+        inserted.update(r[0] for r in await sql.fetch(query, params))
+    return inserted
+
+
+async def existing_keys(keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), _INSERT_ROWS):
+        batch = keys[start : start + _INSERT_ROWS]
+        marks = ", ".join("?" * len(batch))
+        rows = await sql.fetch(
+            f"SELECT idempotency_key FROM message WHERE idempotency_key IN ({marks})", batch
+        )
+        found.update(r[0] for r in rows)
+    return found
+
+
+def escalation_key(reminder_key: str) -> str:
+    return "escalation:" + reminder_key.removeprefix("cadence:")
+
+
+def escalation_context(reminder: Reminder) -> dict[str, Any]:
+    return {
+        "debtor_id": reminder.debtor_id,
+        "debtor_name": reminder.debtor_name,
+        "step": reminder.step.name,
+        "days_overdue": reminder.days_overdue,
+        "invoice_count": len(reminder.invoices),
+        "totals": reminder.totals,
+    }
+
+
+async def debtor_id_range() -> tuple[int, int] | None:
+    rows = await sql.fetch(_RANGE_SQL)
+    low, high = rows[0] if rows else (None, None)
+    return None if low is None else (int(low), int(high))
+
+
+async def plan(
+    runtime: Runtime,
+    *,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+    record: bool = True,
+    chunk_debtors: int = DEFAULT_CHUNK_DEBTORS,
+) -> PlanResult:
+    """Plan the cadence for every debtor. `dry_run` writes nothing (the preview uses it);
+    `record` keeps every decision in the result (the benchmark turns it off to save memory)."""
+    now = (now or runtime.now()).astimezone(dt.UTC)
+    today = company_today(now, runtime)
+    policy = runtime.policy
+    result = PlanResult(planned_at=now, today=today, dry_run=dry_run)
+    coverage = await load_coverage(today)
+    bounds = await debtor_id_range()
+    if bounds is None:
+        return result
+    postgres = sql.is_postgres()
+    created = sql.db_time(now, postgres)
+    window_start: dict[str, dt.datetime] = {}  # per time zone: the same for every debtor in it
+
+    for low in range(bounds[0], bounds[1] + 1, chunk_debtors):
+        snapshots = await load_snapshots(low, low + chunk_debtors)
+        reminders: list[Reminder] = []
+        for snapshot in snapshots:
+            result.debtors_seen += 1
+            result.invoices_seen += len(snapshot.invoices)
+            decision = decide(snapshot, coverage, today, now, policy)
+            if isinstance(decision, Skip):
+                result.skip_counts[decision.reason] += 1
+                if record:
+                    result.skipped.append(decision)
+            else:
+                reminders.append(decision)
+        if not reminders:
+            continue
+
+        keys = [r.idempotency_key for r in reminders]
+        if dry_run:
+            fresh = set(keys) - await existing_keys(keys)
+        else:
+            rows = []
+            for reminder, key in zip(reminders, keys, strict=True):
+                start = window_start.get(reminder.timezone)
+                if start is None:
+                    start = next_allowed_moment(now, reminder.timezone, policy)
+                    window_start[reminder.timezone] = start
+                rows.append(
+                    (
+                        reminder.debtor_id,
+                        "debtor",
+                        None,
+                        reminder.step.template,
+                        reminder.step.name,
+                        json.dumps(reminder_context(reminder), ensure_ascii=False),
+                        reminder_options_json(reminder.step, reminder.language),
+                        key,
+                        sql.db_time(start, postgres),
+                        created,
+                    )
+                )
+            fresh = await insert_outbox_rows(rows)
+            alerts = [
+                (
+                    r.debtor_id,
+                    "staff",
+                    Channel.TELEGRAM.value,
+                    "staff/escalation.txt",
+                    r.step.name,
+                    json.dumps(escalation_context(r), ensure_ascii=False),
+                    "[]",
+                    escalation_key(r.idempotency_key),
+                    created,
+                    created,
+                )
+                for r in reminders
+                if r.step.escalate and r.idempotency_key in fresh
+            ]
+            if alerts:
+                result.alerts_queued += len(await insert_outbox_rows(alerts))
+        for reminder, key in zip(reminders, keys, strict=True):
+            if key in fresh:
+                result.queued_count += 1
+                if record:
+                    result.queued.append(reminder)
+            else:
+                result.skip_counts[SkipReason.ALREADY_QUEUED] += 1
+                if record:
+                    result.skipped.append(
+                        Skip(
+                            reminder.debtor_id,
+                            reminder.debtor_name,
+                            SkipReason.ALREADY_QUEUED,
+                            reminder.step.name,
+                        )
+                    )
+    return result

@@ -1,0 +1,117 @@
+"""Small factories for the scheduler tests: debtors, invoices, contact points, a runtime."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable
+
+from bot.channels.base import Sender
+from bot.config import Settings
+from bot.models import Channel, ContactPoint, Debtor, Invoice, InvoiceStatus
+from bot.policy import load_policy
+from bot.runtime import Runtime
+
+_refs = itertools.count(1)
+
+
+class FrozenClock:
+    """An injectable clock: tests move it by hand, nothing sleeps."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+def make_runtime(
+    settings: Settings,
+    clock: FrozenClock,
+    senders: dict[Channel, Sender] | None = None,
+    *,
+    timezone: str = "Europe/Rome",
+    **overrides: object,
+) -> Runtime:
+    """A runtime with the company in `timezone` (whatever the environment says)."""
+    settings = settings.model_copy(update={"timezone": timezone, **overrides})
+    return Runtime(
+        settings=settings,
+        policy=load_policy(settings.policy_file),
+        senders=dict(senders or {}),
+        now=clock,
+    )
+
+
+async def make_debtor(
+    name: str = "Rossi S.r.l.",
+    *,
+    language: str = "it",
+    timezone: str = "Europe/Rome",
+    channels: Iterable[Channel] = (Channel.TELEGRAM,),
+    paused_until: dt.datetime | None = None,
+) -> Debtor:
+    n = next(_refs)
+    debtor = await Debtor.create(
+        external_ref=f"D{n:05d}",
+        name=name,
+        language=language,
+        timezone=timezone,
+        paused_until=paused_until,
+    )
+    for priority, channel in enumerate(channels):
+        await add_contact(debtor, channel, priority=priority)
+    return debtor
+
+
+async def add_contact(
+    debtor: Debtor,
+    channel: Channel,
+    *,
+    priority: int = 0,
+    is_pec: bool = False,
+    address: str | None = None,
+    opted_out: bool = False,
+    unreachable: bool = False,
+) -> ContactPoint:
+    stamp = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    default = {
+        Channel.TELEGRAM: f"{100000 + debtor.id}",
+        Channel.SMS: f"+39333{debtor.id:07d}",
+        Channel.WHATSAPP: f"+39333{debtor.id:07d}",
+        Channel.EMAIL: f"debtor{debtor.id}{'.pec' if is_pec else ''}@example.it",
+    }[channel]
+    return await ContactPoint.create(
+        debtor=debtor,
+        channel=channel,
+        address=address or default,
+        is_pec=is_pec,
+        priority=priority,
+        opted_out_at=stamp if opted_out else None,
+        unreachable_at=stamp if unreachable else None,
+    )
+
+
+async def make_invoice(
+    debtor: Debtor,
+    due: dt.date,
+    cents: int = 10_000,
+    *,
+    status: InvoiceStatus = InvoiceStatus.OPEN,
+    paid_cents: int = 0,
+    number: str | None = None,
+) -> Invoice:
+    n = next(_refs)
+    return await Invoice.create(
+        number=number or f"FT-2026/{n:05d}",
+        debtor=debtor,
+        issue_date=due - dt.timedelta(days=30),
+        due_date=due,
+        amount_cents=cents,
+        paid_cents=paid_cents,
+        status=status,
+    )

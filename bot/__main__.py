@@ -125,6 +125,44 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return await run_demo(settings)
 
 
+async def cmd_link(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.base import SendError
+    from bot.linking import UnknownDebtor, issue_link
+    from bot.runtime import utc_now
+
+    username = settings.telegram_bot_username
+    if not username and settings.telegram_enabled:
+        from bot.channels.telegram import fetch_bot_username
+
+        try:
+            username = await fetch_bot_username(settings)
+        except SendError as exc:
+            print(
+                f"error: cannot ask Telegram for the bot's username: {exc.reason}", file=sys.stderr
+            )
+            return 1
+    await db.connect(settings.database_url)
+    try:
+        link = await issue_link(args.debtor_ref, settings, username, utc_now())
+    except UnknownDebtor as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await db.close()
+    print(
+        f"Telegram link for {link.debtor.name} (valid until {link.expires_at:%Y-%m-%d %H:%M} UTC):"
+    )
+    print(link.url)
+    print(f"QR code: {link.qr_path}")
+    if link.placeholder_username:
+        print(
+            "note: no TELEGRAM_BOT_USERNAME or TELEGRAM_BOT_TOKEN is set (sandbox), so the link "
+            "shows a placeholder username; the token in it is real.",
+            file=sys.stderr,
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Sollecito")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -161,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("telegram_user_id", type=int, metavar="TELEGRAM_USER_ID")
     remove.set_defaults(func=cmd_staff)
     staff_sub.add_parser("list", help="list active staff").set_defaults(func=cmd_staff)
+
+    p = sub.add_parser("link", help="print a debtor's Telegram deep link and write its QR code")
+    p.add_argument("debtor_ref", metavar="DEBTOR_REF", help="the debtor's external reference")
+    p.set_defaults(func=cmd_link)
 
     p = sub.add_parser("demo", help="run the demo on a fresh SQLite database, sandbox channels")
     p.set_defaults(func=cmd_demo)

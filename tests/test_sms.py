@@ -8,7 +8,7 @@ from fake_twilio import FakeTwilio
 from twilio_app import DEBTOR_PHONE, SMS_FROM, debtor_with, twilio_stack
 
 from bot.channels.base import Attachment, Option, OutgoingMessage, SendError, SendOutcome
-from bot.channels.sms import SmsSender
+from bot.channels.sms import SmsSender, sms_body, sms_over_budget
 from bot.channels.twilio_client import TwilioMessaging
 from bot.config import Settings
 from bot.handlers.twilio import EMPTY_TWIML
@@ -287,3 +287,12 @@ async def test_attachments_ask_for_another_channel(settings: Settings) -> None:
             )
         assert stack.fake.requests == []
     assert caught.value.outcome is SendOutcome.FALLBACK
+
+
+def test_budget_check_counts_the_sms_as_sent_options_included() -> None:
+    text = "a" * 280
+    assert sms_over_budget(OutgoingMessage(Channel.SMS, DEBTOR_PHONE, text), 2) is None
+    with_options = OutgoingMessage(Channel.SMS, DEBTOR_PHONE, text, options=OPTIONS)
+    found = sms_over_budget(with_options, 2)
+    assert found is not None and found.segments == 3
+    assert sms_body(with_options).endswith("Risponda 1 Paga ora, 2 Rate, 3 Operatore")

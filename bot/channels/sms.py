@@ -14,10 +14,26 @@ from dataclasses import dataclass
 
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
 from bot.channels.numbered import with_numbered_options
+from bot.channels.segments import SegmentCount, over_budget
 from bot.channels.twilio_client import TwilioFailure, TwilioMessaging, send_error_for
 from bot.config import Settings
 from bot.models import Channel
 from bot.runtime import utc_now
+
+
+def sms_body(message: OutgoingMessage, default_language: str = "it") -> str:
+    """The exact SMS text the sender will send: the message plus its numbered options."""
+    language = message.language or default_language
+    return with_numbered_options(message.text, message.options, Channel.SMS, language)
+
+
+def sms_over_budget(
+    message: OutgoingMessage, budget: int, default_language: str = "it"
+) -> SegmentCount | None:
+    """For the dispatcher: the segment count when this SMS would exceed the policy's budget
+    (policy.contact.sms_segment_budget), else None. Counts what is really sent, options included.
+    """
+    return over_budget(sms_body(message, default_language), budget)
 
 
 @dataclass
@@ -37,9 +53,7 @@ class SmsSender:
         )
 
     def compose(self, message: OutgoingMessage) -> str:
-        """The exact SMS body: text plus numbered options. Count its segments with this."""
-        language = message.language or self.default_language
-        return with_numbered_options(message.text, message.options, Channel.SMS, language)
+        return sms_body(message, self.default_language)
 
     async def send(self, message: OutgoingMessage) -> str:
         if message.attachments:

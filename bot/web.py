@@ -22,7 +22,12 @@ from bot.runtime import Runtime
 Hook = Callable[[], Awaitable[None]]
 
 # Modules that offer routes, each with web_part(runtime). Order does not matter.
-WEB_PART_MODULES: list[str] = ["bot.handlers.telegram", "bot.handlers.twilio"]
+WEB_PART_MODULES: list[str] = [
+    "bot.handlers.telegram",
+    "bot.handlers.twilio",
+    "bot.handlers.stripe",
+    "bot.handlers.pay",
+]
 
 
 @dataclass

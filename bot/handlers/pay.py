@@ -1,0 +1,140 @@
+"""The pay pages: GET /pay/{token} and what follows it.
+
+GET shows what the link asks for now, with the bank transfer details and the EPC QR code. It
+never opens a Checkout Session: chat apps fetch links for their previews, and a preview must not
+start a payment. The debtor's press of the button (POST /pay/{token}/checkout) opens a fresh
+session and redirects to Stripe; without STRIPE_API_KEY the same button completes a sandbox
+payment, and the page says so. Success and cancel are our own pages; the payment itself is only
+ever recorded from Stripe's signed webhook (or the sandbox event), never from a page visit.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.config import Settings
+from bot.models import Debtor, PayLink
+from bot.payments.bank import bank_transfer, epc_qr_data_uri
+from bot.payments.checkout import complete_sandbox_checkout, open_checkout
+from bot.payments.links import due_now, resolve_token
+from bot.payments.stripe import StripeGateway, StripeUnavailable
+from bot.runtime import Runtime
+from bot.texts import language_or_default, render
+from bot.web import WebPart
+
+log = logging.getLogger(__name__)
+
+# Tokens travel in the path: keep them out of caches, search engines and Referer headers.
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+
+class PayPages:
+    def __init__(self, runtime: Runtime, gateway: StripeGateway | None) -> None:
+        self.runtime = runtime
+        self.settings: Settings = runtime.settings
+        self.gateway = gateway
+
+    def _html(self, name: str, language: str, status: int = 200, **context: object) -> Response:
+        body = render(name, language, company=self.settings.company_name, **context)
+        return HTMLResponse(body, status_code=status, headers=PRIVATE_HEADERS)
+
+    def _not_found(self) -> Response:
+        return self._html("pay/not_found.html", self.settings.default_language, status=404)
+
+    def _language(self, debtor: Debtor) -> str:
+        return language_or_default(debtor.language, self.settings.default_language)
+
+    def _today(self):  # type: ignore[no-untyped-def]
+        return self.runtime.now().astimezone(self.settings.zone).date()
+
+    async def _link(self, request: Request) -> PayLink | None:
+        return await resolve_token(self.settings, request.path_params["token"])
+
+    def _page_url(self, link: PayLink) -> str:
+        return f"/pay/{link.token}"
+
+    async def page(self, request: Request) -> Response:
+        link = await self._link(request)
+        if link is None:
+            return self._not_found()
+        debtor: Debtor = link.debtor
+        due = await due_now(link, self._today())
+        transfer = None
+        if due.payable:
+            transfer = bank_transfer(
+                self.settings, debtor.id, due.invoice_numbers, due.amount_cents, due.currency
+            )
+        return self._html(
+            "pay/page.html",
+            self._language(debtor),
+            debtor_name=debtor.name,
+            due=due,
+            transfer=transfer,
+            qr=epc_qr_data_uri(transfer) if transfer and transfer.has_qr else "",
+            sandbox=self.gateway is None,
+            checkout_action=f"{self._page_url(link)}/checkout",
+        )
+
+    async def checkout(self, request: Request) -> Response:
+        link = await self._link(request)
+        if link is None:
+            return self._not_found()
+        due = await due_now(link, self._today())
+        if not due.payable:
+            return RedirectResponse(self._page_url(link), 303, headers=PRIVATE_HEADERS)
+        if self.gateway is None:
+            await complete_sandbox_checkout(self.settings, self.runtime.now(), link, due)
+            return RedirectResponse(
+                f"{self._page_url(link)}/success?sandbox=1", 303, headers=PRIVATE_HEADERS
+            )
+        try:
+            session = await open_checkout(self.settings, self.gateway, link, due)
+        except StripeUnavailable as exc:
+            log.warning("checkout for pay link %s failed: %s", link.id, exc)
+            return self._html(
+                "pay/unavailable.html",
+                self._language(link.debtor),
+                status=503,
+                page_url=self._page_url(link),
+            )
+        return RedirectResponse(session.url, 303, headers=PRIVATE_HEADERS)
+
+    async def success(self, request: Request) -> Response:
+        link = await self._link(request)
+        if link is None:
+            return self._not_found()
+        return self._html(
+            "pay/success.html",
+            self._language(link.debtor),
+            page_url=self._page_url(link),
+            sandbox=self.gateway is None and request.query_params.get("sandbox") == "1",
+        )
+
+    async def cancel(self, request: Request) -> Response:
+        link = await self._link(request)
+        if link is None:
+            return self._not_found()
+        return self._html(
+            "pay/cancel.html", self._language(link.debtor), page_url=self._page_url(link)
+        )
+
+
+def web_part(runtime: Runtime) -> WebPart:
+    settings = runtime.settings
+    gateway = StripeGateway.from_settings(settings) if settings.stripe_enabled else None
+    pages = PayPages(runtime, gateway)
+    routes = [
+        Route("/pay/{token}", pages.page, methods=["GET"]),
+        Route("/pay/{token}/checkout", pages.checkout, methods=["POST"]),
+        Route("/pay/{token}/success", pages.success, methods=["GET"]),
+        Route("/pay/{token}/cancel", pages.cancel, methods=["GET"]),
+    ]
+    return WebPart(routes=routes, on_shutdown=[gateway.close] if gateway else [])

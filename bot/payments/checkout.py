@@ -1,0 +1,235 @@
+"""Online payment through Stripe Checkout: opening a session for a pay link, and what each
+Checkout event means for our books.
+
+Events are applied once each (ProcessedEvent, in the same transaction as their effects) and in
+any order with the same end result, because every effect is keyed by the PaymentIntent id:
+`completed` (paid) and `async_payment_succeeded` both record the payment, the second one finds it
+recorded; `completed` (unpaid: SEPA started) records a pending payment only if nothing is known
+of that PaymentIntent yet; `async_payment_failed` marks it failed and tells staff.
+
+Without STRIPE_API_KEY the pay page offers a sandbox checkout instead: `complete_sandbox_checkout`
+builds the very event Stripe would send for a completed card payment and applies it through the
+same `apply_checkout_event`, so the demo exercises the real path without any money moving.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from bot.config import Settings
+from bot.models import AuditEvent, Debtor, PayLink, PaymentMethod, ProcessedEvent
+from bot.payments.allocation import (
+    PaymentTarget,
+    record_failure,
+    record_payment,
+    record_pending,
+)
+from bot.payments.links import Due, DueReason, base_url
+from bot.payments.stripe import CheckoutRequest, CheckoutSession, StripeGateway
+from bot.texts import language_or_default, render
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "stripe"
+COMPLETED = "checkout.session.completed"
+ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
+ASYNC_FAILED = "checkout.session.async_payment_failed"
+EXPIRED = "checkout.session.expired"
+
+
+class SandboxOnly(Exception):
+    """The sandbox checkout was asked for while Stripe is configured."""
+
+
+def checkout_metadata(link: PayLink, due: Due) -> dict[str, str]:
+    """Our ids on the session: enough to allocate the payment without any other lookup."""
+    return {
+        "pay_link": str(link.id),
+        "debtor": str(link.debtor_id),  # type: ignore[attr-defined]
+        "purpose": link.purpose,
+        "invoice_ids": ",".join(str(invoice.id) for invoice in due.invoices),
+        "instalment": str(due.instalment.id) if due.instalment else "",
+        "discount_cents": str(due.amount_cents) if due.reason is DueReason.DISCOUNT else "",
+    }
+
+
+def checkout_request(
+    settings: Settings, link: PayLink, debtor: Debtor, due: Due, click_id: str
+) -> CheckoutRequest:
+    language = language_or_default(debtor.language, settings.default_language)
+    pages = f"{base_url(settings)}/pay/{link.token}"
+    return CheckoutRequest(
+        amount_cents=due.amount_cents,
+        currency=due.currency,
+        product_name=render(
+            "pay/checkout_item.txt",
+            language,
+            numbers=due.invoice_numbers,
+            reason=due.reason.value,
+            instalment_seq=due.instalment.seq if due.instalment else None,
+            company=settings.company_name,
+        ),
+        client_reference_id=f"paylink-{link.id}",
+        metadata=checkout_metadata(link, due),
+        locale=language,
+        success_url=f"{pages}/success?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"{pages}/cancel",
+        # One key per click: a retry of this request is the same session, a new click a new one.
+        idempotency_key=f"paylink-{link.id}-click-{click_id}",
+        payment_method_types=tuple(settings.stripe_payment_method_types),
+    )
+
+
+async def open_checkout(
+    settings: Settings, gateway: StripeGateway, link: PayLink, due: Due
+) -> CheckoutSession:
+    """A fresh Checkout Session for what the link asks for now (raises StripeUnavailable)."""
+    debtor: Debtor = link.debtor
+    click_id = secrets.token_hex(8)
+    session = await gateway.create_checkout_session(
+        checkout_request(settings, link, debtor, due, click_id)
+    )
+    await AuditEvent.create(
+        actor=f"debtor:{debtor.id}",
+        action="checkout_opened",
+        subject=f"paylink:{link.id}",
+        data={"session": session.id, "amount_cents": due.amount_cents, "reason": due.reason},
+    )
+    return session
+
+
+def _target(metadata: dict[str, Any]) -> PaymentTarget:
+    def number(key: str) -> int | None:
+        value = str(metadata.get(key) or "")
+        return int(value) if value.isdigit() else None
+
+    ids = tuple(int(i) for i in str(metadata.get("invoice_ids") or "").split(",") if i.isdigit())
+    return PaymentTarget(
+        invoice_ids=ids,
+        instalment_id=number("instalment"),
+        discount_cents=number("discount_cents"),
+        pay_link_id=number("pay_link"),
+        purpose=str(metadata.get("purpose") or ""),
+    )
+
+
+def _received_at(event: dict[str, Any], now: dt.datetime) -> dt.datetime:
+    created = event.get("created")
+    return dt.datetime.fromtimestamp(int(created), dt.UTC) if created else now
+
+
+async def apply_checkout_event(settings: Settings, now: dt.datetime, event: dict[str, Any]) -> str:
+    """Apply one verified Stripe event; returns what it did, in a word (for logs and tests)."""
+    event_id = str(event["id"])
+    try:
+        async with in_transaction():
+            await ProcessedEvent.create(provider=PROVIDER, event_id=event_id)
+            outcome = await _apply(settings, now, event)
+    except IntegrityError:
+        if await ProcessedEvent.exists(provider=PROVIDER, event_id=event_id):
+            return "duplicate"
+        raise
+    log.info("stripe event %s %s: %s", event_id, event.get("type"), outcome)
+    return outcome
+
+
+async def _apply(settings: Settings, now: dt.datetime, event: dict[str, Any]) -> str:
+    kind = str(event.get("type", ""))
+    session = (event.get("data") or {}).get("object") or {}
+    metadata = session.get("metadata") or {}
+    debtor_ref = str(metadata.get("debtor") or "")
+    if kind not in (COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED):
+        return "ignored"
+    if not debtor_ref.isdigit() or not await Debtor.exists(id=int(debtor_ref)):
+        # Another integration on the same Stripe account, or a debtor deleted since.
+        return "not_ours"
+    debtor_id = int(debtor_ref)
+    if kind == EXPIRED:
+        await AuditEvent.create(
+            actor="stripe",
+            action="checkout_expired",
+            subject=f"paylink:{metadata.get('pay_link', '')}",
+            data={"session": session.get("id")},
+        )
+        return "expired"
+
+    amount = int(session.get("amount_total") or 0)
+    currency = str(session.get("currency") or "eur").upper()
+    provider_ref = str(session.get("payment_intent") or session.get("id"))
+    if kind == ASYNC_FAILED:
+        failed = await record_failure(
+            now,
+            debtor_id=debtor_id,
+            amount_cents=amount,
+            currency=currency,
+            method=PaymentMethod.STRIPE,
+            provider_ref=provider_ref,
+            reason=kind,
+        )
+        return "failed" if failed else "already_settled"
+    paid = kind == ASYNC_SUCCEEDED or session.get("payment_status") in (
+        "paid",
+        "no_payment_required",
+    )
+    if not paid:
+        pending = await record_pending(
+            now,
+            debtor_id=debtor_id,
+            amount_cents=amount,
+            currency=currency,
+            method=PaymentMethod.STRIPE,
+            provider_ref=provider_ref,
+            note=f"checkout {session.get('id')}",
+        )
+        return "pending" if pending else "already_known"
+    recorded = await record_payment(
+        settings,
+        now,
+        debtor_id=debtor_id,
+        amount_cents=amount,
+        currency=currency,
+        method=PaymentMethod.STRIPE,
+        provider_ref=provider_ref,
+        received_at=_received_at(event, now),
+        target=_target(metadata),
+        note=f"checkout {session.get('id')}",
+        actor="stripe",
+    )
+    return "paid" if recorded else "already_recorded"
+
+
+async def complete_sandbox_checkout(
+    settings: Settings, now: dt.datetime, link: PayLink, due: Due
+) -> str:
+    """Pay a link in the sandbox: the event a real completed card checkout would bring."""
+    if settings.stripe_enabled:
+        raise SandboxOnly("the sandbox checkout exists only while STRIPE_API_KEY is unset")
+    suffix = secrets.token_hex(8)
+    event = {
+        "id": f"evt_sandbox_{suffix}",
+        "object": "event",
+        "type": COMPLETED,
+        "created": int(now.timestamp()),
+        "livemode": False,
+        "data": {
+            "object": {
+                "id": f"cs_sandbox_{suffix}",
+                "object": "checkout.session",
+                "mode": "payment",
+                "status": "complete",
+                "payment_status": "paid",
+                "payment_intent": f"pi_sandbox_{suffix}",
+                "amount_total": due.amount_cents,
+                "currency": due.currency.lower(),
+                "client_reference_id": f"paylink-{link.id}",
+                "metadata": checkout_metadata(link, due),
+            }
+        },
+    }
+    return await apply_checkout_event(settings, now, event)

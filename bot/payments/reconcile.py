@@ -1,0 +1,357 @@
+"""Bank reconciliation: credits from a bank statement CSV become payments.
+
+`python -m bot payments import-bank FILE.csv` reads the statement, keeps the credits, and
+matches each one:
+
+1. by our payment reference (`SOL-<debtor>-<cc>`, see bot/payments/bank.py), found anywhere in
+   the description whatever the case and spacing; invoice numbers of that debtor mentioned in the
+   line are paid first, then the oldest. A credit equal to a discount still in force on its
+   booking date, or to the debtor's next instalment, settles that discount or instalment;
+2. without a reference, by invoice numbers in the description, when the amount is exactly their
+   open balance (an amount alone is too weak to credit someone).
+
+Each line becomes a payment whose provider_ref is the bank's transaction id, or a digest of the
+line (date, amount, description, and its occurrence number for identical lines), so importing
+the same file twice changes nothing. What cannot be matched is listed, never guessed.
+
+Accepted files: the Italian home-banking export (`;`, dd/mm/yyyy, "1.234,56", Importo or
+Dare/Avere columns, a few lines of account details above the header) and simple CSV
+(`,`, ISO dates, "1234.56").
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import Settings
+from bot.models import (
+    CLOSED_STATUSES,
+    Debtor,
+    Instalment,
+    InstalmentStatus,
+    Invoice,
+    PayLink,
+    Payment,
+    PaymentMethod,
+    PaymentPlan,
+    PlanStatus,
+)
+from bot.payments.allocation import PaymentTarget, record_payment
+from bot.payments.bank import find_debtor_ids, squash
+from bot.texts import render
+
+DATE_COLUMNS = (
+    "data contabile",
+    "data operazione",
+    "data registrazione",
+    "booking date",
+    "date",
+    "data",
+    "data valuta",
+    "value date",
+)
+AMOUNT_COLUMNS = ("importo", "importo eur", "importo (eur)", "amount")
+CREDIT_COLUMNS = ("avere", "entrate", "accrediti", "credit", "credito")
+DEBIT_COLUMNS = ("dare", "uscite", "addebiti", "debit", "debito")
+TEXT_COLUMNS = (
+    "descrizione",
+    "descrizione operazione",
+    "causale",
+    "dettagli",
+    "description",
+    "details",
+    "remittance information",
+    "reference",
+    "riferimento",
+)
+ID_COLUMNS = ("id", "id operazione", "transaction id", "bank id", "cro", "trn")
+CURRENCY_COLUMNS = ("divisa", "currency")
+DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d/%m/%y")
+MIN_INVOICE_NUMBER = 4  # shorter squashed numbers would match any digits in a description
+
+
+class BankFileError(Exception):
+    """The file is not a bank statement we can read; the message says why."""
+
+
+@dataclass(frozen=True)
+class BankLine:
+    line_no: int
+    booked_on: dt.date
+    amount_cents: int  # positive: a credit
+    currency: str
+    description: str
+    bank_id: str  # the bank's transaction id, or a digest of the line
+
+    @property
+    def provider_ref(self) -> str:
+        return f"bank:{self.bank_id}"
+
+
+@dataclass
+class BankFile:
+    credits: list[BankLine] = field(default_factory=list)
+    debits: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Match:
+    debtor: Debtor
+    target: PaymentTarget
+    how: str  # "reference" or "invoice_numbers"
+
+
+@dataclass
+class MatchedLine:
+    line: BankLine
+    debtor: Debtor
+    invoice_numbers: list[str]
+    unallocated_cents: int
+
+
+@dataclass
+class BankImportReport:
+    file: str
+    matched: list[MatchedLine] = field(default_factory=list)
+    already_imported: list[BankLine] = field(default_factory=list)
+    unmatched: list[BankLine] = field(default_factory=list)
+    debits: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def render(self, language: str) -> str:
+        return render("payments/bank_import_report.txt", language, report=self)
+
+
+def _header_key(name: str) -> str:
+    return " ".join(name.strip().strip("\ufeff").lower().split())
+
+
+def _find(header: list[str], names: Iterable[str]) -> int | None:
+    for name in names:
+        if name in header:
+            return header.index(name)
+    return None
+
+
+def _parse_date(text: str) -> dt.date:
+    value = text.strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"{value!r} is not a date (dd/mm/yyyy or yyyy-mm-dd)")
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Italian home banking still exports Windows-1252 more often than not.
+        return raw.decode("cp1252")
+
+
+def read_bank_csv(raw: bytes) -> BankFile:
+    """The credits of a statement, with errors by line number; debits are only counted."""
+    from bot.money import parse_amount
+
+    text = _decode(raw)
+    lines = text.splitlines()
+    sample = "\n".join(lines[:20])
+    delimiter = max(";,\t", key=sample.count)
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+
+    header_at = None
+    for index, row in enumerate(rows):
+        keys = [_header_key(cell) for cell in row]
+        has_amount = _find(keys, AMOUNT_COLUMNS + CREDIT_COLUMNS) is not None
+        if _find(keys, DATE_COLUMNS) is not None and has_amount:
+            header_at = index
+            break
+    if header_at is None:
+        raise BankFileError(
+            "no header line with a date column (Data contabile, Date) and an amount column "
+            "(Importo, Avere, Amount)"
+        )
+    header = [_header_key(cell) for cell in rows[header_at]]
+    date_col = _find(header, DATE_COLUMNS)
+    amount_col = _find(header, AMOUNT_COLUMNS)
+    credit_col = _find(header, CREDIT_COLUMNS)
+    debit_col = _find(header, DEBIT_COLUMNS)
+    id_col = _find(header, ID_COLUMNS)
+    currency_col = _find(header, CURRENCY_COLUMNS)
+    text_cols = [i for i, name in enumerate(header) if name in TEXT_COLUMNS]
+    assert date_col is not None
+
+    result = BankFile()
+    seen: Counter[str] = Counter()
+    for index, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+        if not any(cell.strip() for cell in row):
+            continue
+
+        def cell(col: int | None, row: list[str] = row) -> str:
+            return row[col].strip() if col is not None and col < len(row) else ""
+
+        try:
+            booked_on = _parse_date(cell(date_col))
+            if amount_col is not None:
+                amount = parse_amount(cell(amount_col))
+            else:
+                credit, debit = cell(credit_col), cell(debit_col)
+                amount = parse_amount(credit) if credit else -abs(parse_amount(debit or "0"))
+        except ValueError as exc:
+            result.errors.append((index, str(exc)))
+            continue
+        if amount <= 0:
+            result.debits += 1
+            continue
+        description = " ".join(cell(col) for col in text_cols if cell(col))
+        bank_id = cell(id_col)
+        if not bank_id:
+            fingerprint = f"{booked_on.isoformat()}|{amount}|{' '.join(description.split())}"
+            seen[fingerprint] += 1
+            fingerprint += f"|{seen[fingerprint]}"
+            bank_id = "sha256:" + hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+        result.credits.append(
+            BankLine(
+                line_no=index,
+                booked_on=booked_on,
+                amount_cents=amount,
+                currency=(cell(currency_col) or "EUR").upper(),
+                description=description,
+                bank_id=bank_id,
+            )
+        )
+    return result
+
+
+def _numbers_in(description: str, invoices: Iterable[Invoice]) -> list[Invoice]:
+    """Invoices whose number appears in the text, ignoring case, spaces and punctuation."""
+    text = squash(description)
+    found = [
+        invoice
+        for invoice in invoices
+        if len(squash(invoice.number)) >= MIN_INVOICE_NUMBER and squash(invoice.number) in text
+    ]
+    # "F2026001" inside "F20260012": keep only numbers not contained in a longer match.
+    return [
+        invoice
+        for invoice in found
+        if not any(
+            other is not invoice and squash(invoice.number) in squash(other.number)
+            for other in found
+        )
+    ]
+
+
+async def _special_target(debtor: Debtor, line: BankLine, invoice_ids: list[int]) -> PaymentTarget:
+    """A discount still in force or the next instalment, when the amount is exactly theirs."""
+    discounts = await PayLink.filter(
+        debtor_id=debtor.id,
+        purpose="discount",
+        amount_cents=line.amount_cents,
+        valid_until__gte=line.booked_on,
+    ).order_by("-id")
+    for link in discounts:
+        if not invoice_ids or set(link.invoice_ids) & set(invoice_ids):
+            return PaymentTarget(
+                invoice_ids=tuple(link.invoice_ids),
+                discount_cents=link.amount_cents,
+                pay_link_id=link.id,
+                purpose="discount",
+            )
+    plans = await PaymentPlan.filter(debtor_id=debtor.id, status=PlanStatus.ACTIVE)
+    for plan in plans:
+        instalment = (
+            await Instalment.filter(plan_id=plan.id, status__not=InstalmentStatus.PAID)
+            .order_by("seq")
+            .first()
+        )
+        if instalment and instalment.amount_cents - instalment.paid_cents == line.amount_cents:
+            return PaymentTarget(
+                invoice_ids=tuple(int(i) for i in plan.invoice_ids),
+                instalment_id=instalment.id,
+                purpose="instalment",
+            )
+    return PaymentTarget(invoice_ids=tuple(invoice_ids), purpose="bank_transfer")
+
+
+async def match_line(line: BankLine) -> Match | None:
+    for debtor_id in find_debtor_ids(line.description):
+        debtor = await Debtor.get_or_none(id=debtor_id)
+        if debtor is None:
+            continue
+        invoices = await Invoice.filter(debtor_id=debtor.id).order_by("due_date", "id")
+        named = [i.id for i in _numbers_in(line.description, invoices)]
+        return Match(debtor, await _special_target(debtor, line, named), "reference")
+
+    open_invoices = await Invoice.exclude(status__in=CLOSED_STATUSES).order_by("due_date", "id")
+    named = _numbers_in(line.description, open_invoices)
+    debtor_ids = {invoice.debtor_id for invoice in named}  # type: ignore[attr-defined]
+    if len(debtor_ids) == 1 and sum(i.balance_cents for i in named) == line.amount_cents:
+        debtor = await Debtor.get(id=debtor_ids.pop())
+        target = PaymentTarget(invoice_ids=tuple(i.id for i in named), purpose="bank_transfer")
+        return Match(debtor, target, "invoice_numbers")
+    return None
+
+
+async def import_bank_statement(
+    settings: Settings, now: dt.datetime, raw: bytes, name: str = ""
+) -> BankImportReport:
+    """Match and record every credit of a statement; safe to run again on the same file."""
+    parsed = read_bank_csv(raw)
+    report = BankImportReport(file=name, debits=parsed.debits, errors=parsed.errors)
+    for line in parsed.credits:
+        if await Payment.exists(provider_ref=line.provider_ref):
+            report.already_imported.append(line)
+            continue
+        match = await match_line(line)
+        if match is None:
+            report.unmatched.append(line)
+            continue
+        received_at = dt.datetime.combine(line.booked_on, dt.time(12), tzinfo=settings.zone)
+        recorded = await record_payment(
+            settings,
+            now,
+            debtor_id=match.debtor.id,
+            amount_cents=line.amount_cents,
+            currency=line.currency,
+            method=PaymentMethod.BANK_TRANSFER,
+            provider_ref=line.provider_ref,
+            received_at=received_at,
+            target=match.target,
+            note=f"{name} line {line.line_no}: {line.description}"[:2000],
+            actor="cli",
+        )
+        if recorded is None:
+            report.already_imported.append(line)
+            continue
+        report.matched.append(
+            MatchedLine(
+                line=line,
+                debtor=match.debtor,
+                invoice_numbers=[invoice.number for invoice, _ in recorded.shares],
+                unallocated_cents=recorded.unallocated_cents,
+            )
+        )
+    return report
+
+
+async def import_bank_file(settings: Settings, now: dt.datetime, path: Path) -> BankImportReport:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BankFileError(f"cannot read {path}: {exc.strerror}") from None
+    return await import_bank_statement(settings, now, raw, path.name)

@@ -1,0 +1,158 @@
+"""Stripe: Checkout Sessions and webhook signatures. The only module that imports `stripe`.
+
+The async `StripeClient` talks to STRIPE_API_BASE (the real API, or the local fake in tests)
+through httpx. Network failures and 5xx answers are retried by the client itself with backoff;
+every create carries our idempotency key, so a retry never opens a second session.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+from bot.config import Settings
+
+# Stripe retries these itself (connection errors, 409/429/5xx), with exponential backoff.
+MAX_NETWORK_RETRIES = 3
+# How old a webhook's signed timestamp may be: Stripe's own default, against replays.
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+class StripeUnavailable(Exception):
+    """Stripe could not be reached or refused the request; the message says why."""
+
+
+class WebhookSignatureError(Exception):
+    """The Stripe-Signature header does not prove the payload came from Stripe."""
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """One Checkout Session in payment mode for one amount."""
+
+    amount_cents: int
+    currency: str
+    product_name: str
+    client_reference_id: str
+    metadata: dict[str, str]
+    locale: str
+    success_url: str
+    cancel_url: str
+    idempotency_key: str
+    payment_method_types: tuple[str, ...] = ("card",)
+    customer_email: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": self.currency.lower(),
+                        "unit_amount": self.amount_cents,
+                        "product_data": {"name": self.product_name},
+                    },
+                }
+            ],
+            "payment_method_types": list(self.payment_method_types),
+            "client_reference_id": self.client_reference_id,
+            "metadata": dict(self.metadata),
+            # The same ids on the PaymentIntent, so the Stripe dashboard shows them too.
+            "payment_intent_data": {"metadata": dict(self.metadata)},
+            "locale": self.locale,
+            "success_url": self.success_url,
+            "cancel_url": self.cancel_url,
+        }
+        if self.customer_email:
+            params["customer_email"] = self.customer_email
+        return params
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+    amount_total: int
+    status: str
+
+
+class StripeGateway:
+    """Our side of the Stripe API: open, look up and expire Checkout Sessions."""
+
+    def __init__(self, api_key: str, api_base: str) -> None:
+        self._http = stripe.HTTPXClient()
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base},
+            http_client=self._http,
+            max_network_retries=MAX_NETWORK_RETRIES,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StripeGateway:
+        return cls(settings.stripe_api_key, settings.stripe_api_base)
+
+    async def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSession:
+        try:
+            session = await self._client.v1.checkout.sessions.create_async(
+                request.params(),  # type: ignore[arg-type]
+                {"idempotency_key": request.idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(_describe(exc)) from exc
+        return _session(session)
+
+    async def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
+        try:
+            session = await self._client.v1.checkout.sessions.retrieve_async(session_id)
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(_describe(exc)) from exc
+        return session.to_dict()
+
+    async def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        try:
+            session = await self._client.v1.checkout.sessions.expire_async(session_id)
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(_describe(exc)) from exc
+        return _session(session)
+
+    async def close(self) -> None:
+        await self._http.close_async()
+
+
+def _session(session: Any) -> CheckoutSession:
+    return CheckoutSession(
+        id=session.id,
+        url=session.url or "",
+        amount_total=int(session.amount_total or 0),
+        status=str(session.status or ""),
+    )
+
+
+def _describe(exc: Exception) -> str:
+    status = getattr(exc, "http_status", None)
+    message = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
+    return f"Stripe: {message}" + (f" (HTTP {status})" if status else "")
+
+
+def verify_webhook(payload: bytes, signature_header: str | None, secret: str) -> dict[str, Any]:
+    """The event a webhook carries, once Stripe's own check of its signature has passed."""
+    if not secret:
+        raise WebhookSignatureError("STRIPE_WEBHOOK_SECRET is not set")
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload, signature_header, secret, SIGNATURE_TOLERANCE_SECONDS
+        )
+    except stripe.SignatureVerificationError as exc:
+        raise WebhookSignatureError(str(exc)) from None
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise WebhookSignatureError("the payload is not JSON") from None
+    if not isinstance(event, dict) or "id" not in event or "type" not in event:
+        raise WebhookSignatureError("the payload is not a Stripe event")
+    return event

@@ -163,6 +163,22 @@ async def cmd_link(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_payments_import_bank(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.payments.reconcile import BankFileError, import_bank_file
+    from bot.runtime import utc_now
+
+    await db.connect(settings.database_url)
+    try:
+        report = await import_bank_file(settings, utc_now(), Path(args.file))
+    except BankFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await db.close()
+    print(report.render(settings.default_language))
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Sollecito")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -203,6 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("link", help="print a debtor's Telegram deep link and write its QR code")
     p.add_argument("debtor_ref", metavar="DEBTOR_REF", help="the debtor's external reference")
     p.set_defaults(func=cmd_link)
+
+    p = sub.add_parser("payments", help="payment tools")
+    payments_sub = p.add_subparsers(dest="payments_command", required=True, metavar="ACTION")
+    bank = payments_sub.add_parser(
+        "import-bank", help="match bank statement credits (CSV) to invoices and record them"
+    )
+    bank.add_argument("file", metavar="FILE.csv", help="the bank statement export")
+    bank.set_defaults(func=cmd_payments_import_bank)
 
     p = sub.add_parser("demo", help="run the demo on a fresh SQLite database, sandbox channels")
     p.set_defaults(func=cmd_demo)

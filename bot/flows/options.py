@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import suppress
 from functools import lru_cache
 from typing import Any
+
+from jinja2 import UndefinedError
 
 from bot.channels.base import Option
 from bot.config import SUPPORTED_LANGUAGES
@@ -59,7 +62,8 @@ INVOICE_PREFIX = "invoice:"
 
 # Longer than any label or keyword: such a text is a message, not a choice.
 _LONGEST_CHOICE = 120
-_NUMBERED = re.compile(r"^(\d{1,3})(?: (.*))?$")
+_NUMBERED = re.compile(r"^(\d{1,12})(?: (.*))?$")
+_SIGNED_NUMBER = re.compile(r"^\s*[-+\u2212]\s*\d")
 
 
 def normalise(text: str) -> str:
@@ -127,7 +131,13 @@ def keywords(key: str, language: str) -> frozenset[str]:
         return frozenset()
     count = plan_count_of(key)
     text = render(f"flows/keywords/{template}.txt", language, count=count)
-    return frozenset(word for line in text.splitlines() if (word := normalise(line)))
+    words = {word for line in text.splitlines() if (word := normalise(line))}
+    # The label in this language chooses it too: "pay now" works for an Italian debtor.
+    # A label that shows data (a date) is never typed as is; its keywords suffice.
+    with suppress(UndefinedError):
+        words.add(normalise(render(f"flows/options/{template}.txt", language, count=count)))
+    words.discard("")
+    return frozenset(words)
 
 
 def _words_for(choice: Option, language: str) -> set[str]:
@@ -159,14 +169,15 @@ def match_option(text: str, options: tuple[Option, ...], language: str) -> Optio
     wanted = normalise(text)
     if not wanted or len(wanted) > _LONGEST_CHOICE:
         return None
+    if _SIGNED_NUMBER.match(text):
+        return None  # "-1" is no option's number
     numbered = _NUMBERED.match(wanted)
     if numbered:
-        position = int(numbered.group(1))
-        rest = numbered.group(2)
-        by_number = options[position - 1] if 1 <= position <= len(options) else None
+        position, rest = int(numbered.group(1)), numbered.group(2)
         if rest is None:
-            if by_number is not None:
-                return by_number
-        elif by_number is not None and _by_words(rest, options, language) == by_number:
-            return by_number
+            return options[position - 1] if 1 <= position <= len(options) else None
+        # "2 Paga a rate" as copied from a numbered list: the words decide.
+        by_rest = _by_words(rest, options, language)
+        if by_rest is not None:
+            return by_rest
     return _by_words(wanted, options, language)

@@ -144,11 +144,17 @@ class EmailSender:
         except aiosmtplib.SMTPResponseException as exc:
             outcome = SendOutcome.RETRY if 400 <= exc.code < 500 else SendOutcome.FALLBACK
             raise SendError(outcome, f"SMTP {exc.code} {exc.message}") from None
-        except aiosmtplib.SMTPNotSupported as exc:
-            # e.g. STARTTLS required by our settings but not offered: configuration, not luck.
-            raise SendError(SendOutcome.FALLBACK, f"SMTP: {exc}") from None
-        except (aiosmtplib.SMTPException, OSError) as exc:
+        except (
+            aiosmtplib.SMTPConnectError,
+            aiosmtplib.SMTPServerDisconnected,
+            aiosmtplib.SMTPTimeoutError,
+            OSError,
+        ) as exc:
             raise SendError(SendOutcome.RETRY, f"SMTP {type(exc).__name__}: {exc}") from None
+        except aiosmtplib.SMTPException as exc:
+            # The server cannot do what the settings ask (STARTTLS, an auth method): retrying
+            # will not change that; another channel may carry the message meanwhile.
+            raise SendError(SendOutcome.FALLBACK, f"SMTP: {exc}") from None
         return str(email["Message-ID"])
 
     async def close(self) -> None:

@@ -1,4 +1,4 @@
-"""Opting out and back in by text, and what providers tell us about an address.
+"""Opting out and back in by text (SMS and WhatsApp keywords), recorded on the contact points.
 
 SMS and WhatsApp debtors control contact with keywords sent as the whole message, in Italian or
 English, in any case and with or without accents ("stop", "Arresta", "AIUTO"). An opt-out is
@@ -95,11 +95,4 @@ async def record_opt_out(channel: Channel, address: str, now: dt.datetime) -> in
 async def record_opt_in(channel: Channel, address: str, now: dt.datetime) -> int:
     return await ContactPoint.filter(channel=channel, address=address).update(
         opted_out_at=None, opted_in_at=now
-    )
-
-
-async def record_unreachable(channel: Channel, address: str, reason: str, now: dt.datetime) -> int:
-    """The provider says this address cannot be reached (invalid number, not a mobile)."""
-    return await ContactPoint.filter(channel=channel, address=address).update(
-        unreachable_at=now, unreachable_reason=reason[:200]
     )

@@ -28,7 +28,7 @@ from markupsafe import Markup
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
 from bot.config import Settings
 from bot.models import Channel, ContactPoint
-from bot.optout import record_unreachable
+from bot.reachability import mark_address_unreachable
 from bot.runtime import utc_now
 from bot.texts import render
 
@@ -138,7 +138,7 @@ class EmailSender:
             codes = [refused.code for refused in exc.recipients]
             reason = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
             if all(code >= 500 for code in codes):
-                await record_unreachable(Channel.EMAIL, message.address, reason, self.now())
+                await mark_address_unreachable(Channel.EMAIL, message.address, reason, self.now())
                 raise SendError(SendOutcome.UNREACHABLE, f"recipient refused: {reason}") from None
             raise SendError(SendOutcome.RETRY, f"recipient deferred: {reason}") from None
         except aiosmtplib.SMTPResponseException as exc:

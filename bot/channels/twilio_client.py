@@ -25,7 +25,8 @@ from twilio.rest import Client
 from bot.channels.base import SendError, SendOutcome
 from bot.config import Settings
 from bot.models import Channel
-from bot.optout import record_opt_out, record_unreachable
+from bot.optout import record_opt_out
+from bot.reachability import mark_address_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,7 @@ async def record_address_facts(
     if code == UNSUBSCRIBED:
         await record_opt_out(channel, address, now)
     elif code in DEAD_ADDRESS_CODES:
-        await record_unreachable(channel, address, f"twilio {code}: {detail}", now)
+        await mark_address_unreachable(channel, address, f"twilio {code}: {detail}", now)
 
 
 async def send_error_for(

@@ -145,6 +145,16 @@ def _find(header: list[str], names: Iterable[str]) -> int | None:
     return None
 
 
+def _header_index(rows: list[list[str]]) -> int | None:
+    """The first row naming a date column and an amount column (banks put account details above)."""
+    for index, row in enumerate(rows[:50]):
+        keys = [_header_key(cell) for cell in row]
+        has_amount = _find(keys, AMOUNT_COLUMNS + CREDIT_COLUMNS) is not None
+        if _find(keys, DATE_COLUMNS) is not None and has_amount:
+            return index
+    return None
+
+
 def _parse_date(text: str) -> dt.date:
     value = text.strip()
     for fmt in DATE_FORMATS:
@@ -168,17 +178,14 @@ def read_bank_csv(raw: bytes) -> BankFile:
     from bot.money import parse_amount
 
     text = _decode(raw)
-    lines = text.splitlines()
-    sample = "\n".join(lines[:20])
-    delimiter = max(";,\t", key=sample.count)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-
+    # The delimiter is the one under which a header line appears: amounts like "1.234,56"
+    # make counting characters unreliable.
+    rows: list[list[str]] = []
     header_at = None
-    for index, row in enumerate(rows):
-        keys = [_header_key(cell) for cell in row]
-        has_amount = _find(keys, AMOUNT_COLUMNS + CREDIT_COLUMNS) is not None
-        if _find(keys, DATE_COLUMNS) is not None and has_amount:
-            header_at = index
+    for delimiter in (";", ",", "\t"):
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        header_at = _header_index(rows)
+        if header_at is not None:
             break
     if header_at is None:
         raise BankFileError(

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import UndefinedError
+from jinja2 import meta
 
 from bot.channels.base import Option
 from bot.config import SUPPORTED_LANGUAGES
-from bot.texts import TEMPLATES_DIR, render
+from bot.texts import TEMPLATES_DIR, environment, render
 
 # The options every reminder offers, in the order they are numbered. The discount and the bank
 # details come last, so "2" means instalments whether or not a step offers the discount.
@@ -119,6 +118,15 @@ def reminder_options(language: str, *, discount: bool = False) -> tuple[Option, 
     return tuple(option(key, language) for key in keys)
 
 
+def _label_shows_data(template: str, language: str) -> bool:
+    """Whether the label needs data other than a count (a date): then it is not a keyword."""
+    env = environment()
+    name = f"{language}/flows/options/{template}.txt"
+    source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+    needed = meta.find_undeclared_variables(env.parse(source))
+    return bool(needed - {"count", "money", "date", "language"})
+
+
 @lru_cache(maxsize=512)
 def keywords(key: str, language: str) -> frozenset[str]:
     """The normalised words that choose `key` in `language` (empty when it has none)."""
@@ -134,7 +142,7 @@ def keywords(key: str, language: str) -> frozenset[str]:
     words = {word for line in text.splitlines() if (word := normalise(line))}
     # The label in this language chooses it too: "pay now" works for an Italian debtor.
     # A label that shows data (a date) is never typed as is; its keywords suffice.
-    with suppress(UndefinedError):
+    if not _label_shows_data(template, language):
         words.add(normalise(render(f"flows/options/{template}.txt", language, count=count)))
     words.discard("")
     return frozenset(words)

@@ -211,8 +211,8 @@ def parse_date(
     found = _by_rules(cleaned, today, prefer)
     if found is None:
         words = _drop_filler(cleaned.split())
-        if not words or not any(char.isalnum() for char in "".join(words)):
-            return None
+        if not any(char.isalpha() for char in "".join(words)):
+            return None  # digits the rules did not read ("-3", "32/13") are no date
         found = _by_dateparser(" ".join(words), language, today, prefer)
     if found is None or abs(found - today) > _PLAUSIBLE:
         return None

@@ -98,8 +98,9 @@ def close_if_inactive(state: Any, ctx: FlowContext) -> Outcome | None:
 
 
 def _global_options(ctx: FlowContext) -> tuple[Option, ...]:
+    # The discount always: a button of an earlier reminder that offered it gets a polite answer.
     return (
-        *menu.menu_options(ctx),
+        *opt.reminder_options(ctx.language, discount=True),
         opt.option(opt.STOP, ctx.language),
         opt.option(opt.MENU, ctx.language),
     )

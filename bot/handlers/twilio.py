@@ -106,17 +106,17 @@ async def apply_delivery_status(
     if message is None:
         return None
     status = reported_status(twilio_status)
-    if status is not None:
-        # One conditional UPDATE: concurrent callbacks cannot move the status backwards.
-        await Message.filter(id=message.id, status__in=statuses_below(status)).update(
-            status=status, updated_at=now
-        )
+    if status is None:  # queued, sending...: the row already says SENT
+        return message
+    changes: dict[str, Any] = {"status": status, "updated_at": now}
     if error_code:
-        await Message.filter(id=message.id).update(
-            last_error=f"twilio {twilio_status}: error {error_code}", updated_at=now
-        )
+        changes["last_error"] = f"twilio {twilio_status}: error {error_code}"
+    # One conditional UPDATE: a late or concurrent callback cannot move the status backwards,
+    # and a retried one changes nothing.
+    moved = await Message.filter(id=message.id, status__in=statuses_below(status)).update(**changes)
+    if moved and error_code.isdigit():
         point = await ContactPoint.get_or_none(id=message.contact_point_id)  # type: ignore[attr-defined]
-        if point is not None and error_code.isdigit():
+        if point is not None:
             await record_address_facts(point.channel, point.address, int(error_code), now)
     await message.refresh_from_db()
     return message

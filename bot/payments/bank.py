@@ -57,24 +57,26 @@ def payment_reference(debtor_id: int, invoice_numbers: Sequence[str]) -> str:
 def find_debtor_ids(text: str) -> list[int]:
     """Debtor ids whose reference appears in a bank line's text, most explicit reading first.
 
-    A reference keeps its shape when the separators survive ("sol-42-07", "SOL 42 07"); when a
-    bank glued everything ("SOL4207..."), every split of the digit run whose check digits hold
-    is a candidate, and the caller keeps the ones that exist.
+    Readings, in order: dashes (or dots, slashes) kept and spaces dropped, since banks break long
+    descriptions anywhere ("SOL-3\n89-95"); then spaces as separators, for banks that turn dashes
+    into spaces ("sol 389 95"); then every split of the glued digits ("SOL38995"). A reading
+    counts only when its check digits hold; the caller keeps the first that names a debtor.
     """
     found: list[int] = []
+
+    def consider(groups: list[str]) -> None:
+        if len(groups) >= 2 and groups[0].isdigit() and len(groups[1]) >= 2:
+            debtor, check = groups[0], groups[1][:2]
+            if check.isdigit() and check_digits(int(debtor)) == check:
+                found.append(int(debtor))
+
     for match in _REFERENCE.finditer(text):
         run = match.group(1)
-        groups = [group for group in re.split(rf"{_SEPARATORS}+", run) if group]
-        if len(groups) >= 2 and len(groups[1]) >= 2:
-            debtor, check = groups[0], groups[1][:2]
-            if debtor.isdigit() and check_digits(int(debtor)) == check:
-                found.append(int(debtor))
-                continue
+        consider([g for g in re.split(r"[\-_./:]+", re.sub(r"\s", "", run)) if g])
+        consider([g for g in re.split(rf"{_SEPARATORS}+", run) if g])
         digits = re.sub(r"\D", "", run)
         for end in range(len(digits) - 2, 0, -1):
-            debtor, check = digits[:end], digits[end : end + 2]
-            if check_digits(int(debtor)) == check:
-                found.append(int(debtor))
+            consider([digits[:end], digits[end : end + 2]])
     return list(dict.fromkeys(found))
 
 

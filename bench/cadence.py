@@ -1,0 +1,317 @@
+"""Benchmark: cadence planning over N invoices (N/3 debtors).
+
+    python bench/cadence.py --invoices 100000                     # SQLite, a temporary file
+    python bench/cadence.py --invoices 1000000 --database-url postgres://.../bench
+
+Generates the data with raw SQL in a child process (so its memory does not count), then, in this
+process: times planning (cadence.plan, writes included), a second run (everything already queued),
+and the same selection written as one hand-written SQL query. Prints a JSON object as its last
+line: seconds, invoices per second, peak RSS, and the ratio to the hand-written query.
+Targets (issue 4): 100k invoices <= 10 s on SQLite; 1M <= 60 s on PostgreSQL; RSS <= 400 MB;
+within 3x of the hand-written query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot import db  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.policy import load_policy  # noqa: E402
+from bot.runtime import Runtime  # noqa: E402
+from scheduler import cadence, sql  # noqa: E402
+
+# Wednesday 25 November 2026, 10:00 in Rome: planning runs "now".
+NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
+TODAY = dt.date(2026, 11, 25)
+INVOICES_PER_DEBTOR = 3
+STATUSES = (
+    ["open"] * 80 + ["partially_paid"] * 5 + ["paid"] * 10 + ["disputed"] * 2 + ["in_plan"] * 3
+)
+
+
+def debtor_rows(debtors: int, rng: random.Random) -> Iterator[tuple[object, ...]]:
+    created = NOW - dt.timedelta(days=400)
+    for i in range(1, debtors + 1):
+        paused = NOW + dt.timedelta(days=5) if rng.random() < 0.01 else None
+        language = "en" if i % 10 == 0 else "it"
+        zone = "America/New_York" if i % 50 == 0 else "Europe/Rome"
+        yield (
+            i,
+            f"B{i:08d}",
+            f"Cliente {i} S.r.l.",
+            "",
+            "",
+            language,
+            zone,
+            None,
+            "",
+            paused,
+            created,
+            created,
+        )
+
+
+def contact_rows(debtors: int, rng: random.Random) -> Iterator[tuple[object, ...]]:
+    created = NOW - dt.timedelta(days=400)
+    n = 0
+    for i in range(1, debtors + 1):
+        n += 1
+        opted = created if rng.random() < 0.02 else None
+        channel = ("telegram", "whatsapp", "sms", "email")[i % 4]
+        address = f"c{i}@example.it" if channel == "email" else f"+39333{i:07d}"
+        yield (n, i, channel, address, False, 0, None, None, opted, None, None, "", created)
+        if i % 5 == 0:  # a second address for some debtors
+            n += 1
+            yield (
+                n,
+                i,
+                "email",
+                f"d{i}@example.it",
+                i % 25 == 0,
+                1,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "",
+                created,
+            )
+
+
+def invoice_rows(debtors: int, rng: random.Random) -> Iterator[tuple[object, ...]]:
+    created = NOW - dt.timedelta(days=400)
+    n = 0
+    for i in range(1, debtors + 1):
+        for _ in range(INVOICES_PER_DEBTOR):
+            n += 1
+            due = TODAY + dt.timedelta(days=rng.randint(-90, 40))
+            status = rng.choice(STATUSES)
+            amount = rng.randint(5_000, 500_000)
+            paid = (
+                amount if status == "paid" else (amount // 3 if status == "partially_paid" else 0)
+            )
+            yield (
+                n,
+                f"FT-{n:09d}",
+                due - dt.timedelta(days=30),
+                due,
+                amount,
+                paid,
+                0,
+                "EUR",
+                status,
+                "",
+                created,
+                created,
+                i,
+            )
+
+
+DEBTOR_COLUMNS = (
+    "id, external_ref, name, vat_number, tax_code, language, timezone, credit_limit_cents, notes, "
+    "paused_until, created_at, updated_at"
+)
+CONTACT_COLUMNS = (
+    "id, debtor_id, channel, address, is_pec, priority, verified_at, opted_in_at, opted_out_at, "
+    "last_inbound_at, unreachable_at, unreachable_reason, created_at"
+)
+INVOICE_COLUMNS = (
+    "id, number, issue_date, due_date, amount_cents, paid_cents, discount_cents, currency, status, "
+    "description, created_at, updated_at, debtor_id"
+)
+
+
+def _sqlite_value(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def generate_sqlite(path: str, debtors: int) -> None:
+    rng = random.Random(42)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous = OFF")
+    for table, columns, rows in (
+        ("debtor", DEBTOR_COLUMNS, debtor_rows(debtors, rng)),
+        ("contact_point", CONTACT_COLUMNS, contact_rows(debtors, rng)),
+        ("invoice", INVOICE_COLUMNS, invoice_rows(debtors, rng)),
+    ):
+        marks = ", ".join("?" * len(columns.split(",")))
+        conn.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+            (tuple(_sqlite_value(v) for v in row) for row in rows),
+        )
+    conn.commit()
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+async def generate_postgres(url: str, debtors: int) -> None:
+    import asyncpg
+
+    rng = random.Random(42)
+    conn = await asyncpg.connect(url.replace("asyncpg://", "postgresql://", 1))
+    try:
+        for table, columns, rows in (
+            ("debtor", DEBTOR_COLUMNS, debtor_rows(debtors, rng)),
+            ("contact_point", CONTACT_COLUMNS, contact_rows(debtors, rng)),
+            ("invoice", INVOICE_COLUMNS, invoice_rows(debtors, rng)),
+        ):
+            names = [c.strip() for c in columns.split(",")]
+            batch: list[tuple[object, ...]] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) == 50_000:
+                    await conn.copy_records_to_table(table, records=batch, columns=names)
+                    batch = []
+            if batch:
+                await conn.copy_records_to_table(table, records=batch, columns=names)
+            await conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT MAX(id) FROM {table}))"
+            )
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
+async def reset(url: str) -> None:
+    if db.is_postgres(url):
+        import asyncpg
+
+        conn = await asyncpg.connect(url.replace("asyncpg://", "postgresql://", 1))
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+        await conn.close()
+    else:
+        Path(url.removeprefix("sqlite://")).unlink(missing_ok=True)
+    await db.migrate(url)
+    await db.close()
+
+
+def handwritten_query(postgres: bool, first_step_days: int) -> tuple[str, list[object]]:
+    """The planner's selection in one statement: per debtor with a reachable contact and no
+    pause, the open (not disputed, not in plan) invoices, their total, the oldest due date, and
+    the invoice list, for debtors whose oldest invoice has reached the first step."""
+    concat = "string_agg(i.number, ',')" if postgres else "group_concat(i.number, ',')"
+    query = (
+        "SELECT i.debtor_id, d.name, d.language, d.timezone, MIN(i.due_date), COUNT(*), "
+        f"SUM(i.amount_cents - i.paid_cents), {concat} "
+        "FROM invoice i JOIN debtor d ON d.id = i.debtor_id "
+        "WHERE i.status IN ('open', 'partially_paid') "
+        "AND (d.paused_until IS NULL OR d.paused_until <= ?) "
+        "AND EXISTS (SELECT 1 FROM contact_point c WHERE c.debtor_id = d.id "
+        "AND c.opted_out_at IS NULL AND c.unreachable_at IS NULL) "
+        "GROUP BY i.debtor_id, d.name, d.language, d.timezone "
+        "HAVING MIN(i.due_date) <= ?"
+    )
+    limit = TODAY - dt.timedelta(days=first_step_days)
+    return query, [sql.db_time(NOW, postgres), sql.db_date(limit, postgres)]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def measure(url: str, invoices: int, chunk: int) -> dict[str, object]:
+    settings = Settings(_env_file=None, database_url=url, timezone="Europe/Rome")
+    policy = load_policy(ROOT / "policy.toml")
+    runtime = Runtime(settings=settings, policy=policy, now=lambda: NOW)
+    await db.connect(url)
+    try:
+        postgres = sql.is_postgres()
+        query, params = handwritten_query(postgres, policy.steps[0].days)
+        started = time.perf_counter()
+        selected = await sql.fetch(query, params)
+        handwritten = time.perf_counter() - started
+
+        started = time.perf_counter()
+        result = await cadence.plan(runtime, record=False, chunk_debtors=chunk)
+        planning = time.perf_counter() - started
+        rss = peak_rss_mb()
+
+        started = time.perf_counter()
+        again = await cadence.plan(runtime, record=False, chunk_debtors=chunk)
+        replanning = time.perf_counter() - started
+    finally:
+        await db.close()
+    return {
+        "database": "postgres" if postgres else "sqlite",
+        "invoices": invoices,
+        "debtors": invoices // INVOICES_PER_DEBTOR,
+        "plan_seconds": round(planning, 3),
+        "invoices_per_second": round(result.invoices_seen / planning),
+        "reminders_queued": result.queued_count,
+        "staff_alerts_queued": result.alerts_queued,
+        "skipped": {k.value: v for k, v in sorted(result.skip_counts.items())},
+        "phase_seconds": {k: round(v, 3) for k, v in result.seconds.items()},
+        "replan_seconds": round(replanning, 3),
+        "replan_queued": again.queued_count,
+        "handwritten_sql_seconds": round(handwritten, 3),
+        "handwritten_sql_debtors": len(selected),
+        "ratio_to_handwritten": round(planning / handwritten, 2),
+        "read_ratio_to_handwritten": round(result.seconds["read"] / handwritten, 2),
+        "peak_rss_mb": round(rss, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=100_000)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--chunk", type=int, default=cadence.DEFAULT_CHUNK_DEBTORS)
+    parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    url = args.database_url or f"sqlite://{tempfile.mkdtemp(prefix='bench-cadence-')}/bench.sqlite3"
+    debtors = args.invoices // INVOICES_PER_DEBTOR
+
+    if args.generate_only:
+        if db.is_postgres(url):
+            asyncio.run(generate_postgres(url, debtors))
+        else:
+            generate_sqlite(url.removeprefix("sqlite://"), debtors)
+        return
+
+    asyncio.run(reset(url))
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--generate-only",
+            "--invoices",
+            str(args.invoices),
+            "--database-url",
+            url,
+        ],
+        check=True,
+    )
+    generated = time.perf_counter() - started
+    figures = asyncio.run(measure(url, debtors * INVOICES_PER_DEBTOR, args.chunk))
+    figures["generate_seconds"] = round(generated, 1)
+    for key, value in figures.items():
+        if key != "skipped":
+            print(f"{key:>28}: {value}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

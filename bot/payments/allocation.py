@@ -246,7 +246,7 @@ async def record_failure(
                 "debtor_name": debtor.name,
                 "debtor_ref": debtor.external_ref,
                 "amount_cents": amount_cents,
-                "currency": payment.currency,
+                "payment_currency": payment.currency,
                 "reason": reason,
             },
             now=now,
@@ -335,11 +335,21 @@ async def _settle_instalment(instalment: Instalment, amount_cents: int) -> bool:
     return False
 
 
+def _invoice_ids_named(context: object) -> list[int]:
+    """The invoices a queued reminder is about: `invoice_ids`, or the ids in `invoices`."""
+    if not isinstance(context, dict):
+        return []
+    ids = context.get("invoice_ids") or [
+        entry["id"] for entry in context.get("invoices", ()) if isinstance(entry, dict)
+    ]
+    return [int(i) for i in ids if str(i).isdigit()]
+
+
 async def _cancel_reminders(debtor_id: int, newly_paid: Sequence[Invoice]) -> int:
     """Paid invoices leave the cadence: pending reminders about them are no longer due.
 
     When nothing is left to chase every pending reminder goes; otherwise only those whose
-    context names invoices (`invoice_ids`) that are all closed now.
+    context names only invoices that are closed now (the dispatcher re-checks at send time too).
     """
     pending = await Message.filter(debtor_id=debtor_id, status=MessageStatus.PENDING).exclude(
         step=""
@@ -353,8 +363,9 @@ async def _cancel_reminders(debtor_id: int, newly_paid: Sequence[Invoice]) -> in
     )
     cancelled = 0
     for message in pending:
-        named = message.context.get("invoice_ids") if isinstance(message.context, dict) else None
-        if still_open and not (named and not (set(map(int, named)) & still_open)):
+        named = set(_invoice_ids_named(message.context))
+        about_paid_only = bool(named) and not (named & still_open)
+        if still_open and not about_paid_only:
             continue
         message.status = MessageStatus.CANCELLED
         message.last_error = "cancelled: paid"
@@ -422,9 +433,10 @@ async def _announce(
         "debtor_ref": debtor.external_ref,
         "company": settings.company_name,
         "amount_cents": payment.amount_cents,
-        "currency": payment.currency,
+        # Not "currency"/"invoices": the dispatcher gives those names to reminder data.
+        "payment_currency": payment.currency,
         "method": payment.method.value,
-        "invoices": [
+        "paid_invoices": [
             {
                 "number": invoice.number,
                 "cents": cents,

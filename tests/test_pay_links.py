@@ -15,7 +15,7 @@ from bot.models import (
     PayLink,
     Payment,
 )
-from bot.payments.checkout import SandboxOnly, complete_sandbox_checkout
+from bot.payments.checkout import SandboxOnly, complete_sandbox_checkout, pay_link_in_sandbox
 from bot.payments.links import (
     ALPHABET,
     DueReason,
@@ -239,3 +239,15 @@ async def test_receipt_and_staff_texts_render_in_both_languages(
             text = render(template, language, **alert.context, reason="declined")
             assert "Rossi S.r.l." in text
     assert await Message.filter(audience="staff").count() == 1
+
+
+async def test_the_demo_can_tap_pay_by_url(db: str, settings: Settings) -> None:
+    debtor = await make_debtor()
+    invoice = await make_invoice(debtor, "F-1", 1000)
+    url = await make_pay_link(settings, debtor, "balance", invoice_ids=[invoice.id])
+    assert await pay_link_in_sandbox(settings, NOW, url) == "paid"
+    assert await pay_link_in_sandbox(settings, NOW, url) == "nothing_due"
+    with pytest.raises(ValueError):
+        await pay_link_in_sandbox(settings, NOW, url[:-1] + ("x" if url[-1] != "x" else "y"))
+    await invoice.refresh_from_db()
+    assert invoice.status is InvoiceStatus.PAID

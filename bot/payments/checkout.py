@@ -30,7 +30,7 @@ from bot.payments.allocation import (
     record_payment,
     record_pending,
 )
-from bot.payments.links import Due, DueReason, base_url
+from bot.payments.links import Due, DueReason, base_url, due_now, resolve_token
 from bot.payments.stripe import CheckoutRequest, CheckoutSession, StripeGateway
 from bot.texts import language_or_default, render
 
@@ -233,3 +233,17 @@ async def complete_sandbox_checkout(
         },
     }
     return await apply_checkout_event(settings, now, event)
+
+
+async def pay_link_in_sandbox(settings: Settings, now: dt.datetime, url_or_token: str) -> str:
+    """The demo's "the debtor taps Pay": what POST /pay/<token>/checkout does in the sandbox.
+
+    Returns the outcome ("paid", or "nothing_due" when the link asks for nothing now).
+    """
+    link = await resolve_token(settings, url_or_token.rstrip("/").rsplit("/", 1)[-1])
+    if link is None:
+        raise ValueError("not a pay link of ours")
+    due = await due_now(link, now.astimezone(settings.zone).date())
+    if not due.payable:
+        return "nothing_due"
+    return await complete_sandbox_checkout(settings, now, link, due)

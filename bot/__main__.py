@@ -179,6 +179,28 @@ async def cmd_payments_import_bank(settings: Settings, args: argparse.Namespace)
     return 0 if report.ok else 1
 
 
+async def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from bot.runtime import build_runtime
+    from scheduler.preview import build_preview, render_preview
+
+    try:
+        day = dt.date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        print(f"error: --date {args.date!r} is not a date like 2026-12-01", file=sys.stderr)
+        return 2
+    runtime = build_runtime(settings)
+    await db.connect(settings.database_url)
+    try:
+        preview = await build_preview(runtime, day)
+    finally:
+        await db.close()
+        await runtime.close()
+    print(render_preview(preview, runtime))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Sollecito")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -227,6 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bank.add_argument("file", metavar="FILE.csv", help="the bank statement export")
     bank.set_defaults(func=cmd_payments_import_bank)
+
+    p = sub.add_parser("preview", help="what the cadence would send on a day, and who is skipped")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="the day to preview (default: today)")
+    p.set_defaults(func=cmd_preview)
 
     p = sub.add_parser("demo", help="run the demo on a fresh SQLite database, sandbox channels")
     p.set_defaults(func=cmd_demo)

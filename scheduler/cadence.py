@@ -353,13 +353,10 @@ async def load_coverage(today: dt.date, debtor_id: int | None = None) -> Coverag
 _STATUS_LIST = ", ".join(f"'{s.value}'" for s in _READ_STATUSES)
 _INVOICES_SQL = (
     "SELECT debtor_id, id, number, due_date, amount_cents - paid_cents, currency, status "
-    f"FROM invoice WHERE debtor_id >= ? AND debtor_id < ? AND status IN ({_STATUS_LIST}) "
-    "ORDER BY debtor_id"
+    f"FROM invoice WHERE debtor_id >= ? AND debtor_id < ? AND status IN ({_STATUS_LIST})"
 )
 _DEBTORS_SQL = (
-    "SELECT id, name, language, timezone, paused_until FROM debtor "
-    "WHERE id >= ? AND id < ? AND id IN (SELECT debtor_id FROM invoice "
-    f"WHERE debtor_id >= ? AND debtor_id < ? AND status IN ({_STATUS_LIST}))"
+    "SELECT id, name, language, timezone, paused_until FROM debtor WHERE id >= ? AND id < ?"
 )
 _CONTACTS_SQL = (
     "SELECT debtor_id, id, channel, address, is_pec, priority, "
@@ -375,7 +372,7 @@ async def load_snapshots(low: int, high: int) -> list[DebtorSnapshot]:
     """Debtors with id in [low, high) that have unsettled invoices, with invoices and contacts."""
     snapshots: dict[int, DebtorSnapshot] = {}
     for debtor_id, name, language, timezone, paused_until in await sql.fetch(
-        _DEBTORS_SQL, (low, high, low, high)
+        _DEBTORS_SQL, (low, high)
     ):
         snapshots[debtor_id] = DebtorSnapshot(
             debtor_id, name, language, timezone, sql.parse_time(paused_until)
@@ -389,6 +386,8 @@ async def load_snapshots(low: int, high: int) -> list[DebtorSnapshot]:
             snapshot.invoices.append(
                 OpenInvoice(inv_id, number, parse_date(due), balance, currency, status)
             )
+    # Debtors without unsettled invoices are not the planner's business.
+    snapshots = {key: snap for key, snap in snapshots.items() if snap.invoices}
     for row in await sql.fetch(_CONTACTS_SQL, (low, high)):
         snapshot = snapshots.get(row[0])
         if snapshot is not None:
@@ -515,11 +514,17 @@ async def plan(
             continue
 
         keys = [r.idempotency_key for r in reminders]
+        # Keys queued by an earlier run are found with one indexed read; only new rows are built
+        # and inserted. A concurrent planner may still insert a key meanwhile: the insert
+        # ignores it (ON CONFLICT DO NOTHING) and RETURNING tells which rows were really ours.
+        known = await existing_keys(keys)
         if dry_run:
-            fresh = set(keys) - await existing_keys(keys)
+            fresh = set(keys) - known
         else:
             rows = []
             for reminder, key in zip(reminders, keys, strict=True):
+                if key in known:
+                    continue
                 start = window_start.get(reminder.timezone)
                 if start is None:
                     start = next_allowed_moment(now, reminder.timezone, policy)
@@ -538,7 +543,7 @@ async def plan(
                         created,
                     )
                 )
-            fresh = await insert_outbox_rows(rows)
+            fresh = await insert_outbox_rows(rows) if rows else set()
             alerts = [
                 (
                     r.debtor_id,

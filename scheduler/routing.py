@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.models import Channel
 
@@ -43,7 +44,7 @@ def route(
     contacts: Sequence[Contact], channels: Sequence[Channel], *, formal: bool = False
 ) -> list[Contact]:
     """The reachable contact points allowed by `channels`, in the order they should be tried."""
-    order = {channel: index for index, channel in enumerate(channels)}
+    order = _order(tuple(channels))
     usable = [c for c in contacts if c.reachable and c.channel in order]
     if not usable:
         return []
@@ -62,6 +63,11 @@ def route(
         first.append(preferred)
     rest = sorted((c for c in usable if c not in first), key=step_order)
     return first + rest
+
+
+@lru_cache(maxsize=64)
+def _order(channels: tuple[Channel, ...]) -> dict[Channel, int]:
+    return {channel: index for index, channel in enumerate(channels)}
 
 
 def contact_state(contacts: Sequence[Contact]) -> str:

@@ -378,3 +378,55 @@ async def test_formal_step_routes_to_pec_first(
     assert reminder.step.name == "final_notice"
     assert reminder.route[0].id == pec.id
     assert reminder.route[1].channel is Channel.TELEGRAM  # the preferred contact point next
+
+
+async def test_preview_lists_what_goes_out_and_who_is_skipped_without_writing(
+    db: str, settings: Settings, clock: FrozenClock
+) -> None:
+    from scheduler.preview import build_preview, render_preview
+
+    runtime = make_runtime(settings, clock)
+    due = await make_debtor("Bar Sport", channels=(Channel.SMS, Channel.EMAIL))
+    await make_invoice(due, days(8), 123_456)
+    paused = await make_debtor("Pausa S.p.A.", paused_until=NOW + dt.timedelta(days=3))
+    await make_invoice(paused, days(8))
+    gone = await make_debtor("Silenzio S.r.l.", channels=())
+    await add_contact(gone, Channel.EMAIL, opted_out=True)
+    await make_invoice(gone, days(8))
+    promised = await make_debtor("Promessa Srl")
+    await make_invoice(promised, days(30))
+    await PromiseToPay.create(debtor=promised, promised_date=days(-10))
+
+    preview = await build_preview(runtime, dt.date(2026, 11, 27))
+    text = render_preview(preview, runtime)
+
+    assert await Message.all().count() == 0
+    assert "Preview for Friday 27 November 2026" in text
+    assert f"Bar Sport (#{due.id})  overdue_1  sms +39333" in text
+    assert "(then email)" in text and "€1,234.56" in text
+    assert f"Pausa S.p.A. (#{paused.id}): paused by staff" in text
+    assert f"Silenzio S.r.l. (#{gone.id}): opted out on every channel" in text
+    assert f"Promessa Srl (#{promised.id}): covered by a pending promise to pay" in text
+    assert "Nothing was written." in text
+
+
+async def test_preview_on_a_holiday_says_so(
+    db: str, settings: Settings, clock: FrozenClock
+) -> None:
+    from scheduler.preview import build_preview, render_preview
+
+    runtime = make_runtime(settings, clock)
+    text = render_preview(await build_preview(runtime, dt.date(2026, 12, 8)), runtime)
+    assert "Not a business day" in text
+
+
+def test_preview_command_refuses_a_bad_date(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from bot.__main__ import build_parser, cmd_preview
+
+    args = build_parser().parse_args(["preview", "--date", "31/12/2026"])
+    assert args.func is cmd_preview
+    code = asyncio.run(cmd_preview(None, argparse.Namespace(date="31/12/2026")))  # type: ignore[arg-type]
+    assert code == 2
+    assert "is not a date like 2026-12-01" in capsys.readouterr().err

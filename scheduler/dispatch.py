@@ -555,8 +555,9 @@ def render_context(
     totals = dict(context.get("totals") or {})
     currency = invoices[0]["currency"] if invoices else "EUR"
     settings = runtime.settings
+    dated = _dated(context)
     return {
-        **_dated(context),
+        **dated,
         "company": settings.company_name,
         "debtor_name": debtor.name,
         "invoices": invoices,
@@ -564,7 +565,7 @@ def render_context(
         "currency": currency,
         "total_cents": totals.get(currency, context.get("total_cents", 0)),
         "other_totals": {c: v for c, v in totals.items() if c != currency},
-        "due_date": invoices[0]["due_date"] if invoices else context.get("due_date"),
+        "due_date": invoices[0]["due_date"] if invoices else dated.get("due_date"),
         "days_overdue": context.get("days_overdue", 0),
         "pay_url": pay_url,
         "iban": settings.bank_iban,

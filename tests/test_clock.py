@@ -1,0 +1,314 @@
+"""The clock: its cron jobs, promise and instalment checks, the digest, one active clock."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+
+import pytest
+
+from bot.channels.base import OutgoingMessage
+from bot.config import Settings
+from bot.db import is_postgres
+from bot.models import (
+    Channel,
+    Instalment,
+    InstalmentStatus,
+    InvoiceStatus,
+    Message,
+    MessageStatus,
+    Payment,
+    PaymentMethod,
+    PaymentPlan,
+    PlanStatus,
+    PromiseStatus,
+    PromiseToPay,
+)
+from scheduler.clock import (
+    Clock,
+    ClockConfig,
+    ClockLock,
+    build_scheduler,
+    check_instalments,
+    check_promises,
+    morning_digest,
+    plan_cadence,
+)
+from scheduler.dispatch import DispatchConfig, Dispatcher
+from tests.scheduler_data import FrozenClock, make_debtor, make_invoice, make_runtime
+
+ROME_10AM = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)  # Wednesday 25 November 2026
+TODAY = dt.date(2026, 11, 25)
+STAFF_CHAT = -100999
+
+
+@dataclass
+class RecordingSender:
+    channel: Channel
+    sent: list[OutgoingMessage] = field(default_factory=list)
+
+    async def send(self, message: OutgoingMessage) -> str:
+        self.sent.append(message)
+        return f"{self.channel.value}-{len(self.sent)}"
+
+    async def close(self) -> None:
+        return None
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(ROME_10AM)
+
+
+@pytest.fixture
+def senders() -> dict[Channel, RecordingSender]:
+    return {channel: RecordingSender(channel) for channel in Channel}
+
+
+def runtime_for(settings: Settings, clock: FrozenClock, senders: dict[Channel, RecordingSender]):  # type: ignore[no-untyped-def]
+    return make_runtime(settings, clock, senders, telegram_staff_chat_id=STAFF_CHAT)  # type: ignore[arg-type]
+
+
+async def send_all(runtime) -> None:  # type: ignore[no-untyped-def]
+    await Dispatcher(runtime, DispatchConfig(), rng=random.Random(1)).drain()
+
+
+def test_jobs_are_cron_triggers_in_the_company_time_zone(settings: Settings) -> None:
+    runtime = make_runtime(settings, FrozenClock(ROME_10AM))
+    scheduler = build_scheduler(runtime)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"plan_cadence", "check_promises", "check_instalments", "morning_digest"}
+    for job in jobs.values():
+        assert str(job.trigger.timezone) == "Europe/Rome"
+    # Missed runs coalesce into one, and a run more than an hour late is dropped.
+    assert scheduler._job_defaults["coalesce"] is True
+    assert scheduler._job_defaults["misfire_grace_time"] == 3600
+    assert scheduler._job_defaults["max_instances"] == 1
+
+    plan = jobs["plan_cadence"].trigger
+    zone = runtime.settings.zone
+    friday_evening = dt.datetime(2026, 11, 27, 18, 50, tzinfo=zone)
+    assert plan.get_next_fire_time(None, friday_evening) == dt.datetime(
+        2026, 11, 30, 8, 0, tzinfo=zone
+    )
+    midday = dt.datetime(2026, 11, 25, 12, 1, tzinfo=zone)
+    assert plan.get_next_fire_time(None, midday) == dt.datetime(2026, 11, 25, 12, 15, tzinfo=zone)
+    digest = jobs["morning_digest"].trigger
+    assert digest.get_next_fire_time(None, friday_evening) == dt.datetime(
+        2026, 11, 30, 8, 30, tzinfo=zone
+    )
+
+
+async def test_planning_job_runs_on_business_days_only(
+    db: str, settings: Settings, clock: FrozenClock
+) -> None:
+    runtime = make_runtime(settings, clock)
+    debtor = await make_debtor()
+    await make_invoice(debtor, TODAY - dt.timedelta(days=8))
+    clock.now = dt.datetime(2026, 12, 8, 9, 0, tzinfo=dt.UTC)  # Immacolata: a holiday
+    assert await plan_cadence(runtime) is None
+    assert await Message.all().count() == 0
+    clock.now = dt.datetime(2026, 12, 9, 9, 0, tzinfo=dt.UTC)
+    result = await plan_cadence(runtime)
+    assert result is not None and result.queued_count == 1
+
+
+async def test_broken_promise_reminds_the_debtor_and_alerts_staff(
+    db: str,
+    settings: Settings,
+    clock: FrozenClock,
+    senders: dict[Channel, RecordingSender],
+) -> None:
+    runtime = runtime_for(settings, clock, senders)
+    debtor = await make_debtor("Promettente S.r.l.")
+    invoice = await make_invoice(debtor, TODAY - dt.timedelta(days=20), 50_000)
+    broken = await PromiseToPay.create(
+        debtor=debtor, promised_date=TODAY - dt.timedelta(days=1), invoice_ids=[invoice.id]
+    )
+    waiting = await PromiseToPay.create(debtor=debtor, promised_date=TODAY)
+
+    kept_debtor = await make_debtor("Puntuale S.p.A.")
+    paid = await make_invoice(
+        kept_debtor, TODAY - dt.timedelta(days=20), status=InvoiceStatus.PAID, paid_cents=10_000
+    )
+    kept = await PromiseToPay.create(
+        debtor=kept_debtor, promised_date=TODAY - dt.timedelta(days=2), invoice_ids=[paid.id]
+    )
+
+    outcome = await check_promises(runtime)
+    assert outcome == {"kept": [kept.id], "broken": [broken.id]}
+    assert (await PromiseToPay.get(id=broken.id)).status is PromiseStatus.BROKEN
+    assert (await PromiseToPay.get(id=waiting.id)).status is PromiseStatus.PENDING
+    assert (await PromiseToPay.get(id=kept.id)).status is PromiseStatus.KEPT
+    assert await check_promises(runtime) == {"kept": [], "broken": []}
+
+    await send_all(runtime)
+    [reminder] = senders[Channel.TELEGRAM].sent[:1]
+    texts = [m.text for m in senders[Channel.TELEGRAM].sent]
+    assert any("24 nov 2026" in t and "500,00\xa0€" in t for t in texts)
+    staff = [m for m in senders[Channel.TELEGRAM].sent if m.address == str(STAFF_CHAT)]
+    assert len(staff) == 1 and "Promessa non mantenuta" in staff[0].text
+    assert reminder.text
+
+
+async def test_partial_promise_kept_by_a_payment(
+    db: str, settings: Settings, clock: FrozenClock, senders: dict[Channel, RecordingSender]
+) -> None:
+    runtime = runtime_for(settings, clock, senders)
+    debtor = await make_debtor()
+    await make_invoice(debtor, TODAY - dt.timedelta(days=20), 50_000)
+    promise = await PromiseToPay.create(
+        debtor=debtor, promised_date=TODAY - dt.timedelta(days=1), amount_cents=20_000
+    )
+    await Payment.create(
+        debtor=debtor,
+        amount_cents=20_000,
+        method=PaymentMethod.BANK_TRANSFER,
+        received_at=ROME_10AM - dt.timedelta(hours=1),
+    )
+    assert await check_promises(runtime) == {"kept": [promise.id], "broken": []}
+
+
+async def make_plan(debtor, invoices, *, first_due: dt.date) -> PaymentPlan:  # type: ignore[no-untyped-def]
+    plan = await PaymentPlan.create(
+        debtor=debtor,
+        status=PlanStatus.ACTIVE,
+        total_cents=sum(i.amount_cents for i in invoices),
+        instalment_count=2,
+        first_due_date=first_due,
+        invoice_ids=[i.id for i in invoices],
+    )
+    for seq, due in enumerate((first_due, first_due + dt.timedelta(days=30)), start=1):
+        await Instalment.create(plan=plan, seq=seq, due_date=due, amount_cents=25_000)
+    return plan
+
+
+async def test_instalment_due_is_reminded_once(
+    db: str, settings: Settings, clock: FrozenClock, senders: dict[Channel, RecordingSender]
+) -> None:
+    runtime = runtime_for(settings, clock, senders)
+    debtor = await make_debtor("A Rate S.r.l.", language="en")
+    invoice = await make_invoice(
+        debtor, TODAY - dt.timedelta(days=40), 50_000, status=InvoiceStatus.IN_PLAN
+    )
+    plan = await make_plan(debtor, [invoice], first_due=TODAY + dt.timedelta(days=2))
+    first = await Instalment.get(plan=plan, seq=1)
+
+    outcome = await check_instalments(runtime)
+    assert outcome == {"reminded": [first.id], "broken": []}
+    assert await check_instalments(runtime) == {"reminded": [], "broken": []}
+
+    await send_all(runtime)
+    [message] = senders[Channel.TELEGRAM].sent
+    assert "instalment no. 1" in message.text
+    assert "€250.00" in message.text and "27 Nov 2026" in message.text
+    assert "/pay/" in message.text
+
+
+async def test_missed_instalment_past_grace_breaks_the_plan(
+    db: str, settings: Settings, clock: FrozenClock, senders: dict[Channel, RecordingSender]
+) -> None:
+    runtime = runtime_for(settings, clock, senders)
+    debtor = await make_debtor("Ritardi S.r.l.")
+    invoice = await make_invoice(
+        debtor, TODAY - dt.timedelta(days=60), 50_000, status=InvoiceStatus.IN_PLAN
+    )
+    grace = runtime.policy.instalments.grace_days
+    # Due grace+1 days ago: past the grace days.
+    plan = await make_plan(debtor, [invoice], first_due=TODAY - dt.timedelta(days=grace + 1))
+
+    outcome = await check_instalments(runtime)
+
+    assert outcome == {"reminded": [], "broken": [plan.id]}
+    assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.BROKEN
+    assert (await Instalment.get(plan=plan, seq=1)).status is InstalmentStatus.MISSED
+    await invoice.refresh_from_db()
+    assert invoice.status is InvoiceStatus.OPEN  # back in the cadence
+    [alert] = await Message.filter(audience="staff")
+    assert alert.template == "staff/plan_broken.txt"
+    assert await check_instalments(runtime) == {"reminded": [], "broken": []}
+    await send_all(runtime)
+    [staff] = senders[Channel.TELEGRAM].sent
+    assert "Piano di rientro decaduto" in staff.text and "Ritardi S.r.l." in staff.text
+
+
+async def test_instalment_within_grace_days_is_left_alone(
+    db: str, settings: Settings, clock: FrozenClock, senders: dict[Channel, RecordingSender]
+) -> None:
+    runtime = runtime_for(settings, clock, senders)
+    debtor = await make_debtor()
+    invoice = await make_invoice(
+        debtor, TODAY - dt.timedelta(days=60), status=InvoiceStatus.IN_PLAN
+    )
+    plan = await make_plan(debtor, [invoice], first_due=TODAY - dt.timedelta(days=1))
+    assert await check_instalments(runtime) == {"reminded": [], "broken": []}
+    assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.ACTIVE
+
+
+async def test_morning_digest_once_a_day(
+    db: str, settings: Settings, clock: FrozenClock, senders: dict[Channel, RecordingSender]
+) -> None:
+    runtime = runtime_for(settings, clock, senders)
+    debtor = await make_debtor("Grande Debitore S.p.A.")
+    await make_invoice(debtor, TODAY - dt.timedelta(days=12), 987_654)
+    await Message.create(
+        debtor=debtor,
+        direction="out",
+        status=MessageStatus.SENT,
+        step="overdue_1",
+        sent_at=ROME_10AM - dt.timedelta(days=1),
+    )
+    assert await morning_digest(runtime) is True
+    assert await morning_digest(runtime) is False
+    await send_all(runtime)
+    [digest] = senders[Channel.TELEGRAM].sent
+    assert digest.address == str(STAFF_CHAT)
+    assert "Ieri: 1 messaggi inviati" in digest.text
+    assert "Grande Debitore S.p.A.: 9.876,54\xa0€, da 12 giorni" in digest.text
+
+
+async def test_on_sqlite_no_lock_is_needed(db: str, settings: Settings) -> None:
+    if is_postgres(settings.database_url):
+        pytest.skip("this test is about SQLite")
+    lock = ClockLock(settings.database_url)
+    assert not lock.needed
+    assert await lock.try_acquire() and await lock.try_acquire()
+
+
+async def test_a_second_clock_stands_by_on_postgres(db: str, settings: Settings) -> None:
+    if not is_postgres(settings.database_url):
+        pytest.skip("the advisory lock exists on PostgreSQL only; SQLite runs one clock")
+    runtime = make_runtime(settings, FrozenClock(ROME_10AM))
+    config = ClockConfig(standby_poll=0.05)
+
+    first_stop = asyncio.Event()
+    first = Clock(runtime, config)
+    first_task = asyncio.create_task(first.run(first_stop))
+    await asyncio.wait_for(first.active.wait(), timeout=10)
+    assert first.scheduler is not None and first.scheduler.running
+
+    standby_polls = 0
+    second_stop = asyncio.Event()
+
+    async def standby_sleep(_: float) -> None:
+        nonlocal standby_polls
+        standby_polls += 1
+        if standby_polls == 3:
+            second_stop.set()
+
+    second = Clock(runtime, config, sleep=standby_sleep)
+    await second.run(second_stop)
+    assert standby_polls == 3
+    assert second.scheduler is None  # it never planned
+
+    # The first clock goes away: its session ends, the lock is free, a new clock takes over.
+    first_stop.set()
+    await asyncio.wait_for(first_task, timeout=10)
+    third_stop = asyncio.Event()
+    third = Clock(runtime, config, sleep=standby_sleep)
+    third_task = asyncio.create_task(third.run(third_stop))
+    await asyncio.wait_for(third.active.wait(), timeout=10)
+    third_stop.set()
+    await asyncio.wait_for(third_task, timeout=10)

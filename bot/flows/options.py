@@ -81,9 +81,13 @@ def normalise(text: str) -> str:
 
 def option(key: str, language: str, template: str | None = None, **context: Any) -> Option:
     """An option with its label from templates/<lang>/flows/options/<template or key>.txt."""
-    return Option(
-        key=key, label=render(f"flows/options/{template or key}.txt", language, **context)
-    )
+    return _option(key, language, template or key, tuple(sorted(context.items())))
+
+
+@lru_cache(maxsize=4096)
+def _option(key: str, language: str, template: str, context: tuple[tuple[str, Any], ...]) -> Option:
+    # Labels are asked for on every step; the same few are rendered once.
+    return Option(key=key, label=render(f"flows/options/{template}.txt", language, **dict(context)))
 
 
 def plan_count_option(count: int, language: str) -> Option:
@@ -148,13 +152,14 @@ def keywords(key: str, language: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def _words_for(choice: Option, language: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _words_for(choice: Option, language: str) -> frozenset[str]:
     """Every normalised form that names `choice`: key, label, keywords in both languages."""
     words = {normalise(choice.key), normalise(choice.label)}
     for lang in (language, *(other for other in SUPPORTED_LANGUAGES if other != language)):
         words |= keywords(choice.key, lang)
     words.discard("")
-    return words
+    return frozenset(words)
 
 
 def _by_words(text: str, options: tuple[Option, ...], language: str) -> Option | None:

@@ -203,7 +203,11 @@ def _describe(error: dict[str, Any]) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build the settings once at start-up; a malformed value raises ConfigError in one line."""
+    """Build the settings once at start-up; a malformed value raises ConfigError in one line.
+
+    Call it before the database is opened: Tortoise writes its own TIMEZONE (UTC) into
+    os.environ when it initialises, which would shadow ours if settings were read afterwards.
+    """
     try:
         return Settings(**overrides)
     except ValidationError as exc:

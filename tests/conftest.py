@@ -36,6 +36,8 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         _env_file=None,
         database_url=DATABASE_URL,
+        # Explicit: Tortoise overwrites os.environ["TIMEZONE"] with its own "UTC" at init.
+        timezone="Europe/Rome",
         var_dir=tmp_path / "var",
         secret_key="test-secret-key",
         public_base_url="https://sollecito.example",

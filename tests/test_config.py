@@ -13,6 +13,8 @@ from bot.config import ConfigError, load_settings
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # Settings read .env from the working directory: run each test in an empty one.
     monkeypatch.chdir(tmp_path)
+    # Tortoise writes TIMEZONE=UTC into os.environ when it initialises (see bot/config.py).
+    monkeypatch.delenv("TIMEZONE", raising=False)
 
 
 def test_defaults_run_on_sqlite_with_every_channel_sandboxed() -> None:

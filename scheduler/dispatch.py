@@ -22,7 +22,7 @@ import logging
 import random
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -352,7 +352,7 @@ class Dispatcher:
         else:
             ctx = render_context(self.runtime, debtor, context, pay_url)
             text, subject, html = render_for_channel(row.template, channel, debtor.language, ctx)
-        return OutgoingMessage(
+        outgoing = OutgoingMessage(
             channel=channel,
             address=point.address,
             text=text,
@@ -365,6 +365,9 @@ class Dispatcher:
             session_open=session_open,
             language=debtor.language,
         )
+        if channel is Channel.SMS:
+            outgoing = fit_sms_budget(outgoing, self.runtime.policy.contact.sms_segment_budget)
+        return outgoing
 
     # --- recording ----------------------------------------------------------------------------
 
@@ -481,6 +484,18 @@ class Dispatcher:
         return outcome
 
 
+def fit_sms_budget(message: OutgoingMessage, budget: int) -> OutgoingMessage:
+    """Drop reply options from the end until the SMS (text plus numbered options) fits the
+    policy's segment budget. The text itself always goes: the SMS templates are written to fit,
+    and the pay link is in the text; the options are a convenience."""
+    from bot.channels.sms import sms_over_budget
+
+    options = message.options
+    while options and sms_over_budget(replace(message, options=options), budget):
+        options = options[:-1]
+    return replace(message, options=options)
+
+
 def _contact(point: ContactPoint) -> Contact:
     return Contact(
         id=point.id,
@@ -584,6 +599,15 @@ def _exists(language: str, name: str) -> bool:
     return (TEMPLATES_DIR / language / name).is_file()
 
 
+# Babel separates amount and currency with a no-break space, which is not in the GSM-7 alphabet:
+# one of them would turn the whole SMS into UCS-2 (70 characters a segment instead of 160).
+_SMS_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
+
+
+def sms_friendly(text: str) -> str:
+    return text.translate(_SMS_SPACES)
+
+
 def render_for_channel(
     template: str, channel: Channel, language: str, context: dict[str, Any]
 ) -> tuple[str, str, str]:
@@ -591,8 +615,9 @@ def render_for_channel(
     HTML alternative for e-mail, the chat text otherwise."""
     base = _template_base(template)
     lang = language if language in ("it", "en") else "it"
-    if channel is Channel.SMS and _exists(lang, f"{base}.sms.txt"):
-        return render(f"{base}.sms.txt", lang, **context), "", ""
+    if channel is Channel.SMS:
+        name = f"{base}.sms.txt" if _exists(lang, f"{base}.sms.txt") else f"{base}.txt"
+        return sms_friendly(render(name, lang, **context)), "", ""
     text = render(f"{base}.txt", lang, **context)
     if channel is Channel.EMAIL:
         subject = (

@@ -3,6 +3,7 @@ with real signatures, and what each outcome does to the books."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -416,3 +417,25 @@ async def test_a_transient_stripe_error_is_retried_with_the_same_idempotency_key
     keys = [headers["idempotency-key"] for _, _, _, headers in fake.requests]
     assert len(keys) == 2 and keys[0] == keys[1]
     assert len(fake.sessions) == 1 and session["amount_total"] == 1000
+
+
+async def test_concurrent_deliveries_record_one_payment(
+    client: httpx.AsyncClient, fake: FakeStripe, live_settings: Settings
+):
+    debtor = await make_debtor()
+    invoice = await make_invoice(debtor, "F-2026-095", 4000)
+    url = await make_pay_link(live_settings, debtor, "balance", invoice_ids=[invoice.id])
+    session = await click(client, fake, url)
+    paid = fake.complete(session["id"])
+    completed = FakeStripe.event(COMPLETED, paid)
+    succeeded = FakeStripe.event(SUCCEEDED, paid)
+    responses = await asyncio.gather(
+        *(deliver_webhook(client, event) for event in (completed, completed, succeeded, completed))
+    )
+    assert [r.status_code for r in responses] == [200, 200, 200, 200]
+    outcomes = sorted(r.json()["outcome"] for r in responses)
+    assert outcomes.count("paid") == 1 and outcomes.count("duplicate") == 2
+    assert await Payment.all().count() == 1
+    await invoice.refresh_from_db()
+    assert (invoice.status, invoice.paid_cents) == (InvoiceStatus.PAID, 4000)
+    assert await Message.filter(template="payments/receipt.txt").count() == 1

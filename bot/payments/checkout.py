@@ -41,6 +41,7 @@ COMPLETED = "checkout.session.completed"
 ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
 ASYNC_FAILED = "checkout.session.async_payment_failed"
 EXPIRED = "checkout.session.expired"
+APPLY_ATTEMPTS = 3
 
 
 class SandboxOnly(Exception):
@@ -127,16 +128,23 @@ def _received_at(event: dict[str, Any], now: dt.datetime) -> dt.datetime:
 async def apply_checkout_event(settings: Settings, now: dt.datetime, event: dict[str, Any]) -> str:
     """Apply one verified Stripe event; returns what it did, in a word (for logs and tests)."""
     event_id = str(event["id"])
-    try:
-        async with in_transaction():
-            await ProcessedEvent.create(provider=PROVIDER, event_id=event_id)
-            outcome = await _apply(settings, now, event)
-    except IntegrityError:
-        if await ProcessedEvent.exists(provider=PROVIDER, event_id=event_id):
-            return "duplicate"
-        raise
-    log.info("stripe event %s %s: %s", event_id, event.get("type"), outcome)
-    return outcome
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            async with in_transaction():
+                await ProcessedEvent.create(provider=PROVIDER, event_id=event_id)
+                outcome = await _apply(settings, now, event)
+        except IntegrityError:
+            if await ProcessedEvent.exists(provider=PROVIDER, event_id=event_id):
+                return "duplicate"
+            # Another event about the same payment committed first (completed and
+            # async_payment_succeeded arriving together): run again and find it recorded.
+            if attempt >= APPLY_ATTEMPTS:
+                raise
+            continue
+        log.info("stripe event %s %s: %s", event_id, event.get("type"), outcome)
+        return outcome
 
 
 async def _apply(settings: Settings, now: dt.datetime, event: dict[str, Any]) -> str:

@@ -8,8 +8,14 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.flows.context import OpenInvoice
-from bot.flows.discount import Offer, discount_cents, discount_offer
+from bot.flows.context import OpenInvoice, render_reply
+from bot.flows.discount import (
+    Offer,
+    approved_replies,
+    discount_cents,
+    discount_offer,
+    rejected_replies,
+)
 from bot.flows.effects import AlertStaff, MakePayLink
 from tests.flow_helpers import TODAY, Chat, context, policy
 
@@ -92,3 +98,19 @@ def test_the_discount_is_not_offered_where_the_step_does_not_offer_it() -> None:
     refused = chat.send(option="discount")  # a stale button from an earlier reminder
     assert "Al momento non è disponibile uno sconto." in refused[0]
     assert chat.effects == []
+
+
+def test_what_the_debtor_reads_when_staff_decide_on_the_discount() -> None:
+    alert = {
+        "amount_cents": 784_000,
+        "percent": "2",
+        "valid_until": "2026-12-03",
+        "currency": "EUR",
+    }
+    (approved,) = approved_replies(alert)
+    assert approved.fills == ("pay_url",)
+    text = render_reply(approved, "en", {"pay_url": "https://x/pay/2"}).replace("\xa0", " ")
+    assert "€7,840.00" in text and "3 Dec 2026" in text and "https://x/pay/2" in text
+    (rejected,) = rejected_replies(context(language="en"))
+    assert "cannot grant the discount" in render_reply(rejected, "en")
+    assert rejected.options

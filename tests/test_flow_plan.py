@@ -8,12 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.flows.context import OpenInvoice
-from bot.flows.effects import RequestPlan
+from bot.flows.context import OpenInvoice, render_reply
+from bot.flows.effects import AnswerCounter, RequestPlan
 from bot.flows.plan import (
     PlanProblem,
+    approved_replies,
+    counter_offer,
     needs_staff_approval,
     offered_counts,
+    rejected_replies,
     schedule,
     validate_plan,
 )
@@ -192,3 +195,38 @@ def test_a_balance_that_changed_since_the_schedule_was_shown_is_checked_again() 
     assert chat.effects == []
     assert chat.stage == "plan.choose"
     assert "almeno 100,00 €" in refused[0]
+
+
+def test_the_debtor_accepts_or_declines_a_counter_offer() -> None:
+    ctx = context(invoices(150_000))
+    chat = Chat(ctx, state=counter_offer(ctx, 41, 150_000, 6, dt.date(2026, 12, 10)).new_state)
+    assert chat.stage == "plan.counter"
+    helped = chat.send("forse")
+    assert "Non ho capito" in helped[0] and chat.stage == "plan.counter"
+    assert chat.option_keys == ["yes", "no"]
+    chat.send("sì")
+    assert chat.effects == [AnswerCounter(plan_id=41, accepted=True)]
+    declined = Chat(ctx, state=counter_offer(ctx, 42, 150_000, 2, TODAY).new_state)
+    shown = declined.send("no")
+    assert declined.effects == [AnswerCounter(plan_id=42, accepted=False)]
+    assert "informato il nostro ufficio" in shown[0]
+    assert declined.option_keys[0] == "pay_now"
+
+
+def test_the_counter_offer_shows_the_staff_terms() -> None:
+    ctx = context(invoices(150_000), language="en")
+    outcome = counter_offer(ctx, 41, 100_000, 3, dt.date(2026, 12, 10))
+    text = render_reply(outcome.replies[0], "en").replace("\xa0", " ")
+    assert "3 instalments for €1,000.00" in text
+    assert "10 Dec 2026: €333.33" in text and "8 Feb 2027: €333.34" in text
+
+
+def test_what_the_debtor_reads_when_staff_decide() -> None:
+    rows = schedule(100_000, 2, TODAY, 30)
+    (approved,) = approved_replies(rows, "EUR", 100_000, "it")
+    assert approved.fills == ("pay_url",)
+    text = render_reply(approved, "it", {"pay_url": "https://x/pay/1"}).replace("\xa0", " ")
+    assert "approvato" in text and "500,00 €" in text and "https://x/pay/1" in text
+    (rejected,) = rejected_replies(context(invoices(100_000)))
+    assert "non possiamo accettare" in render_reply(rejected, "it")
+    assert [o.key for o in rejected.options][:2] == ["pay_now", "plan"]

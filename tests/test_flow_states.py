@@ -287,6 +287,12 @@ def test_every_stage_prompt_renders_in_both_languages() -> None:
         "already_paid.receipt": {"date": "2026-11-20"},
         "dispute.invoice": {"reason": "wrong_amount"},
         "dispute.describe": {"reason": "other", "invoice": "FT-2026-101"},
+        "plan.counter": {
+            "plan_id": 41,
+            "total_cents": 90_000,
+            "count": 3,
+            "first_due": "2026-12-01",
+        },
     }
     for language in ("it", "en"):
         ctx = context(language=language, discount_offered=True, bank=BANK)
@@ -400,6 +406,14 @@ STAGE_DATA: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         {"date": st.one_of(dates_near.map(dt.date.isoformat), junk)}
     ),
     "dispute.invoice": st.fixed_dictionaries({"reason": reasons}),
+    "plan.counter": st.fixed_dictionaries(
+        {
+            "plan_id": st.one_of(st.integers(min_value=1, max_value=10**6), junk),
+            "total_cents": st.one_of(st.integers(min_value=1, max_value=10**9), junk),
+            "count": st.one_of(st.integers(min_value=2, max_value=12), junk),
+            "first_due": st.one_of(dates_near.map(dt.date.isoformat), junk),
+        }
+    ),
     "dispute.describe": st.fixed_dictionaries(
         {"reason": reasons}, optional={"invoice": own_or_other_invoice}
     ),

@@ -41,6 +41,18 @@ class RequestPlan:
 
 
 @dataclass(frozen=True)
+class AnswerCounter:
+    """The debtor's answer to staff's counter-offer on plan `plan_id` (terms stored on the plan).
+
+    accepted: the plan becomes ACTIVE and the first instalment's link goes out; otherwise
+    DECLINED and staff are told.
+    """
+
+    plan_id: int
+    accepted: bool
+
+
+@dataclass(frozen=True)
 class RecordPromise:
     """A promise to pay the whole open balance by `date`; the cadence pauses until then."""
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from bot.channels.base import Option
 from bot.flows import options as opt
-from bot.flows.context import FlowContext, Input, Outcome
-from bot.flows.effects import RequestPlan
+from bot.flows.context import FlowContext, Input, Outcome, ReplySpec
+from bot.flows.effects import AnswerCounter, RequestPlan
 from bot.flows.promise import parse_promise_date
-from bot.flows.stages import MENU, Data, Stage, go, register, say
+from bot.flows.stages import MENU, STAGES, Data, Stage, go, register, say
 from bot.policy import Instalments, Policy
 
 Schedule = list[tuple[dt.date, int]]
@@ -93,13 +93,16 @@ def offered_counts(
 # plan.choose      pick a count (or propose the first date)  -> plan.confirm / plan.first_date
 # plan.first_date  type the first payment date               -> plan.choose with that date
 # plan.confirm     see the schedule, confirm                 -> RequestPlan, back to the menu
+# plan.counter     staff proposed other terms (counter_offer) -> AnswerCounter, back to the menu
 
 
 def _first_due(data: Data, ctx: FlowContext) -> dt.date:
     raw = data.get("first_due")
     if raw is None:
         return ctx.today
-    return dt.date.fromisoformat(raw)  # malformed: ValueError -> the dispatcher's stale path
+    # Malformed: ValueError/TypeError -> the dispatcher's stale path. A date that has passed
+    # while the conversation waited becomes today.
+    return max(dt.date.fromisoformat(raw), ctx.today)
 
 
 def _schedule_context(total: int, count: int, first_due: dt.date, ctx: FlowContext) -> dict:
@@ -151,7 +154,7 @@ def _choose_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
     )
 
 
-def _choose_prompt(data: Data, ctx: FlowContext):
+def _choose_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
     return say(
         "flows/plan/choose.txt",
         _choose_options(data, ctx),
@@ -173,7 +176,7 @@ def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     return go("plan.confirm", ctx, {**data, "count": count})
 
 
-def _first_date_prompt(data: Data, ctx: FlowContext):
+def _first_date_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
     rules = ctx.policy.instalments
     latest = ctx.today + dt.timedelta(
         days=rules.max_length_days - rules.interval_days * (min(rules.counts) - 1)
@@ -212,7 +215,7 @@ def _count(data: Data) -> int:
     return count
 
 
-def _confirm_prompt(data: Data, ctx: FlowContext):
+def _confirm_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
     context = _schedule_context(ctx.balance_cents, _count(data), _first_due(data, ctx), ctx)
     return say(
         "flows/plan/confirm.txt",
@@ -245,6 +248,81 @@ def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     return go(MENU, ctx, before=[done], effects=[effect], prompt=False)
 
 
+# Staff decided ------------------------------------------------------------------------------
+# The engine calls these when a staff member presses Approve, Reject or Counter on the card.
+
+
+def approved_replies(
+    rows: Schedule, currency: str, total_cents: int, language: str
+) -> list[ReplySpec]:
+    """What the debtor reads when staff approve: the schedule and the first instalment's link.
+
+    The engine fills `pay_url` with the link for the first instalment.
+    """
+    return [
+        say(
+            "flows/plan/approved_by_staff.txt",
+            fills=("pay_url",),
+            count=len(rows),
+            total_cents=total_cents,
+            currency=currency,
+            schedule=[{"due_date": due, "amount_cents": amount} for due, amount in rows],
+        )
+    ]
+
+
+def rejected_replies(ctx: FlowContext) -> list[ReplySpec]:
+    """Staff rejected the plan: say so, with the menu's options to go on."""
+    return [say("flows/plan/rejected.txt", STAGES[MENU].options({}, ctx))]
+
+
+def counter_offer(
+    ctx: FlowContext, plan_id: int, total_cents: int, count: int, first_due: dt.date
+) -> Outcome:
+    """Staff countered with other terms: show them and wait for the debtor's yes or no."""
+    data = {
+        "plan_id": plan_id,
+        "total_cents": total_cents,
+        "count": count,
+        "first_due": first_due.isoformat(),
+    }
+    return go("plan.counter", ctx, data)
+
+
+def _counter_terms(data: Data) -> tuple[int, int, int, dt.date]:
+    plan_id, total, count = data["plan_id"], data["total_cents"], _count(data)
+    for value in (plan_id, total):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError("a counter-offer needs a plan id and a positive total")
+    return plan_id, total, count, dt.date.fromisoformat(data["first_due"])
+
+
+def _counter_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
+    _, total, count, first_due = _counter_terms(data)
+    rows = schedule(total, count, first_due, ctx.policy.instalments.interval_days)
+    return say(
+        "flows/plan/counter.txt",
+        _confirm_options(data, ctx),
+        count=count,
+        total_cents=total,
+        currency=ctx.currency,
+        schedule=[{"due_date": due, "amount_cents": amount} for due, amount in rows],
+    )
+
+
+def _counter(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
+    plan_id = _counter_terms(data)[0]  # checks the whole offer, not only the id
+    if key == opt.YES:
+        done = say("flows/plan/counter_accepted.txt")
+        effect = AnswerCounter(plan_id=plan_id, accepted=True)
+        return go(MENU, ctx, before=[done], effects=[effect], prompt=False)
+    if key == opt.NO:
+        declined = say("flows/plan/counter_declined.txt")
+        effect = AnswerCounter(plan_id=plan_id, accepted=False)
+        return go(MENU, ctx, before=[declined], effects=[effect])
+    return None
+
+
 register(
     Stage("plan.choose", _choose_options, _choose_prompt, _choose),
     Stage(
@@ -255,4 +333,5 @@ register(
         _first_date_text,
     ),
     Stage("plan.confirm", _confirm_options, _confirm_prompt, _confirm),
+    Stage("plan.counter", _confirm_options, _counter_prompt, _counter),
 )

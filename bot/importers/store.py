@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
@@ -28,6 +30,11 @@ WRITE_BATCH = 500
 # (disputed, in plan, cancelled, written off) was decided in the bot and stays until the file
 # names a status explicitly.
 DERIVED_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID)
+
+# After writing this many rows, PostgreSQL gets fresh statistics at once instead of when
+# autovacuum gets round to it: until then its plans (cached ones too) still see the tables
+# empty and scan them whole for every key lookup (a re-import then took minutes, not seconds).
+ANALYZE_AFTER_ROWS = 1000
 
 # The order contact points are preferred in when the import creates them (lower first).
 CONTACT_PRIORITY = {"whatsapp": 1, "sms": 2, "email": 3}
@@ -47,11 +54,10 @@ class ImportPlan:
     changed_debtors: list[Debtor] = field(default_factory=list)
     changed_debtor_fields: set[str] = field(default_factory=set)
     new_contacts: list[tuple[str, ContactRecord]] = field(default_factory=list)  # (debtor ref, …)
-    changed_contacts: list[ContactPoint] = field(default_factory=list)
+    pec_flags: dict[int, bool] = field(default_factory=dict)  # contact point id -> new is_pec
     new_invoices: list[tuple[str, Invoice]] = field(default_factory=list)  # (debtor ref, invoice)
-    changed_invoices: list[Invoice] = field(default_factory=list)
-    changed_invoice_fields: set[str] = field(default_factory=set)
-    invoice_moves: dict[int, str] = field(default_factory=dict)  # invoice id -> new debtor ref
+    # invoice id -> the fields that change and their new values; "debtor_ref" for a move.
+    invoice_changes: dict[int, dict[str, Any]] = field(default_factory=dict)
     debtor_ids: dict[str, int] = field(default_factory=dict)  # stored debtors by reference
     debtors: Tally = field(default_factory=Tally)
     contact_points: Tally = field(default_factory=Tally)
@@ -151,36 +157,45 @@ async def _plan_contacts(
     plan: ImportPlan, records: Sequence[DebtorRecord], stored: dict[str, Debtor]
 ) -> None:
     debtor_ids = [stored[r.external_ref].id for r in records if r.external_ref in stored]
-    existing: dict[tuple[int, str, str], ContactPoint] = {}
+    existing: dict[tuple[int, str, str], tuple[int, bool]] = {}
     for chunk in chunks(debtor_ids):
-        for point in await ContactPoint.filter(debtor_id__in=chunk):
-            existing[(point.debtor_id, str(point.channel), point.address)] = point  # type: ignore[attr-defined]
+        rows = await ContactPoint.filter(debtor_id__in=chunk).values_list(
+            "id", "debtor_id", "channel", "address", "is_pec"
+        )
+        for point_id, debtor_id, channel, address, is_pec in rows:
+            existing[(debtor_id, str(channel), address)] = (point_id, bool(is_pec))
     for record in records:
         debtor = stored.get(record.external_ref)
         for contact in record.contacts:
-            point = (
-                existing.get((debtor.id, str(contact.channel), contact.address)) if debtor else None
-            )
+            key = (debtor.id, str(contact.channel), contact.address) if debtor else None
+            point = existing.get(key) if key else None
             if point is None:
                 plan.new_contacts.append((record.external_ref, contact))
                 plan.contact_points.created += 1
-            elif point.is_pec != contact.is_pec:
-                point.is_pec = contact.is_pec
-                plan.changed_contacts.append(point)
+            elif point[1] != contact.is_pec:
+                plan.pec_flags[point[0]] = contact.is_pec
                 plan.contact_points.updated += 1
             else:
                 plan.contact_points.unchanged += 1
 
 
+# What an invoice row compares: read as plain values, since building 50,000 model objects
+# only to find them unchanged is most of a re-import's time.
+_INVOICE_VALUES = (
+    *("id", "number", "debtor_id", "issue_date", "due_date", "amount_cents", "paid_cents"),
+    *("currency", "description", "status"),
+)
+
+
 async def _plan_invoices(plan: ImportPlan, records: Sequence[InvoiceRecord]) -> None:
-    stored: dict[str, Invoice] = {}
+    stored: dict[str, dict[str, Any]] = {}
     for chunk in chunks(sorted(record.number for record in records)):
-        for invoice in await Invoice.filter(number__in=chunk):
-            stored[invoice.number] = invoice
-    allocated = await _allocated_cents([invoice.id for invoice in stored.values()])
+        for values in await Invoice.filter(number__in=chunk).values(*_INVOICE_VALUES):
+            stored[values["number"]] = values
+    allocated = await _allocated_cents([values["id"] for values in stored.values()])
     for record in records:
-        invoice = stored.get(record.number)
-        if invoice is None:
+        current = stored.get(record.number)
+        if current is None:
             paid = record.paid_cents or 0
             plan.new_invoices.append(
                 (
@@ -200,13 +215,13 @@ async def _plan_invoices(plan: ImportPlan, records: Sequence[InvoiceRecord]) -> 
             plan.invoices.created += 1
             continue
         # Payments the bot recorded are never undone by a file exported before they arrived.
-        paid = invoice.paid_cents if record.paid_cents is None else record.paid_cents
-        paid = min(max(paid, allocated.get(invoice.id, 0)), record.amount_cents)
+        paid = current["paid_cents"] if record.paid_cents is None else record.paid_cents
+        paid = min(max(paid, allocated.get(current["id"], 0)), record.amount_cents)
         status = record.status
         if status is None:
-            current = InvoiceStatus(invoice.status)
-            derivable = current in DERIVED_STATUSES
-            status = derived_status(paid, record.amount_cents) if derivable else current
+            stored_status = InvoiceStatus(current["status"])
+            derivable = stored_status in DERIVED_STATUSES
+            status = derived_status(paid, record.amount_cents) if derivable else stored_status
         wanted: dict[str, Any] = {
             "issue_date": record.issue_date,
             "due_date": record.due_date,
@@ -218,14 +233,12 @@ async def _plan_invoices(plan: ImportPlan, records: Sequence[InvoiceRecord]) -> 
             wanted["currency"] = record.currency
         if record.description is not None:
             wanted["description"] = record.description
-        changed = _assign(invoice, wanted)
-        if plan.debtor_ids.get(record.debtor_ref) != invoice.debtor_id:  # type: ignore[attr-defined]
-            # Moved to another debtor, possibly one this import creates: its id is set on apply.
-            plan.invoice_moves[invoice.id] = record.debtor_ref
-            changed.append("debtor_id")
-        if changed:
-            plan.changed_invoices.append(invoice)
-            plan.changed_invoice_fields.update(changed)
+        changes = {name: value for name, value in wanted.items() if current[name] != value}
+        if plan.debtor_ids.get(record.debtor_ref) != current["debtor_id"]:
+            # Moved to another debtor, possibly one this import creates: resolved on apply.
+            changes["debtor_ref"] = record.debtor_ref
+        if changes:
+            plan.invoice_changes[current["id"]] = changes
             plan.invoices.updated += 1
         else:
             plan.invoices.unchanged += 1
@@ -263,6 +276,17 @@ def _assign(instance: Debtor | Invoice, wanted: dict[str, Any]) -> list[str]:
 
 async def apply_plan(plan: ImportPlan, now: dt.datetime) -> None:
     """Write the plan in one transaction: all of it or, on any failure, none of it."""
+    await _write(plan, now)
+    created = len(plan.new_debtors) + len(plan.new_contacts) + len(plan.new_invoices)
+    connection = connections.get("default")
+    if created >= ANALYZE_AFTER_ROWS and connection.capabilities.dialect == "postgres":
+        tables = (Debtor, ContactPoint, Invoice)
+        await connection.execute_script(
+            "ANALYZE " + ", ".join(f'"{model._meta.db_table}"' for model in tables)
+        )
+
+
+async def _write(plan: ImportPlan, now: dt.datetime) -> None:
     async with in_transaction() as conn:
         if plan.new_debtors:
             await Debtor.bulk_create(plan.new_debtors, batch_size=WRITE_BATCH, using_db=conn)
@@ -293,10 +317,10 @@ async def apply_plan(plan: ImportPlan, now: dt.datetime) -> None:
                 for ref, contact in plan.new_contacts
             ]
             await ContactPoint.bulk_create(points, batch_size=WRITE_BATCH, using_db=conn)
-        if plan.changed_contacts:
-            await ContactPoint.bulk_update(
-                plan.changed_contacts, fields=["is_pec"], batch_size=WRITE_BATCH, using_db=conn
-            )
+        for is_pec in (True, False):
+            ids = [point_id for point_id, flag in plan.pec_flags.items() if flag is is_pec]
+            for chunk in chunks(ids):
+                await ContactPoint.filter(id__in=chunk).using_db(conn).update(is_pec=is_pec)
         if plan.new_invoices:
             for ref, invoice in plan.new_invoices:
                 invoice.debtor_id = plan.debtor_ids[ref]  # type: ignore[attr-defined]
@@ -305,13 +329,25 @@ async def apply_plan(plan: ImportPlan, now: dt.datetime) -> None:
                 batch_size=WRITE_BATCH,
                 using_db=conn,
             )
-        if plan.changed_invoices:
-            for invoice in plan.changed_invoices:
-                invoice.updated_at = now
-                moved_to = plan.invoice_moves.get(invoice.id)
-                if moved_to is not None:
-                    invoice.debtor_id = plan.debtor_ids[moved_to]  # type: ignore[attr-defined]
-            fields = sorted(plan.changed_invoice_fields | {"updated_at"})
-            await Invoice.bulk_update(
-                plan.changed_invoices, fields=fields, batch_size=WRITE_BATCH, using_db=conn
-            )
+        if plan.invoice_changes:
+            await _update_invoices(plan, now, conn)
+
+
+async def _update_invoices(plan: ImportPlan, now: dt.datetime, conn: BaseDBAsyncClient) -> None:
+    """Load just the invoices that change, set their new values, write them in batches."""
+    fields = {"updated_at"}
+    invoices: list[Invoice] = []
+    for chunk in chunks(list(plan.invoice_changes)):
+        invoices.extend(await Invoice.filter(id__in=chunk).using_db(conn))
+    for invoice in invoices:
+        for name, value in plan.invoice_changes[invoice.id].items():
+            if name == "debtor_ref":
+                invoice.debtor_id = plan.debtor_ids[value]  # type: ignore[attr-defined]
+                fields.add("debtor_id")
+            else:
+                setattr(invoice, name, value)
+                fields.add(name)
+        invoice.updated_at = now
+    await Invoice.bulk_update(
+        invoices, fields=sorted(fields), batch_size=WRITE_BATCH, using_db=conn
+    )

@@ -9,6 +9,8 @@ import pytest
 from bot.config import Settings
 from bot.models import (
     AuditEvent,
+    Instalment,
+    InstalmentStatus,
     Invoice,
     InvoiceStatus,
     Message,
@@ -135,6 +137,13 @@ def test_what_a_link_asks_for() -> None:
     settling = decide_due(Purpose.BALANCE, [_invoice(10000)], today=TODAY, pending_cents=10000)
     assert (settling.reason, settling.amount_cents) == (DueReason.NOTHING_DUE, 0)
     assert settling.pending_cents == 10000
+
+    instalment = Instalment(seq=1, amount_cents=5000, paid_cents=0, status=InstalmentStatus.DUE)
+    one = decide_due(Purpose.INSTALMENT, [_invoice(20000)], today=TODAY, instalment=instalment)
+    assert (one.reason, one.amount_cents) == (DueReason.INSTALMENT, 5000)
+    # The plan's invoices were settled another way: the instalment asks for nothing.
+    gone = decide_due(Purpose.INSTALMENT, paid, today=TODAY, instalment=instalment)
+    assert gone.reason is DueReason.NOTHING_DUE
 
 
 async def test_sandbox_checkout_pays_through_the_webhook_path(db: str, settings: Settings) -> None:

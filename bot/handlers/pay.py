@@ -10,6 +10,7 @@ ever recorded from Stripe's signed webhook (or the sandbox event), never from a 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from starlette.requests import Request
@@ -52,7 +53,7 @@ class PayPages:
     def _language(self, debtor: Debtor) -> str:
         return language_or_default(debtor.language, self.settings.default_language)
 
-    def _today(self):  # type: ignore[no-untyped-def]
+    def _today(self) -> dt.date:
         return self.runtime.now().astimezone(self.settings.zone).date()
 
     async def _link(self, request: Request) -> PayLink | None:

@@ -216,10 +216,9 @@ def decide_due(
     if purpose is Purpose.INSTALMENT:
         if instalment is None or instalment.status is InstalmentStatus.PAID:
             return due(DueReason.NOTHING_DUE, 0, instalment=instalment)
+        # Never more than is still owed on the plan's invoices (a transfer may have paid them).
         left = max(instalment.amount_cents - instalment.paid_cents, 0)
-        return due(
-            DueReason.INSTALMENT, min(left, full) if open_invoices else left, instalment=instalment
-        )
+        return due(DueReason.INSTALMENT, min(left, full), instalment=instalment)
     if full == 0:
         return due(DueReason.NOTHING_DUE, 0)
     if purpose is Purpose.DISCOUNT and discount_cents is not None and valid_until is not None:

@@ -453,3 +453,52 @@ async def test_register_webhook_needs_a_valid_secret_and_url(
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
         await register_webhook(runtime, application)
     assert fake.calls_to("setWebhook") == []
+
+
+async def test_a_failed_update_gets_500_so_telegram_delivers_it_again(
+    app_url: str, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _debtor_with_invoice()
+    import bot.handlers.telegram as handler
+
+    real_receive = handler.receive
+
+    async def database_down(*args: Any) -> None:
+        raise ConnectionError("database is down")
+
+    monkeypatch.setattr(handler, "receive", database_down)
+    update = message_update(1400, LINKED_CHAT, "ciao")
+    assert (await _post(app_url, update)).status_code == 500
+    monkeypatch.setattr(handler, "receive", real_receive)
+    assert (await _post(app_url, update)).status_code == 200
+    assert await Message.filter(direction=Direction.INBOUND).count() == 1
+    assert len(fake.texts_to(LINKED_CHAT)) == 1
+
+
+async def test_a_failed_button_answer_does_not_fail_the_update(
+    app_url: str, fake: FakeTelegram
+) -> None:
+    await _debtor_with_invoice()
+    fake.fail("answerCallbackQuery", 400, "Bad Request: query is too old")
+    response = await _post(app_url, button_update(1500, LINKED_CHAT, "pay_now"))
+    assert response.status_code == 200
+    assert len(fake.texts_to(LINKED_CHAT)) == 1
+
+
+async def test_the_staff_chat_is_not_treated_as_a_debtor(
+    tg_settings: Settings, fake: FakeTelegram, db: str
+) -> None:
+    staff_chat = -100555
+    settings = tg_settings.model_copy(update={"telegram_staff_chat_id": staff_chat})
+    runtime = Runtime(
+        settings=settings, policy=load_policy(settings.policy_file), senders=build_senders(settings)
+    )
+    async with serve(create_app(runtime)) as url:
+        update = message_update(1600, staff_chat, "chi deve pagare?")
+        update["message"]["chat"] = {"id": staff_chat, "type": "supergroup", "title": "Staff"}
+        assert (await _post(url, update)).status_code == 200
+        assert (await _post(url, message_update(1601, STRANGER_CHAT, "ciao"))).status_code == 200
+    await runtime.close()
+    assert fake.texts_to(staff_chat) == []
+    assert len(fake.texts_to(STRANGER_CHAT)) == 1
+    assert await Message.filter(direction=Direction.INBOUND).count() == 1

@@ -167,9 +167,14 @@ class TelegramInbound:
             chosen_option=query.data or "",
         )
         received = await receive(self.runtime, event)
-        if received is not None:
-            # Stops the button's spinner; a retried delivery was answered the first time.
+        if received is None:
+            return  # a retried delivery: it was answered the first time
+        try:
+            # Stops the button's spinner. Best effort: the reply is already on its way, and an
+            # unanswered query only spins until Telegram gives up on it.
             await query.answer()
+        except TelegramError as exc:
+            log.warning("could not answer telegram button press %s: %s", query.id, exc)
 
     async def on_error(self, update: object, context: Context) -> None:
         log.error("telegram update failed", exc_info=context.error)

@@ -431,8 +431,22 @@ async def test_excel_sep_line_and_italian_status_words(db: str, tmp_path: Path) 
     invoices.write_text(invoices.read_text().replace(";boh", ";pagata"))
     report = await run(debtors, invoices)
     assert report.ok, report.render()
-    statuses = {i.number: i.status for i in await Invoice.all()}
-    assert statuses == {"F-1": InvoiceStatus.DISPUTED, "F-2": InvoiceStatus.PAID}
+    statuses = {i.number: (i.status, i.balance_cents) for i in await Invoice.all()}
+    # "pagata" without a paid amount means paid in full: nothing is left to chase.
+    assert statuses == {"F-1": (InvoiceStatus.DISPUTED, 10_000), "F-2": (InvoiceStatus.PAID, 0)}
+
+
+async def test_status_paid_with_a_partial_paid_amount_is_refused(db: str, tmp_path: Path) -> None:
+    debtors = write(tmp_path / "d.csv", "external_ref,name", "C1,Rossi")
+    invoices = write(
+        tmp_path / "i.csv",
+        "number,debtor_ref,issue_date,due_date,amount,paid_amount,status",
+        "F-1,C1,2026-11-01,2026-12-01,100,40,paid",
+    )
+    report = await run(debtors, invoices)
+    assert [(p.line, p.column) for p in report.problems] == [(2, "paid_amount")]
+    assert "the status says paid" in report.problems[0].reason
+    await assert_nothing_written()
 
 
 async def test_dry_run_validates_counts_and_writes_nothing(

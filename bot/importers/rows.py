@@ -191,6 +191,8 @@ def read_invoices(table: CsvTable, problems: list[Problem]) -> list[InvoiceRecor
             cells.fail("paid_amount", "cannot be negative")
         elif paid is not None and amount is not None and paid > amount:
             cells.fail("paid_amount", "is more than the invoice amount")
+        if status is InvoiceStatus.PAID and paid is not None and amount and paid < amount:
+            cells.fail("paid_amount", "is less than the amount, but the status says paid")
         if issue_date and due_date and due_date < issue_date:
             cells.fail("due_date", "is before the issue date")
         if number and number in first_line:

@@ -195,8 +195,11 @@ async def _plan_invoices(plan: ImportPlan, records: Sequence[InvoiceRecord]) -> 
     allocated = await _allocated_cents([values["id"] for values in stored.values()])
     for record in records:
         current = stored.get(record.number)
+        # A file that says "paid" without an amount means paid in full.
+        paid_in_full = record.status is InvoiceStatus.PAID and record.paid_cents is None
+        record_paid = record.amount_cents if paid_in_full else record.paid_cents
         if current is None:
-            paid = record.paid_cents or 0
+            paid = record_paid or 0
             plan.new_invoices.append(
                 (
                     record.debtor_ref,
@@ -215,7 +218,7 @@ async def _plan_invoices(plan: ImportPlan, records: Sequence[InvoiceRecord]) -> 
             plan.invoices.created += 1
             continue
         # Payments the bot recorded are never undone by a file exported before they arrived.
-        paid = current["paid_cents"] if record.paid_cents is None else record.paid_cents
+        paid = current["paid_cents"] if record_paid is None else record_paid
         paid = min(max(paid, allocated.get(current["id"], 0)), record.amount_cents)
         status = record.status
         if status is None:

@@ -213,3 +213,18 @@ def test_cli_imports_the_example_statement_twice(tmp_path: Path) -> None:
     assert "0 accrediti abbinati, 3 già importati" in second.stdout
     missing = bot("payments", "import-bank", "examples/none.csv")
     assert missing.returncode == 1 and "cannot read" in missing.stderr
+
+
+async def test_the_same_invoice_paid_twice_without_reference_is_left_for_a_person(
+    db: str, settings: Settings
+):
+    debtor = await make_debtor()
+    await make_invoice(debtor, "F-2026-777", 50000)
+    statement = (
+        "Data contabile;Importo;Descrizione;Id\n"
+        "20/11/2026;500,00;SALDO FATTURA F-2026-777;A1\n"
+        "21/11/2026;500,00;SALDO FATTURA F-2026-777;A2\n"
+    )
+    report = await _import(settings, statement)
+    assert [line.bank_id for line in report.unmatched] == ["A2"]
+    assert await Payment.all().count() == 1

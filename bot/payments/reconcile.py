@@ -244,23 +244,33 @@ def read_bank_csv(raw: bytes) -> BankFile:
     return result
 
 
-def _numbers_in(description: str, invoices: Iterable[Invoice]) -> list[Invoice]:
-    """Invoices whose number appears in the text, ignoring case, spaces and punctuation."""
-    text = squash(description)
-    found = [
-        invoice
-        for invoice in invoices
-        if len(squash(invoice.number)) >= MIN_INVOICE_NUMBER and squash(invoice.number) in text
-    ]
-    # "F2026001" inside "F20260012": keep only numbers not contained in a longer match.
-    return [
-        invoice
-        for invoice in found
-        if not any(
-            other is not invoice and squash(invoice.number) in squash(other.number)
-            for other in found
-        )
-    ]
+class InvoiceNumbers:
+    """Finds invoice numbers in bank text, ignoring case, spaces and punctuation.
+
+    Built once per statement: every slice of a description with the length of some invoice
+    number is looked up in a dict, so a line costs the same with a hundred or a million
+    open invoices.
+    """
+
+    def __init__(self, invoices: Iterable[Invoice]) -> None:
+        self._by_number: dict[str, list[Invoice]] = {}
+        for invoice in invoices:
+            key = squash(invoice.number)
+            if len(key) >= MIN_INVOICE_NUMBER:
+                self._by_number.setdefault(key, []).append(invoice)
+        self._lengths = sorted({len(key) for key in self._by_number}, reverse=True)
+
+    def find(self, description: str) -> list[Invoice]:
+        text = squash(description)
+        keys: list[str] = []
+        for length in self._lengths:
+            for start in range(len(text) - length + 1):
+                key = text[start : start + length]
+                if key in self._by_number and key not in keys:
+                    keys.append(key)
+        # "F2026001" inside "F20260012": keep only numbers not part of a longer match.
+        kept = [key for key in keys if not any(key != other and key in other for other in keys)]
+        return [invoice for key in kept for invoice in self._by_number[key]]
 
 
 async def _special_target(debtor: Debtor, line: BankLine, invoice_ids: list[int]) -> PaymentTarget:
@@ -295,22 +305,26 @@ async def _special_target(debtor: Debtor, line: BankLine, invoice_ids: list[int]
     return PaymentTarget(invoice_ids=tuple(invoice_ids), purpose="bank_transfer")
 
 
-async def match_line(line: BankLine) -> Match | None:
+async def match_line(line: BankLine, open_numbers: InvoiceNumbers) -> Match | None:
+    """Who paid, and for what: by our reference, else by invoice numbers and exact amount."""
     for debtor_id in find_debtor_ids(line.description):
         debtor = await Debtor.get_or_none(id=debtor_id)
         if debtor is None:
             continue
         invoices = await Invoice.filter(debtor_id=debtor.id).order_by("due_date", "id")
-        named = [i.id for i in _numbers_in(line.description, invoices)]
+        named = [invoice.id for invoice in InvoiceNumbers(invoices).find(line.description)]
         return Match(debtor, await _special_target(debtor, line, named), "reference")
 
-    open_invoices = await Invoice.exclude(status__in=CLOSED_STATUSES).order_by("due_date", "id")
-    named = _numbers_in(line.description, open_invoices)
-    debtor_ids = {invoice.debtor_id for invoice in named}  # type: ignore[attr-defined]
-    if len(debtor_ids) == 1 and sum(i.balance_cents for i in named) == line.amount_cents:
+    # The index is from the start of the import: balances are read again, as lines before this
+    # one may have paid some of these invoices.
+    found_ids = [invoice.id for invoice in open_numbers.find(line.description)]
+    named_invoices = await Invoice.filter(id__in=found_ids).exclude(status__in=CLOSED_STATUSES)
+    debtor_ids = {invoice.debtor_id for invoice in named_invoices}  # type: ignore[attr-defined]
+    balance = sum(invoice.balance_cents for invoice in named_invoices)
+    if len(debtor_ids) == 1 and balance == line.amount_cents:
         debtor = await Debtor.get(id=debtor_ids.pop())
-        target = PaymentTarget(invoice_ids=tuple(i.id for i in named), purpose="bank_transfer")
-        return Match(debtor, target, "invoice_numbers")
+        ids = tuple(sorted(invoice.id for invoice in named_invoices))
+        return Match(debtor, PaymentTarget(invoice_ids=ids, purpose="bank_transfer"), "numbers")
     return None
 
 
@@ -320,11 +334,15 @@ async def import_bank_statement(
     """Match and record every credit of a statement; safe to run again on the same file."""
     parsed = read_bank_csv(raw)
     report = BankImportReport(file=name, debits=parsed.debits, errors=parsed.errors)
+    open_numbers: InvoiceNumbers | None = None
     for line in parsed.credits:
         if await Payment.exists(provider_ref=line.provider_ref):
             report.already_imported.append(line)
             continue
-        match = await match_line(line)
+        if open_numbers is None:
+            open_invoices = await Invoice.exclude(status__in=CLOSED_STATUSES)
+            open_numbers = InvoiceNumbers(open_invoices)
+        match = await match_line(line, open_numbers)
         if match is None:
             report.unmatched.append(line)
             continue

@@ -10,7 +10,7 @@ from bot.channels.base import Option
 from bot.flows import options as opt
 from bot.texts import TEMPLATES_DIR
 
-MENU_KEYS = ["pay_now", "plan", "promise", "already_paid", "dispute", "talk_to_person"]
+MENU_KEYS = ["pay_now", "instalments", "promise", "already_paid", "dispute", "talk_to_person"]
 
 
 def test_every_reminder_offers_the_six_options_in_a_stable_order() -> None:
@@ -56,10 +56,11 @@ def test_every_option_and_keyword_template_exists_in_both_languages() -> None:
         ("1", "en", "pay_now"),
         ("pay_now", "it", "pay_now"),
         ("  pay-now!! ", "en", "pay_now"),
-        ("2", "it", "plan"),
-        ("rate", "it", "plan"),
-        ("Piano di rientro", "it", "plan"),
-        ("instalments", "it", "plan"),
+        ("2", "it", "instalments"),
+        ("rate", "it", "instalments"),
+        ("Piano di rientro", "it", "instalments"),
+        ("instalments", "it", "instalments"),
+        ("installments", "en", "instalments"),
         ("I'll pay on…", "en", "promise"),
         ("pagherò", "it", "promise"),
         ("PAGHERO", "it", "promise"),

@@ -131,7 +131,7 @@ def test_picking_a_count_shows_the_schedule_and_confirming_approves_at_once() ->
 
 def test_a_plan_above_the_limit_goes_to_staff() -> None:
     chat = Chat(context(invoices(450_000), language="en"))
-    chat.send(option="plan")
+    chat.send(option="instalments")
     shown = chat.send(option="plan_6")
     assert "approval" in shown[0]
     done = chat.send("yes")
@@ -158,7 +158,7 @@ def test_the_debtor_may_propose_the_first_date() -> None:
 
 def test_a_first_date_too_late_is_refused_with_the_reason() -> None:
     chat = Chat(context(invoices(600_000), language="en"))
-    chat.send(option="plan")
+    chat.send(option="instalments")
     chat.send(option="plan_first_date")
     refused = chat.send("15/12/2027")
     assert chat.stage == "plan.first_date"
@@ -179,7 +179,7 @@ def test_a_balance_too_small_for_any_plan_gets_the_reason_and_the_menu() -> None
 
 def test_declining_the_schedule_goes_back_to_the_counts() -> None:
     chat = Chat(context(invoices(150_000)))
-    chat.send(option="plan")
+    chat.send(option="instalments")
     chat.send(option="plan_2")
     chat.send("no")
     assert chat.stage == "plan.choose"
@@ -188,7 +188,7 @@ def test_declining_the_schedule_goes_back_to_the_counts() -> None:
 
 def test_a_balance_that_changed_since_the_schedule_was_shown_is_checked_again() -> None:
     chat = Chat(context(invoices(150_000)))
-    chat.send(option="plan")
+    chat.send(option="instalments")
     chat.send(option="plan_6")  # 250 EUR each
     chat.ctx = context(invoices(30_000))  # a payment arrived meanwhile: 50 EUR each now
     refused = chat.send("sì")
@@ -229,4 +229,4 @@ def test_what_the_debtor_reads_when_staff_decide() -> None:
     assert "approvato" in text and "500,00 €" in text and "https://x/pay/1" in text
     (rejected,) = rejected_replies(context(invoices(100_000)))
     assert "non possiamo accettare" in render_reply(rejected, "it")
-    assert [o.key for o in rejected.options][:2] == ["pay_now", "plan"]
+    assert [o.key for o in rejected.options][:2] == ["pay_now", "instalments"]

@@ -52,7 +52,8 @@ def test_with_nothing_due_there_is_nothing_to_pay() -> None:
     shown = chat.send(option="pay_now")
     assert chat.effects == []
     assert "Non risultano importi da pagare" in shown[0]
-    assert "Non risultano fatture aperte" in chat.send("ciao")[-1] or chat.stage == "menu.main"
+    chat.send(option="menu")
+    assert "Non risultano fatture aperte" in texts(chat.last, "it")[0]  # type: ignore[arg-type]
 
 
 def test_already_paid_with_a_typed_date_and_a_receipt() -> None:
@@ -192,7 +193,7 @@ def test_bank_transfer_details_on_request() -> None:
 
 def test_unknown_input_gets_a_short_help_with_the_options_and_keeps_the_state() -> None:
     chat = Chat(context())
-    chat.send(option="plan")
+    chat.send(option="instalments")
     state = dict(chat.state)
     helped = chat.send("boh")
     assert "Non ho capito" in helped[0]
@@ -245,7 +246,7 @@ def test_stale_or_malformed_state_goes_back_to_the_menu_politely(state: Any) -> 
 
 def test_an_idle_conversation_is_closed_politely() -> None:
     ctx = context()
-    state = step(initial_state(), Input(option="plan"), ctx).new_state
+    state = step(initial_state(), Input(option="instalments"), ctx).new_state
     assert close_if_inactive(state, ctx) is None
     later = replace(ctx, now=NOW + dt.timedelta(hours=73))
     closed = close_if_inactive(state, later)
@@ -261,7 +262,7 @@ def test_an_idle_conversation_is_closed_politely() -> None:
 
 def test_coming_back_after_the_timeout_starts_from_the_menu() -> None:
     chat = Chat(context())
-    chat.send(option="plan")
+    chat.send(option="instalments")
     chat.send(option="plan_3")
     chat.later(hours=80)
     shown = chat.send("1")  # "yes" three days ago; now the menu's first option
@@ -276,8 +277,35 @@ def test_the_reminder_step_decides_the_discount_and_is_carried_along() -> None:
     assert not discount_offered(after_reminder("overdue_1", NOW), rules)
     assert not discount_offered({}, rules) and not discount_offered(None, rules)  # type: ignore[arg-type]
     ctx = context(discount_offered=discount_offered(state, rules))
-    moved = step(state, Input(option="plan"), ctx).new_state
+    moved = step(state, Input(option="instalments"), ctx).new_state
     assert moved["reminder_step"] == "courtesy" and moved["flow"] == "plan"
+
+
+def test_numbers_follow_the_order_the_reminder_showed() -> None:
+    shown = ["discount", "pay_now", "instalments", "promise", "already_paid", "dispute", "x"]
+    state = after_reminder("courtesy", NOW, shown)
+    chat = Chat(context(discount_offered=True), state=state)
+    chat.send("2")
+    assert chat.effects == [MakePayLink("balance", 150_050, None)]
+    assert chat.state["menu_order"] == shown  # carried along until the next reminder
+    helped = chat.send("boh")
+    assert "Non ho capito" in helped[0]
+    assert chat.option_keys == [
+        "discount",
+        "pay_now",
+        "instalments",
+        "promise",
+        "already_paid",
+        "dispute",
+        "talk_to_person",  # what the reminder lacked follows, so its numbers stay
+        "bank_details",
+    ]
+    chat.send("1")
+    assert chat.stage == "discount.offer"
+    # The same order without the discount on offer: it is dropped, the rest move up.
+    plain = Chat(context(discount_offered=False), state=after_reminder("overdue_1", NOW, shown))
+    plain.send("1")
+    assert plain.effects == [MakePayLink("balance", 150_050, None)]
 
 
 def test_every_stage_prompt_renders_in_both_languages() -> None:
@@ -439,6 +467,10 @@ def states(draw: st.DrawFn) -> Any:
         state["updated_at"] = (NOW - dt.timedelta(hours=idle_hours)).isoformat()
     if draw(st.booleans()):
         state["reminder_step"] = draw(st.sampled_from(["courtesy", "overdue_1", "gone"]))
+    if draw(st.booleans()):
+        state["menu_order"] = draw(
+            st.one_of(st.permutations(list(opt.MENU_KEYS)), st.lists(st.text(max_size=8)), junk)
+        )
     return state
 
 

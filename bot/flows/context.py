@@ -48,6 +48,9 @@ class FlowContext:
     currency: str = "EUR"
     bank: BankDetails | None = None
     inactivity_timeout: dt.timedelta = DEFAULT_INACTIVITY
+    # The menu's keys in the order the last reminder showed them (set by states.step from the
+    # state; see states.after_reminder). Empty: the default order.
+    menu_order: tuple[str, ...] = ()
 
     @property
     def balance_cents(self) -> int:

@@ -9,8 +9,7 @@ stop.confirm    "no more messages on this channel?" -> OptOut
 from __future__ import annotations
 
 from bot.channels.base import Option
-from bot.flows import already_paid as _already_paid  # noqa: F401  (registers its stages)
-from bot.flows import discount, dispute, plan, promise  # noqa: F401  (register their stages)
+from bot.flows import discount, plan, promise
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, clean_message
 from bot.flows.effects import ALERT_RELAY, PAY_BALANCE, AlertStaff, HandOff, MakePayLink, OptOut
@@ -21,7 +20,9 @@ LONGEST_RELAY = 4000
 
 
 def menu_options(ctx: FlowContext) -> tuple[Option, ...]:
-    return opt.reminder_options(ctx.language, discount=discount.offered(ctx) is not None)
+    return opt.reminder_options(
+        ctx.language, discount=discount.offered(ctx) is not None, order=ctx.menu_order
+    )
 
 
 def _menu_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
@@ -84,12 +85,12 @@ def hand_back(ctx: FlowContext) -> Outcome:
 
 def start(key: str, ctx: FlowContext) -> Outcome | None:
     """What a menu option does, wherever the debtor chooses it (the reminder's own buttons too)."""
-    if key in (opt.PAY_NOW, opt.PLAN, opt.PROMISE, opt.DISPUTE) and ctx.balance_cents <= 0:
+    if key in (opt.PAY_NOW, opt.INSTALMENTS, opt.PROMISE, opt.DISPUTE) and ctx.balance_cents <= 0:
         return _nothing_due(ctx)
     match key:
         case opt.PAY_NOW:
             return pay_now(ctx)
-        case opt.PLAN:
+        case opt.INSTALMENTS:
             return plan.enter(ctx)
         case opt.PROMISE:
             return go("promise.choose", ctx)

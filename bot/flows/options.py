@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -26,7 +27,7 @@ from bot.texts import TEMPLATES_DIR, environment, render
 # The options every reminder offers, in the order they are numbered. The discount and the bank
 # details come last, so "2" means instalments whether or not a step offers the discount.
 PAY_NOW = "pay_now"
-PLAN = "plan"
+INSTALMENTS = "instalments"
 PROMISE = "promise"
 ALREADY_PAID = "already_paid"
 DISPUTE = "dispute"
@@ -113,12 +114,30 @@ def invoice_option(number: str, language: str, balance_cents: int, currency: str
     )
 
 
-def reminder_options(language: str, *, discount: bool = False) -> tuple[Option, ...]:
-    """What every reminder offers, numbered in this order; the discount only when offered."""
-    keys = [PAY_NOW, PLAN, PROMISE, ALREADY_PAID, DISPUTE, TALK_TO_PERSON]
-    if discount:
-        keys.append(DISCOUNT)
-    keys.append(BANK_DETAILS)
+MENU_KEYS = (
+    PAY_NOW,
+    INSTALMENTS,
+    PROMISE,
+    ALREADY_PAID,
+    DISPUTE,
+    TALK_TO_PERSON,
+    DISCOUNT,
+    BANK_DETAILS,
+)
+
+
+def reminder_options(
+    language: str, *, discount: bool = False, order: Sequence[str] = ()
+) -> tuple[Option, ...]:
+    """What every reminder offers, numbered in this order; the discount only when offered.
+
+    `order`: the keys in the order a reminder actually showed them, so that "1" means what the
+    debtor saw as 1; unknown keys are dropped and the options it lacks follow it.
+    """
+    keys = [key for key in dict.fromkeys(order) if key in MENU_KEYS]
+    keys += [key for key in MENU_KEYS if key not in keys]
+    if not discount:
+        keys.remove(DISCOUNT)
     return tuple(option(key, language) for key in keys)
 
 

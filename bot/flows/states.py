@@ -20,10 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from bot.channels.base import Option
-from bot.flows import menu
+
+# Importing a flow module registers its stages; every flow is imported here, once.
+from bot.flows import already_paid, discount, dispute, menu, plan, promise  # noqa: F401
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome
 from bot.flows.stages import MENU, STAGES, Data, Stage, go, say, state_at
@@ -33,7 +37,8 @@ log = logging.getLogger(__name__)
 
 # Top-level state keys a step carries over unchanged.
 REMINDER_STEP = "reminder_step"  # the policy step of the last reminder (does it offer a discount?)
-_CARRIED = (REMINDER_STEP,)
+MENU_ORDER = "menu_order"  # the option keys in the order the last reminder numbered them
+_CARRIED = (REMINDER_STEP, MENU_ORDER)
 _STARTS_WITH_NUMBER = re.compile(r"^\d")
 
 
@@ -41,9 +46,33 @@ def initial_state() -> dict[str, Any]:
     return state_at(MENU)
 
 
-def after_reminder(step_name: str, now: dt.datetime) -> dict[str, Any]:
-    """The state once a reminder went out: its options are the menu's, answered from here."""
-    return {**state_at(MENU), REMINDER_STEP: step_name, "updated_at": now.isoformat()}
+def after_reminder(
+    step_name: str, now: dt.datetime, option_keys: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The state once a reminder went out: its options are the menu's, answered from here.
+
+    `option_keys`: the reminder's options in the order it numbered them, so "1" is what the
+    debtor saw as 1.
+    """
+    return {
+        **state_at(MENU),
+        REMINDER_STEP: step_name,
+        MENU_ORDER: [key for key in option_keys if isinstance(key, str)],
+        "updated_at": now.isoformat(),
+    }
+
+
+def _carried(value: Any) -> bool:
+    if isinstance(value, str):
+        return True
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _with_menu_order(state: Any, ctx: FlowContext) -> FlowContext:
+    order = state.get(MENU_ORDER) if isinstance(state, dict) else None
+    if ctx.menu_order or not isinstance(order, list) or not _carried(order):
+        return ctx
+    return replace(ctx, menu_order=tuple(order[:20]))
 
 
 def discount_offered(state: dict[str, Any], policy: Policy) -> bool:
@@ -154,7 +183,7 @@ def _stamp(outcome: Outcome, old_state: Any, ctx: FlowContext) -> Outcome:
     state = dict(outcome.new_state)
     if isinstance(old_state, dict):
         for key in _CARRIED:
-            if isinstance(old_state.get(key), str):
+            if key in old_state and _carried(old_state[key]):
                 state.setdefault(key, old_state[key])
     state["updated_at"] = ctx.now.isoformat()
     return Outcome(new_state=state, replies=outcome.replies, effects=outcome.effects)
@@ -189,7 +218,7 @@ def step(state: Any, user: Input, ctx: FlowContext) -> Outcome:
             attachments=user.attachments,
         )
     try:
-        outcome = _step(state, user, ctx)
+        outcome = _step(state, user, _with_menu_order(state, ctx))
     except Exception:  # the last guard: a bug must not leave the debtor without an answer
         log.exception("conversation step failed; answering with the apology")
         outcome = Outcome(new_state=state_at(MENU), replies=[say("flows/sorry.txt")])

@@ -502,3 +502,29 @@ async def test_the_staff_chat_is_not_treated_as_a_debtor(
     assert fake.texts_to(staff_chat) == []
     assert len(fake.texts_to(STRANGER_CHAT)) == 1
     assert await Message.filter(direction=Direction.INBOUND).count() == 1
+
+
+async def test_a_polled_update_that_fails_is_fetched_again(
+    runtime: Runtime, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _debtor_with_invoice()
+    import bot.handlers.telegram as handler
+
+    real_receive = handler.receive
+    attempts: list[str] = []
+
+    async def fails_once(runtime: Runtime, event: Any) -> Any:
+        attempts.append(event.provider_event_id)
+        if len(attempts) == 1:
+            raise ConnectionError("database is down")
+        return await real_receive(runtime, event)
+
+    monkeypatch.setattr(handler, "receive", fails_once)
+    application = application_for(runtime)
+    polling = start_polling(runtime, application, timeout=1)
+    fake.push_update(message_update(1700, LINKED_CHAT, "ciao"))
+    await _wait_for(lambda: len(fake.texts_to(LINKED_CHAT)) == 1)
+    await polling.stop()
+    await application.shutdown()
+    assert attempts == ["1700", "1700"]
+    assert await Message.filter(direction=Direction.INBOUND).count() == 1

@@ -13,8 +13,9 @@ import asyncio
 import hmac
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -48,10 +49,13 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_TIMEOUT_SECONDS = 30
 MAX_BACKOFF_SECONDS = 60.0
 WEBHOOK_ATTEMPTS = 4
+# A polled update whose handling fails is fetched again this many times before it is skipped.
+UPDATE_ATTEMPTS = 3
 # Telegram's rule for the webhook secret token.
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
+T = TypeVar("T")
 Context = ContextTypes.DEFAULT_TYPE
 
 
@@ -312,7 +316,12 @@ async def register_webhook(runtime: Runtime, application: TelegramApplication) -
     return url
 
 
-async def _with_backoff(call: Any, *, attempts: int, ensure: Any) -> None:
+async def _with_backoff(
+    call: Callable[[], Awaitable[object]],
+    *,
+    attempts: int,
+    ensure: Callable[[], Awaitable[None]],
+) -> None:
     delay = 1.0
     for attempt in range(1, attempts + 1):
         try:
@@ -339,6 +348,7 @@ async def run_polling(
     delay = 1.0
     offset = 0
     webhook_removed = False
+    failures: dict[int, int] = {}
     while not stop.is_set():
         try:
             await ensure_initialized(application)
@@ -363,11 +373,19 @@ async def run_polling(
         delay = 1.0
         for update in updates or ():
             if not await handle_update(application, update):
-                log.error("telegram update %s failed; it stays stored", update.update_id)
+                failures[update.update_id] = failures.get(update.update_id, 0) + 1
+                if failures[update.update_id] < UPDATE_ATTEMPTS:
+                    # Not confirmed: getUpdates hands it out again after a pause.
+                    await _sleep_unless_stopped(delay, stop)
+                    break
+                log.error(
+                    "telegram update %s failed %d times; skipped", update.update_id, UPDATE_ATTEMPTS
+                )
+            failures.pop(update.update_id, None)
             offset = update.update_id + 1
 
 
-async def _unless_stopped(call: Any, stop: asyncio.Event) -> Any:
+async def _unless_stopped(call: Awaitable[T], stop: asyncio.Event) -> T | None:
     """Await `call` unless `stop` is set first (then cancel it and return None)."""
     request = asyncio.ensure_future(call)
     stopping = asyncio.ensure_future(stop.wait())

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot.flows.context import BankDetails, FlowContext, Input, OpenInvoice, Outcome, render_reply
+from bot.flows.context import FlowContext, Input, OpenInvoice, Outcome, render_reply
 from bot.flows.states import initial_state, step
+from bot.payments.bank import BankTransfer
 from bot.policy import Policy, load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +33,7 @@ def context(
     language: str = "it",
     rules: Policy | None = None,
     discount_offered: bool = False,
-    bank: BankDetails | None = None,
+    bank: BankTransfer | None = None,
     now: dt.datetime = NOW,
 ) -> FlowContext:
     if invoices is None:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.flows import options as opt
-from bot.flows.context import BankDetails, Input, OpenInvoice, render_reply
+from bot.flows.context import Input, OpenInvoice, render_reply
 from bot.flows.effects import (
     ALERT_RELAY,
     AlertStaff,
@@ -33,9 +33,17 @@ from bot.flows.states import (
     initial_state,
     step,
 )
+from bot.payments.bank import BankTransfer, payment_reference
 from tests.flow_helpers import FILLED, NOW, TODAY, Chat, context, policy, texts
 
-BANK = BankDetails(iban="IT60X0542811101000000123456", beneficiary="Sollecito Demo S.r.l.")
+BANK = BankTransfer(
+    iban="IT60X0542811101000000123456",
+    bic="BPMOIT22XXX",
+    beneficiary="Sollecito Demo S.r.l.",
+    reference=payment_reference(42, ["FT-2026-101", "FT-2026-117"]),
+    amount_cents=150_050,
+    currency="EUR",
+)
 
 
 def test_pay_now_makes_a_link_for_the_open_balance() -> None:
@@ -185,8 +193,12 @@ def test_stop_can_be_called_off() -> None:
 def test_bank_transfer_details_on_request() -> None:
     chat = Chat(context(bank=BANK))
     shown = chat.send("coordinate bancarie")
-    assert "IT60X0542811101000000123456" in shown[0]
-    assert "Causale: FT-2026-101, FT-2026-117" in shown[0]
+    assert "IBAN: IT60 X054 2811 1010 0000 0123 456" in shown[0]
+    assert "Importo: 1.500,50 €" in shown[0]
+    assert "Causale: SOL-42-69 FT-2026-101 FT-2026-117" in shown[0]
+    assert chat.last is not None
+    (qr,) = chat.last.replies[0].attachments
+    assert qr.mime_type == "image/png" and qr.content.startswith(b"\x89PNG")
     chat = Chat(context(bank=None, language="en"))
     assert "not available" in chat.send("iban")[0]
 

@@ -13,8 +13,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.channels.base import Option
+from bot.channels.base import Attachment, Option
 from bot.flows.effects import Effect
+from bot.payments.bank import BankTransfer
 from bot.policy import Policy
 from bot.texts import render
 
@@ -29,13 +30,6 @@ class OpenInvoice:
 
 
 @dataclass(frozen=True)
-class BankDetails:
-    iban: str
-    beneficiary: str
-    bic: str = ""
-
-
-@dataclass(frozen=True)
 class FlowContext:
     """Everything a step may use. Only the current debtor's data; `today`/`now` are given."""
 
@@ -46,7 +40,8 @@ class FlowContext:
     now: dt.datetime
     discount_offered: bool = False  # the reminder step the debtor answers offers the discount
     currency: str = "EUR"
-    bank: BankDetails | None = None
+    # Transfer details for the open balance (bot.payments.bank.bank_transfer); None: no IBAN.
+    bank: BankTransfer | None = None
     inactivity_timeout: dt.timedelta = DEFAULT_INACTIVITY
     # The menu's keys in the order the last reminder showed them (set by states.step from the
     # state; see states.after_reminder). Empty: the default order.
@@ -80,12 +75,14 @@ class ReplySpec:
     """A reply to render: templates/<lang>/<template> with `context`, plus the options offered.
 
     `fills` names context keys the engine supplies after applying the effects (e.g. "pay_url").
+    `attachments` go along as they are (the bank transfer's EPC QR code).
     """
 
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
     fills: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, clean_message
 from bot.flows.effects import ALERT_RELAY, PAY_BALANCE, AlertStaff, HandOff, MakePayLink, OptOut
 from bot.flows.stages import MENU, Data, Stage, go, no_options, register, say
+from bot.payments.bank import epc_qr_attachment
 
 # Relayed messages longer than this are cut; the full text stays in the message log.
 LONGEST_RELAY = 4000
@@ -58,17 +59,22 @@ def pay_now(ctx: FlowContext) -> Outcome:
 
 
 def bank_details(ctx: FlowContext) -> Outcome:
-    if ctx.bank is None:
+    """The company's IBAN, the amount and the reference to quote, with the EPC QR code."""
+    transfer = ctx.bank
+    if transfer is None or ctx.balance_cents <= 0:
         reply = say("flows/bank/unavailable.txt", menu_options(ctx))
     else:
-        reply = say(
-            "flows/bank/details.txt",
-            iban=ctx.bank.iban,
-            bic=ctx.bank.bic,
-            beneficiary=ctx.bank.beneficiary,
-            reference=", ".join(invoice.number for invoice in ctx.invoices),
-            total_cents=ctx.balance_cents,
-            currency=ctx.currency,
+        reply = ReplySpec(
+            template="flows/bank/details.txt",
+            context={
+                "iban": transfer.iban_display,
+                "bic": transfer.bic,
+                "beneficiary": transfer.beneficiary,
+                "reference": transfer.reference,
+                "total_cents": transfer.amount_cents,
+                "currency": transfer.currency,
+            },
+            attachments=(epc_qr_attachment(transfer),) if transfer.has_qr else (),
         )
     return go(MENU, ctx, before=[reply], prompt=False)
 

@@ -348,6 +348,14 @@ async def test_missing_and_unknown_columns_are_header_errors(db: str, tmp_path: 
     await assert_nothing_written()
 
 
+async def test_telegram_chats_are_not_imported(db: str, tmp_path: Path) -> None:
+    debtors = write(tmp_path / "d.csv", "external_ref,name,telegram", "C1,Rossi,123456789")
+    report = await run(debtors)
+    assert [(p.line, p.column) for p in report.problems] == [(1, "telegram")]
+    assert "signed invitation link" in report.problems[0].reason
+    await assert_nothing_written()
+
+
 async def test_the_same_column_twice_is_a_header_error(db: str, tmp_path: Path) -> None:
     debtors = write(tmp_path / "d.csv", "external_ref,name,Ragione sociale", "C1,Rossi,Rossi")
     report = await run(debtors)

@@ -67,6 +67,14 @@ INVOICE_COLUMNS: tuple[Column, ...] = (
     Column("status", aliases=("stato",)),
 )
 
+# Columns people expect but the import deliberately refuses, with the reason it gives.
+REFUSED_COLUMNS: dict[str, str] = {
+    "telegram": (
+        "Telegram chats are not imported: a debtor links their chat through the signed "
+        "invitation link (python -m bot link REF), so no one can tie a stranger's chat to a debtor"
+    ),
+}
+
 # Invoice status values: the English names of InvoiceStatus and the Italian words for them.
 STATUS_ALIASES: dict[str, InvoiceStatus] = {
     **{status.value: status for status in InvoiceStatus},

@@ -19,7 +19,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.importers.columns import Column, alias_index, header_key
+from bot.importers.columns import REFUSED_COLUMNS, Column, alias_index, header_key
 from bot.importers.report import Problem
 
 SEPARATORS = (";", ",")
@@ -163,7 +163,9 @@ def _match_headers(
         if not written:
             continue  # an unnamed column is allowed while its cells are empty
         column = index.get(header_key(written))
-        if column is None:
+        if header_key(written) in REFUSED_COLUMNS:
+            problems.append(Problem(file, line, written, REFUSED_COLUMNS[header_key(written)]))
+        elif column is None:
             problems.append(Problem(file, line, written, _unknown_column(written, columns, index)))
         elif column.name in positions:
             problems.append(

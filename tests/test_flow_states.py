@@ -546,3 +546,14 @@ def test_every_input_in_every_stage_gets_a_reply_and_only_the_debtors_own_data()
     run()
     assert seen["inputs"] >= 5000
     assert seen["stages"] >= set(STAGES)
+
+
+def test_the_engine_renders_the_flows_replies_with_what_effects_produced() -> None:
+    from bot.flows.engine import Reply, render_replies
+
+    outcome = step(initial_state(), Input(option="pay_now"), context(language="en"))
+    (sent,) = render_replies(outcome.replies, "en", {"pay_url": "https://x/pay/abc"})
+    assert isinstance(sent, Reply) and sent.template == "flows/pay/link.txt"
+    assert "https://x/pay/abc" in sent.text
+    with pytest.raises(KeyError):
+        render_replies(outcome.replies, "en")

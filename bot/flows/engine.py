@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.channels.base import Attachment, Option
+from bot.flows.context import ReplySpec, render_reply
 from bot.models import Debtor, Message
 from bot.runtime import Runtime
 from bot.texts import render
@@ -44,3 +45,21 @@ async def handle_message(runtime: Runtime, debtor: Debtor | None, message: Messa
             reply("replies/unknown_sender.txt", language, company=runtime.settings.company_name)
         ]
     return [reply("replies/ack.txt", language)]
+
+
+def render_replies(
+    specs: list[ReplySpec], language: str, filled: dict[str, object] | None = None
+) -> list[Reply]:
+    """The pure flows' replies (bot/flows/states.py) as texts to send.
+
+    `filled` supplies what the effects produced, e.g. {"pay_url": ...} for a MakePayLink.
+    """
+    return [
+        Reply(
+            text=render_reply(spec, language, filled),
+            options=spec.options,
+            attachments=spec.attachments,
+            template=spec.template,
+        )
+        for spec in specs
+    ]

@@ -252,15 +252,17 @@ class InvoiceNumbers:
     open invoices.
     """
 
-    def __init__(self, invoices: Iterable[Invoice]) -> None:
-        self._by_number: dict[str, list[Invoice]] = {}
-        for invoice in invoices:
-            key = squash(invoice.number)
+    def __init__(self, invoices: Iterable[tuple[int, str]]) -> None:
+        """From (invoice id, invoice number) pairs."""
+        self._by_number: dict[str, list[int]] = {}
+        for invoice_id, number in invoices:
+            key = squash(number)
             if len(key) >= MIN_INVOICE_NUMBER:
-                self._by_number.setdefault(key, []).append(invoice)
+                self._by_number.setdefault(key, []).append(invoice_id)
         self._lengths = sorted({len(key) for key in self._by_number}, reverse=True)
 
-    def find(self, description: str) -> list[Invoice]:
+    def find(self, description: str) -> list[int]:
+        """Ids of the invoices whose number appears in the text."""
         text = squash(description)
         keys: list[str] = []
         for length in self._lengths:
@@ -270,7 +272,7 @@ class InvoiceNumbers:
                     keys.append(key)
         # "F2026001" inside "F20260012": keep only numbers not part of a longer match.
         kept = [key for key in keys if not any(key != other and key in other for other in keys)]
-        return [invoice for key in kept for invoice in self._by_number[key]]
+        return [invoice_id for key in kept for invoice_id in self._by_number[key]]
 
 
 async def _special_target(debtor: Debtor, line: BankLine, invoice_ids: list[int]) -> PaymentTarget:
@@ -311,13 +313,13 @@ async def match_line(line: BankLine, open_numbers: InvoiceNumbers) -> Match | No
         debtor = await Debtor.get_or_none(id=debtor_id)
         if debtor is None:
             continue
-        invoices = await Invoice.filter(debtor_id=debtor.id).order_by("due_date", "id")
-        named = [invoice.id for invoice in InvoiceNumbers(invoices).find(line.description)]
+        numbers = await Invoice.filter(debtor_id=debtor.id).values_list("id", "number")
+        named = InvoiceNumbers(numbers).find(line.description)
         return Match(debtor, await _special_target(debtor, line, named), "reference")
 
     # The index is from the start of the import: balances are read again, as lines before this
     # one may have paid some of these invoices.
-    found_ids = [invoice.id for invoice in open_numbers.find(line.description)]
+    found_ids = open_numbers.find(line.description)
     named_invoices = await Invoice.filter(id__in=found_ids).exclude(status__in=CLOSED_STATUSES)
     debtor_ids = {invoice.debtor_id for invoice in named_invoices}  # type: ignore[attr-defined]
     balance = sum(invoice.balance_cents for invoice in named_invoices)
@@ -328,20 +330,32 @@ async def match_line(line: BankLine, open_numbers: InvoiceNumbers) -> Match | No
     return None
 
 
+async def _known_refs(refs: list[str], chunk: int = 500) -> set[str]:
+    """Which of these bank lines were imported before (one query per chunk, not per line)."""
+    known: set[str] = set()
+    for start in range(0, len(refs), chunk):
+        part = refs[start : start + chunk]
+        known.update(
+            await Payment.filter(provider_ref__in=part).values_list("provider_ref", flat=True)
+        )
+    return known
+
+
 async def import_bank_statement(
     settings: Settings, now: dt.datetime, raw: bytes, name: str = ""
 ) -> BankImportReport:
     """Match and record every credit of a statement; safe to run again on the same file."""
     parsed = read_bank_csv(raw)
     report = BankImportReport(file=name, debits=parsed.debits, errors=parsed.errors)
+    known = await _known_refs([line.provider_ref for line in parsed.credits])
     open_numbers: InvoiceNumbers | None = None
     for line in parsed.credits:
-        if await Payment.exists(provider_ref=line.provider_ref):
+        if line.provider_ref in known:
             report.already_imported.append(line)
             continue
         if open_numbers is None:
-            open_invoices = await Invoice.exclude(status__in=CLOSED_STATUSES)
-            open_numbers = InvoiceNumbers(open_invoices)
+            open_invoices = Invoice.exclude(status__in=CLOSED_STATUSES)
+            open_numbers = InvoiceNumbers(await open_invoices.values_list("id", "number"))
         match = await match_line(line, open_numbers)
         if match is None:
             report.unmatched.append(line)

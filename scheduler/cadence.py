@@ -18,6 +18,7 @@ with multi-row ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (SQLite and Postg
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import time
@@ -26,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.models import (
     CHASEABLE_STATUSES,
@@ -82,8 +83,9 @@ class SkipReason(StrEnum):
     SETTLED = "settled"  # (at dispatch) every listed invoice was paid or closed meanwhile
 
 
-@dataclass(frozen=True, slots=True)
-class OpenInvoice:
+class OpenInvoice(NamedTuple):
+    """An unsettled invoice as the planner reads it (a tuple: a million of them are made)."""
+
     id: int
     number: str
     due_date: dt.date
@@ -113,6 +115,16 @@ class Coverage:
     promised_invoices: dict[int, dt.date] = field(default_factory=dict)
     promised_debtors: dict[int, dt.date] = field(default_factory=dict)  # promise on the balance
 
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.plan_invoices
+            or self.disputed_invoices
+            or self.disputed_debtors
+            or self.promised_invoices
+            or self.promised_debtors
+        )
+
     def reason(self, debtor_id: int, invoice: OpenInvoice, today: dt.date) -> SkipReason | None:
         if invoice.status == InvoiceStatus.IN_PLAN or invoice.id in self.plan_invoices:
             return SkipReason.IN_PLAN
@@ -128,7 +140,7 @@ class Coverage:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reminder:
     """One consolidated reminder the planner decided on."""
 
@@ -230,7 +242,11 @@ def decide(
 
     chased: list[OpenInvoice] = []
     covered: set[SkipReason] = set()
+    quick = coverage.empty  # nothing but the invoice statuses to look at
     for invoice in debtor.invoices:
+        if quick and invoice.status in _CHASEABLE:
+            chased.append(invoice)
+            continue
         reason = coverage.reason(debtor.id, invoice, today)
         if reason is None and invoice.status in _CHASEABLE:
             chased.append(invoice)
@@ -414,6 +430,18 @@ _MESSAGE_COLUMNS = (
 _ROW_SQL = "(?, 'out', ?, ?, ?, ?, ?, '', ?, '', '[]', 'pending', ?, ?, 0, '', ?, ?)"
 
 
+# PostgreSQL takes each column as one array parameter: one small statement per batch, however
+# many rows, instead of thousands of parameters to parse and type.
+_PG_INSERT_SQL = (
+    f"INSERT INTO message ({_MESSAGE_COLUMNS}) "
+    "SELECT d, 'out', a, c, t, s, x::jsonb, '', o::jsonb, '', '[]', 'pending', k, w, 0, '', n, n "
+    "FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+    "$7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[]) "
+    "AS r(d, a, c, t, s, x, o, k, w, n) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
+)
+
+
 async def insert_outbox_rows(rows: Sequence[tuple[Any, ...]]) -> set[str]:
     """Insert outbox rows, ignoring keys that exist; returns the keys actually inserted.
 
@@ -421,8 +449,13 @@ async def insert_outbox_rows(rows: Sequence[tuple[Any, ...]]) -> set[str]:
     idempotency_key, scheduled_at, created_at) with datetimes already adapted (sql.db_time).
     """
     inserted: set[str] = set()
+    postgres = sql.is_postgres()
     for start in range(0, len(rows), _INSERT_ROWS):
         batch = rows[start : start + _INSERT_ROWS]
+        if postgres:
+            columns = [list(column) for column in zip(*batch, strict=True)]
+            inserted.update(r[0] for r in await sql.fetch(_PG_INSERT_SQL, columns))
+            continue
         values = ", ".join([_ROW_SQL] * len(batch))
         params: list[Any] = []
         for row in batch:
@@ -438,12 +471,22 @@ async def insert_outbox_rows(rows: Sequence[tuple[Any, ...]]) -> set[str]:
 
 async def existing_keys(keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
+    postgres = sql.is_postgres()
     for start in range(0, len(keys), _INSERT_ROWS):
-        batch = keys[start : start + _INSERT_ROWS]
-        marks = ", ".join("?" * len(batch))
-        rows = await sql.fetch(
-            f"SELECT idempotency_key FROM message WHERE idempotency_key IN ({marks})", batch
-        )
+        batch = list(keys[start : start + _INSERT_ROWS])
+        if postgres:
+            # A join from the keys drives index lookups whatever the table statistics say.
+            rows = await sql.fetch(
+                "SELECT m.idempotency_key FROM unnest(?::text[]) AS k(key) "
+                "CROSS JOIN LATERAL (SELECT idempotency_key FROM message "
+                "WHERE idempotency_key = k.key) AS m",
+                [batch],
+            )
+        else:
+            marks = ", ".join("?" * len(batch))
+            rows = await sql.fetch(
+                f"SELECT idempotency_key FROM message WHERE idempotency_key IN ({marks})", batch
+            )
         found.update(r[0] for r in rows)
     return found
 
@@ -469,6 +512,92 @@ async def debtor_id_range() -> tuple[int, int] | None:
     return None if low is None else (int(low), int(high))
 
 
+@dataclass
+class _Run:
+    """The state one planning run shares between its steps."""
+
+    runtime: Runtime
+    result: PlanResult
+    now: dt.datetime
+    postgres: bool
+    record: bool
+    window_start: dict[str, dt.datetime] = field(default_factory=dict)
+
+    def scheduled_at(self, timezone: str) -> Any:
+        """When the reminder may go: the start of the debtor's contact window (same for every
+        debtor in a time zone, so computed once per zone)."""
+        start = self.window_start.get(timezone)
+        if start is None:
+            start = next_allowed_moment(self.now, timezone, self.runtime.policy)
+            self.window_start[timezone] = start
+        return sql.db_time(start, self.postgres)
+
+
+async def _write_chunk(run: _Run, reminders: list[Reminder], keys: list[str]) -> None:
+    """Insert one chunk's reminders (and escalation alerts) and account for them."""
+    started = time.perf_counter()
+    result = run.result
+    created = sql.db_time(run.now, run.postgres)
+    known = await existing_keys(keys) if not run.postgres else set()
+    rows = [
+        (
+            reminder.debtor_id,
+            "debtor",
+            None,
+            reminder.step.template,
+            reminder.step.name,
+            json.dumps(reminder_context(reminder), ensure_ascii=False, separators=(",", ":")),
+            reminder_options_json(reminder.step, reminder.language),
+            key,
+            run.scheduled_at(reminder.timezone),
+            created,
+        )
+        for reminder, key in zip(reminders, keys, strict=True)
+        if key not in known
+    ]
+    fresh = await insert_outbox_rows(rows) if rows else set()
+    alerts = [
+        (
+            reminder.debtor_id,
+            "staff",
+            Channel.TELEGRAM.value,
+            "staff/escalation.txt",
+            reminder.step.name,
+            json.dumps(escalation_context(reminder), ensure_ascii=False, separators=(",", ":")),
+            "[]",
+            escalation_key(key),
+            created,
+            created,
+        )
+        for reminder, key in zip(reminders, keys, strict=True)
+        if reminder.step.escalate and key in fresh
+    ]
+    if alerts:
+        result.alerts_queued += len(await insert_outbox_rows(alerts))
+    _account(run, reminders, keys, fresh)
+    result.seconds["write"] += time.perf_counter() - started
+
+
+def _account(run: _Run, reminders: list[Reminder], keys: list[str], fresh: set[str]) -> None:
+    result = run.result
+    for reminder, key in zip(reminders, keys, strict=True):
+        if key in fresh:
+            result.queued_count += 1
+            if run.record:
+                result.queued.append(reminder)
+        else:
+            result.skip_counts[SkipReason.ALREADY_QUEUED] += 1
+            if run.record:
+                result.skipped.append(
+                    Skip(
+                        reminder.debtor_id,
+                        reminder.debtor_name,
+                        SkipReason.ALREADY_QUEUED,
+                        reminder.step.name,
+                    )
+                )
+
+
 async def plan(
     runtime: Runtime,
     *,
@@ -478,7 +607,12 @@ async def plan(
     chunk_debtors: int = DEFAULT_CHUNK_DEBTORS,
 ) -> PlanResult:
     """Plan the cadence for every debtor. `dry_run` writes nothing (the preview uses it);
-    `record` keeps every decision in the result (the benchmark turns it off to save memory)."""
+    `record` keeps every decision in the result (the benchmark turns it off to save memory).
+
+    Chunks are pipelined: while the Python decisions for one chunk run, the next chunk is being
+    read and the previous one written, each on its own connection (one at a time on SQLite).
+    At most three chunks are in memory, so memory stays flat however many debtors there are.
+    """
     now = (now or runtime.now()).astimezone(dt.UTC)
     today = company_today(now, runtime)
     policy = runtime.policy
@@ -487,96 +621,47 @@ async def plan(
     bounds = await debtor_id_range()
     if bounds is None:
         return result
-    postgres = sql.is_postgres()
-    created = sql.db_time(now, postgres)
-    window_start: dict[str, dt.datetime] = {}  # per time zone: the same for every debtor in it
-
+    run = _Run(runtime, result, now, sql.is_postgres(), record)
+    lows = list(range(bounds[0], bounds[1] + 1, chunk_debtors))
     clock = time.perf_counter
-    for low in range(bounds[0], bounds[1] + 1, chunk_debtors):
-        started = clock()
-        snapshots = await load_snapshots(low, low + chunk_debtors)
-        read = clock()
-        result.seconds["read"] += read - started
-        reminders: list[Reminder] = []
-        for snapshot in snapshots:
-            result.debtors_seen += 1
-            result.invoices_seen += len(snapshot.invoices)
-            decision = decide(snapshot, coverage, today, now, policy)
-            if isinstance(decision, Skip):
-                result.skip_counts[decision.reason] += 1
-                if record:
-                    result.skipped.append(decision)
-            else:
-                reminders.append(decision)
-        decided = clock()
-        result.seconds["decide"] += decided - read
-        if not reminders:
-            continue
-
-        keys = [r.idempotency_key for r in reminders]
-        # Keys queued by an earlier run are found with one indexed read; only new rows are built
-        # and inserted. A concurrent planner may still insert a key meanwhile: the insert
-        # ignores it (ON CONFLICT DO NOTHING) and RETURNING tells which rows were really ours.
-        known = await existing_keys(keys)
-        if dry_run:
-            fresh = set(keys) - known
-        else:
-            rows = []
-            for reminder, key in zip(reminders, keys, strict=True):
-                if key in known:
-                    continue
-                start = window_start.get(reminder.timezone)
-                if start is None:
-                    start = next_allowed_moment(now, reminder.timezone, policy)
-                    window_start[reminder.timezone] = start
-                rows.append(
-                    (
-                        reminder.debtor_id,
-                        "debtor",
-                        None,
-                        reminder.step.template,
-                        reminder.step.name,
-                        json.dumps(reminder_context(reminder), ensure_ascii=False),
-                        reminder_options_json(reminder.step, reminder.language),
-                        key,
-                        sql.db_time(start, postgres),
-                        created,
-                    )
-                )
-            fresh = await insert_outbox_rows(rows) if rows else set()
-            alerts = [
-                (
-                    r.debtor_id,
-                    "staff",
-                    Channel.TELEGRAM.value,
-                    "staff/escalation.txt",
-                    r.step.name,
-                    json.dumps(escalation_context(r), ensure_ascii=False),
-                    "[]",
-                    escalation_key(r.idempotency_key),
-                    created,
-                    created,
-                )
-                for r in reminders
-                if r.step.escalate and r.idempotency_key in fresh
-            ]
-            if alerts:
-                result.alerts_queued += len(await insert_outbox_rows(alerts))
-        for reminder, key in zip(reminders, keys, strict=True):
-            if key in fresh:
-                result.queued_count += 1
-                if record:
-                    result.queued.append(reminder)
-            else:
-                result.skip_counts[SkipReason.ALREADY_QUEUED] += 1
-                if record:
-                    result.skipped.append(
-                        Skip(
-                            reminder.debtor_id,
-                            reminder.debtor_name,
-                            SkipReason.ALREADY_QUEUED,
-                            reminder.step.name,
-                        )
-                    )
-        result.seconds["write"] += clock() - decided
+    reading = asyncio.ensure_future(load_snapshots(lows[0], lows[0] + chunk_debtors))
+    writing: asyncio.Future[None] | None = None
+    try:
+        for index, _low in enumerate(lows):
+            started = clock()
+            snapshots = await reading
+            result.seconds["read"] += clock() - started
+            if index + 1 < len(lows):
+                nxt = lows[index + 1]
+                reading = asyncio.ensure_future(load_snapshots(nxt, nxt + chunk_debtors))
+            started = clock()
+            reminders: list[Reminder] = []
+            for snapshot in snapshots:
+                result.debtors_seen += 1
+                result.invoices_seen += len(snapshot.invoices)
+                decision = decide(snapshot, coverage, today, now, policy)
+                if type(decision) is Skip:
+                    result.skip_counts[decision.reason] += 1
+                    if record:
+                        result.skipped.append(decision)
+                else:
+                    reminders.append(decision)  # type: ignore[arg-type]
+            del snapshots
+            result.seconds["decide"] += clock() - started
+            if not reminders:
+                continue
+            keys = [r.idempotency_key for r in reminders]
+            if dry_run:
+                _account(run, reminders, keys, set(keys) - await existing_keys(keys))
+                continue
+            if writing is not None:
+                await writing
+            writing = asyncio.ensure_future(_write_chunk(run, reminders, keys))
+        if writing is not None:
+            await writing
+            writing = None
+    finally:
+        for task in (reading, writing):
+            if task is not None and not task.done():
+                task.cancel()
     return result

@@ -9,8 +9,8 @@ Opted-out and unreachable addresses, and channels the step does not allow, are n
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from bot.models import Channel
 
@@ -23,9 +23,8 @@ DEFAULT_CHANNEL_ORDER: tuple[Channel, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """What routing needs to know about one contact point."""
+class Contact(NamedTuple):
+    """What routing needs to know about one contact point (a tuple: planning makes many)."""
 
     id: int
     channel: Channel

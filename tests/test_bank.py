@@ -33,7 +33,7 @@ def _transfer(**changes: object) -> BankTransfer:
         "iban": IBAN,
         "bic": "BPMOIT22XXX",
         "beneficiary": "Sollecito Demo S.r.l.",
-        "reference": "SOL-42-07 F-2026-001",
+        "reference": "SOL-42-69 F-2026-001",
         "amount_cents": 123456,
         "currency": "EUR",
     }
@@ -97,7 +97,7 @@ def test_epc_qr_payload_follows_epc069_12() -> None:
             "EUR1234.56",
             "",
             "",
-            "SOL-42-07 F-2026-001",
+            "SOL-42-69 F-2026-001",
         ]
     ).encode("iso-8859-1")
     # A QR symbol is a deterministic function of its payload and parameters (EPC: level M,
@@ -111,7 +111,7 @@ def test_epc_qr_payload_follows_epc069_12() -> None:
 def test_epc_qr_amount_without_trailing_zeros_and_without_bic() -> None:
     qr = epc_qr(_transfer(amount_cents=5000, bic=""))
     expected = (
-        "BCD\n002\n2\nSCT\n\nSollecito Demo S.r.l.\n" + IBAN + "\nEUR50\n\n\nSOL-42-07 F-2026-001"
+        "BCD\n002\n2\nSCT\n\nSollecito Demo S.r.l.\n" + IBAN + "\nEUR50\n\n\nSOL-42-69 F-2026-001"
     )
     reference_qr = segno.make_qr(expected.encode("iso-8859-1"), error="m", boost_error=False)
     assert qr.matrix == reference_qr.matrix

@@ -2,7 +2,7 @@
 
 The payment reference. `SOL-<debtor id>-<cc>` identifies the debtor: `cc` are two ISO 7064
 MOD 97-10 check digits over the id (the scheme IBANs use), so a mistyped reference is caught, not
-credited to someone else. The invoice numbers follow it: `SOL-42-07 F-2026-001 F-2026-002`.
+credited to someone else. The invoice numbers follow it: `SOL-42-69 F-2026-001 F-2026-002`.
 The whole line is the SEPA remittance text (at most 140 characters; invoice numbers that do not
 fit are left out, the debtor part always stays). `python -m bot payments import-bank` finds it
 again in a bank line whatever the bank did to it: upper or lower case, spaces or line breaks
@@ -40,7 +40,7 @@ def check_digits(debtor_id: int) -> str:
 
 
 def debtor_reference(debtor_id: int) -> str:
-    """The short reference that identifies a debtor: SOL-42-07."""
+    """The short reference that identifies a debtor: SOL-42-69."""
     return f"{PREFIX}-{debtor_id}-{check_digits(debtor_id)}"
 
 

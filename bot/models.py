@@ -426,6 +426,9 @@ class PayLink(Model):
     instalment: fields.ForeignKeyNullableRelation[Instalment] = fields.ForeignKeyField(
         "models.Instalment", related_name="pay_links", null=True, on_delete=fields.SET_NULL
     )
+    # The Checkout Session the last click opened: expired when the next click opens another,
+    # so two open sessions cannot both be paid.
+    checkout_session_id = fields.CharField(max_length=255, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -270,6 +270,9 @@ def test_an_idle_conversation_is_closed_politely() -> None:
         ctx, now=NOW + dt.timedelta(hours=5), inactivity_timeout=dt.timedelta(hours=4)
     )
     assert close_if_inactive(state, shorter) is not None
+    handoff = step(initial_state(), Input(option="talk_to_person"), ctx).new_state
+    assert close_if_inactive(handoff, later) is not None
+    assert close_if_inactive({"flow": "gone"}, later) is None  # no time recorded: left alone
 
 
 def test_coming_back_after_the_timeout_starts_from_the_menu() -> None:

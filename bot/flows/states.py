@@ -116,11 +116,13 @@ def is_inactive(state: Any, ctx: FlowContext) -> bool:
 
 
 def close_if_inactive(state: Any, ctx: FlowContext) -> Outcome | None:
-    """For the clock: close a conversation left mid-way too long, with a polite word."""
+    """For the clock: close a conversation left mid-way too long, with a polite word.
+
+    None when there is nothing to close: at the menu already, or active within the timeout.
+    A hand-off closes too; the bot answers again from then on.
+    """
     where = _where(state)
-    if where is not None and where[0].name == MENU:
-        return None
-    if where is not None and not is_inactive(state, ctx):
+    if not is_inactive(state, ctx) or (where is not None and where[0].name == MENU):
         return None
     outcome = Outcome(new_state=state_at(MENU), replies=[say("flows/closed.txt")])
     return _stamp(outcome, state, ctx)

@@ -439,3 +439,48 @@ async def test_concurrent_deliveries_record_one_payment(
     await invoice.refresh_from_db()
     assert (invoice.status, invoice.paid_cents) == (InvoiceStatus.PAID, 4000)
     assert await Message.filter(template="payments/receipt.txt").count() == 1
+
+
+async def test_a_new_click_closes_the_session_of_the_previous_one(
+    client: httpx.AsyncClient, fake: FakeStripe, live_settings: Settings
+):
+    debtor = await make_debtor()
+    invoice = await make_invoice(debtor, "F-2026-100", 3000)
+    url = await make_pay_link(live_settings, debtor, "balance", invoice_ids=[invoice.id])
+    first = await click(client, fake, url)
+    second = await click(client, fake, url)
+    assert fake.sessions[first["id"]]["status"] == "expired"
+    assert fake.sessions[second["id"]]["status"] == "open"
+    expire_calls = [path for method, path, _, _ in fake.requests if path.endswith("/expire")]
+    assert expire_calls == [f"/v1/checkout/sessions/{first['id']}/expire"]
+
+    # The debtor pays on the session still open; the link then waits for SEPA to settle.
+    fake.complete(second["id"], payment_status="unpaid", method="sepa_debit")
+    await deliver(client, COMPLETED, fake.sessions[second["id"]])
+    await invoice.refresh_from_db()
+    assert invoice.status is InvoiceStatus.OPEN  # SEPA still settling
+    page = await client.get(f"/pay/{token_of(url)}")
+    assert "in corso di accredito" in page.text
+
+
+async def test_success_page_says_what_stripe_knows_of_the_links_own_session(
+    client: httpx.AsyncClient, fake: FakeStripe, live_settings: Settings
+):
+    debtor = await make_debtor()
+    invoice = await make_invoice(debtor, "F-2026-110", 3000)
+    url = await make_pay_link(live_settings, debtor, "balance", invoice_ids=[invoice.id])
+    session = await click(client, fake, url)
+    success = f"/pay/{token_of(url)}/success?session_id="
+
+    generic = await client.get(success + session["id"])
+    assert "Il pagamento è stato avviato" in generic.text  # still open: nothing known yet
+    fake.complete(session["id"], payment_status="unpaid", method="sepa_debit")
+    assert "addebito SEPA è stato avviato" in (await client.get(success + session["id"])).text
+    fake.settle(session["id"], succeeded=True)
+    assert "Pagamento ricevuto" in (await client.get(success + session["id"])).text
+    # Another session id is not looked up at all.
+    lookups = len(fake.requests)
+    other = await client.get(success + "cs_test_someone_else")
+    assert "Il pagamento è stato avviato" in other.text and len(fake.requests) == lookups
+    # Visiting the page records nothing: only the signed webhook does.
+    assert not await Payment.exists()

@@ -117,7 +117,24 @@ class PayPages:
             self._language(link.debtor),
             page_url=self._page_url(link),
             sandbox=self.gateway is None and request.query_params.get("sandbox") == "1",
+            state=await self._session_state(link, request.query_params.get("session_id", "")),
         )
+
+    async def _session_state(self, link: PayLink, session_id: str) -> str:
+        """How Stripe sees this link's latest session: "paid", "processing" or "" (unknown).
+
+        Only the link's own session is looked up, so the page cannot be used to probe others.
+        The books are never changed here: only the signed webhook records a payment.
+        """
+        if self.gateway is None or not session_id or session_id != link.checkout_session_id:
+            return ""
+        try:
+            session = await self.gateway.retrieve_checkout_session(session_id)
+        except StripeUnavailable:
+            return ""
+        if session.payment_status in ("paid", "no_payment_required"):
+            return "paid"
+        return "processing" if session.status == "complete" else ""
 
     async def cancel(self, request: Request) -> Response:
         link = await self._link(request)

@@ -31,7 +31,12 @@ from bot.payments.allocation import (
     record_pending,
 )
 from bot.payments.links import Due, DueReason, base_url, due_now, resolve_token
-from bot.payments.stripe import CheckoutRequest, CheckoutSession, StripeGateway
+from bot.payments.stripe import (
+    CheckoutRequest,
+    CheckoutSession,
+    StripeGateway,
+    StripeUnavailable,
+)
 from bot.texts import language_or_default, render
 
 log = logging.getLogger(__name__)
@@ -96,6 +101,15 @@ async def open_checkout(
     session = await gateway.create_checkout_session(
         checkout_request(settings, link, debtor, due, click_id)
     )
+    previous = link.checkout_session_id
+    link.checkout_session_id = session.id
+    await link.save(update_fields=["checkout_session_id"])
+    if previous and previous != session.id:
+        # The session of an earlier click must not be paid on top of this one.
+        try:
+            await gateway.expire_checkout_session(previous)
+        except StripeUnavailable as exc:
+            log.warning("could not expire checkout session %s: %s", previous, exc)
     await AuditEvent.create(
         actor=f"debtor:{debtor.id}",
         action="checkout_opened",

@@ -77,7 +77,8 @@ class CheckoutSession:
     id: str
     url: str
     amount_total: int
-    status: str
+    status: str  # open | complete | expired
+    payment_status: str = "unpaid"  # paid | unpaid (SEPA still settling) | no_payment_required
 
 
 class StripeGateway:
@@ -106,19 +107,22 @@ class StripeGateway:
             raise StripeUnavailable(_describe(exc)) from exc
         return _session(session)
 
-    async def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
+    async def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
         try:
             session = await self._client.v1.checkout.sessions.retrieve_async(session_id)
         except stripe.StripeError as exc:
             raise StripeUnavailable(_describe(exc)) from exc
-        return session.to_dict()
+        return _session(session)
 
-    async def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+    async def expire_checkout_session(self, session_id: str) -> bool:
+        """Close a session nobody should pay any more; False when it was no longer open."""
         try:
-            session = await self._client.v1.checkout.sessions.expire_async(session_id)
+            await self._client.v1.checkout.sessions.expire_async(session_id)
+        except stripe.InvalidRequestError:
+            return False  # completed or expired already: nothing to close
         except stripe.StripeError as exc:
             raise StripeUnavailable(_describe(exc)) from exc
-        return _session(session)
+        return True
 
     async def close(self) -> None:
         await self._http.close_async()
@@ -130,6 +134,7 @@ def _session(session: Any) -> CheckoutSession:
         url=session.url or "",
         amount_total=int(session.amount_total or 0),
         status=str(session.status or ""),
+        payment_status=str(session.payment_status or "unpaid"),
     )
 
 

@@ -200,7 +200,9 @@ def test_bank_transfer_details_on_request() -> None:
     (qr,) = chat.last.replies[0].attachments
     assert qr.mime_type == "image/png" and qr.content.startswith(b"\x89PNG")
     chat = Chat(context(bank=None, language="en"))
-    assert "not available" in chat.send("iban")[0]
+    assert "not available" in chat.send("iban")[0]  # typed, or an old button
+    chat.send("menu")
+    assert "bank_details" not in chat.option_keys  # not offered without an IBAN
 
 
 def test_unknown_input_gets_a_short_help_with_the_options_and_keeps_the_state() -> None:
@@ -299,7 +301,7 @@ def test_the_reminder_step_decides_the_discount_and_is_carried_along() -> None:
 def test_numbers_follow_the_order_the_reminder_showed() -> None:
     shown = ["discount", "pay_now", "instalments", "promise", "already_paid", "dispute", "x"]
     state = after_reminder("courtesy", NOW, shown)
-    chat = Chat(context(discount_offered=True), state=state)
+    chat = Chat(context(discount_offered=True, bank=BANK), state=state)
     chat.send("2")
     assert chat.effects == [MakePayLink("balance", 150_050, None)]
     assert chat.state["menu_order"] == shown  # carried along until the next reminder

@@ -22,7 +22,10 @@ LONGEST_RELAY = 4000
 
 def menu_options(ctx: FlowContext) -> tuple[Option, ...]:
     return opt.reminder_options(
-        ctx.language, discount=discount.offered(ctx) is not None, order=ctx.menu_order
+        ctx.language,
+        discount=discount.offered(ctx) is not None,
+        bank=ctx.bank is not None,
+        order=ctx.menu_order,
     )
 
 

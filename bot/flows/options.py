@@ -127,9 +127,10 @@ MENU_KEYS = (
 
 
 def reminder_options(
-    language: str, *, discount: bool = False, order: Sequence[str] = ()
+    language: str, *, discount: bool = False, bank: bool = True, order: Sequence[str] = ()
 ) -> tuple[Option, ...]:
-    """What every reminder offers, numbered in this order; the discount only when offered.
+    """What every reminder offers, numbered in this order; the discount only when offered, the
+    bank transfer details only when the company has an IBAN (both come last by default).
 
     `order`: the keys in the order a reminder actually showed them, so that "1" means what the
     debtor saw as 1; unknown keys are dropped and the options it lacks follow it.
@@ -138,6 +139,8 @@ def reminder_options(
     keys += [key for key in MENU_KEYS if key not in keys]
     if not discount:
         keys.remove(DISCOUNT)
+    if not bank:
+        keys.remove(BANK_DETAILS)
     return tuple(option(key, language) for key in keys)
 
 

@@ -223,7 +223,7 @@ def test_the_counter_offer_shows_the_staff_terms() -> None:
 
 def test_what_the_debtor_reads_when_staff_decide() -> None:
     rows = schedule(100_000, 2, TODAY, 30)
-    (approved,) = approved_replies(rows, "EUR", 100_000, "it")
+    (approved,) = approved_replies(rows, "EUR", 100_000)
     assert approved.fills == ("pay_url",)
     text = render_reply(approved, "it", {"pay_url": "https://x/pay/1"}).replace("\xa0", " ")
     assert "approvato" in text and "500,00 €" in text and "https://x/pay/1" in text

@@ -252,9 +252,7 @@ def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
 # The engine calls these when a staff member presses Approve, Reject or Counter on the card.
 
 
-def approved_replies(
-    rows: Schedule, currency: str, total_cents: int, language: str
-) -> list[ReplySpec]:
+def approved_replies(rows: Schedule, currency: str, total_cents: int) -> list[ReplySpec]:
     """What the debtor reads when staff approve: the schedule and the first instalment's link.
 
     The engine fills `pay_url` with the link for the first instalment.

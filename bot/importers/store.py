@@ -2,19 +2,20 @@
 
 Planning reads what is stored (in chunks of keys, a handful of queries however long the file)
 and decides for every row whether it creates, updates or leaves a row alone. Applying writes
-with bulk_create / bulk_update. A dry run plans and stops.
+in batches (executemany INSERTs, bulk_update, UPDATE ... WHERE id IN). A dry run plans and stops.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Sum
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from bot.importers.report import Problem, Tally
@@ -50,12 +51,13 @@ class Defaults:
 
 @dataclass
 class ImportPlan:
-    new_debtors: list[Debtor] = field(default_factory=list)
+    # New rows as field -> value: plain dicts, see insert_rows.
+    new_debtors: list[dict[str, Any]] = field(default_factory=list)
     changed_debtors: list[Debtor] = field(default_factory=list)
     changed_debtor_fields: set[str] = field(default_factory=set)
     new_contacts: list[tuple[str, ContactRecord]] = field(default_factory=list)  # (debtor ref, …)
     pec_flags: dict[int, bool] = field(default_factory=dict)  # contact point id -> new is_pec
-    new_invoices: list[tuple[str, Invoice]] = field(default_factory=list)  # (debtor ref, invoice)
+    new_invoices: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (debtor ref, …)
     # invoice id -> the fields that change and their new values; "debtor_ref" for a move.
     invoice_changes: dict[int, dict[str, Any]] = field(default_factory=dict)
     debtor_ids: dict[str, int] = field(default_factory=dict)  # stored debtors by reference
@@ -120,16 +122,16 @@ def _plan_debtors(
         debtor = stored.get(record.external_ref)
         if debtor is None:
             plan.new_debtors.append(
-                Debtor(
-                    external_ref=record.external_ref,
-                    name=record.name,
-                    vat_number=record.vat_number or "",
-                    tax_code=record.tax_code or "",
-                    language=record.language or defaults.language,
-                    timezone=record.timezone or defaults.timezone,
-                    credit_limit_cents=record.credit_limit_cents,
-                    notes=record.notes or "",
-                )
+                {
+                    "external_ref": record.external_ref,
+                    "name": record.name,
+                    "vat_number": record.vat_number or "",
+                    "tax_code": record.tax_code or "",
+                    "language": record.language or defaults.language,
+                    "timezone": record.timezone or defaults.timezone,
+                    "credit_limit_cents": record.credit_limit_cents,
+                    "notes": record.notes or "",
+                }
             )
             plan.debtors.created += 1
             continue
@@ -203,16 +205,16 @@ async def _plan_invoices(plan: ImportPlan, records: Sequence[InvoiceRecord]) -> 
             plan.new_invoices.append(
                 (
                     record.debtor_ref,
-                    Invoice(
-                        number=record.number,
-                        issue_date=record.issue_date,
-                        due_date=record.due_date,
-                        amount_cents=record.amount_cents,
-                        paid_cents=paid,
-                        currency=record.currency or "EUR",
-                        description=record.description or "",
-                        status=record.status or derived_status(paid, record.amount_cents),
-                    ),
+                    {
+                        "number": record.number,
+                        "issue_date": record.issue_date,
+                        "due_date": record.due_date,
+                        "amount_cents": record.amount_cents,
+                        "paid_cents": paid,
+                        "currency": record.currency or "EUR",
+                        "description": record.description or "",
+                        "status": record.status or derived_status(paid, record.amount_cents),
+                    },
                 )
             )
             plan.invoices.created += 1
@@ -292,8 +294,8 @@ async def apply_plan(plan: ImportPlan, now: dt.datetime) -> None:
 async def _write(plan: ImportPlan, now: dt.datetime) -> None:
     async with in_transaction() as conn:
         if plan.new_debtors:
-            await Debtor.bulk_create(plan.new_debtors, batch_size=WRITE_BATCH, using_db=conn)
-            new_refs = [debtor.external_ref for debtor in plan.new_debtors]
+            await insert_rows(Debtor, plan.new_debtors, conn, now)
+            new_refs = [row["external_ref"] for row in plan.new_debtors]
             for chunk in chunks(new_refs):
                 rows = (
                     await Debtor.filter(external_ref__in=chunk)
@@ -310,30 +312,57 @@ async def _write(plan: ImportPlan, now: dt.datetime) -> None:
             )
         if plan.new_contacts:
             points = [
-                ContactPoint(
-                    debtor_id=plan.debtor_ids[ref],
-                    channel=contact.channel,
-                    address=contact.address,
-                    is_pec=contact.is_pec,
-                    priority=CONTACT_PRIORITY[str(contact.channel)] + (1 if contact.is_pec else 0),
-                )
+                {
+                    "debtor_id": plan.debtor_ids[ref],
+                    "channel": contact.channel,
+                    "address": contact.address,
+                    "is_pec": contact.is_pec,
+                    "priority": CONTACT_PRIORITY[str(contact.channel)]
+                    + (1 if contact.is_pec else 0),
+                }
                 for ref, contact in plan.new_contacts
             ]
-            await ContactPoint.bulk_create(points, batch_size=WRITE_BATCH, using_db=conn)
+            await insert_rows(ContactPoint, points, conn, now)
         for is_pec in (True, False):
             ids = [point_id for point_id, flag in plan.pec_flags.items() if flag is is_pec]
             for chunk in chunks(ids):
                 await ContactPoint.filter(id__in=chunk).using_db(conn).update(is_pec=is_pec)
         if plan.new_invoices:
-            for ref, invoice in plan.new_invoices:
-                invoice.debtor_id = plan.debtor_ids[ref]  # type: ignore[attr-defined]
-            await Invoice.bulk_create(
-                [invoice for _, invoice in plan.new_invoices],
-                batch_size=WRITE_BATCH,
-                using_db=conn,
-            )
+            invoices = [
+                {**values, "debtor_id": plan.debtor_ids[ref]} for ref, values in plan.new_invoices
+            ]
+            await insert_rows(Invoice, invoices, conn, now)
         if plan.invoice_changes:
             await _update_invoices(plan, now, conn)
+
+
+async def insert_rows(
+    model: type[Model], rows: Sequence[dict[str, Any]], conn: BaseDBAsyncClient, now: dt.datetime
+) -> None:
+    """INSERT rows given as field -> value, with the SQL and value conversion bulk_create uses.
+
+    bulk_create wants model objects, and building 50,000 of them costs more than inserting
+    them. A field a row leaves out takes the model's default; timestamps take `now`.
+    """
+    executor = conn.executor_class(model=model, db=conn)
+    fields_map = model._meta.fields_map
+    names = list(executor.regular_columns)
+    fill: dict[str, Callable[[], Any]] = {}
+    for name in names:
+        model_field = fields_map[name]
+        if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
+            fill[name] = lambda: now
+        elif callable(model_field.default):
+            fill[name] = model_field.default
+        else:
+            fill[name] = lambda value=model_field.default: value
+    convert = {name: fields_map[name].to_db_value for name in names}
+    for batch in chunks(rows, WRITE_BATCH):
+        values = [
+            [convert[name](row[name] if name in row else fill[name](), None) for name in names]
+            for row in batch
+        ]
+        await conn.execute_many(executor.insert_query, values)
 
 
 async def _update_invoices(plan: ImportPlan, now: dt.datetime, conn: BaseDBAsyncClient) -> None:

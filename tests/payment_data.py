@@ -70,6 +70,11 @@ async def make_plan(
     return plan, instalments
 
 
+def local(settings: Settings) -> Settings:
+    """A local instance (no PUBLIC_BASE_URL): where the pay page offers the sandbox checkout."""
+    return settings.model_copy(update={"public_base_url": ""})
+
+
 def make_runtime(settings: Settings) -> Runtime:
     return Runtime(settings=settings, policy=load_policy(settings.policy_file), now=lambda: NOW)
 

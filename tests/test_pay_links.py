@@ -31,6 +31,7 @@ from bot.texts import render
 from tests.payment_data import (
     NOW,
     TODAY,
+    local,
     make_debtor,
     make_invoice,
     make_plan,
@@ -147,6 +148,7 @@ def test_what_a_link_asks_for() -> None:
 
 
 async def test_sandbox_checkout_pays_through_the_webhook_path(db: str, settings: Settings) -> None:
+    settings = local(settings)
     assert not settings.stripe_enabled
     debtor = await make_debtor()
     invoice = await make_invoice(debtor, "F-2026-001", 45000)
@@ -195,6 +197,7 @@ async def test_sandbox_checkout_is_refused_when_stripe_is_configured(
 async def test_a_discount_past_its_date_offers_the_full_amount_and_says_why(
     db: str, settings: Settings
 ) -> None:
+    settings = local(settings)
     debtor = await make_debtor()
     invoice = await make_invoice(debtor, "F-2026-002", 10000)
     url = await make_pay_link(
@@ -227,6 +230,7 @@ async def test_page_escapes_what_it_shows(db: str, settings: Settings) -> None:
 async def test_receipt_and_staff_texts_render_in_both_languages(
     db: str, settings: Settings
 ) -> None:
+    settings = local(settings)
     debtor = await make_debtor()
     invoice = await make_invoice(debtor, "F-2026-003", 30000)
     _, instalments = await make_plan(debtor, [invoice], [10000, 20000])
@@ -260,3 +264,20 @@ async def test_the_demo_can_tap_pay_by_url(db: str, settings: Settings) -> None:
         await pay_link_in_sandbox(settings, NOW, url[:-1] + ("x" if url[-1] != "x" else "y"))
     await invoice.refresh_from_db()
     assert invoice.status is InvoiceStatus.PAID
+
+
+async def test_deployed_without_stripe_offers_the_transfer_only(
+    db: str, settings: Settings
+) -> None:
+    assert settings.public_base_url and not settings.stripe_enabled
+    configured = settings.model_copy(update={"bank_iban": "IT60X0542811101000000123456"})
+    debtor = await make_debtor()
+    invoice = await make_invoice(debtor, "F-1", 1000)
+    url = await make_pay_link(configured, debtor, "balance", invoice_ids=[invoice.id])
+    async with pay_client(make_runtime(configured)) as client:
+        page = await client.get(f"/pay/{token_of(url)}")
+        pressed = await client.post(f"/pay/{token_of(url)}/checkout")
+    assert "Il pagamento online non è disponibile" in page.text and "<form" not in page.text
+    assert "Con bonifico" in page.text and "IT60 X054" in page.text
+    assert pressed.status_code == 303 and pressed.headers["location"] == f"/pay/{token_of(url)}"
+    assert not await Payment.exists()

@@ -3,9 +3,11 @@
 GET shows what the link asks for now, with the bank transfer details and the EPC QR code. It
 never opens a Checkout Session: chat apps fetch links for their previews, and a preview must not
 start a payment. The debtor's press of the button (POST /pay/{token}/checkout) opens a fresh
-session and redirects to Stripe; without STRIPE_API_KEY the same button completes a sandbox
-payment, and the page says so. Success and cancel are our own pages; the payment itself is only
-ever recorded from Stripe's signed webhook (or the sandbox event), never from a page visit.
+session and redirects to Stripe. Without STRIPE_API_KEY, on a local instance (no PUBLIC_BASE_URL:
+the demo, `python -m bot run`), the same button completes a sandbox payment and the page says so;
+deployed without Stripe, the page offers the bank transfer only. Success and cancel are our own
+pages; a payment is only ever recorded from Stripe's signed webhook (or the sandbox event),
+never from a page visit.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ from starlette.routing import Route
 from bot.config import Settings
 from bot.models import Debtor, PayLink
 from bot.payments.bank import bank_transfer, epc_qr_data_uri
-from bot.payments.checkout import complete_sandbox_checkout, open_checkout
+from bot.payments.checkout import (
+    complete_sandbox_checkout,
+    open_checkout,
+    sandbox_checkout_offered,
+)
 from bot.payments.links import due_now, resolve_token
 from bot.payments.stripe import StripeGateway, StripeUnavailable
 from bot.runtime import Runtime
@@ -42,6 +48,7 @@ class PayPages:
         self.runtime = runtime
         self.settings: Settings = runtime.settings
         self.gateway = gateway
+        self.sandbox = gateway is None and sandbox_checkout_offered(runtime.settings)
 
     def _html(self, name: str, language: str, status: int = 200, **context: object) -> Response:
         body = render(name, language, company=self.settings.company_name, **context)
@@ -80,7 +87,8 @@ class PayPages:
             due=due,
             transfer=transfer,
             qr=epc_qr_data_uri(transfer) if transfer and transfer.has_qr else "",
-            sandbox=self.gateway is None,
+            sandbox=self.sandbox,
+            online=self.gateway is not None or self.sandbox,
             checkout_action=f"{self._page_url(link)}/checkout",
         )
 
@@ -90,6 +98,8 @@ class PayPages:
             return self._not_found()
         due = await due_now(link, self._today())
         if not due.payable:
+            return RedirectResponse(self._page_url(link), 303, headers=PRIVATE_HEADERS)
+        if self.gateway is None and not self.sandbox:
             return RedirectResponse(self._page_url(link), 303, headers=PRIVATE_HEADERS)
         if self.gateway is None:
             await complete_sandbox_checkout(self.settings, self.runtime.now(), link, due)
@@ -116,7 +126,7 @@ class PayPages:
             "pay/success.html",
             self._language(link.debtor),
             page_url=self._page_url(link),
-            sandbox=self.gateway is None and request.query_params.get("sandbox") == "1",
+            sandbox=self.sandbox and request.query_params.get("sandbox") == "1",
             state=await self._session_state(link, request.query_params.get("session_id", "")),
         )
 

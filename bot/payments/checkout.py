@@ -53,6 +53,13 @@ class SandboxOnly(Exception):
     """The sandbox checkout was asked for while Stripe is configured."""
 
 
+def sandbox_checkout_offered(settings: Settings) -> bool:
+    """Whether the pay page offers the sandbox button: only without Stripe, and only while no
+    PUBLIC_BASE_URL is set, so a deployment that takes bank transfers only never shows debtors
+    a button that marks invoices paid."""
+    return not settings.stripe_enabled and not settings.public_base_url
+
+
 def checkout_metadata(link: PayLink, due: Due) -> dict[str, str]:
     """Our ids on the session: enough to allocate the payment without any other lookup."""
     return {

@@ -15,6 +15,8 @@ import pytest
 from bot.config import Settings
 from bot.models import (
     AuditEvent,
+    Channel,
+    ContactPoint,
     Debtor,
     Instalment,
     InstalmentStatus,
@@ -121,7 +123,7 @@ async def test_pay_in_full(client: httpx.AsyncClient, fake: FakeStripe, live_set
     assert "F-2026-001" in price["product_data"]["name"]
     assert "F-2026-002" in price["product_data"]["name"]
     assert form["payment_method_types"] == ["card", "sepa_debit"]
-    assert form["locale"] == "it"
+    assert form["locale"] == "it" and "customer_email" not in form
     assert form["client_reference_id"].startswith("paylink-")
     assert form["metadata"]["debtor"] == str(debtor.id)
     assert form["metadata"]["purpose"] == "balance"
@@ -161,6 +163,10 @@ async def test_pay_the_discount(
     client: httpx.AsyncClient, fake: FakeStripe, live_settings: Settings
 ):
     debtor = await make_debtor(language="en")
+    await ContactPoint.create(
+        debtor=debtor, channel=Channel.EMAIL, address="pec@rossi.example", is_pec=True
+    )
+    await ContactPoint.create(debtor=debtor, channel=Channel.EMAIL, address="conti@rossi.example")
     invoice = await make_invoice(debtor, "F-2026-010", 10000, days_overdue=-5)
     url = await make_pay_link(
         live_settings,
@@ -177,6 +183,7 @@ async def test_pay_the_discount(
     form = fake.requests[-1][2]
     assert form["line_items"][0]["price_data"]["unit_amount"] == "9800"
     assert form["locale"] == "en" and form["metadata"]["discount_cents"] == "9800"
+    assert form["customer_email"] == "conti@rossi.example"
 
     assert await deliver(client, COMPLETED, fake.complete(session["id"])) == "paid"
     await invoice.refresh_from_db()

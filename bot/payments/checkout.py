@@ -23,7 +23,15 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.config import Settings
-from bot.models import AuditEvent, Debtor, PayLink, PaymentMethod, ProcessedEvent
+from bot.models import (
+    AuditEvent,
+    Channel,
+    ContactPoint,
+    Debtor,
+    PayLink,
+    PaymentMethod,
+    ProcessedEvent,
+)
 from bot.payments.allocation import (
     PaymentTarget,
     record_failure,
@@ -73,7 +81,12 @@ def checkout_metadata(link: PayLink, due: Due) -> dict[str, str]:
 
 
 def checkout_request(
-    settings: Settings, link: PayLink, debtor: Debtor, due: Due, click_id: str
+    settings: Settings,
+    link: PayLink,
+    debtor: Debtor,
+    due: Due,
+    click_id: str,
+    email: str | None = None,
 ) -> CheckoutRequest:
     language = language_or_default(debtor.language, settings.default_language)
     pages = f"{base_url(settings)}/pay/{link.token}"
@@ -96,7 +109,21 @@ def checkout_request(
         # One key per click: a retry of this request is the same session, a new click a new one.
         idempotency_key=f"paylink-{link.id}-click-{click_id}",
         payment_method_types=tuple(settings.stripe_payment_method_types),
+        # Prefilled for the debtor (SEPA Direct Debit asks for one); they may change it.
+        customer_email=email,
     )
+
+
+async def _billing_email(debtor_id: int) -> str | None:
+    """The debtor's preferred ordinary e-mail (not PEC: Stripe's receipts are not formal)."""
+    point = (
+        await ContactPoint.filter(
+            debtor_id=debtor_id, channel=Channel.EMAIL, is_pec=False, opted_out_at=None
+        )
+        .order_by("priority", "id")
+        .first()
+    )
+    return point.address if point else None
 
 
 async def open_checkout(
@@ -105,8 +132,9 @@ async def open_checkout(
     """A fresh Checkout Session for what the link asks for now (raises StripeUnavailable)."""
     debtor: Debtor = link.debtor
     click_id = secrets.token_hex(8)
+    email = await _billing_email(debtor.id)
     session = await gateway.create_checkout_session(
-        checkout_request(settings, link, debtor, due, click_id)
+        checkout_request(settings, link, debtor, due, click_id, email)
     )
     previous = link.checkout_session_id
     link.checkout_session_id = session.id

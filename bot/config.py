@@ -129,6 +129,19 @@ class Settings(BaseSettings):
         except SchwiftyException as exc:
             raise ValueError(f"a valid IBAN ({exc})") from None
 
+    @field_validator("bank_bic")
+    @classmethod
+    def _valid_bic(cls, value: str) -> str:
+        if not value:
+            return value
+        from schwifty import BIC
+        from schwifty.exceptions import SchwiftyException
+
+        try:
+            return BIC(value).compact
+        except SchwiftyException as exc:
+            raise ValueError(f"a valid BIC of 8 or 11 characters ({exc})") from None
+
     # --- derived facts -------------------------------------------------------------------------
 
     @property

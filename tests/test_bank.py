@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import segno
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.payments.bank import (
     REMITTANCE_MAX,
     BankTransfer,
@@ -166,3 +167,13 @@ async def test_transfer_for_a_reminder_covers_the_open_balance(db: str, settings
     assert only_first is not None and only_first.amount_cents == 10000
     assert await bank_transfer_for_invoices(settings, debtor.id, []) is None
     assert epc_qr_attachment(transfer).content.startswith(b"\x89PNG")
+
+
+def test_bank_settings_are_checked_at_start_up() -> None:
+    good = load_settings(_env_file=None, bank_iban="it60 x054 2811 1010 0000 0123 456")
+    assert good.bank_iban == IBAN
+    assert load_settings(_env_file=None, bank_bic="bpmoit22xxx").bank_bic == "BPMOIT22XXX"
+    with pytest.raises(ConfigError, match="BANK_IBAN"):
+        load_settings(_env_file=None, bank_iban="IT60X0542811101000000123457")
+    with pytest.raises(ConfigError, match="BANK_BIC"):
+        load_settings(_env_file=None, bank_bic="ABCD")

@@ -296,3 +296,17 @@ def test_budget_check_counts_the_sms_as_sent_options_included() -> None:
     found = sms_over_budget(with_options, 2)
     assert found is not None and found.segments == 3
     assert sms_body(with_options).endswith("Risponda 1 Paga ora, 2 Rate, 3 Operatore")
+
+
+async def test_wrong_credentials_ask_for_another_channel(settings: Settings) -> None:
+    async with twilio_stack(settings) as stack:
+        twilio = TwilioMessaging(stack.fake.account_sid, "wrong-token", stack.fake.base_url, "")
+        sender = SmsSender(twilio=twilio, from_number=SMS_FROM)
+        try:
+            with pytest.raises(SendError) as caught:
+                await sender.send(OutgoingMessage(Channel.SMS, DEBTOR_PHONE, "Promemoria"))
+        finally:
+            await sender.close()
+        assert stack.fake.requests == []
+    assert caught.value.outcome is SendOutcome.FALLBACK
+    assert "20003" in caught.value.reason

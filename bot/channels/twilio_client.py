@@ -90,7 +90,7 @@ class _BaseUrlHttpClient(AsyncTwilioHttpClient):
         )
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: Python writes __traceback__, __notes__... on exceptions
 class TwilioFailure(Exception):
     """Twilio refused (status and code from its error JSON) or could not be reached (status 0)."""
 

@@ -132,9 +132,12 @@ async def send_reply(
         scheduled_at=now,
         attempts=1,
     )
+    # find_contact_point prefetches the debtor; a channel's own words (SMS "reply 1, 2") follow it.
+    debtor = contact_point.debtor if contact_point else None
     outgoing = OutgoingMessage(
         channel=channel,
         address=address,
+        language=debtor.language if isinstance(debtor, Debtor) else "",
         text=reply.text,
         options=tuple(reply.options),
         attachments=tuple(reply.attachments),

@@ -11,7 +11,9 @@ from bot.channels.base import Attachment, Option, OutgoingMessage, SendError, Se
 from bot.channels.sms import SmsSender, sms_body, sms_over_budget
 from bot.channels.twilio_client import TwilioMessaging
 from bot.config import Settings
+from bot.flows.engine import Reply
 from bot.handlers.twilio import EMPTY_TWIML
+from bot.inbound import find_contact_point, send_reply
 from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
 from bot.optout import Keyword, match_keyword
 from bot.texts import render
@@ -310,3 +312,15 @@ async def test_wrong_credentials_ask_for_another_channel(settings: Settings) -> 
         assert stack.fake.requests == []
     assert caught.value.outcome is SendOutcome.FALLBACK
     assert "20003" in caught.value.reason
+
+
+async def test_conversation_replies_number_their_options_in_the_debtors_language(
+    settings: Settings,
+) -> None:
+    await debtor_with(Channel.SMS, language="en")
+    point = await find_contact_point(Channel.SMS, DEBTOR_PHONE)  # as receive() finds it
+    async with twilio_stack(settings) as stack:
+        answer = Reply(text="How would you like to pay?", options=OPTIONS[:2])
+        await send_reply(stack.runtime, Channel.SMS, DEBTOR_PHONE, point, answer)
+        [sent] = stack.fake.requests
+    assert sent["Body"] == "How would you like to pay?\n\nReply 1 Paga ora, 2 Rate"

@@ -22,7 +22,9 @@ from typing import Any
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, TemplateNotFound
 
 from bot.config import SUPPORTED_LANGUAGES
+from bot.models import Channel
 from bot.policy import EXTRA_CHECKS, Policy
+from bot.texts import TEMPLATES_DIR
 
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -159,9 +161,6 @@ def sms_budget_warnings(policy: Policy, templates_dir: Path | None = None) -> li
 
     Steps without SMS among their channels, and templates not written yet, are skipped.
     """
-    from bot.models import Channel
-    from bot.texts import TEMPLATES_DIR
-
     env = _environment(templates_dir or TEMPLATES_DIR)
     budget = policy.contact.sms_segment_budget
     warnings = []

@@ -1,0 +1,198 @@
+"""python -m bot demo: the product driven end to end on a fresh SQLite database, sandbox channels.
+
+It runs on a fixed clock (Monday 23 November 2026, 10:00 in the company's time zone) so that the
+example invoices in examples/ are due, overdue and not yet due the same way every time. Each stage
+uses the real code paths: the importer, the cadence planner, the outbox dispatcher, the pay link,
+the sandbox checkout, allocation, receipts and staff alerts. Only the senders are sandboxes: they
+record what they would send, and the demo prints it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import db
+from bot.channels.base import OutgoingMessage
+from bot.channels.sandbox import SandboxSender
+from bot.config import Settings
+from bot.models import Channel, Debtor, Invoice, Message, StaffRole
+from bot.policy import load_policy
+from bot.runtime import Runtime
+from bot.texts import money
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+DEMO_STAFF_CHAT_ID = -1001000000001  # stands for the staff group; the sandbox sends nothing
+DEMO_STAFF_USER_ID = 100001
+
+
+@dataclass
+class DemoClock:
+    """A clock the demo moves forward by hand."""
+
+    now: dt.datetime
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+def demo_start(settings: Settings) -> dt.datetime:
+    local = dt.datetime(2026, 11, 23, 10, 0, tzinfo=settings.zone)
+    return local.astimezone(dt.UTC)
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The demo's own database and a stand-in staff chat; every channel is a sandbox."""
+    var_dir = settings.var_dir
+    return settings.model_copy(
+        update={
+            "database_url": f"sqlite://{var_dir}/demo.sqlite3",
+            "telegram_staff_chat_id": settings.telegram_staff_chat_id or DEMO_STAFF_CHAT_ID,
+            "public_base_url": "",
+        }
+    )
+
+
+def euros(cents: int) -> str:
+    return money(cents, "EUR", "en")
+
+
+def heading(title: str, out: Callable[[str], None]) -> None:
+    out("")
+    out(f"== {title}")
+
+
+def show_sent(
+    senders: dict[Channel, SandboxSender], seen: dict[Channel, int], out: Callable[[str], None]
+) -> list[OutgoingMessage]:
+    """Print what the sandboxes recorded since the last call."""
+    fresh: list[OutgoingMessage] = []
+    for channel, sender in senders.items():
+        fresh.extend(sender.sent[seen.get(channel, 0) :])
+        seen[channel] = len(sender.sent)
+    for message in fresh:
+        who = "staff chat" if message.address == str(DEMO_STAFF_CHAT_ID) else message.address
+        out(
+            f"-- {message.channel.value} to {who}"
+            + (f" ({message.subject})" if message.subject else "")
+        )
+        out(textwrap.indent(message.text, "   | ", lambda _line: True))
+        if message.options:
+            out("   options: " + " / ".join(option.label for option in message.options))
+        for attachment in message.attachments:
+            out(f"   attachment: {attachment.filename} ({attachment.mime_type})")
+    if not fresh:
+        out("   (nothing sent)")
+    return fresh
+
+
+async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> int:
+    from bot.importers import run_import
+    from bot.payments.checkout import pay_link_in_sandbox
+    from bot.staff import register_staff
+    from scheduler import cadence
+    from scheduler.dispatch import Dispatcher
+    from scheduler.preview import build_preview, render_preview
+
+    settings = demo_settings(settings)
+    database = Path(settings.database_url.removeprefix("sqlite://"))
+    database.unlink(missing_ok=True)
+    await db.migrate(settings.database_url)
+    await db.close()
+    await db.connect(settings.database_url)
+
+    clock = DemoClock(demo_start(settings))
+    senders = {channel: SandboxSender(channel) for channel in Channel}
+    runtime = Runtime(
+        settings=settings,
+        policy=load_policy(settings.policy_file),
+        senders=dict(senders),
+        now=clock,
+    )
+    seen: dict[Channel, int] = {}
+    try:
+        local = clock.now.astimezone(settings.zone)
+        out(f"Sollecito demo: {database} (fresh), every channel in the sandbox")
+        out(f"demo clock: {local:%A %d %B %Y, %H:%M} ({settings.timezone})")
+
+        heading("1. Import the example debtors and invoices", out)
+        report = await run_import(
+            debtors=EXAMPLES / "debtors.csv",
+            invoices=EXAMPLES / "invoices.csv",
+            dry_run=False,
+            default_language=settings.default_language,
+            default_timezone=settings.timezone,
+        )
+        out(report.render())
+        if not report.ok:
+            return 1
+        await register_staff(
+            DEMO_STAFF_USER_ID,
+            "Giulia (credit control)",
+            StaffRole.CONTROLLER,
+            500_000,
+            actor="demo",
+        )
+
+        heading("2. Preview and plan today's cadence: one consolidated reminder per debtor", out)
+        out(textwrap.indent(render_preview(await build_preview(runtime), runtime), "   "))
+        result = await cadence.plan(runtime)
+        skipped = sum(result.skip_counts.values())
+        out(f"   planned: {result.queued_count} reminder(s) queued, {skipped} debtor(s) skipped")
+
+        heading("3. The worker sends them (quiet hours, caps and fallbacks apply)", out)
+        dispatcher = Dispatcher(runtime)
+        await dispatcher.drain()
+        reminders = show_sent(senders, seen, out)
+
+        heading("4. A debtor taps Pay; the sandbox checkout completes", out)
+        payer = await _first_payer(reminders)
+        if payer is None:
+            out("   no reminder carried a pay link")
+            return 1
+        debtor, url = payer
+        before = await _open_balance(debtor)
+        out(f"   {debtor.name} opens {url}")
+        clock.advance(minutes=20)
+        outcome = await pay_link_in_sandbox(settings, clock(), url)
+        after = await _open_balance(debtor)
+        out(f"   checkout: {outcome}; open balance {euros(before)} -> {euros(after)}")
+
+        heading("5. The debtor is thanked and staff are told", out)
+        await dispatcher.drain()
+        show_sent(senders, seen, out)
+
+        heading("Where things stand", out)
+        for row in await Debtor.all().order_by("external_ref"):
+            balance = euros(await _open_balance(row))
+            out(f"   {row.external_ref} {row.name:<36} open {balance:>12}")
+        sent = await Message.filter(direction="out").count()
+        out(f"   {sent} outbound message(s) in the log; database: {database}")
+        return 0
+    finally:
+        await runtime.close()
+        await db.close()
+
+
+async def _first_payer(reminders: list[OutgoingMessage]) -> tuple[Debtor, str] | None:
+    """The first reminder whose text carries one of our pay links, and its debtor."""
+    for message in reminders:
+        if message.message_id is None or "/pay/" not in message.text:
+            continue
+        row = await Message.get(id=message.message_id).prefetch_related("debtor")
+        if row.debtor is None:
+            continue
+        url = next(word for word in message.text.split() if "/pay/" in word)
+        return row.debtor, url.rstrip(".,;)")
+    return None
+
+
+async def _open_balance(debtor: Debtor) -> int:
+    invoices = await Invoice.filter(debtor=debtor, status__in=["open", "partially_paid"])
+    return sum(invoice.balance_cents for invoice in invoices)

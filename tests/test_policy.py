@@ -132,7 +132,7 @@ def test_a_discount_offer_needs_discount_rules() -> None:
 def test_duplicate_step_days_and_names_are_refused() -> None:
     twice = MINIMAL + '\n[[steps]]\nname = "again"\ndays = 7\ntemplate = "x"\nchannels = ["sms"]\n'
     assert any("same day" in e for e in errors_of(twice))
-    same_name = twice.replace("days = 7\ntemplate = \"x\"", "days = 8\ntemplate = \"x\"")
+    same_name = twice.replace('days = 7\ntemplate = "x"', 'days = 8\ntemplate = "x"')
     same_name = same_name.replace('name = "again"', 'name = "overdue_1"')
     assert any("names must be distinct" in e for e in errors_of(same_name))
 

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import heapq
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -327,9 +328,9 @@ def reminder_options_json(step: Step, language: str) -> str:
     return json.dumps(options_payload(options), ensure_ascii=False)
 
 
-async def load_coverage(today: dt.date, debtor_id: int | None = None) -> Coverage:
-    """Plans, disputes and promises in force today; for one debtor when `debtor_id` is given."""
-    only: dict[str, int] = {} if debtor_id is None else {"debtor_id": debtor_id}
+async def load_coverage(today: dt.date, debtor_ids: Collection[int] | None = None) -> Coverage:
+    """Plans, disputes and promises in force today; only for `debtor_ids` when given."""
+    only: dict[str, Any] = {} if debtor_ids is None else {"debtor_id__in": list(debtor_ids)}
     plan_invoices: set[int] = set()
     for invoice_ids in await PaymentPlan.filter(status=PlanStatus.ACTIVE, **only).values_list(
         "invoice_ids", flat=True
@@ -469,26 +470,19 @@ async def insert_outbox_rows(rows: Sequence[tuple[Any, ...]]) -> set[str]:
     return inserted
 
 
-async def existing_keys(keys: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    postgres = sql.is_postgres()
-    for start in range(0, len(keys), _INSERT_ROWS):
-        batch = list(keys[start : start + _INSERT_ROWS])
-        if postgres:
-            # A join from the keys drives index lookups whatever the table statistics say.
-            rows = await sql.fetch(
-                "SELECT m.idempotency_key FROM unnest(?::text[]) AS k(key) "
-                "CROSS JOIN LATERAL (SELECT idempotency_key FROM message "
-                "WHERE idempotency_key = k.key) AS m",
-                [batch],
-            )
-        else:
-            marks = ", ".join("?" * len(batch))
-            rows = await sql.fetch(
-                f"SELECT idempotency_key FROM message WHERE idempotency_key IN ({marks})", batch
-            )
-        found.update(r[0] for r in rows)
-    return found
+async def existing_keys(low: int, high: int) -> set[str]:
+    """Cadence keys already in the outbox for debtors with id in [low, high).
+
+    A range read on the (debtor_id, ...) index. Asking by debtor range rather than by key list
+    keeps it cheap even when the table statistics are stale (the outbox grows by hundreds of
+    thousands of rows within one large run): at worst one scan per chunk, never one per key.
+    """
+    rows = await sql.fetch(
+        "SELECT idempotency_key FROM message WHERE debtor_id >= ? AND debtor_id < ? "
+        "AND idempotency_key LIKE 'cadence:%'",
+        (low, high),
+    )
+    return {r[0] for r in rows}
 
 
 def escalation_key(reminder_key: str) -> str:
@@ -512,6 +506,42 @@ async def debtor_id_range() -> tuple[int, int] | None:
     return None if low is None else (int(low), int(high))
 
 
+# Telegram lets a bot post about 20 messages a minute in a group: past this many escalations in
+# one run, staff get one summary instead of a flood (the reminders themselves are unaffected).
+ESCALATION_ALERTS_PER_RUN = 20
+_SUMMARY_TOP = 10
+
+
+@dataclass
+class EscalationSummary:
+    """Escalations beyond the per-run alert limit: counted by step, the largest kept by name."""
+
+    count: int = 0
+    by_step: Counter[str] = field(default_factory=Counter)
+    top: list[tuple[int, int, str, str]] = field(default_factory=list)  # (cents, id, name, step)
+
+    def add(self, reminder: Reminder) -> None:
+        self.count += 1
+        self.by_step[reminder.step.name] += 1
+        cents = sum(reminder.totals.values())
+        entry = (cents, reminder.debtor_id, reminder.debtor_name, reminder.step.name)
+        if len(self.top) < _SUMMARY_TOP:
+            heapq.heappush(self.top, entry)
+        elif entry > self.top[0]:
+            heapq.heapreplace(self.top, entry)
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "by_step": dict(sorted(self.by_step.items())),
+            "top": [
+                {"debtor_id": d, "debtor_name": n, "step": st, "cents": c}
+                for c, d, n, st in sorted(self.top, reverse=True)
+            ],
+            "currency": "EUR",
+        }
+
+
 @dataclass
 class _Run:
     """The state one planning run shares between its steps."""
@@ -522,6 +552,8 @@ class _Run:
     postgres: bool
     record: bool
     window_start: dict[str, dt.datetime] = field(default_factory=dict)
+    escalations_left: int = field(default_factory=lambda: ESCALATION_ALERTS_PER_RUN)
+    overflow: EscalationSummary = field(default_factory=lambda: EscalationSummary())
 
     def scheduled_at(self, timezone: str) -> Any:
         """When the reminder may go: the start of the debtor's contact window (same for every
@@ -533,12 +565,14 @@ class _Run:
         return sql.db_time(start, self.postgres)
 
 
-async def _write_chunk(run: _Run, reminders: list[Reminder], keys: list[str]) -> None:
+async def _write_chunk(
+    run: _Run, reminders: list[Reminder], keys: list[str], low: int, high: int
+) -> None:
     """Insert one chunk's reminders (and escalation alerts) and account for them."""
     started = time.perf_counter()
     result = run.result
     created = sql.db_time(run.now, run.postgres)
-    known = await existing_keys(keys) if not run.postgres else set()
+    known = await existing_keys(low, high)
     rows = [
         (
             reminder.debtor_id,
@@ -556,26 +590,52 @@ async def _write_chunk(run: _Run, reminders: list[Reminder], keys: list[str]) ->
         if key not in known
     ]
     fresh = await insert_outbox_rows(rows) if rows else set()
-    alerts = [
-        (
-            reminder.debtor_id,
-            "staff",
-            Channel.TELEGRAM.value,
-            "staff/escalation.txt",
-            reminder.step.name,
-            json.dumps(escalation_context(reminder), ensure_ascii=False, separators=(",", ":")),
-            "[]",
-            escalation_key(key),
-            created,
-            created,
-        )
+    escalated = [
+        (reminder, key)
         for reminder, key in zip(reminders, keys, strict=True)
         if reminder.step.escalate and key in fresh
     ]
+    alerts = []
+    for reminder, key in escalated:
+        if run.escalations_left > 0:
+            run.escalations_left -= 1
+            alerts.append(
+                (
+                    reminder.debtor_id,
+                    "staff",
+                    Channel.TELEGRAM.value,
+                    "staff/escalation.txt",
+                    reminder.step.name,
+                    json.dumps(escalation_context(reminder), ensure_ascii=False),
+                    "[]",
+                    escalation_key(key),
+                    created,
+                    created,
+                )
+            )
+        else:
+            run.overflow.add(reminder)
     if alerts:
         result.alerts_queued += len(await insert_outbox_rows(alerts))
     _account(run, reminders, keys, fresh)
     result.seconds["write"] += time.perf_counter() - started
+
+
+async def _queue_escalation_summary(run: _Run) -> None:
+    created = sql.db_time(run.now, run.postgres)
+    row = (
+        None,
+        "staff",
+        Channel.TELEGRAM.value,
+        "staff/escalation_summary.txt",
+        "",
+        json.dumps(run.overflow.context(), ensure_ascii=False),
+        "[]",
+        f"escalation-summary:{run.now.isoformat()}",
+        created,
+        created,
+    )
+    run.result.alerts_queued += len(await insert_outbox_rows([row]))
 
 
 def _account(run: _Run, reminders: list[Reminder], keys: list[str], fresh: set[str]) -> None:
@@ -627,7 +687,7 @@ async def plan(
     reading = asyncio.ensure_future(load_snapshots(lows[0], lows[0] + chunk_debtors))
     writing: asyncio.Future[None] | None = None
     try:
-        for index, _low in enumerate(lows):
+        for index, low in enumerate(lows):
             started = clock()
             snapshots = await reading
             result.seconds["read"] += clock() - started
@@ -652,14 +712,19 @@ async def plan(
                 continue
             keys = [r.idempotency_key for r in reminders]
             if dry_run:
-                _account(run, reminders, keys, set(keys) - await existing_keys(keys))
+                known = await existing_keys(low, low + chunk_debtors)
+                _account(run, reminders, keys, set(keys) - known)
                 continue
             if writing is not None:
                 await writing
-            writing = asyncio.ensure_future(_write_chunk(run, reminders, keys))
+            writing = asyncio.ensure_future(
+                _write_chunk(run, reminders, keys, low, low + chunk_debtors)
+            )
         if writing is not None:
             await writing
             writing = None
+        if run.overflow.count:
+            await _queue_escalation_summary(run)
     finally:
         for task in (reading, writing):
             if task is not None and not task.done():

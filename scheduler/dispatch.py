@@ -43,7 +43,14 @@ from bot.outbox import DEBTOR, STAFF, queue_staff_alert
 from bot.runtime import Runtime
 from bot.texts import TEMPLATES_DIR, render
 from scheduler import sql
-from scheduler.cadence import OpenInvoice, SkipReason, company_today, invoice_totals, load_coverage
+from scheduler.cadence import (
+    Coverage,
+    OpenInvoice,
+    SkipReason,
+    company_today,
+    invoice_totals,
+    load_coverage,
+)
 from scheduler.calendar import CONTACT_WINDOW, next_allowed_moment, next_contact_moment
 from scheduler.routing import DEFAULT_CHANNEL_ORDER, Contact, contact_state, route
 
@@ -126,8 +133,17 @@ class Dispatcher:
     async def run_once(self) -> dict[Outcome, int]:
         """Claim one batch and process it; the count of each outcome."""
         counts: dict[Outcome, int] = {}
-        for message_id, lease_until in await self.claim():
-            outcome = await self.process(message_id, lease_until)
+        claimed = await self.claim()
+        if not claimed:
+            return counts
+        # What pauses a chase (plans, disputes, promises) is read once for the whole batch.
+        debtor_ids = await Message.filter(id__in=[c[0] for c in claimed]).values_list(
+            "debtor_id", flat=True
+        )
+        today = company_today(self.runtime.now(), self.runtime)
+        coverage = await load_coverage(today, {d for d in debtor_ids if d is not None})
+        for message_id, lease_until in claimed:
+            outcome = await self.process(message_id, lease_until, coverage)
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
 
@@ -159,14 +175,17 @@ class Dispatcher:
 
     # --- one message ------------------------------------------------------------------------
 
-    async def process(self, message_id: int, lease_until: dt.datetime) -> Outcome:
+    async def process(
+        self, message_id: int, lease_until: dt.datetime, coverage: Coverage | None = None
+    ) -> Outcome:
+        """Send one claimed row. `coverage` may be preloaded for the batch's debtors."""
         try:
             row = await Message.get(id=message_id)
         except DoesNotExist:
             return Outcome.CANCELLED
         if row.audience == STAFF:
             return await self._send_staff(row, lease_until)
-        return await self._send_debtor(row, lease_until)
+        return await self._send_debtor(row, lease_until, coverage)
 
     async def _send_staff(self, row: Message, lease_until: dt.datetime) -> Outcome:
         chat_id = self.runtime.settings.telegram_staff_chat_id
@@ -198,7 +217,9 @@ class Dispatcher:
     def _staff_context(self, row: Message) -> dict[str, Any]:
         return {"company": self.runtime.settings.company_name, **_dated(row.context)}
 
-    async def _send_debtor(self, row: Message, lease_until: dt.datetime) -> Outcome:
+    async def _send_debtor(
+        self, row: Message, lease_until: dt.datetime, coverage: Coverage | None
+    ) -> Outcome:
         now = self.runtime.now()
         debtor = await Debtor.get_or_none(id=row.debtor_id)  # type: ignore[attr-defined]
         if debtor is None:
@@ -211,7 +232,7 @@ class Dispatcher:
         contacts = [_contact(p) for p in points]
         context = dict(row.context)
         if row.context.get("kind") == "reminder":
-            invoices, reason = await self._still_chased(debtor.id, context, now)
+            invoices, reason = await self._still_chased(debtor.id, context, now, coverage)
             if reason is not None:
                 return await self._cancel(row, lease_until, reason)
             context["invoices"] = invoices
@@ -301,13 +322,18 @@ class Dispatcher:
         return next_contact_moment(now, debtor.timezone, policy, [t for t in recent if t])
 
     async def _still_chased(
-        self, debtor_id: int, context: dict[str, Any], now: dt.datetime
+        self,
+        debtor_id: int,
+        context: dict[str, Any],
+        now: dt.datetime,
+        coverage: Coverage | None,
     ) -> tuple[list[dict[str, Any]], SkipReason | None]:
         """The reminder's invoices that are still chased now, or why none is."""
         ids = [int(i["id"]) for i in context.get("invoices", ())]
         invoices = {inv.id: inv for inv in await Invoice.filter(id__in=ids)}
-        coverage = await load_coverage(company_today(now, self.runtime), debtor_id)
         today = company_today(now, self.runtime)
+        if coverage is None:
+            coverage = await load_coverage(today, [debtor_id])
         kept: list[dict[str, Any]] = []
         reasons: set[SkipReason] = set()
         for entry in context.get("invoices", ()):

@@ -20,6 +20,7 @@ from bot.models import (
     PromiseStatus,
     PromiseToPay,
 )
+from bot.texts import render
 from scheduler.cadence import PlanResult, Skip, SkipReason, plan
 from tests.scheduler_data import FrozenClock, add_contact, make_debtor, make_invoice, make_runtime
 
@@ -430,3 +431,30 @@ def test_preview_command_refuses_a_bad_date(capsys: pytest.CaptureFixture[str]) 
     code = asyncio.run(cmd_preview(None, argparse.Namespace(date="31/12/2026")))  # type: ignore[arg-type]
     assert code == 2
     assert "is not a date like 2026-12-01" in capsys.readouterr().err
+
+
+async def test_many_escalations_in_one_run_become_one_summary_alert(
+    db: str, settings: Settings, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scheduler import cadence
+
+    monkeypatch.setattr(cadence, "ESCALATION_ALERTS_PER_RUN", 2)
+    for i in range(5):
+        debtor = await make_debtor(f"Moroso {i}")
+        await make_invoice(debtor, days(50), 10_000 * (i + 1))
+    runtime = make_runtime(settings, clock)
+    result = await plan(runtime, chunk_debtors=2)
+    assert result.queued_count == 5
+    alerts = await Message.filter(audience="staff").order_by("id")
+    assert [a.template for a in alerts] == [
+        "staff/escalation.txt",
+        "staff/escalation.txt",
+        "staff/escalation_summary.txt",
+    ]
+    summary = alerts[-1].context
+    assert summary["count"] == 3 and summary["by_step"] == {"overdue_3": 3}
+    assert [t["cents"] for t in summary["top"]] == [50_000, 40_000, 30_000]
+    assert "3 more debtors" in render("staff/escalation_summary.txt", "en", **summary)
+    assert "Moroso 4 (#" in render("staff/escalation_summary.txt", "it", **summary)
+    again = await plan(runtime)
+    assert again.alerts_queued == 0  # nothing new escalated

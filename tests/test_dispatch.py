@@ -558,3 +558,47 @@ def test_backoff_is_exponential_with_jitter_and_capped() -> None:
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1  # jittered
     assert backoff_delay(1, config, rng, retry_after=300).total_seconds() == 300
+
+
+async def test_blocked_telegram_falls_back_and_staff_hear_on_the_real_bot_api(
+    db: str, settings: Settings, clock: FrozenClock
+) -> None:
+    """Against the fake Telegram Bot API with the real sender (python-telegram-bot)."""
+    from bot.channels.telegram import TelegramSender
+    from tests.fake_telegram import FakeTelegram
+
+    token = "123456:DISPATCH-token"
+    fake = await FakeTelegram(token).start()
+    try:
+        live = settings.model_copy(
+            update={"telegram_bot_token": token, "telegram_api_base_url": fake.base_url}
+        )
+        out = senders()
+        channel_senders: dict[Channel, object] = dict(out)
+        channel_senders[Channel.TELEGRAM] = TelegramSender.from_settings(live)
+        runtime = make_runtime(
+            live,
+            clock,
+            channel_senders,  # type: ignore[arg-type]
+            telegram_staff_chat_id=STAFF_CHAT,
+        )
+        debtor = await overdue_debtor(Channel.TELEGRAM, Channel.EMAIL)
+        chat = f"{100000 + debtor.id}"
+        # A debtor 46 days late: overdue_3, which also alerts staff.
+        await make_invoice(debtor, TODAY - dt.timedelta(days=46), 5_000)
+        await plan(runtime)
+        fake.block(chat)
+
+        counts = await dispatcher(runtime).drain()
+
+        assert counts == {Outcome.SENT: 2}
+        telegram = await ContactPoint.get(debtor_id=debtor.id, channel=Channel.TELEGRAM)
+        assert telegram.unreachable_at is not None  # bot blocked: the address is dead
+        [email] = out[Channel.EMAIL].sent
+        assert "terzo sollecito" in email.text
+        [alert] = fake.texts_to(STAFF_CHAT)
+        assert "Escalation" in alert and "Bar Sport di Rossi" in alert
+        assert len(fake.texts_to(chat)) == 1  # tried once, refused (403), never retried
+    finally:
+        await runtime.close()
+        await fake.stop()

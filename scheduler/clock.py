@@ -328,6 +328,7 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
             timezone=zone,
         ),
         id="plan_cadence",
+        name="plan_cadence",
     )
     scheduler.add_job(
         job(check_promises),
@@ -338,18 +339,21 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
             timezone=zone,
         ),
         id="check_promises",
+        name="check_promises",
     )
     hour, minute = config.instalment_check
     scheduler.add_job(
         job(check_instalments),
         CronTrigger(hour=hour, minute=minute, timezone=zone),
         id="check_instalments",
+        name="check_instalments",
     )
     hour, minute = config.digest
     scheduler.add_job(
         job(morning_digest),
         CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=zone),
         id="morning_digest",
+        name="morning_digest",
     )
     return scheduler
 

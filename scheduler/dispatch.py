@@ -17,6 +17,7 @@ chat on Telegram and skip quiet hours and caps. See docs/ARCHITECTURE.md, "Deliv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -161,8 +162,10 @@ class Dispatcher:
     async def run(
         self,
         stop: asyncio.Event | None = None,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[Any]] | None = None,
     ) -> None:
+        """Dispatch until `stop` is set; when nothing is due, pause `idle_sleep` seconds (or
+        call the injected `sleep`), waking at once when `stop` is set."""
         stop = stop or asyncio.Event()
         while not stop.is_set():
             try:
@@ -170,8 +173,13 @@ class Dispatcher:
             except Exception:
                 log.exception("dispatch batch failed; retrying after a pause")
                 counts = {}
-            if not counts:
+            if counts:
+                continue
+            if sleep is not None:
                 await sleep(self.config.idle_sleep)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.config.idle_sleep)
 
     # --- one message ------------------------------------------------------------------------
 

@@ -602,3 +602,22 @@ async def test_blocked_telegram_falls_back_and_staff_hear_on_the_real_bot_api(
     finally:
         await runtime.close()
         await fake.stop()
+
+
+async def test_run_loop_pauses_when_idle_and_stops(
+    db: str, settings: Settings, clock: FrozenClock
+) -> None:
+    out = senders()
+    runtime = runtime_with(settings, clock, out)
+    await overdue_debtor(Channel.TELEGRAM)
+    await plan(runtime)
+    stop = asyncio.Event()
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        stop.set()  # the process is asked to stop while idle
+
+    await dispatcher(runtime, idle_sleep=7.0).run(stop, sleep=pause)
+    assert pauses == [7.0]
+    assert len(out[Channel.TELEGRAM].sent) == 1

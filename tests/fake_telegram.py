@@ -160,15 +160,16 @@ class FakeTelegram:
     # --- the HTTP side ---------------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> JSONResponse:
+        arrived = time.monotonic()  # before the body is read: the limit counts arrivals
         if request.path_params["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.path_params["method"]
         params, files = await _read_params(request)
-        self.calls.append(Call(method, params, files, time.monotonic()))
+        self.calls.append(Call(method, params, files, arrived))
         fault = self._take_fault(method, params)
         if fault is not None:
             return _error(fault.status, fault.description, fault.parameters)
-        if method in MESSAGE_METHODS and self._over_global_limit():
+        if method in MESSAGE_METHODS and self._over_global_limit(arrived):
             self.rate_limited += 1
             return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         if method == "getUpdates" and self.webhook:
@@ -189,15 +190,14 @@ class FakeTelegram:
             return fault
         return None
 
-    def _over_global_limit(self) -> bool:
+    def _over_global_limit(self, arrived: float) -> bool:
         if self.max_messages_per_second is None:
             return False
-        now = time.monotonic()
-        while self._recent_messages and self._recent_messages[0] <= now - 1.0:
+        while self._recent_messages and self._recent_messages[0] <= arrived - 1.0:
             self._recent_messages.popleft()
         if len(self._recent_messages) >= self.max_messages_per_second:
             return True
-        self._recent_messages.append(now)
+        self._recent_messages.append(arrived)
         return False
 
     # --- methods ---------------------------------------------------------------------------

@@ -1,16 +1,18 @@
 """Telegram sending through python-telegram-bot (the only module besides the Telegram handler
 that imports `telegram`).
 
-Outbound requests go through PTB's AIORateLimiter (Telegram's 30 messages per second overall,
-20 per minute per group). Reply options become an inline keyboard whose button data is the option
-key. An image attachment goes out with sendPhoto, anything else with sendDocument. Telegram's
-errors become `SendError`s: a blocked bot is UNREACHABLE, flood control and network trouble are
-RETRY, a group that became a supergroup is followed to its new chat id once.
+Outbound requests go through PTB's AIORateLimiter (20 messages per minute per group, a RetryAfter
+waited out once) with an even overall pace just under Telegram's 30 messages per second. Reply
+options become an inline keyboard whose button data is the option key. An image attachment goes
+out with sendPhoto, anything else with sendDocument. Telegram's errors become `SendError`s: a
+blocked bot is UNREACHABLE, flood control and network trouble are RETRY, a group that became a
+supergroup is followed to its new chat id once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import logging
 import warnings
@@ -59,31 +61,48 @@ async def _move_telegram_chat(old_chat_id: str, new_chat_id: str) -> object:
 
 
 class EvenPace:
-    """Lets one request through at a time, on a grid 1/rate apart.
+    """Lets one request through at a time, on a grid 1/rate apart, never 31 in a second.
 
     A leaky bucket of capacity one (aiolimiter) loses every moment a sender wakes up late, so the
     pace drifts down under CPU load; a plain grid catches up after a stall with a burst. This keeps
-    to the grid but never lets two requests closer than `min_gap`, and never owes more than
-    `max_lag`, so any one-second window holds at most about rate x (1 s + max_lag) requests:
-    under 30 at 29/s.
+    to the grid, owes at most `max_lag`, never lets two requests closer than `min_gap`, and checks
+    that the last `limit` requests span more than a second plus `margin`, which leaves room for
+    network jitter. While Telegram has asked us to wait (`paused` is clear) nobody takes a slot, so
+    the requests do not bunch up once the wait is over.
     """
 
-    def __init__(self, rate: float) -> None:
+    def __init__(
+        self,
+        rate: float,
+        paused: asyncio.Event,
+        *,
+        limit: int = 30,
+        margin: float = 0.02,
+        max_lag_slots: float = 3.0,
+        min_gap_slots: float = 0.87,
+    ) -> None:
         self.interval = 1 / rate
-        self.min_gap = self.interval * 0.87
-        self.max_lag = self.interval / 2
+        self.min_gap = self.interval * min_gap_slots
+        self.max_lag = self.interval * max_lag_slots
+        self.window = 1.0 + margin
+        self._not_paused = paused
         self._lock = asyncio.Lock()
         self._next_slot = 0.0
-        self._last_sent = -1.0e9
+        self._recent: collections.deque[float] = collections.deque(maxlen=limit)
 
     async def __aenter__(self) -> None:
         async with self._lock:
+            await self._not_paused.wait()
             loop = asyncio.get_running_loop()
             now = loop.time()
-            slot = max(self._next_slot, now - self.max_lag, self._last_sent + self.min_gap)
+            slot = max(self._next_slot, now - self.max_lag)
+            if self._recent:
+                slot = max(slot, self._recent[-1] + self.min_gap)
+            if len(self._recent) == self._recent.maxlen:
+                slot = max(slot, self._recent[0] + self.window)
             if slot > now:
                 await asyncio.sleep(slot - now)
-            self._last_sent = loop.time()
+            self._recent.append(loop.time())
             self._next_slot = slot + self.interval
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -95,8 +114,11 @@ class PacedRateLimiter(AIORateLimiter):
 
     def __init__(self, *, messages_per_second: float, max_retries: int) -> None:
         super().__init__(max_retries=max_retries)
-        # The overall limiter is what AIORateLimiter applies to every request aimed at a chat.
-        self._base_limiter = EvenPace(messages_per_second)  # type: ignore[assignment]
+        # The overall limiter is what AIORateLimiter applies to every request aimed at a chat;
+        # the event is the one it clears while it waits out a RetryAfter (PTB 22 internals).
+        self._base_limiter = EvenPace(  # type: ignore[assignment]
+            messages_per_second, paused=self._retry_after_event
+        )
 
 
 def make_bot(settings: Settings, *, flood_retries: int = FLOOD_RETRIES) -> ExtBot[None]:

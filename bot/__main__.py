@@ -119,6 +119,24 @@ async def cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.processes import run_all, serve_web
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    print(settings.channel_summary())
+    await db.connect(settings.database_url)
+    try:
+        if args.command == "run":
+            await run_all(runtime)
+        else:
+            await serve_web(runtime)
+    finally:
+        await runtime.close()
+        await db.close()
+    return 0
+
+
 async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -253,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("preview", help="what the cadence would send on a day, and who is skipped")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the day to preview (default: today)")
     p.set_defaults(func=cmd_preview)
+
+    p = sub.add_parser("serve", help="the web process: webhooks, pay pages, health")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("run", help="all in one process: web, clock, worker, Telegram polling")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="run the demo on a fresh SQLite database, sandbox channels")
     p.set_defaults(func=cmd_demo)

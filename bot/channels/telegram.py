@@ -91,17 +91,22 @@ class EvenPace:
         self._recent: collections.deque[float] = collections.deque(maxlen=limit)
 
     async def __aenter__(self) -> None:
+        loop = asyncio.get_running_loop()
         async with self._lock:
-            await self._not_paused.wait()
-            loop = asyncio.get_running_loop()
-            now = loop.time()
-            slot = max(self._next_slot, now - self.max_lag)
-            if self._recent:
-                slot = max(slot, self._recent[-1] + self.min_gap)
-            if len(self._recent) == self._recent.maxlen:
-                slot = max(slot, self._recent[0] + self.window)
-            if slot > now:
-                await asyncio.sleep(slot - now)
+            while True:
+                await self._not_paused.wait()
+                now = loop.time()
+                slot = max(self._next_slot, now - self.max_lag)
+                if self._recent:
+                    slot = max(slot, self._recent[-1] + self.min_gap)
+                if len(self._recent) == self._recent.maxlen:
+                    slot = max(slot, self._recent[0] + self.window)
+                if slot > now:
+                    await asyncio.sleep(slot - now)
+                # A pause that began while we slept would hold this request back after its slot,
+                # and it would then go out together with the next ones: take a new slot instead.
+                if self._not_paused.is_set():
+                    break
             self._recent.append(loop.time())
             self._next_slot = slot + self.interval
 

@@ -344,7 +344,7 @@ async def measure(url: str, invoices: int, chunk: int) -> dict[str, object]:
         "invoices": invoices,
         "debtors": invoices // INVOICES_PER_DEBTOR,
         "plan_seconds": round(planning, 3),
-        "invoices_per_second": round(result.invoices_seen / planning),
+        "invoices_per_second": round(invoices / planning),
         "reminders_queued": result.queued_count,
         "staff_alerts_queued": result.alerts_queued,
         "skipped": {k.value: v for k, v in sorted(result.skip_counts.items())},

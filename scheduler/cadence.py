@@ -97,12 +97,21 @@ class OpenInvoice(NamedTuple):
 
 @dataclass(slots=True)
 class DebtorSnapshot:
+    """One debtor as planning sees it, aggregated by the database: the invoices still chased
+    (count, the anchor = the most overdue one, total, and their list already as JSON), which
+    kinds of cover hold the others, and the contact points."""
+
     id: int
     name: str
     language: str
     timezone: str
     paused_until: dt.datetime | None
-    invoices: list[OpenInvoice] = field(default_factory=list)
+    chased_count: int = 0
+    anchor_id: int | None = None
+    anchor_due: dt.date | None = None
+    totals: dict[str, int] = field(default_factory=dict)
+    invoices_json: str = "[]"  # [{"id", "number", "due_date", "balance_cents", "currency"}]
+    covered: frozenset[SkipReason] = frozenset()
     contacts: list[Contact] = field(default_factory=list)
 
 
@@ -151,20 +160,15 @@ class Reminder:
     timezone: str
     step: Step
     days_overdue: int
-    invoices: tuple[OpenInvoice, ...]
+    anchor_id: int  # the cycle: the most overdue invoice still chased
+    invoice_count: int
+    totals: dict[str, int]
+    invoices_json: str
     route: tuple[Contact, ...]
 
     @property
-    def anchor(self) -> OpenInvoice:
-        return self.invoices[0]
-
-    @property
     def idempotency_key(self) -> str:
-        return cadence_key(self.debtor_id, self.step.name, self.anchor.id)
-
-    @property
-    def totals(self) -> dict[str, int]:
-        return invoice_totals(self.invoices)
+        return cadence_key(self.debtor_id, self.step.name, self.anchor_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +192,7 @@ class PlanResult:
     alerts_queued: int = 0
     skip_counts: Counter[SkipReason] = field(default_factory=Counter)
     debtors_seen: int = 0
-    invoices_seen: int = 0
+    invoices_chased: int = 0  # open invoices not covered by a plan, dispute or promise
     # Wall-clock seconds per phase: reading, deciding, writing (the benchmark reports them).
     seconds: Counter[str] = field(default_factory=Counter)
 
@@ -196,7 +200,7 @@ class PlanResult:
         return {
             "today": self.today.isoformat(),
             "debtors": self.debtors_seen,
-            "invoices": self.invoices_seen,
+            "invoices_chased": self.invoices_chased,
             "queued": self.queued_count,
             "alerts": self.alerts_queued,
             "skipped": {reason.value: n for reason, n in sorted(self.skip_counts.items())},
@@ -220,19 +224,14 @@ def company_today(now: dt.datetime, runtime: Runtime) -> dt.date:
 
 def decide(
     debtor: DebtorSnapshot,
-    coverage: Coverage,
     today: dt.date,
     now: dt.datetime,
     policy: Policy,
 ) -> Reminder | Skip:
     """The reminder due for one debtor today, or why there is none. Pure: no I/O."""
     if debtor.paused_until is not None and debtor.paused_until > now:
-        return Skip(
-            debtor.id,
-            debtor.name,
-            SkipReason.PAUSED,
-            f"until {debtor.paused_until:%Y-%m-%d %H:%M} UTC",
-        )
+        detail = f"until {debtor.paused_until:%Y-%m-%d %H:%M} UTC"
+        return Skip(debtor.id, debtor.name, SkipReason.PAUSED, detail)
     state = contact_state(debtor.contacts)
     if state == "none":
         return Skip(debtor.id, debtor.name, SkipReason.NO_CONTACT)
@@ -240,32 +239,17 @@ def decide(
         return Skip(debtor.id, debtor.name, SkipReason.OPTED_OUT)
     if state == "unreachable":
         return Skip(debtor.id, debtor.name, SkipReason.UNREACHABLE)
-
-    chased: list[OpenInvoice] = []
-    covered: set[SkipReason] = set()
-    quick = coverage.empty  # nothing but the invoice statuses to look at
-    for invoice in debtor.invoices:
-        if quick and invoice.status in _CHASEABLE:
-            chased.append(invoice)
-            continue
-        reason = coverage.reason(debtor.id, invoice, today)
-        if reason is None and invoice.status in _CHASEABLE:
-            chased.append(invoice)
-        elif reason is not None:
-            covered.add(reason)
-    if not chased:
+    if not debtor.chased_count or debtor.anchor_id is None or debtor.anchor_due is None:
+        covered = debtor.covered
         if len(covered) == 1:
-            return Skip(debtor.id, debtor.name, covered.pop())
+            return Skip(debtor.id, debtor.name, next(iter(covered)))
         detail = ", ".join(sorted(r.value for r in covered))
         return Skip(debtor.id, debtor.name, SkipReason.COVERED, detail)
 
-    chased.sort(key=lambda inv: (inv.due_date, inv.id))
-    anchor = chased[0]
-    days = (today - anchor.due_date).days
+    days = (today - debtor.anchor_due).days
     step = policy.step_due(days)
     if step is None:
-        first = policy.steps[0]
-        starts = anchor.due_date + dt.timedelta(days=first.days)
+        starts = debtor.anchor_due + dt.timedelta(days=policy.steps[0].days)
         return Skip(debtor.id, debtor.name, SkipReason.NOT_DUE_YET, f"first step on {starts}")
     contacts = route(debtor.contacts, step.channels, formal=step.formal)
     if not contacts:
@@ -278,34 +262,35 @@ def decide(
         timezone=debtor.timezone,
         step=step,
         days_overdue=days,
-        invoices=tuple(chased),
+        anchor_id=debtor.anchor_id,
+        invoice_count=debtor.chased_count,
+        totals=debtor.totals,
+        invoices_json=debtor.invoices_json,
         route=tuple(contacts),
     )
 
 
-def reminder_context(reminder: Reminder) -> dict[str, Any]:
-    """What the dispatcher needs to render and route the reminder, stored on the outbox row."""
+def reminder_context_json(reminder: Reminder) -> str:
+    """What the dispatcher needs to render and route the reminder, stored on the outbox row.
+
+    Built as text around the invoice list the database already serialised, so a million
+    invoices are never turned into Python dictionaries and back."""
     step = reminder.step
-    return {
-        "kind": "reminder",
-        "cycle": f"invoice:{reminder.anchor.id}",
-        "days_overdue": reminder.days_overdue,
-        "courtesy": step.courtesy,
-        "formal": step.formal,
-        "offer": step.offer,
-        "channels": [c.value for c in step.channels],
-        "invoices": [
-            {
-                "id": inv.id,
-                "number": inv.number,
-                "due_date": inv.due_date.isoformat(),
-                "balance_cents": inv.balance_cents,
-                "currency": inv.currency,
-            }
-            for inv in reminder.invoices
-        ],
-        "totals": reminder.totals,
-    }
+    head = json.dumps(
+        {
+            "kind": "reminder",
+            "cycle": f"invoice:{reminder.anchor_id}",
+            "days_overdue": reminder.days_overdue,
+            "courtesy": step.courtesy,
+            "formal": step.formal,
+            "offer": step.offer,
+            "channels": [c.value for c in step.channels],
+            "totals": reminder.totals,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return f'{head[:-1]},"invoices":{reminder.invoices_json}}}'
 
 
 def reminder_options_keys(step: Step) -> tuple[str, ...]:
@@ -368,13 +353,7 @@ async def load_coverage(today: dt.date, debtor_ids: Collection[int] | None = Non
 
 
 _STATUS_LIST = ", ".join(f"'{s.value}'" for s in _READ_STATUSES)
-_INVOICES_SQL = (
-    "SELECT debtor_id, id, number, due_date, amount_cents - paid_cents, currency, status "
-    f"FROM invoice WHERE debtor_id >= ? AND debtor_id < ? AND status IN ({_STATUS_LIST})"
-)
-_DEBTORS_SQL = (
-    "SELECT id, name, language, timezone, paused_until FROM debtor WHERE id >= ? AND id < ?"
-)
+_CHASEABLE_LIST = ", ".join(f"'{s.value}'" for s in CHASEABLE_STATUSES)
 _CONTACTS_SQL = (
     "SELECT debtor_id, id, channel, address, is_pec, priority, "
     "opted_out_at IS NOT NULL, unreachable_at IS NOT NULL "
@@ -382,29 +361,129 @@ _CONTACTS_SQL = (
 )
 _RANGE_SQL = f"SELECT MIN(debtor_id), MAX(debtor_id) FROM invoice WHERE status IN ({_STATUS_LIST})"
 
+
+@lru_cache(maxsize=64)
+def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
+    """Per debtor in an id range: the chased invoices aggregated, and which covers hold others.
+
+    An invoice is covered when its status says so (in_plan, disputed) or when it is in one of the
+    id lists passed as parameters (active plans, open disputes, promises in force; `lists` says
+    which are non-empty, the empty ones are left out of the SQL). A chased invoice is an open or
+    partly paid one that nothing covers. The anchor is the smallest "due_date:zero-padded id",
+    i.e. the most overdue invoice, ties broken by id.
+    """
+    if postgres:
+        member = "= ANY(?::int[])"
+        anchor = "c.due_date::text || ':' || lpad(c.id::text, 12, '0')"
+        item = (
+            "json_build_object('id', c.id, 'number', c.number, 'due_date', c.due_date, "
+            "'balance_cents', c.balance, 'currency', c.currency)"
+        )
+        listing = f"(json_agg({item} ORDER BY c.due_date, c.id) FILTER (WHERE c.chased))::text"
+        ordered = ""
+    else:
+        member = "IN (SELECT value FROM json_each(?))"
+        anchor = "c.due_date || ':' || printf('%012d', c.id)"
+        item = (
+            "json_object('id', c.id, 'number', c.number, 'due_date', c.due_date, "
+            "'balance_cents', c.balance, 'currency', c.currency)"
+        )
+        # SQLite aggregates in the order rows arrive: the inner query sorts them.
+        listing = f"json_group_array({item}) FILTER (WHERE c.chased)"
+        ordered = " ORDER BY i.debtor_id, i.due_date, i.id"
+    plans, disputes, disputers, promises, promisers = lists
+    in_plan = ["i.status = 'in_plan'"] + ([f"i.id {member}"] if plans else [])
+    disputed = ["i.status = 'disputed'"]
+    disputed += [f"i.id {member}"] if disputes else []
+    disputed += [f"i.debtor_id {member}"] if disputers else []
+    promised = ([f"i.id {member}"] if promises else []) + (
+        [f"i.debtor_id {member}"] if promisers else []
+    )
+    reason = (
+        f"CASE WHEN {' OR '.join(in_plan)} THEN 'in_plan' "
+        f"WHEN {' OR '.join(disputed)} THEN 'disputed' "
+        + (f"WHEN {' OR '.join(promised)} THEN 'promised' " if promised else "")
+        + "END"
+    )
+    inner = (
+        "SELECT i.debtor_id, i.id, i.number, i.due_date, i.amount_cents - i.paid_cents AS balance, "
+        f"i.currency, i.status, {reason} AS reason FROM invoice i "
+        f"WHERE i.debtor_id >= ? AND i.debtor_id < ? AND i.status IN ({_STATUS_LIST}){ordered}"
+    )
+    chased = f"(reason IS NULL AND status IN ({_CHASEABLE_LIST}))"
+    return (
+        "SELECT d.id, d.name, d.language, d.timezone, d.paused_until, g.n, g.anchor, g.total, "
+        "g.currency, g.currencies, g.invoices, g.in_plan, g.disputed, g.promised "
+        "FROM (SELECT c.debtor_id, COUNT(*) FILTER (WHERE c.chased) AS n, "
+        f"MIN({anchor}) FILTER (WHERE c.chased) AS anchor, "
+        "SUM(c.balance) FILTER (WHERE c.chased) AS total, "
+        "MIN(c.currency) FILTER (WHERE c.chased) AS currency, "
+        "COUNT(DISTINCT c.currency) FILTER (WHERE c.chased) AS currencies, "
+        f"{listing} AS invoices, "
+        "MAX(CASE WHEN c.reason = 'in_plan' THEN 1 ELSE 0 END) AS in_plan, "
+        "MAX(CASE WHEN c.reason = 'disputed' THEN 1 ELSE 0 END) AS disputed, "
+        "MAX(CASE WHEN c.reason = 'promised' THEN 1 ELSE 0 END) AS promised "
+        f"FROM (SELECT *, {chased} AS chased FROM ({inner}) AS i0) AS c "
+        "GROUP BY c.debtor_id) AS g JOIN debtor d ON d.id = g.debtor_id"
+    )
+
+
 _CHANNELS = {c.value: c for c in Channel}
 
 
-async def load_snapshots(low: int, high: int) -> list[DebtorSnapshot]:
-    """Debtors with id in [low, high) that have unsettled invoices, with invoices and contacts."""
+def _coverage_lists(coverage: Coverage) -> list[list[int]]:
+    """The id lists `_summary_sql` may test, in its order: plan invoices, disputed invoices,
+    disputing debtors, promised invoices, promising debtors."""
+    return [
+        sorted(coverage.plan_invoices),
+        sorted(coverage.disputed_invoices),
+        sorted(coverage.disputed_debtors),
+        sorted(coverage.promised_invoices),
+        sorted(coverage.promised_debtors),
+    ]
+
+
+def _totals(total: int, currency: str, currencies: int, invoices_json: str) -> dict[str, int]:
+    if currencies <= 1:
+        return {currency: int(total)}
+    totals: dict[str, int] = {}
+    for invoice in json.loads(invoices_json):  # several currencies: rare, summed here
+        totals[invoice["currency"]] = totals.get(invoice["currency"], 0) + invoice["balance_cents"]
+    return totals
+
+
+async def load_snapshots(low: int, high: int, coverage: Coverage) -> list[DebtorSnapshot]:
+    """Debtors with id in [low, high) that have unsettled invoices, aggregated, with contacts."""
+    postgres = sql.is_postgres()
+    lists = _coverage_lists(coverage)
+    # Each list goes in where the SQL tests it: the invoice id and debtor id tests of one kind
+    # of cover appear once each, in the order _summary_sql writes them.
+    params: list[Any] = [ids if postgres else json.dumps(ids) for ids in lists if ids]
+    params += [low, high]
+    query = _summary_sql(postgres, tuple(bool(ids) for ids in lists))
     snapshots: dict[int, DebtorSnapshot] = {}
-    for debtor_id, name, language, timezone, paused_until in await sql.fetch(
-        _DEBTORS_SQL, (low, high)
-    ):
-        snapshots[debtor_id] = DebtorSnapshot(
-            debtor_id, name, language, timezone, sql.parse_time(paused_until)
-        )
-    parse_date = sql.parse_date
-    for debtor_id, inv_id, number, due, balance, currency, status in await sql.fetch(
-        _INVOICES_SQL, (low, high)
-    ):
-        snapshot = snapshots.get(debtor_id)
-        if snapshot is not None:
-            snapshot.invoices.append(
-                OpenInvoice(inv_id, number, parse_date(due), balance, currency, status)
+    for row in await sql.fetch(query, params):
+        (debtor_id, name, language, timezone, paused, n, anchor, total, currency, currencies,
+         invoices, in_plan, disputed, promised) = row  # fmt: skip
+        covered = frozenset(
+            reason
+            for reason, flag in (
+                (SkipReason.IN_PLAN, in_plan),
+                (SkipReason.DISPUTED, disputed),
+                (SkipReason.PROMISED, promised),
             )
-    # Debtors without unsettled invoices are not the planner's business.
-    snapshots = {key: snap for key, snap in snapshots.items() if snap.invoices}
+            if flag
+        )
+        snapshot = DebtorSnapshot(
+            debtor_id, name, language, timezone, sql.parse_time(paused), n or 0, covered=covered
+        )
+        if n:
+            due, _, anchor_id = anchor.partition(":")
+            snapshot.anchor_due = dt.date.fromisoformat(due)
+            snapshot.anchor_id = int(anchor_id)
+            snapshot.invoices_json = invoices
+            snapshot.totals = _totals(total, currency, currencies, invoices)
+        snapshots[debtor_id] = snapshot
     for row in await sql.fetch(_CONTACTS_SQL, (low, high)):
         snapshot = snapshots.get(row[0])
         if snapshot is not None:
@@ -419,7 +498,7 @@ async def load_snapshots(low: int, high: int) -> list[DebtorSnapshot]:
                     unreachable=bool(row[7]),
                 )
             )
-    return list(snapshots.values())
+    return sorted(snapshots.values(), key=lambda snap: snap.id)
 
 
 _MESSAGE_COLUMNS = (
@@ -495,7 +574,7 @@ def escalation_context(reminder: Reminder) -> dict[str, Any]:
         "debtor_name": reminder.debtor_name,
         "step": reminder.step.name,
         "days_overdue": reminder.days_overdue,
-        "invoice_count": len(reminder.invoices),
+        "invoice_count": reminder.invoice_count,
         "totals": reminder.totals,
     }
 
@@ -580,7 +659,7 @@ async def _write_chunk(
             None,
             reminder.step.template,
             reminder.step.name,
-            json.dumps(reminder_context(reminder), ensure_ascii=False, separators=(",", ":")),
+            reminder_context_json(reminder),
             reminder_options_json(reminder.step, reminder.language),
             key,
             run.scheduled_at(reminder.timezone),
@@ -684,7 +763,7 @@ async def plan(
     run = _Run(runtime, result, now, sql.is_postgres(), record)
     lows = list(range(bounds[0], bounds[1] + 1, chunk_debtors))
     clock = time.perf_counter
-    reading = asyncio.ensure_future(load_snapshots(lows[0], lows[0] + chunk_debtors))
+    reading = asyncio.ensure_future(load_snapshots(lows[0], lows[0] + chunk_debtors, coverage))
     writing: asyncio.Future[None] | None = None
     try:
         for index, low in enumerate(lows):
@@ -693,13 +772,13 @@ async def plan(
             result.seconds["read"] += clock() - started
             if index + 1 < len(lows):
                 nxt = lows[index + 1]
-                reading = asyncio.ensure_future(load_snapshots(nxt, nxt + chunk_debtors))
+                reading = asyncio.ensure_future(load_snapshots(nxt, nxt + chunk_debtors, coverage))
             started = clock()
             reminders: list[Reminder] = []
             for snapshot in snapshots:
                 result.debtors_seen += 1
-                result.invoices_seen += len(snapshot.invoices)
-                decision = decide(snapshot, coverage, today, now, policy)
+                result.invoices_chased += snapshot.chased_count
+                decision = decide(snapshot, today, now, policy)
                 if type(decision) is Skip:
                     result.skip_counts[decision.reason] += 1
                     if record:

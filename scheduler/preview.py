@@ -72,7 +72,7 @@ def _reminder_line(reminder: Reminder, runtime: Runtime, moment: dt.datetime) ->
     return (
         f"  {local:%H:%M}  {reminder.debtor_name} (#{reminder.debtor_id})  {reminder.step.name}"
         f"  {first.channel.value} {first.address}{extra}  "
-        f"{len(reminder.invoices)} invoice(s), {totals}{flags}"
+        f"{reminder.invoice_count} invoice(s), {totals}{flags}"
     )
 
 

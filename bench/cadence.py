@@ -208,19 +208,39 @@ async def reset(url: str) -> None:
 
 
 def handwritten_query(postgres: bool, first_step_days: int) -> tuple[str, list[object]]:
-    """The planner's selection in one statement: per debtor with a reachable contact and no
-    pause, the open (not disputed, not in plan) invoices, their total, the oldest due date, and
-    the invoice list, for debtors whose oldest invoice has reached the first step."""
-    concat = "string_agg(i.number, ',')" if postgres else "group_concat(i.number, ',')"
+    """The planner's selection in one statement, returning what a reminder needs: per debtor
+    with a reachable contact and no pause, the open (not disputed, not in plan) invoices as a
+    JSON list (id, number, due date, balance, currency; by due date), the anchor (most overdue
+    invoice), total and count, and the preferred reachable contact point, for debtors whose
+    oldest invoice has reached the first step."""
+    if postgres:
+        item = (
+            "json_build_object('id', i.id, 'number', i.number, 'due_date', i.due_date, "
+            "'balance_cents', i.amount_cents - i.paid_cents, 'currency', i.currency)"
+        )
+        listing = f"json_agg({item} ORDER BY i.due_date, i.id)"
+        anchor = "(array_agg(i.id ORDER BY i.due_date, i.id))[1]"
+        source = "invoice i"
+    else:
+        item = (
+            "json_object('id', i.id, 'number', i.number, 'due_date', i.due_date, "
+            "'balance_cents', i.amount_cents - i.paid_cents, 'currency', i.currency)"
+        )
+        listing = f"json_group_array({item})"
+        anchor = "MIN(i.due_date || ':' || i.id)"
+        source = "(SELECT * FROM invoice ORDER BY debtor_id, due_date, id) i"
     query = (
-        "SELECT i.debtor_id, d.name, d.language, d.timezone, MIN(i.due_date), COUNT(*), "
-        f"SUM(i.amount_cents - i.paid_cents), {concat} "
-        "FROM invoice i JOIN debtor d ON d.id = i.debtor_id "
+        f"SELECT i.debtor_id, d.name, d.language, d.timezone, MIN(i.due_date), {anchor}, "
+        f"COUNT(*), SUM(i.amount_cents - i.paid_cents), {listing}, "
+        "(SELECT c.channel || ' ' || c.address FROM contact_point c WHERE c.debtor_id = d.id "
+        "AND c.opted_out_at IS NULL AND c.unreachable_at IS NULL ORDER BY c.priority, c.id "
+        "LIMIT 1) "
+        f"FROM {source} JOIN debtor d ON d.id = i.debtor_id "
         "WHERE i.status IN ('open', 'partially_paid') "
         "AND (d.paused_until IS NULL OR d.paused_until <= ?) "
         "AND EXISTS (SELECT 1 FROM contact_point c WHERE c.debtor_id = d.id "
         "AND c.opted_out_at IS NULL AND c.unreachable_at IS NULL) "
-        "GROUP BY i.debtor_id, d.name, d.language, d.timezone "
+        "GROUP BY i.debtor_id, d.id, d.name, d.language, d.timezone "
         "HAVING MIN(i.due_date) <= ?"
     )
     limit = TODAY - dt.timedelta(days=first_step_days)

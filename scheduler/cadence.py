@@ -443,6 +443,23 @@ def _coverage_lists(coverage: Coverage) -> list[list[int]]:
     ]
 
 
+# (in a plan, disputed, promised) flags of a debtor's covered invoices -> the reasons.
+_COVERED = {
+    (plan, dispute, promise): frozenset(
+        reason
+        for reason, flag in (
+            (SkipReason.IN_PLAN, plan),
+            (SkipReason.DISPUTED, dispute),
+            (SkipReason.PROMISED, promise),
+        )
+        if flag
+    )
+    for plan in (False, True)
+    for dispute in (False, True)
+    for promise in (False, True)
+}
+
+
 def _totals(total: int, currency: str, currencies: int, invoices_json: str) -> dict[str, int]:
     if currencies <= 1:
         return {currency: int(total)}
@@ -462,28 +479,24 @@ async def load_snapshots(low: int, high: int, coverage: Coverage) -> list[Debtor
     params += [low, high]
     query = _summary_sql(postgres, tuple(bool(ids) for ids in lists))
     snapshots: dict[int, DebtorSnapshot] = {}
+    parse_time, from_iso, no_contacts = sql.parse_time, dt.date.fromisoformat, list
     for row in await sql.fetch(query, params):
         (debtor_id, name, language, timezone, paused, n, anchor, total, currency, currencies,
          invoices, in_plan, disputed, promised) = row  # fmt: skip
-        covered = frozenset(
-            reason
-            for reason, flag in (
-                (SkipReason.IN_PLAN, in_plan),
-                (SkipReason.DISPUTED, disputed),
-                (SkipReason.PROMISED, promised),
-            )
-            if flag
-        )
-        snapshot = DebtorSnapshot(
-            debtor_id, name, language, timezone, sql.parse_time(paused), n or 0, covered=covered
-        )
+        covered = _COVERED[bool(in_plan), bool(disputed), bool(promised)]
+        paused_until = parse_time(paused) if paused is not None else None
         if n:
             due, _, anchor_id = anchor.partition(":")
-            snapshot.anchor_due = dt.date.fromisoformat(due)
-            snapshot.anchor_id = int(anchor_id)
-            snapshot.invoices_json = invoices
-            snapshot.totals = _totals(total, currency, currencies, invoices)
-        snapshots[debtor_id] = snapshot
+            snapshots[debtor_id] = DebtorSnapshot(
+                debtor_id, name, language, timezone, paused_until, n, int(anchor_id),
+                from_iso(due), _totals(total, currency, currencies, invoices), invoices,
+                covered, no_contacts(),
+            )  # fmt: skip
+        else:
+            snapshots[debtor_id] = DebtorSnapshot(
+                debtor_id, name, language, timezone, paused_until, 0, None, None, {}, "[]",
+                covered, no_contacts(),
+            )  # fmt: skip
     for row in await sql.fetch(_CONTACTS_SQL, (low, high)):
         snapshot = snapshots.get(row[0])
         if snapshot is not None:
@@ -498,7 +511,7 @@ async def load_snapshots(low: int, high: int, coverage: Coverage) -> list[Debtor
                     unreachable=bool(row[7]),
                 )
             )
-    return sorted(snapshots.values(), key=lambda snap: snap.id)
+    return list(snapshots.values())
 
 
 _MESSAGE_COLUMNS = (

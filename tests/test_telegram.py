@@ -528,3 +528,16 @@ async def test_a_polled_update_that_fails_is_fetched_again(
     await application.shutdown()
     assert attempts == ["1700", "1700"]
     assert await Message.filter(direction=Direction.INBOUND).count() == 1
+
+
+async def test_telegram_down_at_start_up_delays_updates_without_losing_them(
+    runtime: Runtime, fake: FakeTelegram
+) -> None:
+    await _debtor_with_invoice()
+    fake.server_error("getMe", 502, times=2)  # at start-up and at the first delivery
+    async with serve(create_app(runtime)) as url:
+        update = message_update(1800, LINKED_CHAT, "ciao")
+        assert (await _post(url, update)).status_code == 503
+        assert await Message.all().count() == 0
+        assert (await _post(url, update)).status_code == 200  # Telegram's redelivery
+    assert len(fake.texts_to(LINKED_CHAT)) == 1

@@ -269,8 +269,12 @@ def web_part(runtime: Runtime) -> WebPart:
             update = None
         if update is None:
             return Response("not a Telegram update", status_code=400)
-        # A 500 makes Telegram deliver again; the stored provider id stops double handling.
-        ok = await handle_update(application, update)
+        # A 5xx makes Telegram deliver again; the stored provider id stops double handling.
+        try:
+            ok = await handle_update(application, update)
+        except TelegramError as exc:  # getMe failed: we cannot reach Telegram at all just now
+            log.warning("telegram update %s not handled: %s", update.update_id, exc)
+            return Response(status_code=503)
         return Response(status_code=200 if ok else 500)
 
     async def start() -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from bot.channels.base import Option, OutgoingMessage, SendError
 from bot.flows.engine import Reply, handle_message
@@ -53,7 +54,7 @@ class Received:
 
 async def find_contact_point(channel: Channel, address: str) -> ContactPoint | None:
     """The contact point behind an address; when two debtors share it, the one last written to."""
-    points = await ContactPoint.filter(channel=channel, address=address).prefetch_related("debtor")
+    points = await ContactPoint.filter(channel=channel, address=address).select_related("debtor")
     if len(points) <= 1:
         return points[0] if points else None
     last = (
@@ -68,58 +69,82 @@ async def find_contact_point(channel: Channel, address: str) -> ContactPoint | N
     return points[0]
 
 
+# A reply row is written as "sending" before the provider is called. Should the process die in
+# between, the dispatcher takes the row back once this lease has run out: at-least-once, never lost.
+REPLY_LEASE = dt.timedelta(minutes=2)
+
+
+def _inbound_row(
+    event: InboundEvent, contact_point: ContactPoint | None, now: dt.datetime
+) -> Message:
+    return Message(
+        debtor_id=contact_point.debtor_id if contact_point else None,  # type: ignore[attr-defined]
+        contact_point=contact_point,
+        direction=Direction.INBOUND,
+        channel=event.channel,
+        body=event.text,
+        chosen_option=event.chosen_option[:64],
+        attachments=event.attachments,
+        status=MessageStatus.RECEIVED,
+        idempotency_key=f"{event.channel.value}:in:{event.provider_event_id}",
+        sent_at=event.received_at or now,
+    )
+
+
 async def store(
     event: InboundEvent, contact_point: ContactPoint | None, now: dt.datetime
 ) -> Message | None:
     """Store the inbound message; None when this provider delivery was already stored."""
+    row = _inbound_row(event, contact_point, now)
     try:
-        return await Message.create(
-            debtor_id=contact_point.debtor_id if contact_point else None,  # type: ignore[attr-defined]
-            contact_point=contact_point,
-            direction=Direction.INBOUND,
-            channel=event.channel,
-            body=event.text,
-            chosen_option=event.chosen_option[:64],
-            attachments=event.attachments,
-            status=MessageStatus.RECEIVED,
-            idempotency_key=f"{event.channel.value}:in:{event.provider_event_id}",
-            sent_at=event.received_at or now,
-        )
+        await row.save()
     except IntegrityError:
         return None
+    return row
 
 
 async def receive(runtime: Runtime, event: InboundEvent) -> Received | None:
-    """Store, answer, send the answers. None when the event is a retried delivery."""
+    """Store, answer, send the answers. None when the event is a retried delivery.
+
+    Three commits per message whatever the number of replies: the inbound row with the contact
+    point's last-inbound time; the reply rows with the inbound marked handled; the send results.
+    """
     now = runtime.now()
     contact_point = await find_contact_point(event.channel, event.address)
-    message = await store(event, contact_point, now)
-    if message is None:
+    message = _inbound_row(event, contact_point, now)
+    try:
+        async with in_transaction():
+            await message.save()
+            if contact_point is not None:
+                await ContactPoint.filter(id=contact_point.id).update(last_inbound_at=now)
+    except IntegrityError:
         log.info("duplicate %s delivery %s ignored", event.channel, event.provider_event_id)
         return None
     debtor = contact_point.debtor if contact_point else None
     if contact_point is not None:
         contact_point.last_inbound_at = now
-        await contact_point.save(update_fields=["last_inbound_at"])
 
     replies = await handle_message(runtime, debtor, message)
-    for reply in replies:
-        await send_reply(runtime, event.channel, event.address, contact_point, reply)
-    message.status = MessageStatus.HANDLED
-    await message.save(update_fields=["status", "updated_at"])
+    rows = [_reply_row(runtime, event.channel, event.address, contact_point, r) for r in replies]
+    async with in_transaction():
+        for row in rows:
+            await row.save()
+        message.status = MessageStatus.HANDLED
+        await message.save(update_fields=["status", "updated_at"])
+    for row, reply in zip(rows, replies, strict=True):
+        await _deliver(runtime, row, event.address, contact_point, reply)
     return Received(message=message, debtor=debtor, contact_point=contact_point, replies=replies)
 
 
-async def send_reply(
+def _reply_row(
     runtime: Runtime,
     channel: Channel,
     address: str,
     contact_point: ContactPoint | None,
     reply: Reply,
 ) -> Message:
-    """Send a conversation reply now; if the provider fails, the outbox row waits for a worker."""
     now = runtime.now()
-    row = await Message.create(
+    return Message(
         debtor_id=contact_point.debtor_id if contact_point else None,  # type: ignore[attr-defined]
         contact_point=contact_point,
         direction=Direction.OUTBOUND,
@@ -130,8 +155,33 @@ async def send_reply(
         context={"reply": True, "address": address},
         status=MessageStatus.SENDING,
         scheduled_at=now,
+        lease_until=now + REPLY_LEASE,
         attempts=1,
     )
+
+
+async def send_reply(
+    runtime: Runtime,
+    channel: Channel,
+    address: str,
+    contact_point: ContactPoint | None,
+    reply: Reply,
+) -> Message:
+    """Send a conversation reply now; if the provider fails, the outbox row waits for a worker."""
+    row = _reply_row(runtime, channel, address, contact_point, reply)
+    await row.save()
+    return await _deliver(runtime, row, address, contact_point, reply)
+
+
+async def _deliver(
+    runtime: Runtime,
+    row: Message,
+    address: str,
+    contact_point: ContactPoint | None,
+    reply: Reply,
+) -> Message:
+    channel = row.channel
+    assert channel is not None  # reply rows are always written with their channel
     # find_contact_point prefetches the debtor; a channel's own words (SMS "reply 1, 2") follow it.
     debtor = contact_point.debtor if contact_point else None
     outgoing = OutgoingMessage(
@@ -149,11 +199,22 @@ async def send_reply(
         row.provider_id = await runtime.sender(channel).send(outgoing)
         row.status = MessageStatus.SENT
         row.sent_at = runtime.now()
+        row.lease_until = None
     except SendError as exc:
         log.warning("reply on %s not sent now (%s); left to the dispatcher", channel, exc.reason)
         row.status = MessageStatus.PENDING
         row.last_error = exc.reason
-    await row.save()
+        row.lease_until = None
+    await row.save(
+        update_fields=[
+            "provider_id",
+            "status",
+            "sent_at",
+            "lease_until",
+            "last_error",
+            "updated_at",
+        ]
+    )
     return row
 
 

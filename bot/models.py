@@ -433,3 +433,60 @@ class PayLink(Model):
 
     class Meta:
         table = "pay_link"
+
+
+class RequestStatus(StrEnum):
+    PENDING = "pending"  # waiting for staff
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ClaimStatus(StrEnum):
+    PENDING = "pending"  # the debtor says it is paid; staff check the bank
+    CONFIRMED = "confirmed"
+    NOT_FOUND = "not_found"
+
+
+class DiscountRequest(Model):
+    """A discount above the policy's threshold, waiting for staff before the debtor gets a link."""
+
+    id = fields.IntField(primary_key=True)
+    debtor: fields.ForeignKeyRelation[Debtor] = fields.ForeignKeyField(
+        "models.Debtor", related_name="discount_requests", on_delete=fields.CASCADE
+    )
+    balance_cents = fields.BigIntField()
+    amount_cents = fields.BigIntField()  # what the debtor would pay with the discount
+    percent = fields.CharField(max_length=8)  # Decimal as text, e.g. "2.0"
+    valid_until = fields.DateField()
+    currency = fields.CharField(max_length=3, default="EUR")
+    invoice_ids = fields.JSONField(default=list)
+    status = fields.CharEnumField(RequestStatus, max_length=10, default=RequestStatus.PENDING)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    decided_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="decided_discounts", null=True, on_delete=fields.SET_NULL
+    )
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "discount_request"
+
+
+class PaymentClaim(Model):
+    """'I already paid': the date, an optional receipt, and staff's verdict."""
+
+    id = fields.IntField(primary_key=True)
+    debtor: fields.ForeignKeyRelation[Debtor] = fields.ForeignKeyField(
+        "models.Debtor", related_name="payment_claims", on_delete=fields.CASCADE
+    )
+    paid_on = fields.DateField(null=True)
+    attachments = fields.JSONField(default=list)
+    invoice_ids = fields.JSONField(default=list)
+    status = fields.CharEnumField(ClaimStatus, max_length=10, default=ClaimStatus.PENDING)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    decided_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="decided_claims", null=True, on_delete=fields.SET_NULL
+    )
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "payment_claim"

@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 run: $(STAMP)
+	$(PY) -m bot migrate
 	$(PY) -m bot run
 
 clean:

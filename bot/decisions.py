@@ -1,0 +1,592 @@
+"""Staff decisions on what the debtor asked for: plans, discounts, payment claims, disputes.
+
+Each decision checks the authority (only registered active staff whose approval limit covers the
+amount decide, `bot.staff.may_approve`), is idempotent (deciding something already decided changes
+nothing and says who decided it), writes an AuditEvent for every press, refused ones included,
+and tells the debtor on the debtor's channel (`bot.flows.engine.notify_debtor`) after the change
+is committed. The staff chat (bot/handlers/staff.py) only maps buttons to these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from bot.flows import discount as discount_flow
+from bot.flows import plan as plan_flow
+from bot.flows.context import FlowContext, OpenInvoice, ReplySpec
+from bot.models import (
+    CHASEABLE_STATUSES,
+    CLOSED_STATUSES,
+    AuditEvent,
+    ClaimStatus,
+    Debtor,
+    DiscountRequest,
+    Dispute,
+    DisputeStatus,
+    Instalment,
+    InstalmentStatus,
+    Invoice,
+    InvoiceStatus,
+    PaymentClaim,
+    PaymentMethod,
+    PaymentPlan,
+    PlanStatus,
+    RequestStatus,
+    StaffMember,
+)
+from bot.payments.allocation import PaymentTarget, record_payment
+from bot.payments.bank import bank_transfer_for_invoices
+from bot.payments.links import make_pay_link
+from bot.runtime import Runtime
+from bot.staff import may_approve
+
+# A plan staff may still decide on: waiting for them, or proposed and not yet confirmed.
+OPEN_PLAN_STATUSES = (PlanStatus.PROPOSED, PlanStatus.PENDING_APPROVAL)
+# A plan the bot may activate: the above, or a counter-offer the debtor accepted.
+ACTIVATABLE_PLAN_STATUSES = (*OPEN_PLAN_STATUSES, PlanStatus.COUNTERED)
+CLAIM_TEMPLATES = {
+    ClaimStatus.CONFIRMED: "decisions/claim_confirmed.txt",
+    ClaimStatus.NOT_FOUND: "decisions/claim_not_found.txt",
+}
+DISPUTE_TEMPLATES = {
+    DisputeStatus.RESOLVED: "decisions/dispute_resolved.txt",
+    DisputeStatus.INVOICE_CANCELLED: "decisions/dispute_invoice_cancelled.txt",
+    DisputeStatus.CHASING_RESUMED: "decisions/dispute_chasing_resumed.txt",
+}
+
+
+class Verdict(StrEnum):
+    """What a press did; the staff chat answers with templates/<lang>/staff/decision/<verdict>."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    COUNTERED = "countered"
+    CONFIRMED = "confirmed"
+    NOT_FOUND = "not_found"
+    RESOLVED = "resolved"
+    INVOICE_CANCELLED = "invoice_cancelled"
+    CHASING_RESUMED = "chasing_resumed"
+    ALREADY_DECIDED = "already_decided"
+    NOT_ALLOWED = "not_allowed"  # not registered, inactive, viewer, or limit too low
+    INVALID = "invalid"  # counter terms the policy does not allow, or nothing left to decide
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    subject: str  # "plan:3"
+    by: str = ""  # who decided: the presser, or for ALREADY_DECIDED the earlier decider
+    amount_cents: int = 0
+    currency: str = "EUR"
+    detail: str = ""  # for INVALID: which rule; for NOT_ALLOWED: why
+
+    @property
+    def changed(self) -> bool:
+        return self.verdict not in (Verdict.ALREADY_DECIDED, Verdict.NOT_ALLOWED, Verdict.INVALID)
+
+
+def actor_of(staff: StaffMember | None) -> str:
+    return f"staff:{staff.id}" if staff is not None else "system"
+
+
+def refusal(staff: StaffMember | None, amount_cents: int) -> str:
+    """Why `staff` may not decide on `amount_cents`; "" when they may."""
+    if may_approve(staff, amount_cents):
+        return ""
+    if staff is None:
+        return "not_registered"
+    if not staff.active:
+        return "inactive"
+    if amount_cents > staff.approval_limit_cents:
+        return "limit"
+    return "role"
+
+
+async def _audit(staff: StaffMember | None, action: str, subject: str, **data: Any) -> None:
+    await AuditEvent.create(actor=actor_of(staff), action=action, subject=subject, data=data)
+
+
+async def _decider_name(staff_id: int | None) -> str:
+    if staff_id is None:
+        return ""
+    member = await StaffMember.get_or_none(id=staff_id)
+    return member.name if member else ""
+
+
+async def _refused(
+    staff: StaffMember | None, action: str, subject: str, amount: int, currency: str, why: str
+) -> Decision:
+    await _audit(staff, f"{action}.refused", subject, reason=why, amount_cents=amount)
+    return Decision(
+        Verdict.NOT_ALLOWED, subject, staff.name if staff else "", amount, currency, why
+    )
+
+
+async def _already(
+    staff: StaffMember | None, action: str, subject: str, status: str, decided_by_id: int | None
+) -> Decision:
+    name = await _decider_name(decided_by_id)
+    await _audit(staff, f"{action}.already_decided", subject, status=status, decided_by=name)
+    return Decision(Verdict.ALREADY_DECIDED, subject, name, detail=status)
+
+
+# The debtor's side ---------------------------------------------------------------------------
+
+
+async def flow_context(runtime: Runtime, debtor: Debtor) -> FlowContext:
+    """What the pure flows know about this debtor right now: the open invoices, nothing else."""
+    now = runtime.now()
+    invoices = await Invoice.filter(debtor_id=debtor.id, status__in=CHASEABLE_STATUSES).order_by(
+        "due_date", "id"
+    )
+    owed = [invoice for invoice in invoices if invoice.balance_cents > 0]
+    bank = await bank_transfer_for_invoices(runtime.settings, debtor.id, [i.id for i in owed])
+    return FlowContext(
+        language=debtor.language,
+        invoices=tuple(OpenInvoice(i.number, i.balance_cents, i.due_date) for i in owed),
+        policy=runtime.policy,
+        today=now.date(),
+        now=now,
+        currency=owed[0].currency if owed else "EUR",
+        bank=bank,
+    )
+
+
+async def tell_debtor(
+    runtime: Runtime,
+    debtor: Debtor,
+    specs: list[ReplySpec],
+    filled: dict[str, object] | None = None,
+) -> None:
+    """Render the flows' replies in the debtor's language and send them on the debtor's channel."""
+    from bot.flows import engine  # the engine imports the decisions when it applies effects
+
+    replies = engine.render_replies(specs, debtor.language, filled)
+    await engine.notify_debtor(runtime, debtor, replies)
+
+
+async def set_conversation(debtor: Debtor, state: dict[str, Any]) -> None:
+    from bot.flows import engine
+
+    await engine.set_state(debtor, state)
+
+
+async def get_conversation(debtor: Debtor) -> dict[str, Any]:
+    from bot.flows import engine
+
+    state: dict[str, Any] = await engine.get_state(debtor)
+    return state
+
+
+# Plans ---------------------------------------------------------------------------------------
+
+
+async def _plan_rows(plan: PaymentPlan, runtime: Runtime) -> list[Instalment]:
+    """The plan's instalments; made from the schedule when the plan has none yet (or new terms)."""
+    existing = await Instalment.filter(plan_id=plan.id).order_by("seq")
+    if existing and len(existing) == plan.instalment_count:
+        return existing
+    await Instalment.filter(plan_id=plan.id).delete()
+    rows = plan_flow.schedule(
+        plan.total_cents,
+        plan.instalment_count,
+        plan.first_due_date,
+        runtime.policy.instalments.interval_days,
+    )
+    return [
+        await Instalment.create(plan=plan, seq=seq, due_date=due, amount_cents=amount)
+        for seq, (due, amount) in enumerate(rows, start=1)
+    ]
+
+
+async def activate_plan(
+    runtime: Runtime, plan: PaymentPlan, staff: StaffMember | None, *, notify: bool = True
+) -> Decision:
+    """Approve a plan: ACTIVE, its invoices IN_PLAN, the debtor gets the schedule and the link.
+
+    `staff` None: the bot approves (within the auto-approve limit, or the debtor accepted a
+    counter-offer, whose decider stays recorded).
+    """
+    subject = f"plan:{plan.id}"
+    now = runtime.now()
+    async with in_transaction():
+        locked = await PaymentPlan.filter(id=plan.id).select_for_update().first()
+        if locked is None:
+            return Decision(Verdict.INVALID, subject, detail="missing")
+        allowed = ACTIVATABLE_PLAN_STATUSES if staff is None else OPEN_PLAN_STATUSES
+        if locked.status not in allowed:
+            return await _already(
+                staff, "plan.approve", subject, locked.status.value, locked.decided_by_id
+            )
+        if staff is not None:
+            why = refusal(staff, locked.total_cents)
+            if why:
+                return await _refused(
+                    staff, "plan.approve", subject, locked.total_cents, locked.currency, why
+                )
+        locked.status = PlanStatus.ACTIVE
+        if staff is not None or locked.decided_by_id is None:
+            locked.decided_by = staff
+        locked.decided_at = now
+        await locked.save(update_fields=["status", "decided_by_id", "decided_at"])
+        rows = await _plan_rows(locked, runtime)
+        await Invoice.filter(
+            id__in=locked.invoice_ids, debtor_id=locked.debtor_id, status__in=CHASEABLE_STATUSES
+        ).update(status=InvoiceStatus.IN_PLAN)
+        debtor = await Debtor.get(id=locked.debtor_id)
+        first = next(row for row in rows if row.status is InstalmentStatus.DUE)
+        url = await make_pay_link(
+            runtime.settings,
+            debtor,
+            "instalment",
+            invoice_ids=locked.invoice_ids,
+            instalment=first,
+        )
+        await _audit(
+            staff,
+            "plan.approved",
+            subject,
+            count=locked.instalment_count,
+            total_cents=locked.total_cents,
+            first_due=locked.first_due_date.isoformat(),
+        )
+    plan.status, plan.decided_at = locked.status, locked.decided_at
+    if notify:
+        schedule = [(row.due_date, row.amount_cents) for row in rows]
+        specs = plan_flow.approved_replies(schedule, locked.currency, locked.total_cents)
+        await tell_debtor(runtime, debtor, specs, {"pay_url": url})
+    name = staff.name if staff else ""
+    return Decision(Verdict.APPROVED, subject, name, locked.total_cents, locked.currency)
+
+
+async def reject_plan(runtime: Runtime, plan: PaymentPlan, staff: StaffMember | None) -> Decision:
+    subject = f"plan:{plan.id}"
+    async with in_transaction():
+        locked = await PaymentPlan.filter(id=plan.id).select_for_update().first()
+        if locked is None:
+            return Decision(Verdict.INVALID, subject, detail="missing")
+        if locked.status not in OPEN_PLAN_STATUSES:
+            return await _already(
+                staff, "plan.reject", subject, locked.status.value, locked.decided_by_id
+            )
+        why = refusal(staff, locked.total_cents)
+        if why:
+            return await _refused(
+                staff, "plan.reject", subject, locked.total_cents, locked.currency, why
+            )
+        locked.status = PlanStatus.REJECTED
+        locked.decided_by = staff
+        locked.decided_at = runtime.now()
+        await locked.save(update_fields=["status", "decided_by_id", "decided_at"])
+        await _audit(staff, "plan.rejected", subject, total_cents=locked.total_cents)
+        debtor = await Debtor.get(id=locked.debtor_id)
+    plan.status = locked.status
+    ctx = await flow_context(runtime, debtor)
+    await tell_debtor(runtime, debtor, plan_flow.rejected_replies(ctx))
+    return Decision(Verdict.REJECTED, subject, staff.name if staff else "", locked.total_cents)
+
+
+async def counter_plan(
+    runtime: Runtime,
+    plan: PaymentPlan,
+    staff: StaffMember | None,
+    *,
+    count: int | None = None,
+    first_due: dt.date | None = None,
+) -> Decision:
+    """Staff propose other terms (another count, or another first date); the debtor answers."""
+    subject = f"plan:{plan.id}"
+    today = runtime.now().date()
+    async with in_transaction():
+        locked = await PaymentPlan.filter(id=plan.id).select_for_update().first()
+        if locked is None:
+            return Decision(Verdict.INVALID, subject, detail="missing")
+        if locked.status not in OPEN_PLAN_STATUSES:
+            return await _already(
+                staff, "plan.counter", subject, locked.status.value, locked.decided_by_id
+            )
+        why = refusal(staff, locked.total_cents)
+        if why:
+            return await _refused(
+                staff, "plan.counter", subject, locked.total_cents, locked.currency, why
+            )
+        new_count = count if count is not None else locked.instalment_count
+        new_first = first_due if first_due is not None else max(locked.first_due_date, today)
+        problems = plan_flow.validate_plan(
+            locked.total_cents, new_count, new_first, today, runtime.policy.instalments
+        )
+        if problems:
+            await _audit(
+                staff,
+                "plan.counter.invalid",
+                subject,
+                count=new_count,
+                first_due=new_first.isoformat(),
+                problems=[str(p) for p in problems],
+            )
+            detail = ",".join(str(p) for p in problems)
+            return Decision(Verdict.INVALID, subject, staff.name if staff else "", detail=detail)
+        locked.status = PlanStatus.COUNTERED
+        locked.instalment_count = new_count
+        locked.first_due_date = new_first
+        locked.decided_by = staff
+        locked.decided_at = runtime.now()
+        await locked.save(
+            update_fields=[
+                "status",
+                "instalment_count",
+                "first_due_date",
+                "decided_by_id",
+                "decided_at",
+            ]
+        )
+        await Instalment.filter(plan_id=locked.id).delete()  # made again on acceptance
+        await _audit(
+            staff,
+            "plan.countered",
+            subject,
+            count=new_count,
+            first_due=new_first.isoformat(),
+            total_cents=locked.total_cents,
+        )
+        debtor = await Debtor.get(id=locked.debtor_id)
+    plan.status = locked.status
+    ctx = await flow_context(runtime, debtor)
+    outcome = plan_flow.counter_offer(ctx, locked.id, locked.total_cents, new_count, new_first)
+    await set_conversation(debtor, outcome.new_state)
+    await tell_debtor(runtime, debtor, outcome.replies)
+    return Decision(Verdict.COUNTERED, subject, staff.name if staff else "", locked.total_cents)
+
+
+# Discounts above the threshold ---------------------------------------------------------------
+
+
+async def _decide_discount(
+    runtime: Runtime, request: DiscountRequest, staff: StaffMember | None, approve: bool
+) -> Decision:
+    subject = f"discount:{request.id}"
+    action = "discount.approve" if approve else "discount.reject"
+    async with in_transaction():
+        locked = await DiscountRequest.filter(id=request.id).select_for_update().first()
+        if locked is None:
+            return Decision(Verdict.INVALID, subject, detail="missing")
+        if locked.status is not RequestStatus.PENDING:
+            return await _already(staff, action, subject, locked.status.value, locked.decided_by_id)
+        why = refusal(staff, locked.balance_cents)
+        if why:
+            return await _refused(
+                staff, action, subject, locked.balance_cents, locked.currency, why
+            )
+        locked.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
+        locked.decided_by = staff
+        locked.decided_at = runtime.now()
+        await locked.save(update_fields=["status", "decided_by_id", "decided_at"])
+        debtor = await Debtor.get(id=locked.debtor_id)
+        url = ""
+        if approve:
+            url = await make_pay_link(
+                runtime.settings,
+                debtor,
+                "discount",
+                invoice_ids=locked.invoice_ids,
+                amount_cents=locked.amount_cents,
+                valid_until=locked.valid_until,
+            )
+        await _audit(
+            staff,
+            "discount.approved" if approve else "discount.rejected",
+            subject,
+            amount_cents=locked.amount_cents,
+            balance_cents=locked.balance_cents,
+            percent=locked.percent,
+        )
+    request.status = locked.status
+    if approve:
+        data = {
+            "percent": locked.percent,
+            "amount_cents": locked.amount_cents,
+            "valid_until": locked.valid_until.isoformat(),
+            "currency": locked.currency,
+        }
+        await tell_debtor(runtime, debtor, discount_flow.approved_replies(data), {"pay_url": url})
+    else:
+        ctx = await flow_context(runtime, debtor)
+        await tell_debtor(runtime, debtor, discount_flow.rejected_replies(ctx))
+    verdict = Verdict.APPROVED if approve else Verdict.REJECTED
+    return Decision(verdict, subject, staff.name if staff else "", locked.balance_cents)
+
+
+async def approve_discount(
+    runtime: Runtime, request: DiscountRequest, staff: StaffMember | None
+) -> Decision:
+    return await _decide_discount(runtime, request, staff, approve=True)
+
+
+async def reject_discount(
+    runtime: Runtime, request: DiscountRequest, staff: StaffMember | None
+) -> Decision:
+    return await _decide_discount(runtime, request, staff, approve=False)
+
+
+# "I already paid" claims ---------------------------------------------------------------------
+
+
+async def _claimed_invoices(claim: PaymentClaim) -> list[Invoice]:
+    query = Invoice.filter(debtor_id=claim.debtor_id).exclude(status__in=CLOSED_STATUSES)
+    if claim.invoice_ids:
+        query = query.filter(id__in=claim.invoice_ids)
+    return await query.order_by("due_date", "id")
+
+
+async def _decide_claim(
+    runtime: Runtime, claim: PaymentClaim, staff: StaffMember | None, found: bool
+) -> Decision:
+    subject = f"claim:{claim.id}"
+    action = "claim.confirm" if found else "claim.not_found"
+    now = runtime.now()
+    async with in_transaction():
+        locked = await PaymentClaim.filter(id=claim.id).select_for_update().first()
+        if locked is None:
+            return Decision(Verdict.INVALID, subject, detail="missing")
+        if locked.status is not ClaimStatus.PENDING:
+            return await _already(staff, action, subject, locked.status.value, locked.decided_by_id)
+        invoices = await _claimed_invoices(locked)
+        amount = sum(invoice.balance_cents for invoice in invoices)
+        currency = invoices[0].currency if invoices else "EUR"
+        why = refusal(staff, amount)
+        if why:
+            return await _refused(staff, action, subject, amount, currency, why)
+        locked.status = ClaimStatus.CONFIRMED if found else ClaimStatus.NOT_FOUND
+        locked.decided_by = staff
+        locked.decided_at = now
+        await locked.save(update_fields=["status", "decided_by_id", "decided_at"])
+        if found and amount > 0:
+            paid_on = locked.paid_on or now.date()
+            await record_payment(
+                runtime.settings,
+                now,
+                debtor_id=locked.debtor_id,
+                amount_cents=amount,
+                currency=currency,
+                method=PaymentMethod.MANUAL,
+                provider_ref=f"manual:claim:{locked.id}",
+                received_at=dt.datetime.combine(paid_on, dt.time(12), tzinfo=dt.UTC),
+                target=PaymentTarget(invoice_ids=tuple(i.id for i in invoices), purpose="claim"),
+                note=f"confirmed by {staff.name if staff else 'system'}",
+                actor=actor_of(staff),
+            )
+        # The claim paused the cadence; either way the pause is over.
+        await Debtor.filter(id=locked.debtor_id).update(paused_until=None)
+        await _audit(
+            staff, "claim.confirmed" if found else "claim.not_found", subject, amount_cents=amount
+        )
+        debtor = await Debtor.get(id=locked.debtor_id)
+    claim.status = locked.status
+    template = CLAIM_TEMPLATES[locked.status]
+    spec = ReplySpec(
+        template, {"amount_cents": amount, "currency": currency, "paid_on": locked.paid_on}
+    )
+    await tell_debtor(runtime, debtor, [spec])
+    verdict = Verdict.CONFIRMED if found else Verdict.NOT_FOUND
+    return Decision(verdict, subject, staff.name if staff else "", amount, currency)
+
+
+async def confirm_claim(
+    runtime: Runtime, claim: PaymentClaim, staff: StaffMember | None
+) -> Decision:
+    return await _decide_claim(runtime, claim, staff, found=True)
+
+
+async def claim_not_found(
+    runtime: Runtime, claim: PaymentClaim, staff: StaffMember | None
+) -> Decision:
+    return await _decide_claim(runtime, claim, staff, found=False)
+
+
+# Disputes ------------------------------------------------------------------------------------
+
+_DISPUTE_VERDICTS = {
+    DisputeStatus.RESOLVED: Verdict.RESOLVED,
+    DisputeStatus.INVOICE_CANCELLED: Verdict.INVOICE_CANCELLED,
+    DisputeStatus.CHASING_RESUMED: Verdict.CHASING_RESUMED,
+}
+
+
+def _invoice_status_after(invoice: Invoice, outcome: DisputeStatus) -> InvoiceStatus:
+    """Cancelled, or back in the cadence: open, or partially paid when something was paid."""
+    if outcome is DisputeStatus.INVOICE_CANCELLED:
+        return InvoiceStatus.CANCELLED
+    if invoice.balance_cents == 0:
+        return InvoiceStatus.PAID
+    return InvoiceStatus.PARTIALLY_PAID if invoice.paid_cents > 0 else InvoiceStatus.OPEN
+
+
+async def _decide_dispute(
+    runtime: Runtime, dispute: Dispute, staff: StaffMember | None, outcome: DisputeStatus
+) -> Decision:
+    subject = f"dispute:{dispute.id}"
+    action = f"dispute.{outcome.value}"
+    async with in_transaction():
+        locked = await Dispute.filter(id=dispute.id).select_for_update().first()
+        if locked is None:
+            return Decision(Verdict.INVALID, subject, detail="missing")
+        if locked.status is not DisputeStatus.OPEN:
+            return await _already(
+                staff, action, subject, locked.status.value, locked.resolved_by_id
+            )
+        invoice = await Invoice.get_or_none(id=locked.invoice_id) if locked.invoice_id else None
+        amount = invoice.balance_cents if invoice else 0
+        currency = invoice.currency if invoice else "EUR"
+        why = refusal(staff, amount)
+        if why:
+            return await _refused(staff, action, subject, amount, currency, why)
+        locked.status = outcome
+        locked.resolved_by = staff
+        locked.resolved_at = runtime.now()
+        await locked.save(update_fields=["status", "resolved_by_id", "resolved_at"])
+        if invoice is not None and invoice.status is InvoiceStatus.DISPUTED:
+            invoice.status = _invoice_status_after(invoice, outcome)
+            await invoice.save(update_fields=["status", "updated_at"])
+        await _audit(
+            staff,
+            action,
+            subject,
+            invoice=invoice.number if invoice else "",
+            amount_cents=amount,
+        )
+        debtor = await Debtor.get(id=locked.debtor_id)
+    dispute.status = locked.status
+    spec = ReplySpec(
+        DISPUTE_TEMPLATES[outcome],
+        {
+            "invoice_number": invoice.number if invoice else "",
+            "amount_cents": amount,
+            "currency": currency,
+        },
+    )
+    await tell_debtor(runtime, debtor, [spec])
+    return Decision(
+        _DISPUTE_VERDICTS[outcome], subject, staff.name if staff else "", amount, currency
+    )
+
+
+async def resolve_dispute(
+    runtime: Runtime, dispute: Dispute, staff: StaffMember | None
+) -> Decision:
+    """Settled or explained: the dispute closes and the invoice goes back to the cadence."""
+    return await _decide_dispute(runtime, dispute, staff, DisputeStatus.RESOLVED)
+
+
+async def cancel_disputed_invoice(
+    runtime: Runtime, dispute: Dispute, staff: StaffMember | None
+) -> Decision:
+    return await _decide_dispute(runtime, dispute, staff, DisputeStatus.INVOICE_CANCELLED)
+
+
+async def resume_chasing(runtime: Runtime, dispute: Dispute, staff: StaffMember | None) -> Decision:
+    return await _decide_dispute(runtime, dispute, staff, DisputeStatus.CHASING_RESUMED)

@@ -85,6 +85,9 @@ class FakeTelegram:
 
     async def stop(self) -> None:
         if self._server is not None and self._task is not None:
+            # A long poll left hanging by a client that went away would hold the shutdown for
+            # its whole timeout: wake it.
+            self._update_arrived.set()
             self._server.should_exit = True
             await self._task
 

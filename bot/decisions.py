@@ -205,13 +205,21 @@ async def _plan_rows(plan: PaymentPlan, runtime: Runtime) -> list[Instalment]:
 
 
 async def activate_plan(
-    runtime: Runtime, plan: PaymentPlan, staff: StaffMember | None, *, notify: bool = True
+    runtime: Runtime,
+    plan: PaymentPlan,
+    staff: StaffMember | None,
+    *,
+    notify: bool | None = None,
 ) -> Decision:
     """Approve a plan: ACTIVE, its invoices IN_PLAN, the debtor gets the schedule and the link.
 
     `staff` None: the bot approves (within the auto-approve limit, or the debtor accepted a
-    counter-offer, whose decider stays recorded).
+    counter-offer, whose decider stays recorded). The debtor is told here when `notify` says so;
+    by default only when staff decided, since a bot approval happens while the engine answers
+    the debtor and its own replies carry the schedule.
     """
+    if notify is None:
+        notify = staff is not None
     subject = f"plan:{plan.id}"
     now = runtime.now()
     async with in_transaction():
@@ -590,3 +598,23 @@ async def cancel_disputed_invoice(
 
 async def resume_chasing(runtime: Runtime, dispute: Dispute, staff: StaffMember | None) -> Decision:
     return await _decide_dispute(runtime, dispute, staff, DisputeStatus.CHASING_RESUMED)
+
+
+# Pausing the cadence for one debtor ----------------------------------------------------------
+
+
+async def pause_debtor(
+    runtime: Runtime, debtor: Debtor, staff: StaffMember, days: int
+) -> dt.datetime:
+    """No reminders for `days` days (the dispatcher skips a paused debtor); audited."""
+    until = runtime.now() + dt.timedelta(days=days)
+    await Debtor.filter(id=debtor.id).update(paused_until=until)
+    debtor.paused_until = until
+    await _audit(staff, "debtor.paused", f"debtor:{debtor.id}", days=days, until=until.isoformat())
+    return until
+
+
+async def resume_debtor(runtime: Runtime, debtor: Debtor, staff: StaffMember) -> None:
+    await Debtor.filter(id=debtor.id).update(paused_until=None)
+    debtor.paused_until = None
+    await _audit(staff, "debtor.resumed", f"debtor:{debtor.id}")

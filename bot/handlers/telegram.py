@@ -34,6 +34,7 @@ from telegram.ext import (
 from bot.channels.telegram import TelegramSender, make_bot, retry_after_seconds
 from bot.config import SUPPORTED_LANGUAGES, ConfigError
 from bot.flows.engine import Reply
+from bot.handlers import staff
 from bot.inbound import InboundEvent, receive, send_reply, store
 from bot.linking import LinkOutcome, redeem
 from bot.models import Channel, MessageStatus
@@ -208,6 +209,7 @@ def build_application(runtime: Runtime) -> TelegramApplication:
         )
     )
     application.add_handler(CallbackQueryHandler(inbound.on_button))
+    staff.register(application, runtime)  # group -1: the staff chat never reaches a debtor flow
     application.add_error_handler(inbound.on_error)
     return application
 

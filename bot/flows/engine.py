@@ -1,21 +1,40 @@
-"""The flow engine: (state, input) -> (state, replies, effects).
+"""The flow engine: runs the pure conversation (bot/flows/states.py) against the database.
 
-Until the conversation flows land, every message from a known debtor gets a short acknowledgement
-and every message from an unknown address a polite answer that reveals nothing.
+For each inbound message it loads the debtor's stored state (one per debtor, whatever the
+channel: a debtor who got an SMS may go on in Telegram), builds the context from the debtor's own
+open invoices, steps, applies the effects (bot/flows/apply.py) and stores the new state in the
+same transaction, and renders the replies. An unknown address gets a polite answer that reveals
+nothing; an unexpected failure an apology, with the state left as it was.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
+import logging
+from dataclasses import dataclass
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from bot.channels.base import Attachment, Option
-from bot.flows.context import ReplySpec, render_reply
-from bot.flows.states import initial_state
-from bot.models import Channel, ContactPoint, Conversation, Debtor, Message
+from bot.flows.apply import Exchange, apply_effects
+from bot.flows.context import FlowContext, Input, OpenInvoice, ReplySpec, render_reply
+from bot.flows.states import discount_offered, initial_state, step
+from bot.models import (
+    Channel,
+    ContactPoint,
+    Conversation,
+    Debtor,
+    Invoice,
+    InvoiceStatus,
+    Message,
+)
+from bot.payments.bank import bank_transfer
 from bot.runtime import Runtime
-from bot.texts import render
+from bot.texts import language_or_default, render
 from scheduler.routing import DEFAULT_CHANNEL_ORDER
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -28,26 +47,97 @@ class Reply:
     template: str = ""
 
 
-@dataclass
-class Effects:
-    """What a step asks the engine to do, applied in one transaction with the new state."""
-
-    alerts: list[tuple[str, dict[str, object]]] = field(default_factory=list)
-
-
 def reply(
     template: str, language: str, options: tuple[Option, ...] = (), **context: object
 ) -> Reply:
     return Reply(text=render(template, language, **context), options=options, template=template)
 
 
+CHASED_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+
+
+async def open_invoices(debtor: Debtor) -> tuple[Invoice, ...]:
+    """What the debtor can act on in a conversation: chased invoices with something left to pay
+    (disputed and in-plan invoices are handled elsewhere)."""
+    rows = await Invoice.filter(debtor_id=debtor.id, status__in=CHASED_STATUSES).order_by(
+        "due_date", "id"
+    )
+    return tuple(row for row in rows if row.balance_cents > 0)
+
+
+def flow_context(
+    runtime: Runtime, debtor: Debtor, invoices: tuple[Invoice, ...], state: dict[str, Any]
+) -> FlowContext:
+    settings = runtime.settings
+    now = runtime.now()
+    currency = invoices[0].currency if invoices else "EUR"
+    total = sum(invoice.balance_cents for invoice in invoices)
+    bank = (
+        bank_transfer(settings, debtor.id, [i.number for i in invoices], total, currency)
+        if total > 0
+        else None
+    )
+    return FlowContext(
+        language=language_or_default(debtor.language, settings.default_language),
+        invoices=tuple(OpenInvoice(i.number, i.balance_cents, i.due_date) for i in invoices),
+        policy=runtime.policy,
+        today=now.astimezone(settings.zone).date(),
+        now=now,
+        discount_offered=discount_offered(state, runtime.policy),
+        currency=currency,
+        bank=bank,
+        inactivity_timeout=dt.timedelta(hours=settings.conversation_timeout_hours),
+    )
+
+
+def flow_input(message: Message) -> Input:
+    attachments = message.attachments if isinstance(message.attachments, list) else []
+    return Input(
+        option=message.chosen_option or "",
+        text=message.body or "",
+        attachments=tuple(a for a in attachments if isinstance(a, dict)),
+    )
+
+
 async def handle_message(runtime: Runtime, debtor: Debtor | None, message: Message) -> list[Reply]:
+    """Answer one stored inbound message: step the debtor's conversation, apply its effects.
+
+    The new state and the effects are saved in one transaction; if anything fails the state is
+    left as it was and the debtor gets a polite apology, never silence.
+    """
     language = debtor.language if debtor else runtime.settings.default_language
+    language = language_or_default(language, runtime.settings.default_language)
     if debtor is None:
         return [
             reply("replies/unknown_sender.txt", language, company=runtime.settings.company_name)
         ]
-    return [reply("replies/ack.txt", language)]
+    try:
+        return await _converse(runtime, debtor, message)
+    except Exception:
+        log.exception("conversation of debtor %s failed on message %s", debtor.id, message.id)
+        return [reply("flows/sorry.txt", language)]
+
+
+async def _converse(runtime: Runtime, debtor: Debtor, message: Message) -> list[Reply]:
+    await Conversation.get_or_create(debtor_id=debtor.id, defaults={"state": initial_state()})
+    async with in_transaction():
+        # Locked: two messages of one debtor arriving together are answered one after the other.
+        conversation = await Conversation.filter(debtor_id=debtor.id).select_for_update().get()
+        state = dict(conversation.state) if conversation.state else initial_state()
+        invoices = await open_invoices(debtor)
+        ctx = flow_context(runtime, debtor, invoices, state)
+        outcome = step(state, flow_input(message), ctx)
+        exchange = Exchange(runtime, debtor, message, ctx, invoices)
+        applied = await apply_effects(exchange, list(outcome.effects))
+        replies = render_replies([*outcome.replies, *applied.replies], ctx.language, applied.filled)
+        conversation.state = outcome.new_state
+        conversation.flow = str(outcome.new_state.get("flow", "idle"))[:64]
+        fields = ["state", "flow", "updated_at"]
+        if message.channel is not None:
+            conversation.channel = message.channel
+            fields.append("channel")
+        await conversation.save(update_fields=fields)
+    return replies
 
 
 def render_replies(

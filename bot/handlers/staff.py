@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -249,9 +249,7 @@ class StaffChat:
             )
             await self._answer(update, self.text("counter_choose.txt", plan_id=plan_id))
             text = self.text("counter_ask_date.txt", plan_id=plan_id)
-            sent = await query.get_bot().send_message(
-                self.chat_id, text, reply_markup=ForceReply(selective=True)
-            )
+            sent = await query.get_bot().send_message(self.chat_id, text)
             await self._remember(sent.message_id, COUNTER_DATE_TEMPLATE, text, {"plan_id": plan_id})
             return
         if not extra.isdigit():

@@ -1,0 +1,592 @@
+"""The staff chat end to end: staff press buttons and type commands in the staff group, the updates
+reach our webhook (uvicorn, real secret) and python-telegram-bot, the answers go to the fake Bot API
+(tests/fake_telegram.py); the effects are checked in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.config import Settings
+from bot.flows.engine import get_state, set_state
+from bot.handlers.staff import parse_button, parse_pause_args
+from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH
+from bot.models import (
+    AuditEvent,
+    Channel,
+    ClaimStatus,
+    ContactPoint,
+    Debtor,
+    Direction,
+    DiscountRequest,
+    Dispute,
+    DisputeReason,
+    DisputeStatus,
+    Instalment,
+    Invoice,
+    InvoiceStatus,
+    Message,
+    MessageStatus,
+    PayLink,
+    Payment,
+    PaymentClaim,
+    PaymentPlan,
+    PlanStatus,
+    RequestStatus,
+    StaffMember,
+    StaffRole,
+)
+from bot.policy import load_policy
+from bot.runtime import Runtime, build_senders
+from bot.staff_reports import aging
+from bot.texts import render
+from bot.web import create_app
+from tests.fake_telegram import BOT_ID, FakeTelegram
+from tests.live_server import serve
+from tests.telegram_updates import DATE, button_update
+
+TOKEN = "123456:TEST-token"
+SECRET = "webhook-secret_1"
+STAFF_CHAT = -100500
+DEBTOR_CHAT = 1001
+ANNA, MARCO, STRANGER = 501, 502, 599
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+TODAY = NOW.date()
+CARD = "Richiesta di piano"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = await FakeTelegram(TOKEN).start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def staff_settings(settings: Settings, fake: FakeTelegram) -> Settings:
+    return settings.model_copy(
+        update={
+            "telegram_bot_token": TOKEN,
+            "telegram_api_base_url": fake.base_url,
+            "telegram_webhook_secret": SECRET,
+            "telegram_staff_chat_id": STAFF_CHAT,
+            "company_name": "Forniture Bianchi S.p.A.",
+            "default_language": "it",
+        }
+    )
+
+
+@pytest.fixture
+async def runtime(staff_settings: Settings, db: str) -> AsyncIterator[Runtime]:
+    runtime = Runtime(
+        settings=staff_settings,
+        policy=load_policy(staff_settings.policy_file),
+        senders=build_senders(staff_settings),
+        now=lambda: NOW,
+    )
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture
+async def app_url(runtime: Runtime) -> AsyncIterator[str]:
+    async with serve(create_app(runtime)) as url:
+        yield url
+
+
+@pytest.fixture
+async def staff(db: str) -> dict[str, StaffMember]:
+    anna = await StaffMember.create(
+        telegram_user_id=ANNA, name="Anna", role=StaffRole.ADMIN, approval_limit_cents=10_000_000
+    )
+    marco = await StaffMember.create(
+        telegram_user_id=MARCO, name="Marco", approval_limit_cents=50_000
+    )
+    return {"anna": anna, "marco": marco}
+
+
+_update_ids = iter(range(10_000, 100_000))
+
+
+def _group() -> dict[str, Any]:
+    return {"id": STAFF_CHAT, "type": "supergroup", "title": "Staff"}
+
+
+def _user(user_id: int) -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": f"U{user_id}", "language_code": "it"}
+
+
+def staff_press(user_id: int, data: str, *, message_id: int = 40) -> dict[str, Any]:
+    update_id = next(_update_ids)
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cq-{update_id}",
+            "from": _user(user_id),
+            "chat_instance": "ci-staff",
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": DATE,
+                "chat": _group(),
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Sollecito"},
+                "text": CARD,
+            },
+        },
+    }
+
+
+def staff_says(user_id: int, text: str, *, reply_to: int | None = None) -> dict[str, Any]:
+    update_id = next(_update_ids)
+    message: dict[str, Any] = {
+        "message_id": update_id,
+        "date": DATE,
+        "chat": _group(),
+        "from": _user(user_id),
+        "text": text,
+    }
+    if text.startswith("/"):
+        command = text.split()[0]
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    if reply_to is not None:
+        message["reply_to_message"] = {
+            "message_id": reply_to,
+            "date": DATE,
+            "chat": _group(),
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Sollecito"},
+            "text": "inoltrato",
+        }
+    return {"update_id": update_id, "message": message}
+
+
+async def post(url: str, update: dict[str, Any]) -> None:
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.post(WEBHOOK_PATH, json=update, headers={SECRET_HEADER: SECRET})
+    assert response.status_code == 200
+
+
+def answers(fake: FakeTelegram) -> list[str]:
+    return [
+        str(call.params.get("text", "")).replace("\xa0", " ")
+        for call in fake.calls_to("answerCallbackQuery")
+    ]
+
+
+def staff_texts(fake: FakeTelegram) -> list[str]:
+    return [text.replace("\xa0", " ") for text in fake.texts_to(STAFF_CHAT)]
+
+
+async def make_debtor(ref: str = "C042", name: str = "Rossi Impianti S.r.l.") -> Debtor:
+    debtor = await Debtor.create(external_ref=ref, name=name, language="it")
+    await ContactPoint.create(
+        debtor=debtor, channel=Channel.TELEGRAM, address=str(DEBTOR_CHAT), verified_at=NOW
+    )
+    return debtor
+
+
+async def make_invoice(
+    debtor: Debtor, number: str, cents: int, days_overdue: int, **fields: Any
+) -> Invoice:
+    due = TODAY - dt.timedelta(days=days_overdue)
+    return await Invoice.create(
+        number=number,
+        debtor=debtor,
+        issue_date=due - dt.timedelta(days=30),
+        due_date=due,
+        amount_cents=cents,
+        **fields,
+    )
+
+
+async def pending_plan(count: int = 3) -> tuple[Debtor, Invoice, PaymentPlan]:
+    debtor = await make_debtor()
+    invoice = await make_invoice(debtor, "F-2026-0042", 300_000, 20)
+    plan = await PaymentPlan.create(
+        debtor=debtor,
+        status=PlanStatus.PENDING_APPROVAL,
+        total_cents=300_000,
+        instalment_count=count,
+        first_due_date=TODAY,
+        invoice_ids=[invoice.id],
+    )
+    return debtor, invoice, plan
+
+
+async def audit(action: str) -> list[AuditEvent]:
+    return await AuditEvent.filter(action=action).order_by("id")
+
+
+# --- plans -----------------------------------------------------------------------------------
+
+
+async def test_approve_pending_plan(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor, invoice, plan = await pending_plan()
+
+    await post(app_url, staff_press(ANNA, f"plan:approve:{plan.id}"))
+
+    plan = await PaymentPlan.get(id=plan.id)
+    assert plan.status is PlanStatus.ACTIVE
+    assert plan.decided_by_id == staff["anna"].id  # type: ignore[attr-defined]
+    assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.IN_PLAN
+    assert await Instalment.filter(plan_id=plan.id).count() == 3
+    link = await PayLink.get(debtor_id=debtor.id, purpose="instalment")
+    [to_debtor] = fake.texts_to(DEBTOR_CHAT)
+    assert "1.000,00" in to_debtor.replace("\xa0", " ") and f"/pay/{link.token}" in to_debtor
+    assert answers(fake) == ["✅ Approvato da Anna"]
+    [edit] = fake.calls_to("editMessageText")
+    assert edit.params["chat_id"] == str(STAFF_CHAT) and edit.params["message_id"] == "40"
+    assert edit.params["text"] == f"{CARD}\n\n✅ Approvato da Anna"
+    assert "inline_keyboard" not in str(edit.params.get("reply_markup", ""))
+    [event] = await audit("plan.approved")
+    assert event.actor == f"staff:{staff['anna'].id}"
+
+
+async def test_second_press_answers_already_decided(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    _, _, plan = await pending_plan()
+    await post(app_url, staff_press(ANNA, f"plan:reject:{plan.id}"))
+    await post(app_url, staff_press(ANNA, f"plan:approve:{plan.id}"))
+
+    assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.REJECTED
+    assert answers(fake) == ["❌ Rifiutato da Anna", "Già deciso da Anna."]
+    assert [m for m in fake.texts_to(DEBTOR_CHAT)] == [render("flows/plan/rejected.txt", "it")]
+    assert len(await audit("plan.approve.already_decided")) == 1
+
+
+async def test_limit_too_low_is_refused(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    _, _, plan = await pending_plan()
+    await post(app_url, staff_press(MARCO, f"plan:approve:{plan.id}"))
+
+    assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.PENDING_APPROVAL
+    assert answers(fake) == ["Non può decidere: 3.000,00 € supera il suo limite di approvazione."]
+    assert fake.calls_to("answerCallbackQuery")[0].params["show_alert"] == "true"
+    assert not fake.calls_to("editMessageText") and fake.texts_to(DEBTOR_CHAT) == []
+    [event] = await audit("plan.approve.refused")
+    assert event.actor == f"staff:{staff['marco'].id}" and event.data["reason"] == "limit"
+
+
+async def test_unregistered_user_is_refused(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    _, _, plan = await pending_plan()
+    await post(app_url, staff_press(STRANGER, f"plan:approve:{plan.id}"))
+    await post(app_url, staff_says(STRANGER, "/overdue"))
+
+    assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.PENDING_APPROVAL
+    refusal = render("staff/not_staff.txt", "it")
+    assert answers(fake) == [refusal]
+    assert staff_texts(fake) == [refusal]
+    events = await audit("staff.refused")
+    assert [e.actor for e in events] == [f"telegram:{STRANGER}"] * 2
+    # The press never reached the debtor flows: nothing stored as an inbound debtor message.
+    assert not await Message.filter(direction=Direction.INBOUND).exists()
+
+
+async def test_counter_with_another_count_then_the_debtor_accepts(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor, invoice, plan = await pending_plan(count=6)
+    await post(app_url, staff_press(ANNA, f"plan:counter:{plan.id}"))
+    [markup] = fake.calls_to("editMessageReplyMarkup")
+    assert f"plan:counter:{plan.id}:2" in markup.params["reply_markup"]
+    assert f"plan:counter:{plan.id}:date" in markup.params["reply_markup"]
+
+    await post(app_url, staff_press(ANNA, f"plan:counter:{plan.id}:2"))
+    plan = await PaymentPlan.get(id=plan.id)
+    assert plan.status is PlanStatus.COUNTERED and plan.instalment_count == 2
+    state = await get_state(debtor)
+    assert (state["flow"], state["stage"]) == ("plan", "counter")
+    [offer] = fake.texts_to(DEBTOR_CHAT)
+    assert "1.500,00" in offer.replace("\xa0", " ")
+
+    # The debtor presses "yes" in the private chat: the flow engine activates the plan.
+    await post(app_url, button_update(9001, DEBTOR_CHAT, "yes"))
+    plan = await PaymentPlan.get(id=plan.id)
+    assert plan.status is PlanStatus.ACTIVE
+    assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.IN_PLAN
+    assert await Instalment.filter(plan_id=plan.id).count() == 2
+    assert await PayLink.filter(debtor_id=debtor.id, purpose="instalment").exists()
+    assert [e.action for e in await AuditEvent.filter(subject=f"plan:{plan.id}").order_by("id")][
+        :2
+    ] == ["plan.counter.opened", "plan.countered"]
+
+
+async def test_counter_with_another_first_date(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor, _, plan = await pending_plan()
+    await post(app_url, staff_press(ANNA, f"plan:counter:{plan.id}:date"))
+    prompt = await Message.get(template="staff/counter_ask_date.txt")
+    _, message_id = prompt.provider_id.split(":")
+    await post(app_url, staff_says(ANNA, "15/12", reply_to=int(message_id)))
+
+    plan = await PaymentPlan.get(id=plan.id)
+    assert plan.status is PlanStatus.COUNTERED
+    assert plan.first_due_date == dt.date(2026, 12, 15)
+    assert staff_texts(fake)[-1].startswith("↩️ Controproposta inviata da Anna")
+    assert (await get_state(debtor))["data"]["first_due"] == "2026-12-15"
+
+
+# --- discounts, claims, disputes ---------------------------------------------------------------
+
+
+async def test_discount_approve(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor = await make_debtor()
+    invoice = await make_invoice(debtor, "F-1", 400_000, 5)
+    request = await DiscountRequest.create(
+        debtor=debtor,
+        balance_cents=400_000,
+        amount_cents=392_000,
+        percent="2",
+        valid_until=TODAY + dt.timedelta(days=10),
+        invoice_ids=[invoice.id],
+    )
+    await post(app_url, staff_press(ANNA, f"discount:approve:{request.id}"))
+
+    assert (await DiscountRequest.get(id=request.id)).status is RequestStatus.APPROVED
+    link = await PayLink.get(purpose="discount")
+    assert link.amount_cents == 392_000
+    [text] = fake.texts_to(DEBTOR_CHAT)
+    assert link.token in text and "3.920,00" in text.replace("\xa0", " ")
+    assert answers(fake) == ["✅ Approvato da Anna"]
+
+
+async def test_claim_confirm_records_the_payment(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor = await make_debtor()
+    invoice = await make_invoice(debtor, "F-2", 40_000, 15)
+    debtor.paused_until = NOW + dt.timedelta(days=7)
+    await debtor.save()
+    claim = await PaymentClaim.create(
+        debtor=debtor, paid_on=TODAY - dt.timedelta(days=2), invoice_ids=[invoice.id]
+    )
+    await post(app_url, staff_press(MARCO, f"claim:confirm:{claim.id}"))
+
+    assert (await PaymentClaim.get(id=claim.id)).status is ClaimStatus.CONFIRMED
+    payment = await Payment.get(provider_ref=f"manual:claim:{claim.id}")
+    assert payment.amount_cents == 40_000
+    assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.PAID
+    assert (await Debtor.get(id=debtor.id)).paused_until is None
+    assert answers(fake) == ["✅ Pagamento confermato da Marco (400,00 € registrati)"]
+    assert any("abbiamo trovato il suo pagamento" in t for t in fake.texts_to(DEBTOR_CHAT))
+
+
+async def test_dispute_cancel_invoice(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor = await make_debtor()
+    invoice = await make_invoice(debtor, "F-3", 20_000, 30, status=InvoiceStatus.DISPUTED)
+    dispute = await Dispute.create(
+        debtor=debtor, invoice=invoice, reason=DisputeReason.WRONG_AMOUNT
+    )
+    await post(app_url, staff_press(ANNA, f"dispute:cancel_invoice:{dispute.id}"))
+
+    dispute = await Dispute.get(id=dispute.id)
+    assert dispute.status is DisputeStatus.INVOICE_CANCELLED
+    assert dispute.resolved_by_id == staff["anna"].id  # type: ignore[attr-defined]
+    assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.CANCELLED
+    assert fake.texts_to(DEBTOR_CHAT) == [
+        render("decisions/dispute_invoice_cancelled.txt", "it", invoice_number="F-3")
+    ]
+    assert answers(fake) == ["🗑️ Fattura annullata da Anna"]
+
+
+async def test_staff_buttons_never_reach_the_debtor_flows(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    await post(app_url, staff_press(ANNA, "pay_now"))
+    await post(app_url, staff_says(ANNA, "ciao a tutti"))
+    assert answers(fake) == [render("staff/unknown_button.txt", "it")]
+    assert staff_texts(fake) == []
+    assert not await Message.filter(direction=Direction.INBOUND).exists()
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+async def test_overdue_buckets(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor = await make_debtor()
+    await make_invoice(debtor, "A", 10_000, 5)
+    await make_invoice(debtor, "B", 20_000, 30)
+    await make_invoice(debtor, "C", 40_000, 45)
+    await make_invoice(debtor, "D", 80_000, 120, paid_cents=30_000)
+    await make_invoice(debtor, "E", 99_999, 70, status=InvoiceStatus.PAID, paid_cents=99_999)
+    await make_invoice(debtor, "F", 55_555, -3)  # not yet due
+    await post(app_url, staff_says(ANNA, "/overdue"))
+
+    [text] = staff_texts(fake)
+    assert "4 fatture" in text
+    assert "0-30 giorni: 2 · 300,00 €" in text
+    assert "31-60 giorni: 1 · 400,00 €" in text
+    assert "61-90 giorni: 0" in text
+    assert "90+ giorni: 1 · 500,00 €" in text
+    assert "Totale: 1.200,00 €" in text
+
+
+def test_aging_boundaries() -> None:
+    today = dt.date(2026, 11, 23)
+    rows = [(today - dt.timedelta(days=d), 100, "EUR") for d in (0, 1, 30, 31, 60, 61, 90, 91)]
+    assert [(b.label, b.count) for b in aging(rows, today)] == [
+        ("0-30", 2),
+        ("31-60", 2),
+        ("61-90", 2),
+        ("90+", 1),
+    ]
+
+
+async def test_debtor_command(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor = await make_debtor()
+    await make_invoice(debtor, "F-2026-0042", 123_456, 10)
+    await set_state(debtor, {"flow": "promise", "stage": "choose", "data": {}}, Channel.TELEGRAM)
+    await make_debtor("C099", "Bianchi Bar")
+    await post(app_url, staff_says(ANNA, "/debtor rossi"))
+    await post(app_url, staff_says(ANNA, "/debtor c099"))
+    await post(app_url, staff_says(ANNA, "/debtor nessuno"))
+
+    first, second, third = staff_texts(fake)
+    assert "Rossi Impianti S.r.l. (C042" in first and "F-2026-0042: 1.234,56 €" in first
+    assert "Conversazione: promise.choose su telegram" in first
+    assert "Bianchi Bar (C099" in second
+    assert third == render("staff/debtor_not_found.txt", "it", query="nessuno")
+
+
+async def test_pause_and_resume(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor = await make_debtor()
+    await post(app_url, staff_says(MARCO, "/pause C042 14"))
+    paused = await Debtor.get(id=debtor.id)
+    assert paused.paused_until == NOW + dt.timedelta(days=14)
+    await post(app_url, staff_says(MARCO, "/resume Rossi"))
+    assert (await Debtor.get(id=debtor.id)).paused_until is None
+    await post(app_url, staff_says(MARCO, "/pause C042 9999"))
+
+    texts = staff_texts(fake)
+    assert texts[0] == "⏸ Solleciti a Rossi Impianti S.r.l. in pausa fino al 7 dic 2026 (Marco)."
+    assert texts[1] == "▶️ Solleciti a Rossi Impianti S.r.l. ripresi (Marco)."
+    assert texts[2].startswith("Uso: /pause")
+    assert [e.action for e in await AuditEvent.filter(subject=f"debtor:{debtor.id}")] == [
+        "debtor.paused",
+        "debtor.resumed",
+    ]
+
+
+async def test_plan_command(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    _, _, plan = await pending_plan()
+    await post(app_url, staff_press(ANNA, f"plan:approve:{plan.id}"))
+    await post(app_url, staff_says(ANNA, "/plan C042"))
+    [text] = staff_texts(fake)
+    assert f"Piano #{plan.id} di Rossi Impianti S.r.l.: active, 3 rate per 3.000,00 €" in text
+    assert "1. 23 nov 2026: 1.000,00 € (due)" in text
+    assert text.count("1.000,00 €") == 3
+
+
+def test_parsers() -> None:
+    assert parse_button("plan:approve:7") == ("plan", "approve", 7, "")
+    assert parse_button("plan:counter:7:3") == ("plan", "counter", 7, "3")
+    assert parse_button("discount:approve:7:3") is None
+    assert parse_button("plan:explode:7") is None
+    assert parse_button("invoice:F-1") is None
+    assert parse_pause_args(["Rossi", "Srl", "14"]) == ("Rossi Srl", 14)
+    assert parse_pause_args(["C042"]) == ("C042", 7)
+    assert parse_pause_args(["C042", "0"]) is None
+    assert parse_pause_args([]) is None
+
+
+# --- hand-off ---------------------------------------------------------------------------------
+
+
+async def relayed(debtor: Debtor, fake: FakeTelegram) -> int:
+    """The debtor is talking to staff and one relayed message sits in the staff chat."""
+    await set_state(debtor, {"flow": "handoff", "stage": "relay", "data": {}}, Channel.TELEGRAM)
+    message_id = 777
+    await Message.create(
+        debtor=debtor,
+        direction=Direction.OUTBOUND,
+        audience="staff",
+        channel=Channel.TELEGRAM,
+        template="staff/relay.txt",
+        body="Rossi: posso pagare la metà adesso?",
+        status=MessageStatus.SENT,
+        provider_id=f"{STAFF_CHAT}:{message_id}",
+        scheduled_at=NOW,
+    )
+    return message_id
+
+
+async def test_handoff_reply_reaches_the_debtor_and_done_hands_back(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor = await make_debtor()
+    await make_invoice(debtor, "F-9", 50_000, 12)
+    message_id = await relayed(debtor, fake)
+
+    await post(app_url, staff_says(ANNA, "Certo, le mando il link.", reply_to=message_id))
+    assert fake.texts_to(DEBTOR_CHAT) == [
+        "Anna (Forniture Bianchi S.p.A.): Certo, le mando il link."
+    ]
+    await post(app_url, staff_says(ANNA, "/done", reply_to=message_id))
+
+    state = await get_state(debtor)
+    assert state["flow"] == "menu"
+    to_debtor = fake.texts_to(DEBTOR_CHAT)
+    assert to_debtor[1].startswith(render("flows/handoff/ended.txt", "it"))
+    assert staff_texts(fake)[-1] == (
+        "🤖 La conversazione con Rossi Impianti S.r.l. torna al bot (Anna)."
+    )
+    assert [e.action for e in await AuditEvent.filter(subject=f"debtor:{debtor.id}")] == [
+        "handoff.reply",
+        "handoff.ended",
+    ]
+    # Once handed back, a reply no longer goes to the debtor.
+    await post(app_url, staff_says(ANNA, "ancora una cosa", reply_to=message_id))
+    assert len(fake.texts_to(DEBTOR_CHAT)) == len(to_debtor)
+    assert staff_texts(fake)[-1] == render("staff/not_in_handoff.txt", "it", debtor=debtor)
+
+
+async def test_done_by_debtor_name(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor = await make_debtor()
+    await relayed(debtor, fake)
+    await post(app_url, staff_says(MARCO, "/done C042"))
+    assert (await get_state(debtor))["flow"] == "menu"
+
+
+async def test_every_press_is_audited(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    _, _, plan = await pending_plan()
+    presses = [
+        (STRANGER, f"plan:approve:{plan.id}"),
+        (MARCO, f"plan:approve:{plan.id}"),
+        (ANNA, f"plan:approve:{plan.id}"),
+        (MARCO, f"plan:reject:{plan.id}"),
+    ]
+    for user, data in presses:
+        await post(app_url, staff_press(user, data))
+    actions = [e.action for e in await AuditEvent.all().order_by("id")]
+    assert actions == [
+        "staff.refused",
+        "plan.approve.refused",
+        "plan.approved",
+        "plan.reject.already_decided",
+    ]

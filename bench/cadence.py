@@ -195,16 +195,7 @@ async def generate_postgres(url: str, debtors: int) -> None:
 
 
 async def reset(url: str) -> None:
-    if db.is_postgres(url):
-        import asyncpg
-
-        conn = await asyncpg.connect(url.replace("asyncpg://", "postgresql://", 1))
-        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-        await conn.close()
-    else:
-        Path(url.removeprefix("sqlite://")).unlink(missing_ok=True)
-    await db.migrate(url)
-    await db.close()
+    await db.recreate(url)
 
 
 def handwritten_query(postgres: bool, first_step_days: int) -> tuple[str, list[object]]:

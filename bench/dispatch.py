@@ -56,16 +56,7 @@ def runtime_for(url: str) -> Runtime:
 
 
 async def prepare(url: str, messages: int) -> int:
-    if db.is_postgres(url):
-        import asyncpg
-
-        conn = await asyncpg.connect(url.replace("asyncpg://", "postgresql://", 1))
-        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-        await conn.close()
-    else:
-        Path(url.removeprefix("sqlite://")).unlink(missing_ok=True)
-    await db.migrate(url)
-    await db.close()
+    await db.recreate(url)
     await db.connect(url)
     try:
         created = sql.db_time(NOW, sql.is_postgres())

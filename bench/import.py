@@ -29,8 +29,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from tortoise import Tortoise, connections
-
 from bot import db
 from bot.importers import ImportReport, run_import
 
@@ -105,14 +103,7 @@ def write_invoices(path: Path, count: int, refs: list[str], rng: random.Random) 
 
 
 async def reset_database(url: str) -> None:
-    if db.is_postgres(url):
-        await Tortoise.init(config=db.tortoise_config(url))
-        await connections.get("default").execute_script(
-            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"
-        )
-        await Tortoise.close_connections()
-    await db.migrate(url)
-    await db.close()
+    await db.recreate(url)
 
 
 async def timed_import(debtors: Path, invoices: Path) -> tuple[float, ImportReport]:

@@ -87,16 +87,7 @@ async def main() -> None:
     url = args.database_url or f"sqlite://{tmp}/bench.sqlite3"
     settings = Settings(_env_file=None, database_url=url, var_dir=tmp, secret_key="bench")
 
-    if db.is_postgres(url):
-        from tortoise import Tortoise, connections
-
-        await Tortoise.init(config=db.tortoise_config(url))
-        await connections.get("default").execute_script(
-            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"
-        )
-        await Tortoise.close_connections()
-    await db.migrate(url)
-    await db.close()
+    await db.recreate(url)
     await db.connect(url)
     try:
         invoices = await seed(args.debtors)

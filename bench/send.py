@@ -37,7 +37,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the fake servers live in tests/
 
 import httpx  # noqa: E402
-from tortoise import Tortoise, connections  # noqa: E402
 
 from bot import db  # noqa: E402
 from bot.channels.base import OutgoingMessage, SendError  # noqa: E402
@@ -124,14 +123,7 @@ async def telegram_send(args: argparse.Namespace, workdir: Path) -> dict[str, An
 
 
 async def _fresh_database(url: str) -> None:
-    if db.is_postgres(url):
-        await Tortoise.init(config=db.tortoise_config(url))
-        await connections.get("default").execute_script(
-            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"
-        )
-        await Tortoise.close_connections()
-    await db.migrate(url)
-    await db.close()
+    await db.recreate(url)
     await db.connect(url)
 
 

@@ -29,7 +29,6 @@ sys.path.insert(0, str(ROOT))  # the fake servers live in tests/
 sys.path.insert(0, str(ROOT / "tests"))
 
 import httpx  # noqa: E402
-from tortoise import Tortoise, connections  # noqa: E402
 from twilio_app import SMS_FROM, twilio_stack  # noqa: E402
 
 from bot import db  # noqa: E402
@@ -39,14 +38,7 @@ from bot.models import Channel, ContactPoint, Debtor  # noqa: E402
 
 
 async def reset(url: str) -> None:
-    if db.is_postgres(url):
-        await Tortoise.init(config=db.tortoise_config(url))
-        await connections.get("default").execute_script(
-            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"
-        )
-        await Tortoise.close_connections()
-    await db.migrate(url)
-    await db.close()
+    await db.recreate(url)
     await db.connect(url)
 
 

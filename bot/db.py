@@ -79,3 +79,20 @@ async def migrate(database_url: str) -> list[str]:
 
     await tortoise_migrate(config=tortoise_config(database_url), progress=progress)
     return applied
+
+
+async def recreate(database_url: str) -> None:
+    """Drop everything and migrate from scratch. Destroys data: tests and benchmarks only.
+
+    PostgreSQL loses its whole public schema; SQLite its file. The connection is left closed.
+    """
+    if is_postgres(database_url):
+        await Tortoise.init(config=tortoise_config(database_url))
+        await connections.get("default").execute_script(
+            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"
+        )
+        await Tortoise.close_connections()
+    elif database_url != "sqlite://:memory:":
+        Path(database_url.removeprefix("sqlite://").split("?", 1)[0]).unlink(missing_ok=True)
+    await migrate(database_url)
+    await close()

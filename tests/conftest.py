@@ -45,23 +45,10 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
-async def _reset_schema(url: str) -> None:
-    """Start the session from nothing, so the migrations under test run for real."""
-    if database.is_postgres(url):
-        await Tortoise.init(config=database.tortoise_config(url))
-        await connections.get("default").execute_script(
-            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"
-        )
-        await Tortoise.close_connections()
-    else:
-        Path(url.removeprefix("sqlite://")).unlink(missing_ok=True)
-
-
 @pytest.fixture(scope="session")
 async def migrated_database() -> AsyncIterator[str]:
-    await _reset_schema(DATABASE_URL)
-    await database.migrate(DATABASE_URL)
-    await database.close()
+    # From nothing, so the migrations under test run for real.
+    await database.recreate(DATABASE_URL)
     await database.connect(DATABASE_URL)
     yield DATABASE_URL
     await database.close()

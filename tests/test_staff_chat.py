@@ -45,9 +45,11 @@ from bot.runtime import Runtime, build_senders
 from bot.staff_reports import aging
 from bot.texts import render
 from bot.web import create_app
+from scheduler.dispatch import Dispatcher
+from scheduler.dispatch import Outcome as DispatchOutcome
 from tests.fake_telegram import BOT_ID, FakeTelegram
 from tests.live_server import serve
-from tests.telegram_updates import DATE, button_update
+from tests.telegram_updates import DATE, button_update, message_update
 
 TOKEN = "123456:TEST-token"
 SECRET = "webhook-secret_1"
@@ -590,3 +592,58 @@ async def test_every_press_is_audited(
         "plan.approved",
         "plan.reject.already_decided",
     ]
+
+
+# --- the whole way: the debtor asks in Telegram, the card reaches the staff chat -------------
+
+
+async def test_debtor_plan_request_card_approved_in_the_staff_chat(
+    app_url: str, fake: FakeTelegram, runtime: Runtime, staff: dict[str, StaffMember]
+) -> None:
+    debtor = await make_debtor()
+    invoice = await make_invoice(debtor, "F-2026-0500", 450_000, 25)
+    for update_id, data in ((9101, "instalments"), (9102, "plan_3"), (9103, "yes")):
+        await post(app_url, button_update(update_id, DEBTOR_CHAT, data))
+    plan = await PaymentPlan.get(debtor_id=debtor.id)
+    assert plan.status is PlanStatus.PENDING_APPROVAL
+
+    assert (await Dispatcher(runtime).run_once()).get(DispatchOutcome.SENT, 0) >= 1
+    card = await Message.get(audience="staff", debtor_id=debtor.id, status=MessageStatus.SENT)
+    _, message_id = card.provider_id.split(":")
+    approve = next(o["key"] for o in card.options if o["key"].startswith("plan:approve:"))
+    assert approve == f"plan:approve:{plan.id}"
+    before = len(fake.texts_to(DEBTOR_CHAT))
+
+    await post(app_url, staff_press(ANNA, approve, message_id=int(message_id)))
+
+    plan = await PaymentPlan.get(id=plan.id)
+    assert plan.status is PlanStatus.ACTIVE
+    assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.IN_PLAN
+    [approved] = fake.texts_to(DEBTOR_CHAT)[before:]
+    link = await PayLink.get(debtor_id=debtor.id, purpose="instalment")
+    assert f"/pay/{link.token}" in approved and "1.500,00" in approved.replace("\xa0", " ")
+    [edit] = fake.calls_to("editMessageText")
+    assert edit.params["message_id"] == message_id
+
+
+async def test_debtor_relayed_message_answered_from_the_staff_chat(
+    app_url: str, fake: FakeTelegram, runtime: Runtime, staff: dict[str, StaffMember]
+) -> None:
+    debtor = await make_debtor()
+    await make_invoice(debtor, "F-2026-0600", 90_000, 25)
+    await post(app_url, button_update(9201, DEBTOR_CHAT, "talk_to_person"))
+    await post(app_url, message_update(9202, DEBTOR_CHAT, "Posso pagare la metà adesso?"))
+    await Dispatcher(runtime).run_once()
+    relay = await Message.filter(audience="staff", debtor_id=debtor.id, status=MessageStatus.SENT)
+    relayed_row = next(m for m in relay if "metà" in (m.body or "") + str(m.context))
+    _, message_id = relayed_row.provider_id.split(":")
+    assert any("Posso pagare la metà adesso?" in text for text in staff_texts(fake))
+    before = len(fake.texts_to(DEBTOR_CHAT))
+
+    await post(app_url, staff_says(MARCO, "Sì, va bene.", reply_to=int(message_id)))
+    await post(app_url, staff_says(MARCO, "/done", reply_to=int(message_id)))
+
+    new = fake.texts_to(DEBTOR_CHAT)[before:]
+    assert new[0] == "Marco (Forniture Bianchi S.p.A.): Sì, va bene."
+    assert new[1].startswith(render("flows/handoff/ended.txt", "it"))
+    assert (await get_state(debtor))["flow"] == "menu"

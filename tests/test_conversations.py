@@ -3,17 +3,53 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 from collections.abc import AsyncIterator
+from typing import Any
 
+import httpx
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_for_hypothesis
+from hypothesis import strategies as st
+from twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, debtor_with, twilio_stack
 
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
-from bot.flows.engine import Reply, get_state, notify_debtor, set_state
+from bot.flows import apply
+from bot.flows.engine import Reply, get_state, handle_message, notify_debtor, set_state
 from bot.flows.states import initial_state
-from bot.models import Channel, ContactPoint, Conversation, Debtor, Direction, Message
+from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH
+from bot.inbound import InboundEvent, receive
+from bot.models import (
+    AuditEvent,
+    Channel,
+    ContactPoint,
+    Conversation,
+    Debtor,
+    Direction,
+    Dispute,
+    DisputeReason,
+    Instalment,
+    Invoice,
+    InvoiceStatus,
+    Message,
+    PayLink,
+    PaymentClaim,
+    PaymentPlan,
+    PlanStatus,
+    PromiseStatus,
+    PromiseToPay,
+)
+from bot.outbox import STAFF
 from bot.policy import load_policy
-from bot.runtime import Runtime
+from bot.runtime import Runtime, build_senders
+from bot.texts import render
+from bot.web import create_app
+from tests.fake_telegram import FakeTelegram
+from tests.live_server import serve
+from tests.telegram_updates import button_update, message_update, photo_update
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
@@ -56,3 +92,397 @@ async def test_state_is_stored_per_debtor(sandbox_runtime: Runtime) -> None:
     await set_state(debtor, state)
     assert await get_state(debtor) == state
     assert (await Conversation.get(debtor_id=debtor.id)).flow == "promise"
+
+
+# --- through the fake Telegram --------------------------------------------------------------
+
+TOKEN = "123456:TEST-token"
+SECRET = "webhook-secret_1"
+CHAT = 3003
+OTHER_CHAT = 3004
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = await FakeTelegram(TOKEN).start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def runtime(settings: Settings, fake: FakeTelegram, db: str) -> AsyncIterator[Runtime]:
+    live = settings.model_copy(
+        update={
+            "telegram_bot_token": TOKEN,
+            "telegram_api_base_url": fake.base_url,
+            "telegram_webhook_secret": SECRET,
+            "telegram_staff_chat_id": -100500,
+            "company_name": "Forniture Bianchi S.p.A.",
+        }
+    )
+    runtime = Runtime(
+        settings=live,
+        policy=load_policy(live.policy_file),
+        senders=build_senders(live),
+        now=lambda: NOW,
+    )
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture
+async def app_url(runtime: Runtime) -> AsyncIterator[str]:
+    async with serve(create_app(runtime)) as url:
+        yield url
+
+
+class TelegramDebtor:
+    """A debtor writing to the bot in a Telegram chat; each update gets a new id."""
+
+    ids = itertools.count(10_000)
+
+    def __init__(self, app_url: str, fake: FakeTelegram, chat: int = CHAT) -> None:
+        self.app_url, self.fake, self.chat = app_url, fake, chat
+
+    async def _post(self, update: dict[str, Any]) -> None:
+        async with httpx.AsyncClient(base_url=self.app_url) as client:
+            response = await client.post(WEBHOOK_PATH, json=update, headers={SECRET_HEADER: SECRET})
+        assert response.status_code == 200
+
+    async def press(self, data: str) -> list[str]:
+        before = len(self.fake.texts_to(self.chat))
+        await self._post(button_update(next(self.ids), self.chat, data))
+        return self.fake.texts_to(self.chat)[before:]
+
+    async def say(self, text: str) -> list[str]:
+        before = len(self.fake.texts_to(self.chat))
+        await self._post(message_update(next(self.ids), self.chat, text))
+        return self.fake.texts_to(self.chat)[before:]
+
+    def last_buttons(self) -> list[str]:
+        sent = [
+            c for c in self.fake.calls_to("sendMessage") if c.params["chat_id"] == str(self.chat)
+        ]
+        markup = sent[-1].params.get("reply_markup")
+        if not markup:
+            return []
+        keyboard = json.loads(markup) if isinstance(markup, str) else markup
+        return [b["callback_data"] for row in keyboard["inline_keyboard"] for b in row]
+
+
+async def debtor_with_invoices(
+    amounts: tuple[int, ...] = (123_456,), chat: int = CHAT, ref: str = "C042"
+) -> Debtor:
+    debtor = await Debtor.create(external_ref=ref, name=f"Rossi {ref} S.r.l.", language="it")
+    for n, amount in enumerate(amounts):
+        await Invoice.create(
+            number=f"F-{ref}-{n}",
+            debtor=debtor,
+            issue_date=dt.date(2026, 9, 1),
+            due_date=dt.date(2026, 10, 1 + n),
+            amount_cents=amount,
+        )
+    await ContactPoint.create(
+        debtor=debtor, channel=Channel.TELEGRAM, address=str(chat), verified_at=NOW
+    )
+    return debtor
+
+
+async def staff_rows(template: str) -> list[Message]:
+    return await Message.filter(audience=STAFF, template=template).order_by("id")
+
+
+async def test_pay_now_gets_a_pay_link(app_url: str, fake: FakeTelegram, runtime: Runtime) -> None:
+    debtor = await debtor_with_invoices()
+    chat = TelegramDebtor(app_url, fake)
+    [text] = await chat.press("pay_now")
+    assert "https://sollecito.example/pay/" in text
+    link = await PayLink.get(debtor_id=debtor.id)
+    assert link.purpose == "balance" and link.token in text
+    assert await AuditEvent.filter(action="flow.pay_link").count() == 1
+    conversation = await Conversation.get(debtor_id=debtor.id)
+    assert conversation.channel is Channel.TELEGRAM
+
+
+async def test_instalments_within_the_limit_are_approved_at_once(
+    app_url: str, fake: FakeTelegram, runtime: Runtime
+) -> None:
+    debtor = await debtor_with_invoices()
+    chat = TelegramDebtor(app_url, fake)
+    await chat.press("instalments")
+    assert "plan_3" in chat.last_buttons()
+    shown = await chat.press("plan_3")
+    assert "411,52" in shown[-1] and "411,52" in shown[-1]  # 123456 / 3 = 41152 cents each
+    assert set(chat.last_buttons()) >= {"yes", "no"}
+    replies = await chat.press("yes")
+    assert "/pay/" in replies[-1]  # the first instalment's link follows the schedule
+
+    plan = await PaymentPlan.get(debtor_id=debtor.id)
+    assert plan.status is PlanStatus.ACTIVE and plan.instalment_count == 3
+    rows = await Instalment.filter(plan_id=plan.id).order_by("seq")
+    assert [r.amount_cents for r in rows] == [41152, 41152, 41152]
+    assert sum(r.amount_cents for r in rows) == plan.total_cents == 123_456
+    invoice = await Invoice.get(debtor_id=debtor.id)
+    assert invoice.status is InvoiceStatus.IN_PLAN
+    link = await PayLink.get(purpose="instalment")
+    assert link.instalment_id == rows[0].id  # type: ignore[attr-defined]
+    assert await staff_rows(apply.PLAN_REQUEST) == []
+
+
+async def test_a_plan_above_the_limit_goes_to_staff_with_three_buttons(
+    app_url: str, fake: FakeTelegram, runtime: Runtime
+) -> None:
+    debtor = await debtor_with_invoices((500_000,))
+    chat = TelegramDebtor(app_url, fake)
+    await chat.say("rate")
+    await chat.press("plan_6")
+    await chat.press("yes")
+
+    plan = await PaymentPlan.get(debtor_id=debtor.id)
+    assert plan.status is PlanStatus.PENDING_APPROVAL
+    assert await Instalment.filter(plan_id=plan.id).count() == 6
+    [card] = await staff_rows(apply.PLAN_REQUEST)
+    assert [o["key"] for o in card.options] == [
+        f"plan:approve:{plan.id}",
+        f"plan:reject:{plan.id}",
+        f"plan:counter:{plan.id}",
+    ]
+    assert card.debtor_id == debtor.id  # type: ignore[attr-defined]
+    assert card.context["exposure_cents"] == 500_000
+    assert card.context["broken_promises"] == 0 and card.context["past_plans"] == 0
+    text = render(card.template, "en", **card.context)
+    assert "Rossi C042" in text and "History" in text
+    assert (await Invoice.get(debtor_id=debtor.id)).status is InvoiceStatus.OPEN
+
+
+async def test_a_typed_promise_is_confirmed_and_recorded(
+    app_url: str, fake: FakeTelegram, runtime: Runtime
+) -> None:
+    debtor = await debtor_with_invoices()
+    chat = TelegramDebtor(app_url, fake)
+    await chat.press("promise")
+    confirm = await chat.say("15/12")
+    assert "15 dicembre 2026" in confirm[-1]
+    await chat.press("yes")
+    promise = await PromiseToPay.get(debtor_id=debtor.id)
+    assert promise.promised_date == dt.date(2026, 12, 15)
+    assert promise.status is PromiseStatus.PENDING
+
+
+async def test_already_paid_makes_a_claim_and_pauses_the_chase(
+    app_url: str, fake: FakeTelegram, runtime: Runtime
+) -> None:
+    debtor = await debtor_with_invoices()
+    chat = TelegramDebtor(app_url, fake)
+    await chat.press("already_paid")
+    await chat.press("paid_yesterday")
+    await chat._post(photo_update(next(chat.ids), CHAT, caption="ricevuta"))
+
+    claim = await PaymentClaim.get(debtor_id=debtor.id)
+    assert claim.paid_on == dt.date(2026, 11, 22) and claim.attachments[0]["kind"] == "photo"
+    await debtor.refresh_from_db()
+    pause = runtime.policy.already_paid.pause_days
+    assert debtor.paused_until == NOW + dt.timedelta(days=pause)
+    [alert] = await staff_rows(apply.PAYMENT_CLAIM)
+    assert [o["key"] for o in alert.options] == [
+        f"claim:confirm:{claim.id}",
+        f"claim:notfound:{claim.id}",
+    ]
+    assert alert.context["attachments"][0]["kind"] == "photo"
+
+
+async def test_a_dispute_takes_the_invoice_out_of_the_chase(
+    app_url: str, fake: FakeTelegram, runtime: Runtime
+) -> None:
+    debtor = await debtor_with_invoices((10_000, 20_000))
+    chat = TelegramDebtor(app_url, fake)
+    await chat.press("dispute")
+    await chat.press("dispute_wrong_amount")
+    await chat.press("invoice:F-C042-1")
+    await chat.say("L'importo concordato era 150 euro")
+
+    dispute = await Dispute.get(debtor_id=debtor.id).prefetch_related("invoice")
+    assert dispute.reason is DisputeReason.WRONG_AMOUNT and dispute.invoice.number == "F-C042-1"
+    statuses = {i.number: i.status for i in await Invoice.filter(debtor_id=debtor.id)}
+    assert statuses == {"F-C042-0": InvoiceStatus.OPEN, "F-C042-1": InvoiceStatus.DISPUTED}
+    [alert] = await staff_rows(apply.DISPUTE_OPENED)
+    assert [o["key"] for o in alert.options] == [
+        f"dispute:resolve:{dispute.id}",
+        f"dispute:cancel_invoice:{dispute.id}",
+        f"dispute:resume:{dispute.id}",
+    ]
+
+
+async def test_talk_to_a_person_hands_off_and_relays(
+    app_url: str, fake: FakeTelegram, runtime: Runtime
+) -> None:
+    debtor = await debtor_with_invoices()
+    chat = TelegramDebtor(app_url, fake)
+    await chat.press("talk_to_person")
+    assert (await Conversation.get(debtor_id=debtor.id)).flow == "handoff"
+    assert len(await staff_rows(apply.HANDOFF)) == 1
+    await chat.say("Posso pagare a gennaio?")
+    [relayed] = await staff_rows(apply.RELAY)
+    assert relayed.context["text"] == "Posso pagare a gennaio?"
+    assert relayed.debtor_id == debtor.id  # type: ignore[attr-defined]
+
+
+async def test_stop_opts_out_and_tells_staff_when_nothing_is_left(
+    app_url: str, fake: FakeTelegram, runtime: Runtime
+) -> None:
+    debtor = await debtor_with_invoices()
+    chat = TelegramDebtor(app_url, fake)
+    await chat.say("stop")
+    done = await chat.press("yes")
+    assert done == [render("flows/stop/done.txt", "it").strip()]
+    point = await ContactPoint.get(debtor_id=debtor.id)
+    assert point.opted_out_at == NOW
+    assert len(await staff_rows(apply.OPTED_OUT_EVERYWHERE)) == 1
+
+
+async def test_nonsense_gets_help_and_a_failure_gets_an_apology(
+    app_url: str, fake: FakeTelegram, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    debtor = await debtor_with_invoices()
+    chat = TelegramDebtor(app_url, fake)
+    [help_text] = await chat.say("🙂 ‏שלום")
+    assert help_text == render("flows/help.txt", "it").strip()
+    before = await get_state(debtor)
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(apply, "_pay_link", broken)
+    [sorry] = await chat.press("pay_now")
+    assert sorry == render("flows/sorry.txt", "it").strip()
+    assert await get_state(debtor) == before  # nothing half-applied
+    assert await PayLink.all().count() == 0
+
+
+# --- through signed Twilio webhooks ---------------------------------------------------------
+
+
+async def test_sms_numbered_answers_and_the_conversation_goes_on_in_telegram(
+    settings: Settings, db: str
+) -> None:
+    point = await debtor_with(Channel.SMS)
+    debtor = point.debtor
+    await Invoice.create(
+        number="F-SMS-1",
+        debtor=debtor,
+        issue_date=dt.date(2026, 9, 1),
+        due_date=dt.date(2026, 10, 1),
+        amount_cents=90_000,
+    )
+    async with twilio_stack(settings) as stack:
+        await stack.inbound(stack.fake.inbound_params(DEBTOR_PHONE, SMS_FROM, "menu"))
+        menu_text = stack.fake.requests[-1]["Body"]
+        assert "1" in menu_text and "2" in menu_text  # numbered options on SMS
+        await stack.inbound(stack.fake.inbound_params(DEBTOR_PHONE, SMS_FROM, "1"))
+        assert "/pay/" in stack.fake.requests[-1]["Body"]  # 1 = pay now
+        await stack.inbound(stack.fake.inbound_params(DEBTOR_PHONE, SMS_FROM, "2"))
+    assert (await Conversation.get(debtor_id=debtor.id)).channel is Channel.SMS
+    assert (await get_state(debtor))["flow"] == "plan"  # 2 = instalments
+
+    # The same debtor links Telegram and answers the SMS's question there.
+    await ContactPoint.create(debtor=debtor, channel=Channel.TELEGRAM, address=str(CHAT))
+    telegram_runtime = Runtime(
+        settings=settings,
+        policy=load_policy(settings.policy_file),
+        senders={channel: SandboxSender(channel) for channel in Channel},
+        now=lambda: NOW,
+    )
+    event = InboundEvent(
+        channel=Channel.TELEGRAM,
+        address=str(CHAT),
+        provider_event_id="tg-1",
+        chosen_option="plan_2",
+    )
+    received = await receive(telegram_runtime, event)
+    assert received is not None
+    assert (await get_state(debtor))["stage"] == "confirm"
+    assert "450,00" in received.replies[0].text
+    assert (await Conversation.get(debtor_id=debtor.id)).channel is Channel.TELEGRAM
+
+
+async def test_whatsapp_pay_now_by_its_word(settings: Settings, db: str) -> None:
+    point = await debtor_with(Channel.WHATSAPP, language="en")
+    await Invoice.create(
+        number="F-WA-1",
+        debtor=point.debtor,
+        issue_date=dt.date(2026, 9, 1),
+        due_date=dt.date(2026, 10, 1),
+        amount_cents=25_000,
+    )
+    async with twilio_stack(settings) as stack:
+        params = stack.fake.inbound_params(
+            f"whatsapp:{DEBTOR_PHONE}", f"whatsapp:{WHATSAPP_FROM}", "PAY NOW"
+        )
+        await stack.inbound(params)
+        body = stack.fake.requests[-1]["Body"]
+    assert "/pay/" in body
+    assert await PayLink.filter(debtor_id=point.debtor.id, purpose="balance").count() == 1
+
+
+# --- many inputs through the engine and the database ------------------------------------------
+
+texts = st.one_of(
+    st.sampled_from(["", "1", "2", "9", "0", "99", "sì", "NO", "menu", "15/12", "stop"]),
+    st.text(max_size=60),
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x1F), max_size=10),
+    st.just("ש" * 40 + "🙂" * 20),
+    st.just("x" * 4000),
+)
+buttons = st.sampled_from(
+    [
+        "",
+        "pay_now",
+        "instalments",
+        "plan_3",
+        "plan_99",
+        "yes",
+        "no",
+        "back",
+        "promise",
+        "already_paid",
+        "dispute",
+        "invoice:F-OTHER-0",
+        "talk_to_person",
+        "discount",
+        "skip",
+        "paid_today",
+        "plan:approve:1",
+        "x" * 64,
+    ]
+)
+
+
+@settings_for_hypothesis(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(inputs=st.lists(st.tuples(buttons, texts), min_size=1, max_size=4))
+async def test_every_input_gets_a_reply_and_no_other_debtors_data(
+    sandbox_runtime: Runtime, inputs: list[tuple[str, str]]
+) -> None:
+    debtor = await Debtor.get_or_none(external_ref="H1")
+    if debtor is None:
+        debtor = await debtor_with_invoices((77_700,), chat=1, ref="H1")
+        await debtor_with_invoices((31_400,), chat=2, ref="OTHER")
+    for option, text in inputs:
+        # Not saved: PostgreSQL refuses NUL in text, and the engine must cope with any text.
+        message = Message(
+            debtor=debtor,
+            direction=Direction.INBOUND,
+            channel=Channel.TELEGRAM,
+            body=text,
+            chosen_option=option,
+        )
+        replies = await handle_message(sandbox_runtime, debtor, message)
+        assert replies
+        for answer in replies:
+            assert answer.text.strip()
+            assert "F-OTHER" not in answer.text and "314,00" not in answer.text
+            assert "Traceback" not in answer.text
+            assert answer.template != "flows/sorry.txt"  # no exception inside the engine

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels.base import Option
+from bot.decisions import activate_plan
 from bot.flows import plan as plan_flow
 from bot.flows.context import FlowContext, ReplySpec
 from bot.flows.effects import (
@@ -41,6 +42,7 @@ from bot.models import (
     Dispute,
     DisputeReason,
     Instalment,
+    InstalmentStatus,
     Invoice,
     InvoiceStatus,
     Message,
@@ -271,35 +273,17 @@ async def _request_plan(exchange: Exchange, effect: RequestPlan) -> list[ReplySp
 
 
 async def activate(runtime: Runtime, plan: PaymentPlan) -> tuple[str, Instalment]:
-    """Make the plan active (no staff decision needed) and return its first instalment's link.
-
-    The staff side (bot.decisions.activate_plan) owns activation when it is present, so a plan
-    becomes active the same way whoever approves it; without it the plan is activated here.
+    """Approve the plan without staff (bot.decisions.activate_plan, so a plan becomes active the
+    same way whoever approves it) and return its first instalment's link for the engine's reply.
     """
-    try:
-        from bot.decisions import activate_plan  # type: ignore[attr-defined]
-    except ImportError:
-        activate_plan = None
-    if activate_plan is not None:
-        await activate_plan(runtime, plan, staff=None)
-    else:
-        plan.status = PlanStatus.ACTIVE
-        plan.decided_at = runtime.now()
-        await plan.save(update_fields=["status", "decided_at"])
-        await (
-            Invoice.filter(id__in=list(plan.invoice_ids))
-            .exclude(status__in=CLOSED_STATUSES)
-            .update(status=InvoiceStatus.IN_PLAN)
-        )
-    first = await Instalment.filter(plan_id=plan.id).order_by("seq").first()
+    await activate_plan(runtime, plan, staff=None)
+    due = Instalment.filter(plan_id=plan.id, status=InstalmentStatus.DUE)
+    first = await due.order_by("seq").first()
     assert first is not None  # a plan is created with its instalments
     debtor = await Debtor.get(id=plan.debtor_id)  # type: ignore[attr-defined]
+    # The same request as activate_plan's: make_pay_link gives back the same durable link.
     url = await make_pay_link(
-        runtime.settings,
-        debtor,
-        "instalment",
-        invoice_ids=list(plan.invoice_ids),
-        instalment=first,
+        runtime.settings, debtor, "instalment", invoice_ids=list(plan.invoice_ids), instalment=first
     )
     return url, first
 

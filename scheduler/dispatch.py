@@ -30,6 +30,8 @@ from typing import Any
 from tortoise.exceptions import DoesNotExist
 
 from bot.channels.base import Option, OutgoingMessage, SendError, SendOutcome
+from bot.flows.engine import get_state, set_state
+from bot.flows.states import after_reminder
 from bot.models import (
     CLOSED_STATUSES,
     Channel,
@@ -56,6 +58,8 @@ from scheduler.calendar import CONTACT_WINDOW, next_allowed_moment, next_contact
 from scheduler.routing import DEFAULT_CHANNEL_ORDER, Contact, contact_state, route
 
 log = logging.getLogger(__name__)
+
+HANDOFF_FLOW = "handoff"  # bot/flows/menu.py: the stage "handoff.relay"
 
 WHATSAPP_SESSION = dt.timedelta(hours=24)
 
@@ -292,10 +296,26 @@ class Dispatcher:
                 row.attempts = 0
                 continue
             row.context = context
-            return await self._record_sent(
+            outcome = await self._record_sent(
                 row, lease_until, contact.channel, contact.id, provider_id, outgoing.text
             )
+            if outcome is Outcome.SENT and not is_reply and outgoing.options:
+                await self._remember_options(debtor, row, outgoing, now)
+            return outcome
         return await self._fail_everywhere(row, lease_until, debtor, context)
+
+    async def _remember_options(
+        self, debtor: Debtor, row: Message, outgoing: OutgoingMessage, now: dt.datetime
+    ) -> None:
+        """The debtor's next answer refers to this message: "1" is what they saw as 1.
+
+        A conversation handed to a person stays with that person until staff hand it back.
+        """
+        state = await get_state(debtor)
+        if state.get("flow") == HANDOFF_FLOW:
+            return
+        keys = [option.key for option in outgoing.options]
+        await set_state(debtor, after_reminder(row.step, now, keys))
 
     def _candidates(
         self, row: Message, contacts: list[Contact], context: dict[str, Any]

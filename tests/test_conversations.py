@@ -15,6 +15,7 @@ from hypothesis import settings as settings_for_hypothesis
 from hypothesis import strategies as st
 from twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, debtor_with, twilio_stack
 
+from bot.channels.base import Option
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
 from bot.flows import apply
@@ -42,11 +43,12 @@ from bot.models import (
     PromiseStatus,
     PromiseToPay,
 )
-from bot.outbox import STAFF
+from bot.outbox import STAFF, queue_message
 from bot.policy import load_policy
 from bot.runtime import Runtime, build_senders
 from bot.texts import render
 from bot.web import create_app
+from scheduler.dispatch import Dispatcher
 from tests.fake_telegram import FakeTelegram
 from tests.live_server import serve
 from tests.telegram_updates import button_update, message_update, photo_update
@@ -486,3 +488,48 @@ async def test_every_input_gets_a_reply_and_no_other_debtors_data(
             assert "F-OTHER" not in answer.text and "314,00" not in answer.text
             assert "Traceback" not in answer.text
             assert answer.template != "flows/sorry.txt"  # no exception inside the engine
+
+
+# --- after a reminder -----------------------------------------------------------------------
+
+
+async def test_one_means_the_first_option_of_the_reminder_the_debtor_saw(
+    sandbox_runtime: Runtime,
+) -> None:
+    debtor = await debtor_with_invoices((120_000,), chat=CHAT, ref="R1")
+    options = (Option("instalments", "Rate"), Option("pay_now", "Paga ora"))
+    await queue_message(
+        debtor=debtor,
+        template="flows/help.txt",
+        context={},
+        scheduled_at=NOW,
+        options=options,
+        step="overdue_1",
+    )
+    await Dispatcher(sandbox_runtime).drain()
+    state = await get_state(debtor)
+    assert state["reminder_step"] == "overdue_1"
+    assert state["menu_order"] == ["instalments", "pay_now"]
+
+    received = await receive(
+        sandbox_runtime,
+        InboundEvent(channel=Channel.TELEGRAM, address=str(CHAT), provider_event_id="r1", text="1"),
+    )
+    assert received is not None
+    assert (await get_state(debtor))["flow"] == "plan"  # 1 was "Rate" in that reminder
+
+
+async def test_a_reminder_leaves_a_hand_off_with_the_person(sandbox_runtime: Runtime) -> None:
+    debtor = await debtor_with_invoices((120_000,), chat=CHAT, ref="R2")
+    handoff = {**initial_state(), "flow": "handoff", "stage": "relay"}
+    await set_state(debtor, handoff)
+    await queue_message(
+        debtor=debtor,
+        template="flows/help.txt",
+        context={},
+        scheduled_at=NOW,
+        options=(Option("pay_now", "Paga ora"),),
+        step="overdue_1",
+    )
+    await Dispatcher(sandbox_runtime).drain()
+    assert (await get_state(debtor))["flow"] == "handoff"

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.flows.apply import debtor_history
 from bot.models import (
     CLOSED_STATUSES,
     Conversation,
@@ -128,6 +129,7 @@ async def debtor_report(debtor: Debtor) -> dict[str, Any]:
             for m in messages
         ],
         "payments": payments,
+        "history": await debtor_history(debtor),
         "stage": stage,
         "channel": conversation.channel.value if conversation and conversation.channel else "",
         "paused_until": debtor.paused_until,

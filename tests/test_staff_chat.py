@@ -464,6 +464,7 @@ async def test_debtor_command(
     first, second, third = staff_texts(fake)
     assert "Rossi Impianti S.r.l. (C042" in first and "F-2026-0042: 1.234,56 €" in first
     assert "Conversazione: promise.choose su telegram" in first
+    assert "Storico: 0 fatture pagate; promesse non mantenute: 0; piani: 0" in first
     assert "Bianchi Bar (C099" in second
     assert third == render("staff/debtor_not_found.txt", "it", query="nessuno")
 
@@ -647,3 +648,16 @@ async def test_debtor_relayed_message_answered_from_the_staff_chat(
     assert new[0] == "Marco (Forniture Bianchi S.p.A.): Sì, va bene."
     assert new[1].startswith(render("flows/handoff/ended.txt", "it"))
     assert (await get_state(debtor))["flow"] == "menu"
+
+
+async def test_viewer_may_look_but_not_act(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    await StaffMember.create(telegram_user_id=503, name="Vera", role=StaffRole.VIEWER)
+    debtor = await make_debtor()
+    await post(app_url, staff_says(503, "/pause C042"))
+    await post(app_url, staff_says(503, "/plan C042"))
+    assert (await Debtor.get(id=debtor.id)).paused_until is None
+    refused, plan_text = staff_texts(fake)
+    assert refused == render("staff/viewer_only.txt", "it")
+    assert plan_text == "Rossi Impianti S.r.l. non ha piani di rientro."

@@ -33,6 +33,7 @@ from tortoise.models import Model
 from bot import decisions
 from bot.decisions import Decision, Verdict
 from bot.flows.engine import Reply, notify_debtor, reply_contact_point
+from bot.flows.plan import offered_counts
 from bot.flows.promise import parse_date
 from bot.flows.states import hand_back
 from bot.models import (
@@ -47,6 +48,7 @@ from bot.models import (
     PaymentClaim,
     PaymentPlan,
     StaffMember,
+    StaffRole,
 )
 from bot.runtime import Runtime
 from bot.staff_reports import (
@@ -225,19 +227,26 @@ class StaffChat:
             await AuditEvent.create(
                 actor=f"staff:{member.id}", action="plan.counter.opened", subject=f"plan:{plan_id}"
             )
+            today = self.runtime.now().date()
+            first_due = max(plan.first_due_date, today)
+            counts = offered_counts(
+                plan.total_cents, self.runtime.policy.instalments, first_due, today
+            )
             labels = [
                 InlineKeyboardButton(
                     self.text("counter_count_label.txt", count=count),
                     callback_data=f"plan:counter:{plan_id}:{count}",
                 )
-                for count in self.runtime.policy.instalments.counts
+                for count in counts
+                if count != plan.instalment_count
             ]
             date_button = InlineKeyboardButton(
                 self.text("counter_date_label.txt"), callback_data=f"plan:counter:{plan_id}:date"
             )
             await self._answer(update, self.text("counter_choose.txt", plan_id=plan_id))
             try:
-                await query.edit_message_reply_markup(InlineKeyboardMarkup([labels, [date_button]]))
+                rows = [labels, [date_button]] if labels else [[date_button]]
+                await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
             except TelegramError as exc:
                 log.info("counter buttons not shown: %s", exc)
             return
@@ -289,6 +298,19 @@ class StaffChat:
             await self._say(update, self.text("not_staff.txt"))
         return member
 
+    async def _acting_staff(self, update: Update) -> StaffMember | None:
+        """Staff who may change something (pause, resume, talk to a debtor): not viewers."""
+        member = await self._staff_only(update)
+        if member is not None and member.role is StaffRole.VIEWER:
+            await AuditEvent.create(
+                actor=f"staff:{member.id}",
+                action="staff.viewer_refused",
+                subject=f"chat:{self.chat_id}",
+            )
+            await self._say(update, self.text("viewer_only.txt"))
+            return None
+        return member
+
     async def _one_debtor(self, update: Update, query: str) -> Debtor | None:
         matches = await find_debtors(query)
         if len(matches) == 1:
@@ -337,7 +359,7 @@ class StaffChat:
         raise ApplicationHandlerStop
 
     async def on_pause(self, update: Update, context: Context) -> None:
-        member = await self._staff_only(update)
+        member = await self._acting_staff(update)
         if member is not None:
             parsed = parse_pause_args(list(context.args or []))
             if parsed is None:
@@ -354,7 +376,7 @@ class StaffChat:
         raise ApplicationHandlerStop
 
     async def on_resume(self, update: Update, context: Context) -> None:
-        member = await self._staff_only(update)
+        member = await self._acting_staff(update)
         if member is not None:
             query = " ".join(context.args or [])
             if not query:
@@ -379,7 +401,7 @@ class StaffChat:
         )
 
     async def on_done(self, update: Update, context: Context) -> None:
-        member = await self._staff_only(update)
+        member = await self._acting_staff(update)
         if member is not None:
             debtor: Debtor | None = None
             row = await self._replied_row(update)
@@ -413,7 +435,7 @@ class StaffChat:
         row = await self._replied_row(update)
         if message is None or row is None:
             raise ApplicationHandlerStop  # staff talking among themselves
-        member = await self._staff_only(update)
+        member = await self._acting_staff(update)
         if member is not None:
             if row.template == COUNTER_DATE_TEMPLATE:
                 await self._counter_date(update, member, row, message.text or "")

@@ -1,10 +1,10 @@
 """The clock: APScheduler cron jobs in the company's time zone.
 
 Jobs: cadence planning (every 15 minutes in business hours), promise-date checks, instalment-due
-checks, and the morning digest for the staff chat. Jobs coalesce: after downtime the missed runs
-of a job become one run (misfire_grace_time bounds how late it may still start); and a reminder
-planned late at night is held by the dispatcher until the debtor's contact window opens, so nothing
-stale goes out in a burst at night.
+checks, the morning digest for the staff chat, and closing conversations left idle (hourly).
+Jobs coalesce: after downtime the missed runs of a job become one run (misfire_grace_time bounds
+how late it may still start); and a reminder planned late at night is held by the dispatcher until
+the debtor's contact window opens, so nothing stale goes out in a burst at night.
 
 Only one clock is active at a time. On PostgreSQL a clock first takes a session advisory lock on a
 connection of its own; a second clock stands by, trying again every `standby_poll` seconds, and
@@ -25,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.db import is_postgres
+from bot.flows.engine import close_idle_conversations
 from bot.models import (
     CHASEABLE_STATUSES,
     Debtor,
@@ -60,6 +61,7 @@ class ClockConfig:
     promise_check: str = "10"  # minute past each business hour
     instalment_check: tuple[int, int] = (8, 5)  # every day at 08:05
     digest: tuple[int, int] = (8, 30)  # business days at 08:30
+    idle_conversations: str = "20"  # minute past every hour
     misfire_grace_seconds: int = 3600
     standby_poll: float = 30.0
 
@@ -347,6 +349,12 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
         CronTrigger(hour=hour, minute=minute, timezone=zone),
         id="check_instalments",
         name="check_instalments",
+    )
+    scheduler.add_job(
+        job(close_idle_conversations),
+        CronTrigger(minute=config.idle_conversations, timezone=zone),
+        id="close_idle_conversations",
+        name="close_idle_conversations",
     )
     hour, minute = config.digest
     scheduler.add_job(

@@ -79,7 +79,13 @@ def test_jobs_are_cron_triggers_in_the_company_time_zone(settings: Settings) -> 
     runtime = make_runtime(settings, FrozenClock(ROME_10AM))
     scheduler = build_scheduler(runtime)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"plan_cadence", "check_promises", "check_instalments", "morning_digest"}
+    assert set(jobs) == {
+        "plan_cadence",
+        "check_promises",
+        "check_instalments",
+        "morning_digest",
+        "close_idle_conversations",
+    }
     for job in jobs.values():
         assert str(job.trigger.timezone) == "Europe/Rome"
     # Missed runs coalesce into one, and a run more than an hour late is dropped.

@@ -19,7 +19,14 @@ from bot.channels.base import Option
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
 from bot.flows import apply
-from bot.flows.engine import Reply, get_state, handle_message, notify_debtor, set_state
+from bot.flows.engine import (
+    Reply,
+    close_idle_conversations,
+    get_state,
+    handle_message,
+    notify_debtor,
+    set_state,
+)
 from bot.flows.states import initial_state
 from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH
 from bot.inbound import InboundEvent, receive
@@ -533,3 +540,29 @@ async def test_a_reminder_leaves_a_hand_off_with_the_person(sandbox_runtime: Run
     )
     await Dispatcher(sandbox_runtime).drain()
     assert (await get_state(debtor))["flow"] == "handoff"
+
+
+# --- the clock closes what was left mid-way ----------------------------------------------------
+
+
+async def test_a_conversation_left_mid_way_is_closed_politely(
+    sandbox_runtime: Runtime, settings: Settings
+) -> None:
+    debtor = await debtor_with_invoices((50_000,), chat=CHAT, ref="I1")
+    waiting = await debtor_with_invoices((50_000,), chat=OTHER_CHAT, ref="I2")
+    old = NOW - dt.timedelta(hours=settings.conversation_timeout_hours + 1)
+    await set_state(
+        debtor, {"flow": "promise", "stage": "choose", "data": {}, "updated_at": old.isoformat()}
+    )
+    await set_state(
+        waiting, {"flow": "promise", "stage": "choose", "data": {}, "updated_at": NOW.isoformat()}
+    )
+    await Conversation.all().update(updated_at=old)
+
+    assert await close_idle_conversations(sandbox_runtime) == [debtor.id]
+    assert (await get_state(debtor))["flow"] == "menu"
+    assert (await get_state(waiting))["flow"] == "promise"  # active within the timeout
+    telegram = sandbox_runtime.sender(Channel.TELEGRAM)
+    assert isinstance(telegram, SandboxSender)
+    assert [m.text for m in telegram.sent] == [render("flows/closed.txt", "it").strip()]
+    assert await close_idle_conversations(sandbox_runtime) == []  # at the menu: nothing to close

@@ -19,8 +19,9 @@ from tortoise.transactions import in_transaction
 from bot.channels.base import Attachment, Option
 from bot.flows.apply import Exchange, apply_effects
 from bot.flows.context import FlowContext, Input, OpenInvoice, ReplySpec, render_reply
-from bot.flows.states import discount_offered, initial_state, step
+from bot.flows.states import close_if_inactive, discount_offered, initial_state, step
 from bot.models import (
+    AuditEvent,
     Channel,
     ContactPoint,
     Conversation,
@@ -210,3 +211,52 @@ async def notify_debtor(runtime: Runtime, debtor: Debtor, replies: list[Reply]) 
     point.debtor = debtor
     for reply in replies:
         await send_reply(runtime, point.channel, point.address, point, reply)
+
+
+# Conversations at these flows wait for nothing: there is nothing to close.
+RESTING_FLOWS = ("idle", "menu")
+
+
+async def close_idle_conversations(runtime: Runtime) -> list[int]:
+    """For the clock: close every conversation left mid-way longer than the timeout, politely.
+
+    Returns the ids of the debtors told. A debtor who wrote meanwhile is left alone: the state is
+    read again under a lock before it is closed.
+    """
+    now = runtime.now()
+    cutoff = now - dt.timedelta(hours=runtime.settings.conversation_timeout_hours)
+    candidates = await Conversation.filter(updated_at__lt=cutoff).exclude(flow__in=RESTING_FLOWS)
+    closed: list[int] = []
+    for candidate in candidates:
+        debtor = await Debtor.get_or_none(id=candidate.debtor_id)  # type: ignore[attr-defined]
+        if debtor is None:
+            continue
+        try:
+            replies = await _close_if_idle(runtime, debtor)
+        except Exception:  # one debtor's bad state must not keep the others open
+            log.exception("closing the conversation of debtor %s failed", debtor.id)
+            continue
+        if replies:
+            await notify_debtor(runtime, debtor, replies)
+            closed.append(debtor.id)
+    return closed
+
+
+async def _close_if_idle(runtime: Runtime, debtor: Debtor) -> list[Reply]:
+    async with in_transaction():
+        conversation = await Conversation.filter(debtor_id=debtor.id).select_for_update().get()
+        state = dict(conversation.state) if conversation.state else initial_state()
+        ctx = flow_context(runtime, debtor, await open_invoices(debtor), state)
+        outcome = close_if_inactive(state, ctx)
+        if outcome is None:
+            return []
+        conversation.state = outcome.new_state
+        conversation.flow = str(outcome.new_state.get("flow", "idle"))[:64]
+        await conversation.save(update_fields=["state", "flow", "updated_at"])
+        await AuditEvent.create(
+            actor="system",
+            action="conversation.closed",
+            subject=f"debtor:{debtor.id}",
+            data={"flow": state.get("flow"), "stage": state.get("stage")},
+        )
+    return render_replies(outcome.replies, ctx.language)

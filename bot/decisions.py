@@ -534,6 +534,28 @@ def _invoice_status_after(invoice: Invoice, outcome: DisputeStatus) -> InvoiceSt
     return InvoiceStatus.PARTIALLY_PAID if invoice.paid_cents > 0 else InvoiceStatus.OPEN
 
 
+async def _disputed_invoices(dispute: Dispute) -> list[Invoice]:
+    """The invoices a dispute covers: its own, or (a dispute of everything) the debtor's disputed
+    invoices that no other open dispute names."""
+    if dispute.invoice_id is not None:  # type: ignore[attr-defined]
+        invoice = await Invoice.get_or_none(id=dispute.invoice_id)  # type: ignore[attr-defined]
+        return [invoice] if invoice is not None else []
+    named = await (
+        Dispute.filter(
+            debtor_id=dispute.debtor_id,  # type: ignore[attr-defined]
+            status=DisputeStatus.OPEN,
+            invoice_id__isnull=False,
+        )
+        .exclude(id=dispute.id)
+        .values_list("invoice_id", flat=True)
+    )
+    return await (
+        Invoice.filter(debtor_id=dispute.debtor_id, status=InvoiceStatus.DISPUTED)  # type: ignore[attr-defined]
+        .exclude(id__in=list(named))
+        .order_by("due_date", "id")
+    )
+
+
 async def _decide_dispute(
     runtime: Runtime, dispute: Dispute, staff: StaffMember | None, outcome: DisputeStatus
 ) -> Decision:
@@ -547,9 +569,9 @@ async def _decide_dispute(
             return await _already(
                 staff, action, subject, locked.status.value, locked.resolved_by_id
             )
-        invoice = await Invoice.get_or_none(id=locked.invoice_id) if locked.invoice_id else None
-        amount = invoice.balance_cents if invoice else 0
-        currency = invoice.currency if invoice else "EUR"
+        invoices = await _disputed_invoices(locked)
+        amount = sum(invoice.balance_cents for invoice in invoices)
+        currency = invoices[0].currency if invoices else "EUR"
         why = refusal(staff, amount)
         if why:
             return await _refused(staff, action, subject, amount, currency, why)
@@ -557,27 +579,24 @@ async def _decide_dispute(
         locked.resolved_by = staff
         locked.resolved_at = runtime.now()
         await locked.save(update_fields=["status", "resolved_by_id", "resolved_at"])
-        if invoice is not None and invoice.status is InvoiceStatus.DISPUTED:
-            invoice.status = _invoice_status_after(invoice, outcome)
-            await invoice.save(update_fields=["status", "updated_at"])
-        await _audit(
-            staff,
-            action,
-            subject,
-            invoice=invoice.number if invoice else "",
-            amount_cents=amount,
-        )
+        for invoice in invoices:
+            cancel = outcome is DisputeStatus.INVOICE_CANCELLED
+            if invoice.status is InvoiceStatus.DISPUTED or (
+                cancel and invoice.status not in CLOSED_STATUSES
+            ):
+                invoice.status = _invoice_status_after(invoice, outcome)
+                await invoice.save(update_fields=["status", "updated_at"])
+        numbers = [invoice.number for invoice in invoices]
+        await _audit(staff, action, subject, invoices=numbers, amount_cents=amount)
         debtor = await Debtor.get(id=locked.debtor_id)
     dispute.status = locked.status
-    spec = ReplySpec(
-        DISPUTE_TEMPLATES[outcome],
-        {
-            "invoice_number": invoice.number if invoice else "",
-            "amount_cents": amount,
-            "currency": currency,
-        },
-    )
-    await tell_debtor(runtime, debtor, [spec])
+    context = {
+        "invoice_number": ", ".join(numbers),
+        "invoice_count": len(numbers),
+        "amount_cents": amount,
+        "currency": currency,
+    }
+    await tell_debtor(runtime, debtor, [ReplySpec(DISPUTE_TEMPLATES[outcome], context)])
     return Decision(
         _DISPUTE_VERDICTS[outcome], subject, staff.name if staff else "", amount, currency
     )

@@ -302,3 +302,28 @@ async def test_dispute_decisions(
     assert len(await _to_debtor()) == 1
     again = await decisions.resume_chasing(runtime, dispute, anna)
     assert again.verdict is Verdict.ALREADY_DECIDED
+
+
+async def test_dispute_of_every_invoice_covers_those_no_other_dispute_names(
+    runtime: Runtime,
+) -> None:
+    debtor, first = await _debtor()
+    second = await make_invoice(debtor, "F-2", 50_000, days_overdue=5)
+    third = await make_invoice(debtor, "F-3", 70_000, days_overdue=5)
+    for invoice in (first, second, third):
+        invoice.status = InvoiceStatus.DISPUTED
+        await invoice.save()
+    await Dispute.create(debtor=debtor, invoice=third, reason=DisputeReason.WRONG_AMOUNT)
+    everything = await Dispute.create(debtor=debtor, reason=DisputeReason.GOODS_OR_SERVICE)
+
+    decision = await decisions.cancel_disputed_invoice(runtime, everything, await _staff())
+
+    assert decision.amount_cents == 350_000
+    statuses = {i.number: i.status for i in await Invoice.filter(debtor_id=debtor.id)}
+    assert statuses == {
+        "F-1": InvoiceStatus.CANCELLED,
+        "F-2": InvoiceStatus.CANCELLED,
+        "F-3": InvoiceStatus.DISPUTED,
+    }
+    [sent] = await _to_debtor()
+    assert "le fatture F-1, F-2 sono state annullate" in sent.body

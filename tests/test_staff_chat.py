@@ -400,7 +400,9 @@ async def test_dispute_cancel_invoice(
     assert dispute.resolved_by_id == staff["anna"].id  # type: ignore[attr-defined]
     assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.CANCELLED
     assert fake.texts_to(DEBTOR_CHAT) == [
-        render("decisions/dispute_invoice_cancelled.txt", "it", invoice_number="F-3")
+        render(
+            "decisions/dispute_invoice_cancelled.txt", "it", invoice_number="F-3", invoice_count=1
+        )
     ]
     assert answers(fake) == ["🗑️ Fattura annullata da Anna"]
 

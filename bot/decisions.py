@@ -127,6 +127,14 @@ async def _refused(
     )
 
 
+async def check_authority(
+    staff: StaffMember | None, action: str, subject: str, amount: int, currency: str
+) -> Decision | None:
+    """None when `staff` may decide on `amount`; otherwise the refusal, audited."""
+    why = refusal(staff, amount)
+    return await _refused(staff, action, subject, amount, currency, why) if why else None
+
+
 async def _already(
     staff: StaffMember | None, action: str, subject: str, status: str, decided_by_id: int | None
 ) -> Decision:

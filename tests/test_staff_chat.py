@@ -663,3 +663,29 @@ async def test_viewer_may_look_but_not_act(
     refused, plan_text = staff_texts(fake)
     assert refused == render("staff/viewer_only.txt", "it")
     assert plan_text == "Rossi Impianti S.r.l. non ha piani di rientro."
+
+
+async def test_counter_needs_authority_before_terms_are_offered(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    _, _, plan = await pending_plan()
+    await post(app_url, staff_press(MARCO, f"plan:counter:{plan.id}"))
+    assert not fake.calls_to("editMessageReplyMarkup")
+    assert answers(fake) == ["Non può decidere: 3.000,00 € supera il suo limite di approvazione."]
+    assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.PENDING_APPROVAL
+    assert len(await audit("plan.counter.refused")) == 1
+
+
+async def test_a_photo_reply_to_a_relayed_message_is_not_relayed(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor = await make_debtor()
+    message_id = await relayed(debtor, fake)
+    update = staff_says(ANNA, "", reply_to=message_id)
+    del update["message"]["text"]
+    update["message"]["photo"] = [
+        {"file_id": "p1", "file_unique_id": "up1", "width": 90, "height": 90}
+    ]
+    await post(app_url, update)
+    assert fake.texts_to(DEBTOR_CHAT) == []
+    assert staff_texts(fake) == [render("staff/relay_text_only.txt", "it")]

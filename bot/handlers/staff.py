@@ -223,6 +223,13 @@ class StaffChat:
         if plan is None:
             await self._answer(update, self.text("unknown_button.txt"), alert=True)
             return
+        if extra in ("", "date"):  # before offering terms: may this member decide at all?
+            refused = await decisions.check_authority(
+                member, "plan.counter", f"plan:{plan_id}", plan.total_cents, plan.currency
+            )
+            if refused is not None:
+                await self._show(update, refused)
+                return
         if not extra:  # first press: choose the terms
             await AuditEvent.create(
                 actor=f"staff:{member.id}", action="plan.counter.opened", subject=f"plan:{plan_id}"
@@ -519,9 +526,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], runtime: Ru
             CommandHandler(name, callback, filters=in_staff_chat)
             for name, callback in commands.items()
         ),
-        MessageHandler(
-            in_staff_chat & filters.REPLY & filters.TEXT & ~filters.COMMAND, staff.on_reply
-        ),
+        MessageHandler(in_staff_chat & filters.REPLY & ~filters.COMMAND, staff.on_reply),
         MessageHandler(in_staff_chat, staff.on_other),
     ]
     application.add_handlers(handlers, group=STAFF_GROUP)

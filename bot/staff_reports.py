@@ -33,6 +33,7 @@ AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
 )
 MATCHES_SHOWN = 5
 HISTORY_SHOWN = 5
+INVOICES_SHOWN = 20  # a Telegram message holds 4096 characters
 
 
 @dataclass
@@ -117,7 +118,8 @@ async def debtor_report(debtor: Debtor) -> dict[str, Any]:
         totals[invoice.currency] = totals.get(invoice.currency, 0) + invoice.balance_cents
     return {
         "debtor": debtor,
-        "invoices": invoices,
+        "invoices": invoices[:INVOICES_SHOWN],
+        "more_invoices": max(len(invoices) - INVOICES_SHOWN, 0),
         "totals": totals,
         "messages": [
             {

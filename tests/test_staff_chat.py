@@ -689,3 +689,15 @@ async def test_a_photo_reply_to_a_relayed_message_is_not_relayed(
     await post(app_url, update)
     assert fake.texts_to(DEBTOR_CHAT) == []
     assert staff_texts(fake) == [render("staff/relay_text_only.txt", "it")]
+
+
+async def test_debtor_with_many_invoices_fits_one_message(
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+) -> None:
+    debtor = await make_debtor()
+    for n in range(45):
+        await make_invoice(debtor, f"FT-2026/{n:05d}", 10_000 + n, 10 + n)
+    await post(app_url, staff_says(ANNA, "/debtor C042"))
+    [text] = staff_texts(fake)
+    assert len(text) < 4096
+    assert "…e altre 25" in text and "Totale: 4.509,90 €" in text

@@ -296,8 +296,12 @@ class StaffChat:
 
     async def _say(self, update: Update, text: str) -> None:
         message = update.effective_message
-        if message is not None:
+        if message is None:
+            return
+        try:
             await message.reply_text(text)
+        except TelegramError as exc:  # the command's effect is done; a redelivery would repeat it
+            log.warning("staff chat answer not sent: %s", exc)
 
     async def _staff_only(self, update: Update) -> StaffMember | None:
         member = await self.member(update)

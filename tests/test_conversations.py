@@ -18,6 +18,7 @@ from twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, debtor_with, twili
 from bot.channels.base import Option
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
+from bot.decisions import counter_plan
 from bot.flows import apply
 from bot.flows.engine import (
     Reply,
@@ -27,7 +28,7 @@ from bot.flows.engine import (
     notify_debtor,
     set_state,
 )
-from bot.flows.states import initial_state
+from bot.flows.states import after_reminder, initial_state
 from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH
 from bot.inbound import InboundEvent, receive
 from bot.models import (
@@ -37,6 +38,7 @@ from bot.models import (
     Conversation,
     Debtor,
     Direction,
+    DiscountRequest,
     Dispute,
     DisputeReason,
     Instalment,
@@ -49,6 +51,8 @@ from bot.models import (
     PlanStatus,
     PromiseStatus,
     PromiseToPay,
+    RequestStatus,
+    StaffMember,
 )
 from bot.outbox import STAFF, queue_message
 from bot.policy import load_policy
@@ -566,3 +570,65 @@ async def test_a_conversation_left_mid_way_is_closed_politely(
     assert isinstance(telegram, SandboxSender)
     assert [m.text for m in telegram.sent] == [render("flows/closed.txt", "it").strip()]
     assert await close_idle_conversations(sandbox_runtime) == []  # at the menu: nothing to close
+
+
+# --- answers to staff, and offers that need staff ---------------------------------------------
+
+
+async def _plan_countered_by_staff(runtime: Runtime, chat: TelegramDebtor) -> PaymentPlan:
+    await chat.press("instalments")
+    await chat.press("plan_6")
+    await chat.press("yes")
+    plan = await PaymentPlan.get(status=PlanStatus.PENDING_APPROVAL)
+    staff = await StaffMember.create(
+        telegram_user_id=77, name="Anna", approval_limit_cents=10_000_000
+    )
+    await counter_plan(runtime, plan, staff, count=3)
+    return plan
+
+
+async def test_the_debtor_accepts_a_counter_offer(
+    app_url: str, fake: FakeTelegram, runtime: Runtime
+) -> None:
+    await debtor_with_invoices((500_000,))
+    chat = TelegramDebtor(app_url, fake)
+    plan = await _plan_countered_by_staff(runtime, chat)
+    assert set(chat.last_buttons()) >= {"yes", "no"}  # the counter-offer reached the debtor
+    replies = await chat.press("yes")
+    assert "/pay/" in replies[-1]
+    await plan.refresh_from_db()
+    assert plan.status is PlanStatus.ACTIVE and plan.instalment_count == 3
+    rows = await Instalment.filter(plan_id=plan.id)
+    assert sum(r.amount_cents for r in rows) == 500_000 and len(rows) == 3
+
+
+async def test_the_debtor_declines_a_counter_offer(
+    app_url: str, fake: FakeTelegram, runtime: Runtime
+) -> None:
+    await debtor_with_invoices((500_000,))
+    chat = TelegramDebtor(app_url, fake)
+    plan = await _plan_countered_by_staff(runtime, chat)
+    await chat.press("no")
+    await plan.refresh_from_db()
+    assert plan.status is PlanStatus.DECLINED
+    [alert] = await staff_rows(apply.COUNTER_DECLINED)
+    assert alert.context["plan_id"] == plan.id
+
+
+async def test_a_discount_above_the_threshold_waits_for_staff(
+    app_url: str, fake: FakeTelegram, runtime: Runtime
+) -> None:
+    debtor = await debtor_with_invoices((600_000,))
+    await set_state(debtor, after_reminder("courtesy", NOW, ["discount", "pay_now"]))
+    chat = TelegramDebtor(app_url, fake)
+    await chat.say("1")
+    await chat.press("accept")
+    request = await DiscountRequest.get(debtor_id=debtor.id)
+    assert request.status is RequestStatus.PENDING and request.balance_cents == 600_000
+    assert request.amount_cents < 600_000
+    [alert] = await staff_rows(apply.DISCOUNT_REQUEST)
+    assert [o["key"] for o in alert.options] == [
+        f"discount:approve:{request.id}",
+        f"discount:reject:{request.id}",
+    ]
+    assert await PayLink.all().count() == 0  # no link before staff decide

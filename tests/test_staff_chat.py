@@ -42,7 +42,7 @@ from bot.models import (
 )
 from bot.policy import load_policy
 from bot.runtime import Runtime, build_senders
-from bot.staff_reports import aging
+from bot.staff_reports import aging, debtor_report, overdue_report, plan_report
 from bot.texts import render
 from bot.web import create_app
 from scheduler.dispatch import Dispatcher
@@ -701,3 +701,32 @@ async def test_debtor_with_many_invoices_fits_one_message(
     [text] = staff_texts(fake)
     assert len(text) < 4096
     assert "…e altre 25" in text and "Totale: 4.509,90 €" in text
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+async def test_every_staff_chat_text_renders(language: str, staff: dict[str, StaffMember]) -> None:
+    from bot.texts import TEMPLATES_DIR, environment
+
+    debtor = await make_debtor()
+    await make_invoice(debtor, "F-1", 10_000, 40)
+    plan = await PaymentPlan.create(
+        debtor=debtor,
+        status=PlanStatus.PENDING_APPROVAL,
+        total_cents=10_000,
+        instalment_count=2,
+        first_due_date=TODAY,
+        invoice_ids=[],
+    )
+    reports = {
+        "staff/overdue.txt": await overdue_report(TODAY),
+        "staff/debtor.txt": await debtor_report(debtor),
+        "staff/plan.txt": await plan_report(debtor),
+    }
+    texts = {name: render(name, language, **context) for name, context in reports.items()}
+    assert "100,00" in texts["staff/overdue.txt"] or "100.00" in texts["staff/overdue.txt"]
+    assert "F-1" in texts["staff/debtor.txt"]
+    assert f"#{plan.id}" in texts["staff/plan.txt"]
+    # Every other template of the staff chat and the decisions at least compiles.
+    for folder in ("staff", "decisions"):
+        for path in (TEMPLATES_DIR / language / folder).rglob("*.txt"):
+            environment().get_template(str(path.relative_to(TEMPLATES_DIR)))

@@ -46,7 +46,10 @@ from bot.models import (
     InvoiceStatus,
     Message,
     PayLink,
+    Payment,
+    PaymentAllocation,
     PaymentClaim,
+    PaymentMethod,
     PaymentPlan,
     PlanStatus,
     PromiseStatus,
@@ -632,3 +635,51 @@ async def test_a_discount_above_the_threshold_waits_for_staff(
         f"discount:reject:{request.id}",
     ]
     assert await PayLink.all().count() == 0  # no link before staff decide
+
+
+async def test_the_plan_card_history_counts_lateness_promises_and_plans(db: str) -> None:
+    debtor = await Debtor.create(external_ref="HX", name="Storico S.r.l.", language="it")
+    for n, (due, paid) in enumerate(
+        [(dt.date(2026, 6, 1), dt.date(2026, 6, 11)), (dt.date(2026, 7, 1), dt.date(2026, 6, 25))]
+    ):
+        invoice = await Invoice.create(
+            number=f"F-HX-{n}",
+            debtor=debtor,
+            issue_date=dt.date(2026, 5, 1),
+            due_date=due,
+            amount_cents=10_000,
+            paid_cents=10_000,
+            status=InvoiceStatus.PAID,
+        )
+        payment = await Payment.create(
+            debtor=debtor,
+            amount_cents=10_000,
+            method=PaymentMethod.BANK_TRANSFER,
+            received_at=dt.datetime.combine(paid, dt.time(9), dt.UTC),
+        )
+        await PaymentAllocation.create(payment=payment, invoice=invoice, amount_cents=10_000)
+    await Invoice.create(
+        number="F-HX-open",
+        debtor=debtor,
+        issue_date=dt.date(2026, 9, 1),
+        due_date=dt.date(2026, 10, 1),
+        amount_cents=70_000,
+    )
+    await PromiseToPay.create(
+        debtor=debtor, promised_date=dt.date(2026, 8, 1), status=PromiseStatus.BROKEN
+    )
+    await PaymentPlan.create(
+        debtor=debtor,
+        status=PlanStatus.COMPLETED,
+        total_cents=5_000,
+        instalment_count=2,
+        first_due_date=dt.date(2026, 3, 1),
+    )
+    history = await apply.debtor_history(debtor)
+    assert history == {
+        "exposure_cents": 70_000,
+        "paid_invoices": 2,
+        "average_days_late": 5,  # 10 days late and 0 (paid early): on average 5
+        "broken_promises": 1,
+        "past_plans": 1,
+    }

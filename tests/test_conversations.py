@@ -116,6 +116,7 @@ TOKEN = "123456:TEST-token"
 SECRET = "webhook-secret_1"
 CHAT = 3003
 OTHER_CHAT = 3004
+STAFF_CHAT = -100500
 
 
 @pytest.fixture
@@ -132,7 +133,7 @@ async def runtime(settings: Settings, fake: FakeTelegram, db: str) -> AsyncItera
             "telegram_bot_token": TOKEN,
             "telegram_api_base_url": fake.base_url,
             "telegram_webhook_secret": SECRET,
-            "telegram_staff_chat_id": -100500,
+            "telegram_staff_chat_id": STAFF_CHAT,
             "company_name": "Forniture Bianchi S.p.A.",
         }
     )
@@ -269,6 +270,15 @@ async def test_a_plan_above_the_limit_goes_to_staff_with_three_buttons(
     text = render(card.template, "en", **card.context)
     assert "Rossi C042" in text and "History" in text
     assert (await Invoice.get(debtor_id=debtor.id)).status is InvoiceStatus.OPEN
+
+    # The dispatcher puts the card in the staff chat with the three buttons.
+    await Dispatcher(runtime).drain()
+    [sent] = [c for c in fake.calls_to("sendMessage") if c.params["chat_id"] == str(STAFF_CHAT)]
+    assert "Rossi C042" in sent.params["text"] and "5.000,00" in sent.params["text"]
+    markup = sent.params["reply_markup"]
+    keyboard = json.loads(markup) if isinstance(markup, str) else markup
+    pressed = [b["callback_data"] for row in keyboard["inline_keyboard"] for b in row]
+    assert pressed == [o["key"] for o in card.options]
 
 
 async def test_a_typed_promise_is_confirmed_and_recorded(

@@ -11,6 +11,8 @@ from tortoise.migrations.executor import MigrationExecutor
 
 APP_LABEL = "models"
 MIGRATIONS_MODULE = "bot.migrations"
+# Tortoise turns SQLite URL query parameters into PRAGMAs; an explicit one in the URL wins.
+SQLITE_SYNCHRONOUS = "synchronous=NORMAL"
 
 
 class UnmigratedDatabase(Exception):
@@ -37,7 +39,13 @@ def _normalise_url(url: str) -> str:
         url = "postgres://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite://") and url != "sqlite://:memory:":
         # Relative SQLite paths are made on first use: the demo runs on a fresh checkout.
-        Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+        path, _, query = url.removeprefix("sqlite://").partition("?")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if "synchronous=" not in query:
+            # WAL (Tortoise's default) with synchronous=NORMAL: a commit survives a crash of the
+            # process; only an OS crash or power loss can lose the last few. FULL fsyncs every
+            # commit and costs ~1-3 ms each (docs/ARCHITECTURE.md, "SQLite durability").
+            url += ("&" if query else "?") + SQLITE_SYNCHRONOUS
     return url
 
 

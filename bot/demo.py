@@ -3,8 +3,10 @@
 It runs on a fixed clock (Monday 23 November 2026, 10:00 in the company's time zone) so that the
 example invoices in examples/ are due, overdue and not yet due the same way every time. Each stage
 uses the real code paths: the importer, the cadence planner, the outbox dispatcher, the pay link,
-the sandbox checkout, allocation, receipts and staff alerts. Only the senders are sandboxes: they
-record what they would send, and the demo prints it.
+the sandbox checkout, allocation, receipts and staff alerts, a plan negotiated in the chat and the
+staff decision the Approve button runs. Only the senders are sandboxes: they record what they would
+send, and the demo prints it. (Without a Telegram token there is no staff chat to press a button
+in, so the demo calls the decision the button calls.)
 """
 
 from __future__ import annotations
@@ -19,7 +21,18 @@ from bot import db
 from bot.channels.base import OutgoingMessage
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
-from bot.models import Channel, Debtor, Invoice, Message, StaffRole
+from bot.models import (
+    CLOSED_STATUSES,
+    Channel,
+    ContactPoint,
+    Debtor,
+    Invoice,
+    Message,
+    PaymentPlan,
+    PlanStatus,
+    StaffMember,
+    StaffRole,
+)
 from bot.policy import load_policy
 from bot.runtime import Runtime
 from bot.texts import money
@@ -93,6 +106,7 @@ def show_sent(
 
 
 async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> int:
+    from bot.decisions import activate_plan
     from bot.importers import run_import
     from bot.payments.checkout import pay_link_in_sandbox
     from bot.staff import register_staff
@@ -168,16 +182,88 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
         await dispatcher.drain()
         show_sent(senders, seen, out)
 
+        heading("6. Another debtor negotiates an instalment plan by SMS", out)
+        negotiation = await _negotiate_plan(runtime, senders, seen, reminders, clock, out)
+        if negotiation is None:
+            return 1
+        plan, debtor_name = negotiation
+
+        heading("7. Staff get the card in the staff chat and press Approve", out)
+        await dispatcher.drain()
+        show_sent(senders, seen, out)
+        staff = await StaffMember.get(telegram_user_id=DEMO_STAFF_USER_ID)
+        out(f"   {staff.name} presses Approve on plan {plan.id} ({debtor_name})")
+        decision = await activate_plan(runtime, plan, staff)
+        out(f"   decision: {decision.verdict.value} by {decision.by}")
+        await dispatcher.drain()
+        show_sent(senders, seen, out)
+
         heading("Where things stand", out)
         for row in await Debtor.all().order_by("external_ref"):
-            balance = euros(await _open_balance(row))
-            out(f"   {row.external_ref} {row.name:<36} open {balance:>12}")
+            owed, notes = await _standing(row)
+            out(f"   {row.external_ref} {row.name:<36} owes {euros(owed):>12}{notes}")
         sent = await Message.filter(direction="out").count()
         out(f"   {sent} outbound message(s) in the log; database: {database}")
         return 0
     finally:
         await runtime.close()
         await db.close()
+
+
+async def _negotiate_plan(
+    runtime: Runtime,
+    senders: dict[Channel, SandboxSender],
+    seen: dict[Channel, int],
+    reminders: list[OutgoingMessage],
+    clock: DemoClock,
+    out: Callable[[str], None],
+) -> tuple[PaymentPlan, str] | None:
+    """A debtor with a large balance answers the SMS reminder by typing, as on a phone."""
+    from bot.inbound import InboundEvent, receive
+
+    sms = next(
+        (m for m in reminders if m.channel is Channel.SMS and _has_option(m, "instalments")),
+        None,
+    )
+    if sms is None:
+        out("   no SMS reminder offered instalments")
+        return None
+    last: OutgoingMessage = sms
+    for turn, wanted in enumerate(("instalments", "plan_6", "yes"), start=1):
+        label = next(option.label for option in last.options if option.key == wanted)
+        clock.advance(minutes=2)
+        out(f"   the debtor at {sms.address} texts: {label!r}")
+        await receive(
+            runtime,
+            InboundEvent(
+                channel=Channel.SMS,
+                address=sms.address,
+                provider_event_id=f"demo-sms-{turn}",
+                text=label,
+                received_at=clock(),
+            ),
+        )
+        answers = show_sent(senders, seen, out)
+        if not answers:
+            return None
+        last = answers[-1]
+    point = await ContactPoint.get(channel=Channel.SMS, address=sms.address).prefetch_related(
+        "debtor"
+    )
+    debtor = point.debtor
+    plan = await PaymentPlan.filter(debtor=debtor, status=PlanStatus.PENDING_APPROVAL).first()
+    if plan is None:
+        out("   no plan is waiting for staff")
+        return None
+    out(
+        f"   plan {plan.id}: {plan.instalment_count} instalments, {euros(plan.total_cents)}, "
+        "above the auto-approve limit: it waits for staff"
+    )
+    return plan, debtor.name
+
+
+def _has_option(message: OutgoingMessage, key: str) -> bool:
+    return any(option.key == key for option in message.options)
 
 
 async def _first_payer(reminders: list[OutgoingMessage]) -> tuple[Debtor, str] | None:
@@ -196,3 +282,11 @@ async def _first_payer(reminders: list[OutgoingMessage]) -> tuple[Debtor, str] |
 async def _open_balance(debtor: Debtor) -> int:
     invoices = await Invoice.filter(debtor=debtor, status__in=["open", "partially_paid"])
     return sum(invoice.balance_cents for invoice in invoices)
+
+
+async def _standing(debtor: Debtor) -> tuple[int, str]:
+    """What the debtor still owes, and which of it is in a plan or disputed."""
+    invoices = await Invoice.filter(debtor=debtor).exclude(status__in=CLOSED_STATUSES)
+    owed = sum(invoice.balance_cents for invoice in invoices)
+    kinds = sorted({invoice.status.value for invoice in invoices} - {"open", "partially_paid"})
+    return owed, (f" ({', '.join(kinds).replace('_', ' ')})" if kinds else "")

@@ -30,5 +30,9 @@ def test_demo_runs_the_loop_from_a_fresh_database(tmp_path: Path) -> None:
     # The debtor paid through the sandbox checkout; the case closed itself.
     assert "checkout: paid" in out
     assert "Grazie" in out and "Pagamento ricevuto" in out
+    # A debtor negotiates a plan by SMS; staff approve it; the debtor gets the first link.
+    assert "texts: '6 rate'" in out and "Richiesta di piano di rientro" in out
+    assert "decision: approved by Giulia" in out
+    assert "è stato approvato" in out and "(in plan)" in out
     assert (tmp_path / "var" / "demo.sqlite3").exists()
     assert "Traceback" not in result.stderr

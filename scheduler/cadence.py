@@ -273,24 +273,60 @@ def decide(
 def reminder_context_json(reminder: Reminder) -> str:
     """What the dispatcher needs to render and route the reminder, stored on the outbox row.
 
-    Built as text around the invoice list the database already serialised, so a million
-    invoices are never turned into Python dictionaries and back."""
-    step = reminder.step
-    head = json.dumps(
+    Built as text around the invoice list the database already serialised and the step's part
+    serialised once per run, so a million invoices are never turned into Python dictionaries and
+    back (the same text json.dumps would write: keys in this order, no spaces)."""
+    totals = reminder.totals
+    if len(totals) == 1:
+        ((currency, cents),) = totals.items()
+        totals_json = (
+            f'{{"{currency}":{cents}}}'
+            if currency.isascii() and currency.isalnum()
+            else json.dumps(totals, ensure_ascii=False, separators=(",", ":"))
+        )
+    else:
+        totals_json = json.dumps(totals, ensure_ascii=False, separators=(",", ":"))
+    return (
+        f'{{"kind":"reminder","cycle":"invoice:{reminder.anchor_id}",'
+        f'"days_overdue":{reminder.days_overdue},{_step_context_json(reminder.step)},'
+        f'"totals":{totals_json},"invoices":{reminder.invoices_json}}}'
+    )
+
+
+# Per-step texts, cached by the step object's identity: hashing a pydantic model costs more
+# than building the text, and planning asks hundreds of thousands of times.
+_BY_STEP: dict[tuple[int, str, str], tuple[Step, str]] = {}
+
+
+def _cached_for_step(step: Step, kind: str, language: str, build: Any) -> str:
+    key = (id(step), kind, language)
+    cached = _BY_STEP.get(key)
+    if cached is not None and cached[0] is step:
+        return cached[1]
+    if len(_BY_STEP) > 256:
+        _BY_STEP.clear()
+    text: str = build(step, language)
+    _BY_STEP[key] = (step, text)
+    return text
+
+
+def _step_context_json(step: Step) -> str:
+    return _cached_for_step(step, "context", "", _build_step_context_json)
+
+
+def _build_step_context_json(step: Step, _language: str) -> str:
+    """The step's part of a reminder's context, without the braces."""
+    part = json.dumps(
         {
-            "kind": "reminder",
-            "cycle": f"invoice:{reminder.anchor_id}",
-            "days_overdue": reminder.days_overdue,
             "courtesy": step.courtesy,
             "formal": step.formal,
             "offer": step.offer,
             "channels": [c.value for c in step.channels],
-            "totals": reminder.totals,
         },
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return f'{head[:-1]},"invoices":{reminder.invoices_json}}}'
+    return part[1:-1]
 
 
 def reminder_options_keys(step: Step) -> tuple[str, ...]:
@@ -301,9 +337,12 @@ def reminder_options_keys(step: Step) -> tuple[str, ...]:
     return REMINDER_OPTIONS
 
 
-@lru_cache(maxsize=64)
 def reminder_options_json(step: Step, language: str) -> str:
     """The reply options of a step in a language, as stored on the row (rendered once per run)."""
+    return _cached_for_step(step, "options", language, _build_options_json)
+
+
+def _build_options_json(step: Step, language: str) -> str:
     from bot.channels.base import Option
 
     options = [
@@ -380,6 +419,7 @@ def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
             "'balance_cents', c.balance, 'currency', c.currency)"
         )
         listing = f"(json_agg({item} ORDER BY c.due_date, c.id) FILTER (WHERE c.chased))::text"
+        whole = "::bigint"  # SUM of bigint is numeric: a Decimal per debtor in Python otherwise
         ordered = ""
     else:
         member = "IN (SELECT value FROM json_each(?))"
@@ -390,6 +430,7 @@ def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
         )
         # SQLite aggregates in the order rows arrive: the inner query sorts them.
         listing = f"json_group_array({item}) FILTER (WHERE c.chased)"
+        whole = ""
         ordered = " ORDER BY i.debtor_id, i.due_date, i.id"
     plans, disputes, disputers, promises, promisers = lists
     in_plan = ["i.status = 'in_plan'"] + ([f"i.id {member}"] if plans else [])
@@ -416,15 +457,19 @@ def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
         "g.currency, g.currencies, g.invoices, g.in_plan, g.disputed, g.promised "
         "FROM (SELECT c.debtor_id, COUNT(*) FILTER (WHERE c.chased) AS n, "
         f"MIN({anchor}) FILTER (WHERE c.chased) AS anchor, "
-        "SUM(c.balance) FILTER (WHERE c.chased) AS total, "
+        f"(SUM(c.balance) FILTER (WHERE c.chased)){whole} AS total, "
         "MIN(c.currency) FILTER (WHERE c.chased) AS currency, "
-        "COUNT(DISTINCT c.currency) FILTER (WHERE c.chased) AS currencies, "
+        # One currency or several (no per-debtor DISTINCT sort: MIN = MAX says one).
+        "CASE WHEN MIN(c.currency) FILTER (WHERE c.chased) = MAX(c.currency) FILTER "
+        "(WHERE c.chased) THEN 1 ELSE 2 END AS currencies, "
         f"{listing} AS invoices, "
         "MAX(CASE WHEN c.reason = 'in_plan' THEN 1 ELSE 0 END) AS in_plan, "
         "MAX(CASE WHEN c.reason = 'disputed' THEN 1 ELSE 0 END) AS disputed, "
         "MAX(CASE WHEN c.reason = 'promised' THEN 1 ELSE 0 END) AS promised "
         f"FROM (SELECT *, {chased} AS chased FROM ({inner}) AS i0) AS c "
-        "GROUP BY c.debtor_id) AS g JOIN debtor d ON d.id = g.debtor_id"
+        "GROUP BY c.debtor_id) AS g JOIN debtor d ON d.id = g.debtor_id "
+        # The same range again on the debtor side, so only that part of its index is read.
+        "WHERE d.id >= ? AND d.id < ?"
     )
 
 
@@ -476,7 +521,7 @@ async def load_snapshots(low: int, high: int, coverage: Coverage) -> list[Debtor
     # Each list goes in where the SQL tests it: the invoice id and debtor id tests of one kind
     # of cover appear once each, in the order _summary_sql writes them.
     params: list[Any] = [ids if postgres else json.dumps(ids) for ids in lists if ids]
-    params += [low, high]
+    params += [low, high, low, high]
     query = _summary_sql(postgres, tuple(bool(ids) for ids in lists))
     snapshots: dict[int, DebtorSnapshot] = {}
     parse_time, from_iso, no_contacts = sql.parse_time, dt.date.fromisoformat, list
@@ -489,26 +534,38 @@ async def load_snapshots(low: int, high: int, coverage: Coverage) -> list[Debtor
             due, _, anchor_id = anchor.partition(":")
             snapshots[debtor_id] = DebtorSnapshot(
                 debtor_id, name, language, timezone, paused_until, n, int(anchor_id),
-                from_iso(due), _totals(total, currency, currencies, invoices), invoices,
-                covered, no_contacts(),
+                from_iso(due),
+                {currency: int(total)} if currencies <= 1
+                else _totals(total, currency, currencies, invoices),
+                invoices, covered, no_contacts(),
             )  # fmt: skip
         else:
             snapshots[debtor_id] = DebtorSnapshot(
                 debtor_id, name, language, timezone, paused_until, 0, None, None, {}, "[]",
                 covered, no_contacts(),
             )  # fmt: skip
-    for row in await sql.fetch(_CONTACTS_SQL, (low, high)):
-        snapshot = snapshots.get(row[0])
+    channels, get = _CHANNELS, snapshots.get
+    for (
+        debtor_id,
+        id_,
+        channel,
+        address,
+        is_pec,
+        priority,
+        opted_out,
+        unreachable,
+    ) in await sql.fetch(_CONTACTS_SQL, (low, high)):
+        snapshot = get(debtor_id)
         if snapshot is not None:
             snapshot.contacts.append(
                 Contact(
-                    id=row[1],
-                    channel=_CHANNELS[row[2]],
-                    address=row[3],
-                    is_pec=bool(row[4]),
-                    priority=row[5],
-                    opted_out=bool(row[6]),
-                    unreachable=bool(row[7]),
+                    id_,
+                    channels[channel],
+                    address,
+                    bool(is_pec),
+                    priority,
+                    bool(opted_out),
+                    bool(unreachable),
                 )
             )
     return list(snapshots.values())
@@ -524,15 +581,42 @@ _ROW_SQL = "(?, 'out', ?, ?, ?, ?, ?, '', ?, '', '[]', 'pending', ?, ?, 0, '', ?
 
 
 # PostgreSQL takes each column as one array parameter: one small statement per batch, however
-# many rows, instead of thousands of parameters to parse and type.
+# many rows, instead of thousands of parameters to parse and type. Only what differs from row to
+# row goes in per row (debtor, context, key); the values rows share (step, template, options,
+# send time...) go in once per batch as a small table the rows point into by number, so neither
+# the driver nor the server handles the same options text a hundred thousand times.
 _PG_INSERT_SQL = (
+    "WITH shared AS MATERIALIZED ("
+    "SELECT g, a, c, t, s, o::jsonb AS o, w, n "
+    "FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], "
+    "$10::timestamptz[], $11::timestamptz[]) WITH ORDINALITY AS v(a, c, t, s, o, w, n, g)) "
     f"INSERT INTO message ({_MESSAGE_COLUMNS}) "
-    "SELECT d, 'out', a, c, t, s, x::jsonb, '', o::jsonb, '', '[]', 'pending', k, w, 0, '', n, n "
-    "FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
-    "$7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[]) "
-    "AS r(d, a, c, t, s, x, o, k, w, n) "
+    "SELECT r.d, 'out', v.a, v.c, v.t, v.s, r.x::jsonb, '', v.o, '', '[]', 'pending', r.k, v.w, "
+    "0, '', v.n, v.n "
+    "FROM unnest($1::int[], $2::int[], $3::text[], $4::text[]) AS r(d, g, x, k) "
+    "JOIN shared v ON v.g = r.g "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key"
 )
+
+
+async def _insert_postgres(batch: Sequence[tuple[Any, ...]]) -> list[str]:
+    debtors: list[int | None] = []
+    groups: list[int] = []
+    contexts: list[str] = []
+    keys: list[str] = []
+    shared: dict[tuple[Any, ...], int] = {}
+    for debtor_id, audience, channel, template, step, context, options, key, at, created in batch:
+        values = (audience, channel, template, step, options, at, created)
+        group = shared.get(values)
+        if group is None:
+            group = shared[values] = len(shared) + 1  # WITH ORDINALITY counts from 1
+        debtors.append(debtor_id)
+        groups.append(group)
+        contexts.append(context)
+        keys.append(key)
+    columns = [list(column) for column in zip(*shared, strict=True)]
+    rows = await sql.fetch(_PG_INSERT_SQL, [debtors, groups, contexts, keys, *columns])
+    return [r[0] for r in rows]
 
 
 async def insert_outbox_rows(rows: Sequence[tuple[Any, ...]]) -> set[str]:
@@ -546,8 +630,7 @@ async def insert_outbox_rows(rows: Sequence[tuple[Any, ...]]) -> set[str]:
     for start in range(0, len(rows), _INSERT_ROWS):
         batch = rows[start : start + _INSERT_ROWS]
         if postgres:
-            columns = [list(column) for column in zip(*batch, strict=True)]
-            inserted.update(r[0] for r in await sql.fetch(_PG_INSERT_SQL, columns))
+            inserted.update(await _insert_postgres(batch))
             continue
         values = ", ".join([_ROW_SQL] * len(batch))
         params: list[Any] = []
@@ -643,7 +726,7 @@ class _Run:
     now: dt.datetime
     postgres: bool
     record: bool
-    window_start: dict[str, dt.datetime] = field(default_factory=dict)
+    window_start: dict[str, Any] = field(default_factory=dict)  # adapted for the driver
     escalations_left: int = field(default_factory=lambda: ESCALATION_ALERTS_PER_RUN)
     overflow: EscalationSummary = field(default_factory=lambda: EscalationSummary())
 
@@ -652,9 +735,10 @@ class _Run:
         debtor in a time zone, so computed once per zone)."""
         start = self.window_start.get(timezone)
         if start is None:
-            start = next_allowed_moment(self.now, timezone, self.runtime.policy)
+            moment = next_allowed_moment(self.now, timezone, self.runtime.policy)
+            start = sql.db_time(moment, self.postgres)
             self.window_start[timezone] = start
-        return sql.db_time(start, self.postgres)
+        return start
 
 
 async def _write_chunk(

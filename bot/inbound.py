@@ -118,8 +118,14 @@ async def receive(runtime: Runtime, event: InboundEvent) -> Received | None:
             if contact_point is not None:
                 await ContactPoint.filter(id=contact_point.id).update(last_inbound_at=now)
     except IntegrityError:
-        log.info("duplicate %s delivery %s ignored", event.channel, event.provider_event_id)
-        return None
+        stored = await Message.get_or_none(idempotency_key=message.idempotency_key)
+        if stored is None or stored.status != MessageStatus.RECEIVED:
+            log.info("duplicate %s delivery %s ignored", event.channel, event.provider_event_id)
+            return None
+        # Stored, but the attempt that stored it failed before handling it (the provider got an
+        # error and delivered again): this delivery answers it, or it would never be answered.
+        log.info("%s delivery %s resumes an unhandled message", event.channel, stored.id)
+        message = stored
     debtor = contact_point.debtor if contact_point else None
     if contact_point is not None:
         contact_point.last_inbound_at = now

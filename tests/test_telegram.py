@@ -165,6 +165,39 @@ async def test_a_retried_delivery_is_handled_once(app_url: str, fake: FakeTelegr
     assert len(fake.calls_to("answerCallbackQuery")) == 1
 
 
+async def test_a_redelivery_answers_a_message_stored_but_not_handled(
+    app_url: str, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _debtor_with_invoice()
+    import bot.inbound as inbound
+
+    real_handle = inbound.handle_message
+    calls: list[int] = []
+
+    async def fails_once(runtime: Runtime, debtor: Debtor | None, message: Message) -> Any:
+        calls.append(message.id)
+        if len(calls) == 1:
+            raise ConnectionError("database went away after the message was stored")
+        return await real_handle(runtime, debtor, message)
+
+    monkeypatch.setattr(inbound, "handle_message", fails_once)
+    update = message_update(710, LINKED_CHAT, "ho pagato ieri")
+    assert (await _post(app_url, update)).status_code == 500
+    stored = await Message.get(direction=Direction.INBOUND)
+    assert stored.status == MessageStatus.RECEIVED
+    assert fake.calls_to("sendMessage") == []
+    assert (await _post(app_url, update)).status_code == 200  # Telegram's redelivery
+    assert calls == [stored.id, stored.id]
+    await stored.refresh_from_db()
+    assert stored.status == MessageStatus.HANDLED
+    assert await Message.filter(direction=Direction.INBOUND).count() == 1
+    answers = await Message.filter(direction=Direction.OUTBOUND, status=MessageStatus.SENT).count()
+    assert answers >= 1
+    assert len(fake.calls_to("sendMessage")) == answers
+    assert (await _post(app_url, update)).status_code == 200  # handled now: ignored
+    assert len(fake.calls_to("sendMessage")) == answers
+
+
 async def test_text_photo_and_document_are_stored_as_inbound_messages(
     app_url: str, fake: FakeTelegram
 ) -> None:

@@ -74,6 +74,25 @@ async def find_contact_point(channel: Channel, address: str) -> ContactPoint | N
 REPLY_LEASE = dt.timedelta(minutes=2)
 
 
+def storable(text: str) -> str:
+    """Text as a database keeps it: PostgreSQL refuses NUL in text and JSON, so it goes.
+
+    Anything else a person can type (emoji, right-to-left marks, other control characters) is
+    kept as received.
+    """
+    return text.replace("\x00", "")
+
+
+def _storable_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, list):
+        return [_storable_json(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(str(k)): _storable_json(v) for k, v in value.items()}
+    return value
+
+
 def _inbound_row(
     event: InboundEvent, contact_point: ContactPoint | None, now: dt.datetime
 ) -> Message:
@@ -82,9 +101,9 @@ def _inbound_row(
         contact_point=contact_point,
         direction=Direction.INBOUND,
         channel=event.channel,
-        body=event.text,
-        chosen_option=event.chosen_option[:64],
-        attachments=event.attachments,
+        body=storable(event.text),
+        chosen_option=storable(event.chosen_option)[:64],
+        attachments=_storable_json(event.attachments),
         status=MessageStatus.RECEIVED,
         idempotency_key=f"{event.channel.value}:in:{event.provider_event_id}",
         sent_at=event.received_at or now,

@@ -164,7 +164,7 @@ class Reminder:
     invoice_count: int
     totals: dict[str, int]
     invoices_json: str
-    route: tuple[Contact, ...]
+    route: tuple[Contact, ...]  # the order channels are tried; empty when decided unrouted
 
     @property
     def idempotency_key(self) -> str:
@@ -227,8 +227,15 @@ def decide(
     today: dt.date,
     now: dt.datetime,
     policy: Policy,
+    *,
+    routed: bool = True,
 ) -> Reminder | Skip:
-    """The reminder due for one debtor today, or why there is none. Pure: no I/O."""
+    """The reminder due for one debtor today, or why there is none. Pure: no I/O.
+
+    With `routed` False the reminder's route is left empty and only checked to exist: the
+    outbox row does not store it (dispatch routes again when it sends), and planning without
+    recording (the clock) has no use for the order of the fallbacks.
+    """
     if debtor.paused_until is not None and debtor.paused_until > now:
         detail = f"until {debtor.paused_until:%Y-%m-%d %H:%M} UTC"
         return Skip(debtor.id, debtor.name, SkipReason.PAUSED, detail)
@@ -251,8 +258,14 @@ def decide(
     if step is None:
         starts = debtor.anchor_due + dt.timedelta(days=policy.steps[0].days)
         return Skip(debtor.id, debtor.name, SkipReason.NOT_DUE_YET, f"first step on {starts}")
-    contacts = route(debtor.contacts, step.channels, formal=step.formal)
-    if not contacts:
+    contacts: tuple[Contact, ...] = ()
+    if routed:
+        contacts = tuple(route(debtor.contacts, step.channels, formal=step.formal))
+        reachable = bool(contacts)
+    else:
+        allowed = step.channels
+        reachable = any(c.channel in allowed and c.reachable for c in debtor.contacts)
+    if not reachable:
         channels = ", ".join(c.value for c in step.channels)
         return Skip(debtor.id, debtor.name, SkipReason.NO_CHANNEL_FOR_STEP, channels)
     return Reminder(
@@ -266,7 +279,7 @@ def decide(
         invoice_count=debtor.chased_count,
         totals=debtor.totals,
         invoices_json=debtor.invoices_json,
-        route=tuple(contacts),
+        route=contacts,
     )
 
 
@@ -881,7 +894,7 @@ async def plan(
             for snapshot in snapshots:
                 result.debtors_seen += 1
                 result.invoices_chased += snapshot.chased_count
-                decision = decide(snapshot, today, now, policy)
+                decision = decide(snapshot, today, now, policy, routed=record)
                 if type(decision) is Skip:
                     result.skip_counts[decision.reason] += 1
                     if record:

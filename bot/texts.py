@@ -29,8 +29,13 @@ def money(cents: int, currency: str = "EUR", language: str = "it") -> str:
     return format_currency(amount, currency, locale=_LOCALES.get(language, "it_IT"))
 
 
-def date(value: dt.date, language: str = "it", fmt: str = "medium") -> str:
-    """it: "15 dic 2026"; en: "15 Dec 2026" (medium). `short` gives 15/12/26."""
+def date(value: dt.date | str, language: str = "it", fmt: str = "medium") -> str:
+    """it: "15 dic 2026"; en: "15 Dec 2026" (medium). `short` gives 15/12/26.
+
+    An ISO string is read as a date: contexts stored as JSON carry dates that way.
+    """
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
     return format_date(value, format=fmt, locale=_LOCALES.get(language, "it_IT"))
 
 

@@ -600,7 +600,8 @@ def _open_invoices(entries: list[dict[str, Any]]) -> list[OpenInvoice]:
 
 
 def _dated(context: dict[str, Any]) -> dict[str, Any]:
-    """Context values stored as ISO dates (JSON has no date type) back as dates for templates."""
+    """Context values stored as ISO dates (JSON has no date type) back as dates for templates,
+    also inside lists of entries (a plan's schedule, an invoice list)."""
     result: dict[str, Any] = {}
     for key, value in context.items():
         if key.endswith(("_date", "_until")) and isinstance(value, str):
@@ -609,6 +610,8 @@ def _dated(context: dict[str, Any]) -> dict[str, Any]:
                 continue
             except ValueError:
                 pass
+        if isinstance(value, list):
+            value = [_dated(item) if isinstance(item, dict) else item for item in value]
         result[key] = value
     return result
 
@@ -617,10 +620,14 @@ def render_context(
     runtime: Runtime, debtor: Debtor, context: dict[str, Any], pay_url: str
 ) -> dict[str, Any]:
     """What a debtor template sees: the row's context plus names, dates as dates, totals."""
-    invoices = [
-        {**_dated(entry), "due_date": dt.date.fromisoformat(entry["due_date"])}
-        for entry in context.get("invoices", ())
-    ]
+    # Most overdue first, whatever order the database aggregated them in.
+    invoices = sorted(
+        (
+            {**_dated(entry), "due_date": dt.date.fromisoformat(entry["due_date"])}
+            for entry in context.get("invoices", ())
+        ),
+        key=lambda entry: (entry["due_date"], entry.get("id", 0)),
+    )
     totals = dict(context.get("totals") or {})
     currency = invoices[0]["currency"] if invoices else "EUR"
     settings = runtime.settings

@@ -108,3 +108,24 @@ async def test_stop_is_confirmed_then_honoured(settings: Settings, db: str, conf
     point, _ = await overdue_debtor()
     await chat_by_sms(settings, point, ["menu", "non ricevere piu messaggi", confirm])
     assert (await ContactPoint.get(id=point.id)).opted_out_at is not None
+
+
+async def test_a_staff_answer_during_a_hand_off_reaches_the_debtor_by_sms(
+    settings: Settings, db: str
+) -> None:
+    """What the staff chat's reply handler does (bot/handlers/staff.py) reaches an SMS debtor."""
+    from bot.flows.engine import Reply, notify_debtor
+    from bot.handlers.staff import STAFF_MESSAGE_TEMPLATE
+    from bot.texts import render
+
+    point, debtor = await overdue_debtor()
+    async with twilio_stack(settings) as stack:
+        for text in ("menu", "parla con una persona"):
+            await stack.inbound(stack.fake.inbound_params(point.address, SMS_FROM, text))
+        words = render(
+            STAFF_MESSAGE_TEMPLATE, "it", staff_name="Giulia", company="ACME", text="La chiamo io"
+        )
+        before = len(stack.fake.requests)
+        await notify_debtor(stack.runtime, debtor, [Reply(text=words)])
+        [sent] = stack.fake.requests[before:]
+    assert sent["To"] == point.address and "La chiamo io" in sent["Body"]

@@ -212,6 +212,28 @@ async def _plan_rows(plan: PaymentPlan, runtime: Runtime) -> list[Instalment]:
     ]
 
 
+async def _lock_plan(
+    plan_id: int,
+    staff: StaffMember | None,
+    action: str,
+    allowed: tuple[PlanStatus, ...],
+    *,
+    check_authority: bool = True,
+) -> PaymentPlan | Decision:
+    """Inside a transaction: the plan, locked, when it may still be decided by `staff`;
+    otherwise the Decision to answer (missing, already decided, not allowed), audited."""
+    subject = f"plan:{plan_id}"
+    locked = await PaymentPlan.filter(id=plan_id).select_for_update().first()
+    if locked is None:
+        return Decision(Verdict.INVALID, subject, detail="missing")
+    if locked.status not in allowed:
+        return await _already(staff, action, subject, locked.status.value, locked.decided_by_id)
+    why = refusal(staff, locked.total_cents) if check_authority else ""
+    if why:
+        return await _refused(staff, action, subject, locked.total_cents, locked.currency, why)
+    return locked
+
+
 async def activate_plan(
     runtime: Runtime,
     plan: PaymentPlan,
@@ -231,20 +253,13 @@ async def activate_plan(
     subject = f"plan:{plan.id}"
     now = runtime.now()
     async with in_transaction():
-        locked = await PaymentPlan.filter(id=plan.id).select_for_update().first()
-        if locked is None:
-            return Decision(Verdict.INVALID, subject, detail="missing")
         allowed = ACTIVATABLE_PLAN_STATUSES if staff is None else OPEN_PLAN_STATUSES
-        if locked.status not in allowed:
-            return await _already(
-                staff, "plan.approve", subject, locked.status.value, locked.decided_by_id
-            )
-        if staff is not None:
-            why = refusal(staff, locked.total_cents)
-            if why:
-                return await _refused(
-                    staff, "plan.approve", subject, locked.total_cents, locked.currency, why
-                )
+        # The bot approving (staff None) is within the policy's limit by construction.
+        locked = await _lock_plan(
+            plan.id, staff, "plan.approve", allowed, check_authority=staff is not None
+        )
+        if isinstance(locked, Decision):
+            return locked
         locked.status = PlanStatus.ACTIVE
         if staff is not None or locked.decided_by_id is None:
             locked.decided_by = staff
@@ -283,18 +298,9 @@ async def activate_plan(
 async def reject_plan(runtime: Runtime, plan: PaymentPlan, staff: StaffMember | None) -> Decision:
     subject = f"plan:{plan.id}"
     async with in_transaction():
-        locked = await PaymentPlan.filter(id=plan.id).select_for_update().first()
-        if locked is None:
-            return Decision(Verdict.INVALID, subject, detail="missing")
-        if locked.status not in OPEN_PLAN_STATUSES:
-            return await _already(
-                staff, "plan.reject", subject, locked.status.value, locked.decided_by_id
-            )
-        why = refusal(staff, locked.total_cents)
-        if why:
-            return await _refused(
-                staff, "plan.reject", subject, locked.total_cents, locked.currency, why
-            )
+        locked = await _lock_plan(plan.id, staff, "plan.reject", OPEN_PLAN_STATUSES)
+        if isinstance(locked, Decision):
+            return locked
         locked.status = PlanStatus.REJECTED
         locked.decided_by = staff
         locked.decided_at = runtime.now()
@@ -319,18 +325,9 @@ async def counter_plan(
     subject = f"plan:{plan.id}"
     today = runtime.now().date()
     async with in_transaction():
-        locked = await PaymentPlan.filter(id=plan.id).select_for_update().first()
-        if locked is None:
-            return Decision(Verdict.INVALID, subject, detail="missing")
-        if locked.status not in OPEN_PLAN_STATUSES:
-            return await _already(
-                staff, "plan.counter", subject, locked.status.value, locked.decided_by_id
-            )
-        why = refusal(staff, locked.total_cents)
-        if why:
-            return await _refused(
-                staff, "plan.counter", subject, locked.total_cents, locked.currency, why
-            )
+        locked = await _lock_plan(plan.id, staff, "plan.counter", OPEN_PLAN_STATUSES)
+        if isinstance(locked, Decision):
+            return locked
         new_count = count if count is not None else locked.instalment_count
         new_first = first_due if first_due is not None else max(locked.first_due_date, today)
         problems = plan_flow.validate_plan(

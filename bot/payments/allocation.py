@@ -345,7 +345,7 @@ def _invoice_ids_named(context: object) -> list[int]:
     return [int(i) for i in ids if str(i).isdigit()]
 
 
-async def _cancel_reminders(debtor_id: int, newly_paid: Sequence[Invoice]) -> int:
+async def _cancel_reminders(debtor_id: int) -> int:
     """Paid invoices leave the cadence: pending reminders about them are no longer due.
 
     When nothing is left to chase every pending reminder goes; otherwise only those whose
@@ -420,7 +420,7 @@ async def _announce(
     if recorded.plan_completed and recorded.instalment is not None:
         await _audit("plan_completed", f"plan:{recorded.instalment.plan.id}", {}, actor)
     if recorded.newly_paid:
-        cancelled = await _cancel_reminders(debtor.id, recorded.newly_paid)
+        cancelled = await _cancel_reminders(debtor.id)
         if cancelled:
             await _audit("reminders_cancelled", f"debtor:{debtor.id}", {"count": cancelled})
 

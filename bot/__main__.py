@@ -11,14 +11,11 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot import db
 from bot.config import ConfigError, Settings, load_settings
 from bot.policy import PolicyError
-
-Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
 
 
 async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -123,8 +120,7 @@ async def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.processes import run_all, serve_web
     from bot.runtime import build_runtime
 
-    runtime = build_runtime(settings)
-    print(settings.channel_summary())
+    runtime = build_runtime(settings)  # logs which channels are live and which sandboxed
     await db.connect(settings.database_url)
     try:
         if args.command == "run":

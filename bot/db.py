@@ -19,16 +19,19 @@ class UnmigratedDatabase(Exception):
     """The database lacks migrations that the code needs."""
 
 
+APPS: dict[str, dict[str, Any]] = {
+    APP_LABEL: {
+        "models": ["bot.models"],
+        "migrations": MIGRATIONS_MODULE,
+        "default_connection": "default",
+    }
+}
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
         "connections": {"default": _normalise_url(database_url)},
-        "apps": {
-            APP_LABEL: {
-                "models": ["bot.models"],
-                "migrations": MIGRATIONS_MODULE,
-                "default_connection": "default",
-            }
-        },
+        "apps": APPS,
         "use_tz": True,
         "timezone": "UTC",
     }
@@ -53,17 +56,16 @@ def is_postgres(database_url: str) -> bool:
     return database_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
 
 
-async def connect(database_url: str, *, require_migrated: bool = True) -> None:
-    """Open the database for the process. Refuses an unmigrated one unless told otherwise."""
+async def connect(database_url: str) -> None:
+    """Open the database for the process. Refuses an unmigrated one."""
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
-    if require_migrated:
-        pending = await pending_migrations()
-        if pending:
-            await close()
-            raise UnmigratedDatabase(
-                f"the database is missing {len(pending)} migration(s) ({', '.join(pending)}); "
-                "run `python -m bot migrate` first"
-            )
+    pending = await pending_migrations()
+    if pending:
+        await close()
+        raise UnmigratedDatabase(
+            f"the database is missing {len(pending)} migration(s) ({', '.join(pending)}); "
+            "run `python -m bot migrate` first"
+        )
 
 
 async def close() -> None:
@@ -71,8 +73,7 @@ async def close() -> None:
 
 
 async def pending_migrations() -> list[str]:
-    config = tortoise_config("sqlite://:memory:")
-    executor = MigrationExecutor(connections.get("default"), config["apps"])
+    executor = MigrationExecutor(connections.get("default"), APPS)
     steps = await executor.plan()
     return [step.migration.name for step in steps if not step.backward]
 

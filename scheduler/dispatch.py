@@ -27,8 +27,6 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from tortoise.exceptions import DoesNotExist
-
 from bot.channels.base import Option, OutgoingMessage, SendError, SendOutcome
 from bot.flows.engine import get_state, set_state
 from bot.flows.states import after_reminder
@@ -141,14 +139,19 @@ class Dispatcher:
         claimed = await self.claim()
         if not claimed:
             return counts
-        # What pauses a chase (plans, disputes, promises) is read once for the whole batch.
-        debtor_ids = await Message.filter(id__in=[c[0] for c in claimed]).values_list(
-            "debtor_id", flat=True
-        )
+        # The claimed rows, their debtors and what pauses a chase (plans, disputes, promises)
+        # are read once for the whole batch.
+        rows = {row.id: row for row in await Message.filter(id__in=[c[0] for c in claimed])}
+        debtor_ids = {row.debtor_id for row in rows.values() if row.debtor_id is not None}  # type: ignore[attr-defined]
+        debtors = {debtor.id: debtor for debtor in await Debtor.filter(id__in=debtor_ids)}
         today = company_today(self.runtime.now(), self.runtime)
-        coverage = await load_coverage(today, {d for d in debtor_ids if d is not None})
+        coverage = await load_coverage(today, debtor_ids)
         for message_id, lease_until in claimed:
-            outcome = await self.process(message_id, lease_until, coverage)
+            row = rows.get(message_id)
+            if row is None:
+                outcome = Outcome.CANCELLED
+            else:
+                outcome = await self._send(row, lease_until, coverage, debtors)
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
 
@@ -191,13 +194,25 @@ class Dispatcher:
         self, message_id: int, lease_until: dt.datetime, coverage: Coverage | None = None
     ) -> Outcome:
         """Send one claimed row. `coverage` may be preloaded for the batch's debtors."""
-        try:
-            row = await Message.get(id=message_id)
-        except DoesNotExist:
+        row = await Message.get_or_none(id=message_id)
+        if row is None:
             return Outcome.CANCELLED
+        return await self._send(row, lease_until, coverage, {})
+
+    async def _send(
+        self,
+        row: Message,
+        lease_until: dt.datetime,
+        coverage: Coverage | None,
+        debtors: dict[int, Debtor],
+    ) -> Outcome:
+        """`debtors` holds those preloaded for the batch; any other is read here."""
         if row.audience == STAFF:
             return await self._send_staff(row, lease_until)
-        return await self._send_debtor(row, lease_until, coverage)
+        debtor = debtors.get(row.debtor_id)  # type: ignore[attr-defined]
+        if debtor is None:
+            debtor = await Debtor.get_or_none(id=row.debtor_id)  # type: ignore[attr-defined]
+        return await self._send_debtor(row, lease_until, coverage, debtor)
 
     async def _send_staff(self, row: Message, lease_until: dt.datetime) -> Outcome:
         chat_id = self.runtime.settings.telegram_staff_chat_id
@@ -230,10 +245,13 @@ class Dispatcher:
         return {"company": self.runtime.settings.company_name, **_dated(row.context)}
 
     async def _send_debtor(
-        self, row: Message, lease_until: dt.datetime, coverage: Coverage | None
+        self,
+        row: Message,
+        lease_until: dt.datetime,
+        coverage: Coverage | None,
+        debtor: Debtor | None,
     ) -> Outcome:
         now = self.runtime.now()
-        debtor = await Debtor.get_or_none(id=row.debtor_id)  # type: ignore[attr-defined]
         if debtor is None:
             return await self._finish(row, lease_until, MessageStatus.CANCELLED, error="no debtor")
         is_reply = bool(row.context.get("reply"))

@@ -267,21 +267,21 @@ async def _allocate_and_settle(payment: Payment, target: PaymentTarget) -> Recor
     )
     by_id = {invoice.id: invoice for invoice in invoices}
 
-    first_ids = list(target.invoice_ids)
+    first_ids = set(target.invoice_ids)
     instalment = None
     if target.instalment_id is not None:
         instalment = await Instalment.get_or_none(id=target.instalment_id).prefetch_related("plan")
         if instalment is not None and not first_ids:
-            first_ids = [int(i) for i in instalment.plan.invoice_ids]
+            first_ids = {int(i) for i in instalment.plan.invoice_ids}
     first = [
         OpenInvoice(i.id, i.balance_cents)
         for i in invoices
-        if i.id in set(first_ids)  # keeps oldest-first order within the purpose
+        if i.id in first_ids  # keeps oldest-first order within the purpose
     ]
     then = [
         OpenInvoice(i.id, i.balance_cents)
         for i in invoices
-        if i.id not in set(first_ids) and i.status is not InvoiceStatus.DISPUTED
+        if i.id not in first_ids and i.status is not InvoiceStatus.DISPUTED
     ]
     plan = allocate(payment.amount_cents, first, then)
 

@@ -17,7 +17,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from bot.channels.base import Option, OutgoingMessage, SendError
+from bot.channels.base import OutgoingMessage, SendError
 from bot.flows.engine import Reply, handle_message
 from bot.models import (
     Channel,
@@ -243,4 +243,4 @@ async def _deliver(
     return row
 
 
-__all__ = ["InboundEvent", "Option", "Received", "find_contact_point", "receive", "send_reply"]
+__all__ = ["InboundEvent", "Received", "find_contact_point", "receive", "send_reply", "store"]

@@ -38,6 +38,8 @@ async def queue_message(
     idempotency_key: str | None = None,
 ) -> Message | None:
     """Queue one outbound message. With an idempotency key, a second call is a no-op (None)."""
+    # Checked first, not only caught below: callers queue inside their own transactions, and on
+    # PostgreSQL a unique violation aborts the whole enclosing transaction.
     if idempotency_key is not None and await Message.exists(idempotency_key=idempotency_key):
         return None
     try:

@@ -41,6 +41,7 @@ from bot.models import (
     MessageStatus,
 )
 from bot.outbox import DEBTOR, STAFF, queue_staff_alert
+from bot.reachability import mark_unreachable
 from bot.runtime import Runtime
 from bot.texts import TEMPLATES_DIR, render
 from scheduler import sql
@@ -299,9 +300,7 @@ class Dispatcher:
                         )
                     log.warning("message %s: %s keeps failing, next channel", row.id, contact)
                 elif exc.outcome is SendOutcome.UNREACHABLE:
-                    point.unreachable_at = now
-                    point.unreachable_reason = exc.reason[:200]
-                    await point.save(update_fields=["unreachable_at", "unreachable_reason"])
+                    await mark_unreachable(point, exc.reason, now)
                 context = _failed(context, contact, exc.reason)
                 row.attempts = 0
                 row.last_error = f"{contact.channel.value}: {exc.reason}"

@@ -97,9 +97,7 @@ class PayPages:
         if link is None:
             return self._not_found()
         due = await due_now(link, self._today())
-        if not due.payable:
-            return RedirectResponse(self._page_url(link), 303, headers=PRIVATE_HEADERS)
-        if self.gateway is None and not self.sandbox:
+        if not due.payable or (self.gateway is None and not self.sandbox):
             return RedirectResponse(self._page_url(link), 303, headers=PRIVATE_HEADERS)
         if self.gateway is None:
             await complete_sandbox_checkout(self.settings, self.runtime.now(), link, due)

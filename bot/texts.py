@@ -7,6 +7,7 @@ Template names are paths without the language: `render("reminders/overdue_1.txt"
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,6 @@ _LOCALES = {"it": "it_IT", "en": "en_GB"}
 
 def money(cents: int, currency: str = "EUR", language: str = "it") -> str:
     """it: "1.234,56 €"; en: "€1,234.56". Exact: cents go through Decimal, never float."""
-    from decimal import Decimal
-
     amount = Decimal(cents).scaleb(-2)
     return format_currency(amount, currency, locale=_LOCALES.get(language, "it_IT"))
 
@@ -67,8 +66,3 @@ def render(name: str, language: str, **context: Any) -> str:
         "language": language,
     }
     return template.render(**helpers, **context).strip()
-
-
-def template_names(language: str) -> list[str]:
-    root = TEMPLATES_DIR / language
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())

@@ -171,11 +171,11 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
             out("   no reminder carried a pay link")
             return 1
         debtor, url = payer
-        before = await _open_balance(debtor)
+        before, _ = await _standing(debtor)
         out(f"   {debtor.name} opens {url}")
         clock.advance(minutes=20)
         outcome = await pay_link_in_sandbox(settings, clock(), url)
-        after = await _open_balance(debtor)
+        after, _ = await _standing(debtor)
         out(f"   checkout: {outcome}; open balance {euros(before)} -> {euros(after)}")
 
         heading("5. The debtor is thanked and staff are told", out)
@@ -277,11 +277,6 @@ async def _first_payer(reminders: list[OutgoingMessage]) -> tuple[Debtor, str] |
         url = next(word for word in message.text.split() if "/pay/" in word)
         return row.debtor, url.rstrip(".,;)")
     return None
-
-
-async def _open_balance(debtor: Debtor) -> int:
-    invoices = await Invoice.filter(debtor=debtor, status__in=["open", "partially_paid"])
-    return sum(invoice.balance_cents for invoice in invoices)
 
 
 async def _standing(debtor: Debtor) -> tuple[int, str]:

@@ -31,6 +31,7 @@ from scheduler.cadence import plan
 from scheduler.dispatch import DispatchConfig, Dispatcher, Outcome, backoff_delay
 from tests.fake_twilio import FakeTwilio
 from tests.scheduler_data import FrozenClock, add_contact, make_debtor, make_invoice, make_runtime
+from tests.twilio_app import twilio_settings
 
 # Wednesday 25 November 2026, 10:00 in Rome.
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
@@ -318,15 +319,7 @@ async def test_retry_backoff_then_fallback_against_fake_twilio(
 ) -> None:
     fake = await FakeTwilio().start()
     try:
-        live = settings.model_copy(
-            update={
-                "twilio_account_sid": fake.account_sid,
-                "twilio_auth_token": fake.auth_token,
-                "twilio_api_base_url": fake.base_url,
-                "twilio_sms_from": "+390212345678",
-                "twilio_whatsapp_from": "+390287654321",
-            }
-        )
+        live = twilio_settings(settings, fake)
         channel_senders = {channel: SandboxSender(channel) for channel in Channel}
         channel_senders[Channel.SMS] = SmsSender.from_settings(live)  # type: ignore[assignment]
         channel_senders[Channel.WHATSAPP] = WhatsAppSender.from_settings(live)  # type: ignore[assignment]
@@ -368,14 +361,7 @@ async def test_unreachable_number_is_marked_and_falls_back_at_once(
 ) -> None:
     fake = await FakeTwilio().start()
     try:
-        live = settings.model_copy(
-            update={
-                "twilio_account_sid": fake.account_sid,
-                "twilio_auth_token": fake.auth_token,
-                "twilio_api_base_url": fake.base_url,
-                "twilio_sms_from": "+390212345678",
-            }
-        )
+        live = twilio_settings(settings, fake)
         out = senders()
         channel_senders: dict[Channel, object] = dict(out)
         channel_senders[Channel.SMS] = SmsSender.from_settings(live)

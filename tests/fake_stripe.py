@@ -5,7 +5,7 @@ form-encoded with Stripe's bracket notation (`line_items[0][price_data][currency
 authenticated with `Authorization: Bearer <secret key>`; errors come back in Stripe's JSON error
 shape; an `Idempotency-Key` seen before returns the first response.
 
-The test side plays the customer and Stripe's event sender: `complete`, `fail`, `expire` change a
+The test side plays the customer and Stripe's event sender: `complete`, `settle`, `expire` change a
 session as paying would, `event` wraps it in an Event, and `deliver_webhook` posts it with a real
 `Stripe-Signature: t=...,v1=HMAC-SHA256(secret, "t.payload")` header.
 """
@@ -177,10 +177,6 @@ class FakeStripe:
             await self._task
 
     # --- the customer and Stripe's event side ------------------------------------------------
-
-    def only_session(self) -> dict[str, Any]:
-        (session,) = self.sessions.values()
-        return session
 
     def complete(
         self, session_id: str, *, payment_status: str = "paid", method: str = "card"

@@ -321,25 +321,20 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
         run.__name__ = func.__name__
         return run
 
+    def working_hours(minute: str) -> CronTrigger:
+        return CronTrigger(
+            day_of_week="mon-fri", hour=config.business_hours, minute=minute, timezone=zone
+        )
+
     scheduler.add_job(
         job(plan_cadence),
-        CronTrigger(
-            day_of_week="mon-fri",
-            hour=config.business_hours,
-            minute=config.plan_minutes,
-            timezone=zone,
-        ),
+        working_hours(config.plan_minutes),
         id="plan_cadence",
         name="plan_cadence",
     )
     scheduler.add_job(
         job(check_promises),
-        CronTrigger(
-            day_of_week="mon-fri",
-            hour=config.business_hours,
-            minute=config.promise_check,
-            timezone=zone,
-        ),
+        working_hours(config.promise_check),
         id="check_promises",
         name="check_promises",
     )

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.channels.base import Attachment, Option
@@ -120,10 +121,8 @@ async def handle_message(runtime: Runtime, debtor: Debtor | None, message: Messa
 
 
 async def _converse(runtime: Runtime, debtor: Debtor, message: Message) -> list[Reply]:
-    await Conversation.get_or_create(debtor_id=debtor.id, defaults={"state": initial_state()})
     async with in_transaction():
-        # Locked: two messages of one debtor arriving together are answered one after the other.
-        conversation = await Conversation.filter(debtor_id=debtor.id).select_for_update().get()
+        conversation = await _locked_conversation(debtor)
         state = dict(conversation.state) if conversation.state else initial_state()
         invoices = await open_invoices(debtor)
         ctx = flow_context(runtime, debtor, invoices, state)
@@ -139,6 +138,22 @@ async def _converse(runtime: Runtime, debtor: Debtor, message: Message) -> list[
             fields.append("channel")
         await conversation.save(update_fields=fields)
     return replies
+
+
+async def _locked_conversation(debtor: Debtor) -> Conversation:
+    """Inside a transaction: the debtor's conversation, locked, made on the first message.
+
+    Locked: two messages of one debtor arriving together are answered one after the other.
+    """
+    locked = Conversation.filter(debtor_id=debtor.id).select_for_update()
+    conversation = await locked.first()
+    if conversation is not None:
+        return conversation
+    try:
+        async with in_transaction():  # a savepoint: losing the race to create leaves ours usable
+            return await Conversation.create(debtor_id=debtor.id, state=initial_state())
+    except IntegrityError:
+        return await locked.get()
 
 
 def render_replies(

@@ -27,6 +27,7 @@ from segno import helpers
 
 from bot.channels.base import Attachment
 from bot.config import Settings
+from bot.models import CLOSED_STATUSES, Invoice, InvoiceStatus
 
 PREFIX = "SOL"
 REMITTANCE_MAX = 140  # EPC069-12: unstructured remittance information, at most 140 characters
@@ -131,8 +132,6 @@ async def bank_transfer_for_invoices(
     """Transfer details for the open balance of some of a debtor's invoices (all open ones when
     none are named), for a reminder to show and attach as a QR; None without an IBAN or a balance.
     """
-    from bot.models import CLOSED_STATUSES, Invoice, InvoiceStatus
-
     query = Invoice.filter(debtor_id=debtor_id).exclude(status__in=CLOSED_STATUSES)
     query = (
         query.filter(id__in=list(invoice_ids))

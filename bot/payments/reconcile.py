@@ -43,6 +43,7 @@ from bot.models import (
     PaymentPlan,
     PlanStatus,
 )
+from bot.money import parse_amount
 from bot.payments.allocation import PaymentTarget, record_payment
 from bot.payments.bank import find_debtor_ids, squash
 from bot.texts import render
@@ -175,8 +176,6 @@ def _decode(raw: bytes) -> str:
 
 def read_bank_csv(raw: bytes) -> BankFile:
     """The credits of a statement, with errors by line number; debits are only counted."""
-    from bot.money import parse_amount
-
     text = _decode(raw)
     # The delimiter is the one under which a header line appears: amounts like "1.234,56"
     # make counting characters unreliable.

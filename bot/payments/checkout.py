@@ -38,7 +38,7 @@ from bot.payments.allocation import (
     record_payment,
     record_pending,
 )
-from bot.payments.links import Due, DueReason, base_url, due_now, resolve_token
+from bot.payments.links import Due, DueReason, due_now, pay_url, resolve_token
 from bot.payments.stripe import (
     CheckoutRequest,
     CheckoutSession,
@@ -89,7 +89,7 @@ def checkout_request(
     email: str | None = None,
 ) -> CheckoutRequest:
     language = language_or_default(debtor.language, settings.default_language)
-    pages = f"{base_url(settings)}/pay/{link.token}"
+    pages = pay_url(settings, link.token)
     return CheckoutRequest(
         amount_cents=due.amount_cents,
         currency=due.currency,

@@ -81,12 +81,6 @@ def confirmation_template(keyword: Keyword) -> str:
     return f"optout/{keyword.value}.txt"
 
 
-async def is_opted_out(channel: Channel, address: str) -> bool:
-    return await ContactPoint.filter(
-        channel=channel, address=address, opted_out_at__isnull=False
-    ).exists()
-
-
 async def record_opt_out(channel: Channel, address: str, now: dt.datetime) -> int:
     """Mark every contact point with this address opted out; returns how many."""
     return await ContactPoint.filter(channel=channel, address=address).update(opted_out_at=now)

@@ -55,7 +55,6 @@ _INSERT_ROWS = 2_000  # 8 parameters a row: well under both databases' parameter
 # Invoices the planner reads: chaseable ones, plus those in a plan or disputed so the preview can
 # say why their debtor is skipped. Paid, cancelled and written-off invoices are never read.
 _READ_STATUSES = (*CHASEABLE_STATUSES, InvoiceStatus.IN_PLAN, InvoiceStatus.DISPUTED)
-_CHASEABLE = frozenset(s.value for s in CHASEABLE_STATUSES)
 
 # What every reminder offers (the conversation flows handle the answers); "discount" and the
 # plan come first when the step makes that offer.

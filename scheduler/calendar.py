@@ -69,10 +69,6 @@ def contact_window(day: dt.date, debtor_tz: str, policy: Policy) -> tuple[dt.dat
     return _local_moment(day, quiet.start, zone), _local_moment(day, quiet.end, zone)
 
 
-def is_allowed_moment(when_utc: dt.datetime, debtor_tz: str, policy: Policy) -> bool:
-    return next_allowed_moment(when_utc, debtor_tz, policy) == when_utc
-
-
 def next_allowed_moment(when_utc: dt.datetime, debtor_tz: str, policy: Policy) -> dt.datetime:
     """`when_utc` if the debtor may be contacted then, else the start of the next window.
 

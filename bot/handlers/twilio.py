@@ -100,14 +100,14 @@ async def verified_form(runtime: Runtime, request: Request) -> Mapping[str, Any]
 
 async def apply_delivery_status(
     message_sid: str, twilio_status: str, error_code: str, now: dt.datetime
-) -> Message | None:
-    """Record a status callback on the outbound message it is about; None if we do not know it."""
+) -> bool:
+    """Record a status callback on the outbound message it is about; False if we do not know it."""
     message = await Message.get_or_none(provider_id=message_sid, direction=Direction.OUTBOUND)
     if message is None:
-        return None
+        return False
     status = reported_status(twilio_status)
     if status is None:  # queued, sending...: the row already says SENT
-        return message
+        return True
     changes: dict[str, Any] = {"status": status, "updated_at": now}
     if error_code:
         changes["last_error"] = f"twilio {twilio_status}: error {error_code}"
@@ -118,8 +118,7 @@ async def apply_delivery_status(
         point = await ContactPoint.get_or_none(id=message.contact_point_id)  # type: ignore[attr-defined]
         if point is not None:
             await record_address_facts(point.channel, point.address, int(error_code), now)
-    await message.refresh_from_db()
-    return message
+    return True
 
 
 async def last_offered_options(point: ContactPoint | None) -> list[dict[str, str]]:
@@ -208,10 +207,10 @@ class TwilioWebhooks:
         if not message_sid or not twilio_status:
             return PlainTextResponse("MessageSid and MessageStatus are required", status_code=400)
         error_code = str(form.get("ErrorCode") or "")
-        found = await apply_delivery_status(
+        known = await apply_delivery_status(
             message_sid, twilio_status, error_code, self.runtime.now()
         )
-        if found is None:
+        if not known:
             log.info("status %s for unknown message %s ignored", twilio_status, message_sid)
         return Response(status_code=204)
 

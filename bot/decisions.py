@@ -18,7 +18,8 @@ from tortoise.transactions import in_transaction
 
 from bot.flows import discount as discount_flow
 from bot.flows import plan as plan_flow
-from bot.flows.context import FlowContext, OpenInvoice, ReplySpec
+from bot.flows.context import FlowContext, ReplySpec
+from bot.flows.states import initial_state
 from bot.models import (
     CHASEABLE_STATUSES,
     CLOSED_STATUSES,
@@ -40,7 +41,6 @@ from bot.models import (
     StaffMember,
 )
 from bot.payments.allocation import PaymentTarget, record_payment
-from bot.payments.bank import bank_transfer_for_invoices
 from bot.payments.links import make_pay_link
 from bot.runtime import Runtime
 from bot.staff import may_approve
@@ -147,22 +147,12 @@ async def _already(
 
 
 async def flow_context(runtime: Runtime, debtor: Debtor) -> FlowContext:
-    """What the pure flows know about this debtor right now: the open invoices, nothing else."""
-    now = runtime.now()
-    invoices = await Invoice.filter(debtor_id=debtor.id, status__in=CHASEABLE_STATUSES).order_by(
-        "due_date", "id"
-    )
-    owed = [invoice for invoice in invoices if invoice.balance_cents > 0]
-    bank = await bank_transfer_for_invoices(runtime.settings, debtor.id, [i.id for i in owed])
-    return FlowContext(
-        language=debtor.language,
-        invoices=tuple(OpenInvoice(i.number, i.balance_cents, i.due_date) for i in owed),
-        policy=runtime.policy,
-        today=now.date(),
-        now=now,
-        currency=owed[0].currency if owed else "EUR",
-        bank=bank,
-    )
+    """What the pure flows know about this debtor right now, as the engine builds it: the open
+    invoices, and no discount on offer (a staff decision answers no reminder)."""
+    from bot.flows import engine  # the engine imports the decisions when it applies effects
+
+    invoices = await engine.open_invoices(debtor)
+    return engine.flow_context(runtime, debtor, invoices, initial_state())
 
 
 async def tell_debtor(
@@ -176,19 +166,6 @@ async def tell_debtor(
 
     replies = engine.render_replies(specs, debtor.language, filled)
     await engine.notify_debtor(runtime, debtor, replies)
-
-
-async def set_conversation(debtor: Debtor, state: dict[str, Any]) -> None:
-    from bot.flows import engine
-
-    await engine.set_state(debtor, state)
-
-
-async def get_conversation(debtor: Debtor) -> dict[str, Any]:
-    from bot.flows import engine
-
-    state: dict[str, Any] = await engine.get_state(debtor)
-    return state
 
 
 # Plans ---------------------------------------------------------------------------------------
@@ -371,7 +348,9 @@ async def counter_plan(
     plan.status = locked.status
     ctx = await flow_context(runtime, debtor)
     outcome = plan_flow.counter_offer(ctx, locked.id, locked.total_cents, new_count, new_first)
-    await set_conversation(debtor, outcome.new_state)
+    from bot.flows import engine
+
+    await engine.set_state(debtor, outcome.new_state)
     await tell_debtor(runtime, debtor, outcome.replies)
     return Decision(Verdict.COUNTERED, subject, staff.name if staff else "", locked.total_cents)
 

@@ -32,7 +32,7 @@ from tortoise.models import Model
 
 from bot import decisions
 from bot.decisions import Decision, Verdict
-from bot.flows.engine import Reply, notify_debtor, reply_contact_point
+from bot.flows.engine import Reply, get_state, notify_debtor, reply_contact_point, set_state
 from bot.flows.plan import offered_counts
 from bot.flows.promise import parse_date
 from bot.flows.states import hand_back
@@ -427,13 +427,13 @@ class StaffChat:
         raise ApplicationHandlerStop
 
     async def _hand_back(self, update: Update, member: StaffMember, debtor: Debtor) -> None:
-        state = await decisions.get_conversation(debtor)
+        state = await get_state(debtor)
         if state.get("flow") != HANDOFF_FLOW:
             await self._say(update, self.text("not_in_handoff.txt", debtor=debtor))
             return
         ctx = await decisions.flow_context(self.runtime, debtor)
         outcome = hand_back(state, ctx)
-        await decisions.set_conversation(debtor, outcome.new_state)
+        await set_state(debtor, outcome.new_state)
         await AuditEvent.create(
             actor=f"staff:{member.id}", action="handoff.ended", subject=f"debtor:{debtor.id}"
         )
@@ -477,7 +477,7 @@ class StaffChat:
         )
 
     async def _relay(self, update: Update, member: StaffMember, debtor: Debtor, text: str) -> None:
-        state = await decisions.get_conversation(debtor)
+        state = await get_state(debtor)
         if state.get("flow") != HANDOFF_FLOW:
             await self._say(update, self.text("not_in_handoff.txt", debtor=debtor))
             return

@@ -107,14 +107,20 @@ async def redeem(token: str, chat_id: str, key: bytes, now: dt.datetime) -> Link
 
 
 async def link_chat(debtor: Debtor, chat_id: str, now: dt.datetime) -> ContactPoint:
-    """The debtor's Telegram contact point for this chat, verified now and reachable again."""
+    """The debtor's Telegram contact point for this chat, verified now and reachable again.
+
+    The chat has just written to us (/start), so that is its last inbound moment too.
+    """
     point, _ = await ContactPoint.get_or_create(
         debtor=debtor, channel=Channel.TELEGRAM, address=chat_id
     )
     point.verified_at = now
+    point.last_inbound_at = now
     point.unreachable_at = None
     point.unreachable_reason = ""
-    await point.save(update_fields=["verified_at", "unreachable_at", "unreachable_reason"])
+    await point.save(
+        update_fields=["verified_at", "last_inbound_at", "unreachable_at", "unreachable_reason"]
+    )
     return point
 
 

@@ -109,8 +109,6 @@ class TelegramInbound:
                 text = render(template, debtor.language, debtor_name=debtor.name, company=company)
                 stored.debtor_id = debtor.id  # type: ignore[attr-defined]
                 stored.contact_point = contact_point
-                contact_point.last_inbound_at = now
-                await contact_point.save(update_fields=["last_inbound_at"])
             else:
                 template = "linking/link_invalid.txt"
                 language = self._language(update)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.transactions import in_transaction
 
@@ -49,6 +49,8 @@ from bot.staff import may_approve
 OPEN_PLAN_STATUSES = (PlanStatus.PROPOSED, PlanStatus.PENDING_APPROVAL)
 # A plan the bot may activate: the above, or a counter-offer the debtor accepted.
 ACTIVATABLE_PLAN_STATUSES = (*OPEN_PLAN_STATUSES, PlanStatus.COUNTERED)
+# What staff decide on, locked while they do.
+Row = TypeVar("Row", DiscountRequest, PaymentClaim, Dispute, PaymentPlan)
 CLAIM_TEMPLATES = {
     ClaimStatus.CONFIRMED: "decisions/claim_confirmed.txt",
     ClaimStatus.NOT_FOUND: "decisions/claim_not_found.txt",
@@ -189,26 +191,42 @@ async def _plan_rows(plan: PaymentPlan, runtime: Runtime) -> list[Instalment]:
     ]
 
 
+async def _lock_undecided(
+    model: type[Row],
+    row_id: int,
+    subject: str,
+    staff: StaffMember | None,
+    action: str,
+    undecided: tuple[StrEnum, ...],
+    decider_field: str = "decided_by_id",
+) -> Row | Decision:
+    """Inside a transaction: the row, locked, while it still waits for a decision; otherwise the
+    Decision to answer (missing, or already decided by whom), audited."""
+    locked = await model.filter(id=row_id).select_for_update().first()
+    if locked is None:
+        return Decision(Verdict.INVALID, subject, detail="missing")
+    if locked.status not in undecided:
+        decider = getattr(locked, decider_field)
+        return await _already(staff, action, subject, locked.status.value, decider)
+    return locked
+
+
 async def _lock_plan(
     plan_id: int,
     staff: StaffMember | None,
     action: str,
     allowed: tuple[PlanStatus, ...],
     *,
-    check_authority: bool = True,
+    authorise: bool = True,
 ) -> PaymentPlan | Decision:
     """Inside a transaction: the plan, locked, when it may still be decided by `staff`;
     otherwise the Decision to answer (missing, already decided, not allowed), audited."""
     subject = f"plan:{plan_id}"
-    locked = await PaymentPlan.filter(id=plan_id).select_for_update().first()
-    if locked is None:
-        return Decision(Verdict.INVALID, subject, detail="missing")
-    if locked.status not in allowed:
-        return await _already(staff, action, subject, locked.status.value, locked.decided_by_id)
-    why = refusal(staff, locked.total_cents) if check_authority else ""
-    if why:
-        return await _refused(staff, action, subject, locked.total_cents, locked.currency, why)
-    return locked
+    locked = await _lock_undecided(PaymentPlan, plan_id, subject, staff, action, allowed)
+    if isinstance(locked, Decision) or not authorise:
+        return locked
+    refused = await check_authority(staff, action, subject, locked.total_cents, locked.currency)
+    return refused or locked
 
 
 async def activate_plan(
@@ -233,7 +251,7 @@ async def activate_plan(
         allowed = ACTIVATABLE_PLAN_STATUSES if staff is None else OPEN_PLAN_STATUSES
         # The bot approving (staff None) is within the policy's limit by construction.
         locked = await _lock_plan(
-            plan.id, staff, "plan.approve", allowed, check_authority=staff is not None
+            plan.id, staff, "plan.approve", allowed, authorise=staff is not None
         )
         if isinstance(locked, Decision):
             return locked
@@ -364,16 +382,16 @@ async def _decide_discount(
     subject = f"discount:{request.id}"
     action = "discount.approve" if approve else "discount.reject"
     async with in_transaction():
-        locked = await DiscountRequest.filter(id=request.id).select_for_update().first()
-        if locked is None:
-            return Decision(Verdict.INVALID, subject, detail="missing")
-        if locked.status is not RequestStatus.PENDING:
-            return await _already(staff, action, subject, locked.status.value, locked.decided_by_id)
-        why = refusal(staff, locked.balance_cents)
-        if why:
-            return await _refused(
-                staff, action, subject, locked.balance_cents, locked.currency, why
-            )
+        locked = await _lock_undecided(
+            DiscountRequest, request.id, subject, staff, action, (RequestStatus.PENDING,)
+        )
+        if isinstance(locked, Decision):
+            return locked
+        refused = await check_authority(
+            staff, action, subject, locked.balance_cents, locked.currency
+        )
+        if refused:
+            return refused
         locked.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
         locked.decided_by = staff
         locked.decided_at = runtime.now()
@@ -442,17 +460,17 @@ async def _decide_claim(
     action = "claim.confirm" if found else "claim.not_found"
     now = runtime.now()
     async with in_transaction():
-        locked = await PaymentClaim.filter(id=claim.id).select_for_update().first()
-        if locked is None:
-            return Decision(Verdict.INVALID, subject, detail="missing")
-        if locked.status is not ClaimStatus.PENDING:
-            return await _already(staff, action, subject, locked.status.value, locked.decided_by_id)
+        locked = await _lock_undecided(
+            PaymentClaim, claim.id, subject, staff, action, (ClaimStatus.PENDING,)
+        )
+        if isinstance(locked, Decision):
+            return locked
         invoices = await _claimed_invoices(locked)
         amount = sum(invoice.balance_cents for invoice in invoices)
         currency = invoices[0].currency if invoices else "EUR"
-        why = refusal(staff, amount)
-        if why:
-            return await _refused(staff, action, subject, amount, currency, why)
+        refused = await check_authority(staff, action, subject, amount, currency)
+        if refused:
+            return refused
         locked.status = ClaimStatus.CONFIRMED if found else ClaimStatus.NOT_FOUND
         locked.decided_by = staff
         locked.decided_at = now
@@ -546,19 +564,17 @@ async def _decide_dispute(
     subject = f"dispute:{dispute.id}"
     action = f"dispute.{outcome.value}"
     async with in_transaction():
-        locked = await Dispute.filter(id=dispute.id).select_for_update().first()
-        if locked is None:
-            return Decision(Verdict.INVALID, subject, detail="missing")
-        if locked.status is not DisputeStatus.OPEN:
-            return await _already(
-                staff, action, subject, locked.status.value, locked.resolved_by_id
-            )
+        locked = await _lock_undecided(
+            Dispute, dispute.id, subject, staff, action, (DisputeStatus.OPEN,), "resolved_by_id"
+        )
+        if isinstance(locked, Decision):
+            return locked
         invoices = await _disputed_invoices(locked)
         amount = sum(invoice.balance_cents for invoice in invoices)
         currency = invoices[0].currency if invoices else "EUR"
-        why = refusal(staff, amount)
-        if why:
-            return await _refused(staff, action, subject, amount, currency, why)
+        refused = await check_authority(staff, action, subject, amount, currency)
+        if refused:
+            return refused
         locked.status = outcome
         locked.resolved_by = staff
         locked.resolved_at = runtime.now()

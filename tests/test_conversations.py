@@ -59,12 +59,19 @@ from bot.models import (
 )
 from bot.outbox import STAFF, queue_message
 from bot.policy import load_policy
-from bot.runtime import Runtime, build_senders
+from bot.runtime import Runtime
 from bot.texts import render
 from bot.web import create_app
 from scheduler.dispatch import Dispatcher
 from tests.fake_telegram import FakeTelegram
 from tests.live_server import serve
+from tests.telegram_app import (
+    SECRET,
+    STAFF_CHAT,
+    fake_telegram,
+    live_runtime,
+    telegram_settings,
+)
 from tests.telegram_updates import button_update, message_update, photo_update
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
@@ -112,39 +119,20 @@ async def test_state_is_stored_per_debtor(sandbox_runtime: Runtime) -> None:
 
 # --- through the fake Telegram --------------------------------------------------------------
 
-TOKEN = "123456:TEST-token"
-SECRET = "webhook-secret_1"
 CHAT = 3003
 OTHER_CHAT = 3004
-STAFF_CHAT = -100500
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram(TOKEN).start()
-    yield server
-    await server.stop()
+    async with fake_telegram() as server:
+        yield server
 
 
 @pytest.fixture
 async def runtime(settings: Settings, fake: FakeTelegram, db: str) -> AsyncIterator[Runtime]:
-    live = settings.model_copy(
-        update={
-            "telegram_bot_token": TOKEN,
-            "telegram_api_base_url": fake.base_url,
-            "telegram_webhook_secret": SECRET,
-            "telegram_staff_chat_id": STAFF_CHAT,
-            "company_name": "Forniture Bianchi S.p.A.",
-        }
-    )
-    runtime = Runtime(
-        settings=live,
-        policy=load_policy(live.policy_file),
-        senders=build_senders(live),
-        now=lambda: NOW,
-    )
-    yield runtime
-    await runtime.close()
+    async with live_runtime(telegram_settings(settings, fake), NOW) as runtime:
+        yield runtime
 
 
 @pytest.fixture

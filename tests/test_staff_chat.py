@@ -40,8 +40,7 @@ from bot.models import (
     StaffMember,
     StaffRole,
 )
-from bot.policy import load_policy
-from bot.runtime import Runtime, build_senders
+from bot.runtime import Runtime
 from bot.staff_reports import aging, debtor_report, overdue_report, plan_report
 from bot.texts import render
 from bot.web import create_app
@@ -49,11 +48,9 @@ from scheduler.dispatch import Dispatcher
 from scheduler.dispatch import Outcome as DispatchOutcome
 from tests.fake_telegram import BOT_ID, FakeTelegram
 from tests.live_server import serve
+from tests.telegram_app import SECRET, STAFF_CHAT, fake_telegram, live_runtime, telegram_settings
 from tests.telegram_updates import DATE, button_update, message_update
 
-TOKEN = "123456:TEST-token"
-SECRET = "webhook-secret_1"
-STAFF_CHAT = -100500
 DEBTOR_CHAT = 1001
 ANNA, MARCO, STRANGER = 501, 502, 599
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
@@ -63,35 +60,19 @@ CARD = "Richiesta di piano"
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
-    server = await FakeTelegram(TOKEN).start()
-    yield server
-    await server.stop()
+    async with fake_telegram() as server:
+        yield server
 
 
 @pytest.fixture
 def staff_settings(settings: Settings, fake: FakeTelegram) -> Settings:
-    return settings.model_copy(
-        update={
-            "telegram_bot_token": TOKEN,
-            "telegram_api_base_url": fake.base_url,
-            "telegram_webhook_secret": SECRET,
-            "telegram_staff_chat_id": STAFF_CHAT,
-            "company_name": "Forniture Bianchi S.p.A.",
-            "default_language": "it",
-        }
-    )
+    return telegram_settings(settings, fake, default_language="it")
 
 
 @pytest.fixture
 async def runtime(staff_settings: Settings, db: str) -> AsyncIterator[Runtime]:
-    runtime = Runtime(
-        settings=staff_settings,
-        policy=load_policy(staff_settings.policy_file),
-        senders=build_senders(staff_settings),
-        now=lambda: NOW,
-    )
-    yield runtime
-    await runtime.close()
+    async with live_runtime(staff_settings, NOW) as runtime:
+        yield runtime
 
 
 @pytest.fixture

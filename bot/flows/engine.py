@@ -130,13 +130,7 @@ async def _converse(runtime: Runtime, debtor: Debtor, message: Message) -> list[
         exchange = Exchange(runtime, debtor, message, ctx, invoices)
         applied = await apply_effects(exchange, list(outcome.effects))
         replies = render_replies([*outcome.replies, *applied.replies], ctx.language, applied.filled)
-        conversation.state = outcome.new_state
-        conversation.flow = str(outcome.new_state.get("flow", "idle"))[:64]
-        fields = ["state", "flow", "updated_at"]
-        if message.channel is not None:
-            conversation.channel = message.channel
-            fields.append("channel")
-        await conversation.save(update_fields=fields)
+        await _save_state(conversation, outcome.new_state, message.channel)
     return replies
 
 
@@ -185,8 +179,14 @@ async def get_state(debtor: Debtor) -> dict[str, Any]:
 async def set_state(debtor: Debtor, state: dict[str, Any], channel: Channel | None = None) -> None:
     """Store the debtor's conversation state (and, when given, the channel they last used)."""
     conversation, _ = await Conversation.get_or_create(debtor_id=debtor.id)
+    await _save_state(conversation, state, channel)
+
+
+async def _save_state(
+    conversation: Conversation, state: dict[str, Any], channel: Channel | None = None
+) -> None:
     conversation.state = state
-    conversation.flow = str(state.get("flow", "idle"))[:64]
+    conversation.flow = str(state.get("flow", "idle"))[:64]  # queried on its own by the clock
     fields = ["state", "flow", "updated_at"]
     if channel is not None:
         conversation.channel = channel
@@ -265,9 +265,7 @@ async def _close_if_idle(runtime: Runtime, debtor: Debtor) -> list[Reply]:
         outcome = close_if_inactive(state, ctx)
         if outcome is None:
             return []
-        conversation.state = outcome.new_state
-        conversation.flow = str(outcome.new_state.get("flow", "idle"))[:64]
-        await conversation.save(update_fields=["state", "flow", "updated_at"])
+        await _save_state(conversation, outcome.new_state)
         await AuditEvent.create(
             actor="system",
             action="conversation.closed",

@@ -23,6 +23,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from tortoise.transactions import in_transaction
 
 from bot.db import is_postgres
 from bot.flows.engine import close_idle_conversations
@@ -212,8 +213,6 @@ async def _break_plan(
     owed: int,
     now: dt.datetime,
 ) -> None:
-    from tortoise.transactions import in_transaction
-
     async with in_transaction():
         instalment.status = InstalmentStatus.MISSED
         await instalment.save(update_fields=["status"])

@@ -123,13 +123,20 @@ async def store(
 
 
 async def receive(runtime: Runtime, event: InboundEvent) -> Received | None:
-    """Store, answer, send the answers. None when the event is a retried delivery.
+    """Store, answer, send the answers. None when the event is a retried delivery."""
+    contact_point = await find_contact_point(event.channel, event.address)
+    return await receive_from(runtime, event, contact_point)
+
+
+async def receive_from(
+    runtime: Runtime, event: InboundEvent, contact_point: ContactPoint | None
+) -> Received | None:
+    """`receive` for a handler that already looked up the contact point (find_contact_point).
 
     Three commits per message whatever the number of replies: the inbound row with the contact
     point's last-inbound time; the reply rows with the inbound marked handled; the send results.
     """
     now = runtime.now()
-    contact_point = await find_contact_point(event.channel, event.address)
     message = _inbound_row(event, contact_point, now)
     try:
         async with in_transaction():
@@ -243,4 +250,12 @@ async def _deliver(
     return row
 
 
-__all__ = ["InboundEvent", "Received", "find_contact_point", "receive", "send_reply", "store"]
+__all__ = [
+    "InboundEvent",
+    "Received",
+    "find_contact_point",
+    "receive",
+    "receive_from",
+    "send_reply",
+    "store",
+]

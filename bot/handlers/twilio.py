@@ -9,7 +9,7 @@ never undoes "delivered"), so retried and out-of-order callbacks are harmless.
 `POST /twilio/inbound` turns the form into an InboundEvent: "whatsapp:+39..." senders are WhatsApp,
 media become attachments, a template button's payload or a bare "2" answering numbered choices
 becomes the chosen option. Opt-out, opt-in and help keywords are answered here; everything else
-goes to bot.inbound.receive. Replies go out through the REST API, so the answer is an empty TwiML
+goes to bot.inbound.receive_from. Replies go out through the REST API, so the answer is an empty TwiML
 <Response/>. A retried delivery (same MessageSid) is stored once and handled once.
 """
 
@@ -34,7 +34,7 @@ from bot.channels.twilio_client import (
 )
 from bot.channels.whatsapp import WHATSAPP_PREFIX, plain_phone
 from bot.flows.engine import reply
-from bot.inbound import InboundEvent, find_contact_point, receive, send_reply, store
+from bot.inbound import InboundEvent, find_contact_point, receive_from, send_reply, store
 from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
 from bot.optout import (
     Keyword,
@@ -232,7 +232,7 @@ class TwilioWebhooks:
             if not event.chosen_option:
                 offered = await last_offered_options(point)
                 event = _with_numbered_choice(event, offered)
-            await receive(self.runtime, event)
+            await receive_from(self.runtime, event, point)
         return Response(EMPTY_TWIML, media_type="text/xml")
 
 

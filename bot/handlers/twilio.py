@@ -9,8 +9,8 @@ never undoes "delivered"), so retried and out-of-order callbacks are harmless.
 `POST /twilio/inbound` turns the form into an InboundEvent: "whatsapp:+39..." senders are WhatsApp,
 media become attachments, a template button's payload or a bare "2" answering numbered choices
 becomes the chosen option. Opt-out, opt-in and help keywords are answered here; everything else
-goes to bot.inbound.receive_from. Replies go out through the REST API, so the answer is an empty TwiML
-<Response/>. A retried delivery (same MessageSid) is stored once and handled once.
+goes to bot.inbound.receive_from. Replies go out through the REST API, so the answer is an empty
+TwiML <Response/>. A retried delivery (same MessageSid) is stored once and handled once.
 """
 
 from __future__ import annotations

@@ -96,6 +96,10 @@ def actor_of(staff: StaffMember | None) -> str:
     return f"staff:{staff.id}" if staff is not None else "system"
 
 
+def _name_of(staff: StaffMember | None) -> str:
+    return staff.name if staff is not None else ""
+
+
 def refusal(staff: StaffMember | None, amount_cents: int) -> str:
     """Why `staff` may not decide on `amount_cents`; "" when they may."""
     if may_approve(staff, amount_cents):
@@ -124,9 +128,7 @@ async def _refused(
     staff: StaffMember | None, action: str, subject: str, amount: int, currency: str, why: str
 ) -> Decision:
     await _audit(staff, f"{action}.refused", subject, reason=why, amount_cents=amount)
-    return Decision(
-        Verdict.NOT_ALLOWED, subject, staff.name if staff else "", amount, currency, why
-    )
+    return Decision(Verdict.NOT_ALLOWED, subject, _name_of(staff), amount, currency, why)
 
 
 async def check_authority(
@@ -286,7 +288,7 @@ async def activate_plan(
         schedule = [(row.due_date, row.amount_cents) for row in rows]
         specs = plan_flow.approved_replies(schedule, locked.currency, locked.total_cents)
         await tell_debtor(runtime, debtor, specs, {"pay_url": url})
-    name = staff.name if staff else ""
+    name = _name_of(staff)
     return Decision(Verdict.APPROVED, subject, name, locked.total_cents, locked.currency)
 
 
@@ -305,7 +307,7 @@ async def reject_plan(runtime: Runtime, plan: PaymentPlan, staff: StaffMember | 
     plan.status = locked.status
     ctx = await flow_context(runtime, debtor)
     await tell_debtor(runtime, debtor, plan_flow.rejected_replies(ctx))
-    return Decision(Verdict.REJECTED, subject, staff.name if staff else "", locked.total_cents)
+    return Decision(Verdict.REJECTED, subject, _name_of(staff), locked.total_cents)
 
 
 async def counter_plan(
@@ -338,7 +340,7 @@ async def counter_plan(
                 problems=[str(p) for p in problems],
             )
             detail = ",".join(str(p) for p in problems)
-            return Decision(Verdict.INVALID, subject, staff.name if staff else "", detail=detail)
+            return Decision(Verdict.INVALID, subject, _name_of(staff), detail=detail)
         locked.status = PlanStatus.COUNTERED
         locked.instalment_count = new_count
         locked.first_due_date = new_first
@@ -370,7 +372,7 @@ async def counter_plan(
 
     await engine.set_state(debtor, outcome.new_state)
     await tell_debtor(runtime, debtor, outcome.replies)
-    return Decision(Verdict.COUNTERED, subject, staff.name if staff else "", locked.total_cents)
+    return Decision(Verdict.COUNTERED, subject, _name_of(staff), locked.total_cents)
 
 
 # Discounts above the threshold ---------------------------------------------------------------
@@ -428,7 +430,7 @@ async def _decide_discount(
         ctx = await flow_context(runtime, debtor)
         await tell_debtor(runtime, debtor, discount_flow.rejected_replies(ctx))
     verdict = Verdict.APPROVED if approve else Verdict.REJECTED
-    return Decision(verdict, subject, staff.name if staff else "", locked.balance_cents)
+    return Decision(verdict, subject, _name_of(staff), locked.balance_cents)
 
 
 async def approve_discount(
@@ -503,7 +505,7 @@ async def _decide_claim(
     )
     await tell_debtor(runtime, debtor, [spec])
     verdict = Verdict.CONFIRMED if found else Verdict.NOT_FOUND
-    return Decision(verdict, subject, staff.name if staff else "", amount, currency)
+    return Decision(verdict, subject, _name_of(staff), amount, currency)
 
 
 async def confirm_claim(
@@ -597,9 +599,7 @@ async def _decide_dispute(
         "currency": currency,
     }
     await tell_debtor(runtime, debtor, [ReplySpec(DISPUTE_TEMPLATES[outcome], context)])
-    return Decision(
-        _DISPUTE_VERDICTS[outcome], subject, staff.name if staff else "", amount, currency
-    )
+    return Decision(_DISPUTE_VERDICTS[outcome], subject, _name_of(staff), amount, currency)
 
 
 async def resolve_dispute(

@@ -30,11 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import db  # noqa: E402
+from bot import db, sql  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.policy import Policy, load_policy  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
-from scheduler import cadence, sql  # noqa: E402
+from scheduler import cadence  # noqa: E402
 
 # Wednesday 25 November 2026, 10:00 in Rome: planning runs "now".
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)

@@ -23,13 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import db  # noqa: E402
+from bot import db, sql  # noqa: E402
 from bot.channels.sandbox import SandboxSender  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.models import Channel  # noqa: E402
 from bot.policy import load_policy  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
-from scheduler import cadence, sql  # noqa: E402
+from scheduler import cadence  # noqa: E402
 from scheduler.dispatch import DispatchConfig, Dispatcher, Outcome  # noqa: E402
 
 # Wednesday 25 November 2026, 10:00 in Rome: inside every debtor's contact window.

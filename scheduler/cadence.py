@@ -30,6 +30,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from bot import sql
 from bot.models import (
     CHASEABLE_STATUSES,
     Channel,
@@ -45,7 +46,6 @@ from bot.outbox import options_payload
 from bot.policy import Policy, Step
 from bot.runtime import Runtime
 from bot.texts import render
-from scheduler import sql
 from scheduler.calendar import next_allowed_moment
 from scheduler.routing import Contact, contact_state, route
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from bot import sql
 from bot.channels.base import Option, OutgoingMessage, SendError, SendOutcome
 from bot.flows.engine import get_state, set_state
 from bot.flows.states import after_reminder
@@ -44,7 +45,6 @@ from bot.outbox import DEBTOR, STAFF, queue_staff_alert
 from bot.reachability import mark_unreachable
 from bot.runtime import Runtime
 from bot.texts import TEMPLATES_DIR, render
-from scheduler import sql
 from scheduler.cadence import (
     Coverage,
     OpenInvoice,

@@ -1,4 +1,4 @@
-"""Raw SQL for the hot paths (planning, claiming), written once for SQLite and PostgreSQL.
+"""Raw SQL for the hot paths (planning, claiming, inbound messages), for SQLite and PostgreSQL.
 
 The ORM is fine for one row; planning a million invoices and claiming batches need set-based SQL.
 Queries are written with `?` placeholders and adapted here to the connected database: asyncpg

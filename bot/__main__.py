@@ -8,7 +8,6 @@ end in one clear line on stderr and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 from bot import db
 from bot.config import ConfigError, Settings, load_settings
 from bot.policy import PolicyError
+from bot.processes import run_main
 
 
 async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         for noisy in ("tortoise", "httpx", "apscheduler", "aiosqlite", "asyncio"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        return asyncio.run(args.func(settings, args))
+        return run_main(args.func(settings, args))
     except (ConfigError, PolicyError, db.UnmigratedDatabase) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
+from bot import sql
 from bot.channels.base import OutgoingMessage, SendError
 from bot.flows.engine import Reply, handle_message
 from bot.models import (
@@ -52,9 +53,23 @@ class Received:
     replies: list[Reply]
 
 
+@lru_cache(maxsize=1)
+def _points_at_address() -> str:
+    return (
+        f"SELECT {sql.select_list(ContactPoint, 'cp')}, {sql.select_list(Debtor, 'd')} "
+        "FROM contact_point cp JOIN debtor d ON d.id = cp.debtor_id "
+        "WHERE cp.channel = ? AND cp.address = ? ORDER BY cp.id"
+    )
+
+
 async def find_contact_point(channel: Channel, address: str) -> ContactPoint | None:
-    """The contact point behind an address; when two debtors share it, the one last written to."""
-    points = await ContactPoint.filter(channel=channel, address=address).select_related("debtor")
+    """The contact point behind an address, with its debtor; when two debtors share it, the one
+    last written to. Every inbound message asks this first, so it is one hand-written query."""
+    points: list[ContactPoint] = []
+    for row in await sql.fetch(_points_at_address(), [channel.value, address]):
+        point = sql.instance(ContactPoint, row)
+        point.debtor = sql.instance(Debtor, row, start=len(sql.columns(ContactPoint)))
+        points.append(point)
     if len(points) <= 1:
         return points[0] if points else None
     last = (
@@ -133,16 +148,15 @@ async def receive_from(
 ) -> Received | None:
     """`receive` for a handler that already looked up the contact point (find_contact_point).
 
-    Three commits per message whatever the number of replies: the inbound row with the contact
-    point's last-inbound time; the reply rows with the inbound marked handled; the send results.
+    Two commits per message, plus one per reply sent: the inbound row on its own, stored before
+    anything can go wrong; then, in the conversation's transaction, the new state, the effects, the
+    reply rows, the message marked handled and the contact point's last-inbound time, so a message
+    is answered once or not at all; then each reply's send result.
     """
     now = runtime.now()
     message = _inbound_row(event, contact_point, now)
     try:
-        async with in_transaction():
-            await message.save()
-            if contact_point is not None:
-                await ContactPoint.filter(id=contact_point.id).update(last_inbound_at=now)
+        await message.save()
     except IntegrityError:
         stored = await Message.get_or_none(idempotency_key=message.idempotency_key)
         if stored is None or stored.status != MessageStatus.RECEIVED:
@@ -155,17 +169,38 @@ async def receive_from(
     debtor = contact_point.debtor if contact_point else None
     if contact_point is not None:
         contact_point.last_inbound_at = now
+    rows: list[Message] = []
 
-    replies = await handle_message(runtime, debtor, message)
-    rows = [_reply_row(runtime, event.channel, event.address, contact_point, r) for r in replies]
-    async with in_transaction():
-        for row in rows:
-            await row.save()
-        message.status = MessageStatus.HANDLED
-        await message.save(update_fields=["status", "updated_at"])
+    async def record(replies: list[Reply]) -> None:
+        rows[:] = [
+            _reply_row(runtime, event.channel, event.address, contact_point, r) for r in replies
+        ]
+        await _record_answer(message, rows, contact_point, now)
+
+    replies = await handle_message(runtime, debtor, message, record=record)
     for row, reply in zip(rows, replies, strict=True):
         await _deliver(runtime, row, event.address, contact_point, reply)
     return Received(message=message, debtor=debtor, contact_point=contact_point, replies=replies)
+
+
+async def _record_answer(
+    message: Message, rows: list[Message], contact_point: ContactPoint | None, now: dt.datetime
+) -> None:
+    """Inside the conversation's transaction: the replies to send, and the message answered."""
+    for row in rows:
+        await row.save()
+    postgres = sql.is_postgres()
+    written = sql.db_time(dt.datetime.now(dt.UTC), postgres)  # what auto_now would write
+    await sql.execute(
+        "UPDATE message SET status = ?, updated_at = ? WHERE id = ?",
+        [MessageStatus.HANDLED.value, written, message.id],
+    )
+    message.status = MessageStatus.HANDLED
+    if contact_point is not None:
+        await sql.execute(
+            "UPDATE contact_point SET last_inbound_at = ? WHERE id = ?",
+            [sql.db_time(now, postgres), contact_point.id],
+        )
 
 
 def _reply_row(
@@ -231,21 +266,24 @@ async def _deliver(
         row.provider_id = await runtime.sender(channel).send(outgoing)
         row.status = MessageStatus.SENT
         row.sent_at = runtime.now()
-        row.lease_until = None
     except SendError as exc:
         log.warning("reply on %s not sent now (%s); left to the dispatcher", channel, exc.reason)
         row.status = MessageStatus.PENDING
         row.last_error = exc.reason
-        row.lease_until = None
-    await row.save(
-        update_fields=[
-            "provider_id",
-            "status",
-            "sent_at",
-            "lease_until",
-            "last_error",
-            "updated_at",
-        ]
+    row.lease_until = None
+    row.updated_at = dt.datetime.now(dt.UTC)
+    postgres = sql.is_postgres()
+    await sql.execute(
+        "UPDATE message SET provider_id = ?, status = ?, sent_at = ?, lease_until = NULL, "
+        "last_error = ?, updated_at = ? WHERE id = ?",
+        [
+            row.provider_id,
+            row.status.value,
+            sql.db_time(row.sent_at, postgres),
+            row.last_error,
+            sql.db_time(row.updated_at, postgres),
+            row.id,
+        ],
     )
     return row
 

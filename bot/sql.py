@@ -1,6 +1,9 @@
 """Raw SQL for the hot paths (planning, claiming, inbound messages), for SQLite and PostgreSQL.
 
-The ORM is fine for one row; planning a million invoices and claiming batches need set-based SQL.
+The ORM is fine for one row; planning a million invoices and claiming batches need set-based SQL,
+and the inbound webhook, hundreds of messages a second, needs each of its few statements cheap: a
+Tortoise query costs 0.15-0.45 ms of CPU to build, the same statement written here about 0.06 ms.
+Rows read here become model instances again through `instance`, as Tortoise itself builds them.
 Queries are written with `?` placeholders and adapted here to the connected database: asyncpg
 wants `$1, $2...`, datetimes as datetime objects and JSON as text; SQLite stores datetimes as ISO
 text in the same format Tortoise writes ("2026-01-05 09:00:00+00:00"), so text order is time order.
@@ -12,10 +15,13 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+M = TypeVar("M", bound=Model)
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -45,6 +51,34 @@ def db_time(value: dt.datetime | None, postgres: bool) -> Any:
         return None
     value = value.astimezone(dt.UTC)
     return value if postgres else value.isoformat(sep=" ")
+
+
+def db_json(model: type[Model], field: str, value: Any) -> str:
+    """A JSON value as the text Tortoise would store (cast `?::jsonb` on PostgreSQL)."""
+    encoded: str = model._meta.fields_map[field].to_db_value(value, None)
+    return encoded
+
+
+@lru_cache(maxsize=64)
+def columns(model: type[Model]) -> tuple[str, ...]:
+    """A model's columns in a fixed order: a SELECT list whose rows `instance` turns into models."""
+    return tuple(sorted(model._meta.db_fields))
+
+
+def select_list(model: type[Model], alias: str) -> str:
+    return ", ".join(f'{alias}."{column}"' for column in columns(model))
+
+
+def instance(model: type[M], row: Sequence[Any], start: int = 0) -> M:
+    """The model behind `row[start:]`, selected with `select_list(model, ...)`."""
+    names = columns(model)
+    values = tuple(row)[start : start + len(names)]
+    return model._init_from_db(**dict(zip(names, values, strict=True)))
+
+
+def json_placeholder(postgres: bool) -> str:
+    """Where a query takes JSON text: PostgreSQL casts it to jsonb, SQLite keeps the text."""
+    return "?::jsonb" if postgres else "?"
 
 
 def db_date(value: dt.date, postgres: bool) -> Any:

@@ -174,11 +174,13 @@ async def test_a_redelivery_answers_a_message_stored_but_not_handled(
     real_handle = inbound.handle_message
     calls: list[int] = []
 
-    async def fails_once(runtime: Runtime, debtor: Debtor | None, message: Message) -> Any:
+    async def fails_once(
+        runtime: Runtime, debtor: Debtor | None, message: Message, record: Any = None
+    ) -> Any:
         calls.append(message.id)
         if len(calls) == 1:
             raise ConnectionError("database went away after the message was stored")
-        return await real_handle(runtime, debtor, message)
+        return await real_handle(runtime, debtor, message, record)
 
     monkeypatch.setattr(inbound, "handle_message", fails_once)
     update = message_update(710, LINKED_CHAT, "ho pagato ieri")

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bot import sql
 from bot.channels.base import Attachment, Option
 from bot.flows.apply import Exchange, apply_effects
 from bot.flows.context import FlowContext, Input, OpenInvoice, ReplySpec, render_reply
@@ -58,13 +60,22 @@ def reply(
 CHASED_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 
 
+@lru_cache(maxsize=1)
+def _chased_invoices_query() -> str:
+    marks = ", ".join("?" for _ in CHASED_STATUSES)
+    return (
+        f"SELECT {sql.select_list(Invoice, 'i')} FROM invoice i "
+        f"WHERE i.debtor_id = ? AND i.status IN ({marks}) ORDER BY i.due_date, i.id"
+    )
+
+
 async def open_invoices(debtor: Debtor) -> tuple[Invoice, ...]:
     """What the debtor can act on in a conversation: chased invoices with something left to pay
-    (disputed and in-plan invoices are handled elsewhere)."""
-    rows = await Invoice.filter(debtor_id=debtor.id, status__in=CHASED_STATUSES).order_by(
-        "due_date", "id"
-    )
-    return tuple(row for row in rows if row.balance_cents > 0)
+    (disputed and in-plan invoices are handled elsewhere). Asked on every message: hand-written."""
+    statuses = [status.value for status in CHASED_STATUSES]
+    rows = await sql.fetch(_chased_invoices_query(), [debtor.id, *statuses])
+    invoices = (sql.instance(Invoice, row) for row in rows)
+    return tuple(invoice for invoice in invoices if invoice.balance_cents > 0)
 
 
 def flow_context(
@@ -101,53 +112,88 @@ def flow_input(message: Message) -> Input:
     )
 
 
-async def handle_message(runtime: Runtime, debtor: Debtor | None, message: Message) -> list[Reply]:
+# Stores a message's answer inside the transaction that steps its conversation (bot.inbound).
+RecordAnswer = Callable[[list[Reply]], Awaitable[None]]
+
+
+async def handle_message(
+    runtime: Runtime,
+    debtor: Debtor | None,
+    message: Message,
+    record: RecordAnswer | None = None,
+) -> list[Reply]:
     """Answer one stored inbound message: step the debtor's conversation, apply its effects.
 
-    The new state and the effects are saved in one transaction; if anything fails the state is
-    left as it was and the debtor gets a polite apology, never silence.
+    The new state, the effects and, through `record`, the answer itself are saved in one
+    transaction: a message is answered once or not at all. If anything fails the state is left as
+    it was and the debtor gets a polite apology, never silence.
     """
     language = debtor.language if debtor else runtime.settings.default_language
     language = language_or_default(language, runtime.settings.default_language)
     if debtor is None:
-        return [
-            reply("replies/unknown_sender.txt", language, company=runtime.settings.company_name)
-        ]
+        company = runtime.settings.company_name
+        unknown = reply("replies/unknown_sender.txt", language, company=company)
+        return await _answer_alone(record, [unknown])
     try:
-        return await _converse(runtime, debtor, message)
+        return await _converse(runtime, debtor, message, record)
     except Exception:
         log.exception("conversation of debtor %s failed on message %s", debtor.id, message.id)
-        return [reply("flows/sorry.txt", language)]
+        return await _answer_alone(record, [reply("flows/sorry.txt", language)])
 
 
-async def _converse(runtime: Runtime, debtor: Debtor, message: Message) -> list[Reply]:
+async def _answer_alone(record: RecordAnswer | None, replies: list[Reply]) -> list[Reply]:
+    if record is not None:
+        async with in_transaction():
+            await record(replies)
+    return replies
+
+
+async def _converse(
+    runtime: Runtime, debtor: Debtor, message: Message, record: RecordAnswer | None
+) -> list[Reply]:
     async with in_transaction():
-        conversation = await _locked_conversation(debtor)
-        state = dict(conversation.state) if conversation.state else initial_state()
+        conversation_id, stored = await _locked_conversation(debtor.id)
+        state = dict(stored) if stored else initial_state()
         invoices = await open_invoices(debtor)
         ctx = flow_context(runtime, debtor, invoices, state)
         outcome = step(state, flow_input(message), ctx)
         exchange = Exchange(runtime, debtor, message, ctx, invoices)
         applied = await apply_effects(exchange, list(outcome.effects))
         replies = render_replies([*outcome.replies, *applied.replies], ctx.language, applied.filled)
-        await _save_state(conversation, outcome.new_state, message.channel)
+        await _save_state(conversation_id, outcome.new_state, message.channel)
+        if record is not None:
+            await record(replies)
     return replies
 
 
-async def _locked_conversation(debtor: Debtor) -> Conversation:
-    """Inside a transaction: the debtor's conversation, locked, made on the first message.
+async def _locked_conversation(debtor_id: int) -> tuple[int, dict[str, Any]]:
+    """Inside a transaction: the debtor's conversation (id, state), locked, made on the first
+    message. Hand-written SQL: every inbound message of a known debtor comes through here.
 
-    Locked: two messages of one debtor arriving together are answered one after the other.
+    Locked: two messages of one debtor arriving together are answered one after the other. SQLite
+    has no row locks; there a transaction holds the database's single writer lock instead.
     """
-    locked = Conversation.filter(debtor_id=debtor.id).select_for_update()
-    conversation = await locked.first()
-    if conversation is not None:
-        return conversation
-    try:
-        async with in_transaction():  # a savepoint: losing the race to create leaves ours usable
-            return await Conversation.create(debtor_id=debtor.id, state=initial_state())
-    except IntegrityError:
-        return await locked.get()
+    postgres = sql.is_postgres()
+    query = "SELECT id, state FROM conversation WHERE debtor_id = ?" + (
+        " FOR UPDATE" if postgres else ""
+    )
+    rows = await sql.fetch(query, [debtor_id])
+    if not rows:
+        # Whoever loses a race to make it waits on the winner's row lock, then reads that row.
+        await sql.execute(
+            "INSERT INTO conversation (debtor_id, flow, state, updated_at) "
+            f"VALUES (?, 'idle', {sql.json_placeholder(postgres)}, ?) "
+            "ON CONFLICT (debtor_id) DO NOTHING",
+            [
+                debtor_id,
+                sql.db_json(Conversation, "state", initial_state()),
+                sql.db_time(dt.datetime.now(dt.UTC), postgres),
+            ],
+        )
+        rows = await sql.fetch(query, [debtor_id])
+    conversation_id, state = rows[0]
+    decoded = Conversation._meta.fields_map["state"].to_python_value(state)
+    return conversation_id, decoded if isinstance(decoded, dict) else {}
 
 
 def render_replies(
@@ -179,19 +225,24 @@ async def get_state(debtor: Debtor) -> dict[str, Any]:
 async def set_state(debtor: Debtor, state: dict[str, Any], channel: Channel | None = None) -> None:
     """Store the debtor's conversation state (and, when given, the channel they last used)."""
     conversation, _ = await Conversation.get_or_create(debtor_id=debtor.id)
-    await _save_state(conversation, state, channel)
+    await _save_state(conversation.id, state, channel)
 
 
 async def _save_state(
-    conversation: Conversation, state: dict[str, Any], channel: Channel | None = None
+    conversation_id: int, state: dict[str, Any], channel: Channel | None = None
 ) -> None:
-    conversation.state = state
-    conversation.flow = str(state.get("flow", "idle"))[:64]  # queried on its own by the clock
-    fields = ["state", "flow", "updated_at"]
-    if channel is not None:
-        conversation.channel = channel
-        fields.append("channel")
-    await conversation.save(update_fields=fields)
+    postgres = sql.is_postgres()
+    await sql.execute(
+        f"UPDATE conversation SET state = {sql.json_placeholder(postgres)}, flow = ?, "
+        "updated_at = ?, channel = COALESCE(?, channel) WHERE id = ?",
+        [
+            sql.db_json(Conversation, "state", state),
+            str(state.get("flow", "idle"))[:64],  # queried on its own by the clock
+            sql.db_time(dt.datetime.now(dt.UTC), postgres),  # what auto_now would write
+            channel.value if channel is not None else None,
+            conversation_id,
+        ],
+    )
 
 
 async def reply_contact_point(debtor: Debtor) -> ContactPoint | None:
@@ -259,13 +310,13 @@ async def close_idle_conversations(runtime: Runtime) -> list[int]:
 
 async def _close_if_idle(runtime: Runtime, debtor: Debtor) -> list[Reply]:
     async with in_transaction():
-        conversation = await Conversation.filter(debtor_id=debtor.id).select_for_update().get()
-        state = dict(conversation.state) if conversation.state else initial_state()
+        conversation_id, stored = await _locked_conversation(debtor.id)
+        state = dict(stored) if stored else initial_state()
         ctx = flow_context(runtime, debtor, await open_invoices(debtor), state)
         outcome = close_if_inactive(state, ctx)
         if outcome is None:
             return []
-        await _save_state(conversation, outcome.new_state)
+        await _save_state(conversation_id, outcome.new_state)
         await AuditEvent.create(
             actor="system",
             action="conversation.closed",

@@ -61,7 +61,7 @@ async def serve(args: argparse.Namespace, var_dir: Path) -> None:
     await db.connect(settings.database_url)
     try:
         await serve_web(runtime)
-        print(json.dumps({"replies_recorded": len(sandbox[Channel.TELEGRAM].sent)}), flush=True)
+        print(json.dumps({"replies_recorded": sandbox[Channel.TELEGRAM].count}), flush=True)
     finally:
         await runtime.close()
         await db.close()

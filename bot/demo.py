@@ -87,8 +87,8 @@ def show_sent(
     """Print what the sandboxes recorded since the last call."""
     fresh: list[OutgoingMessage] = []
     for channel, sender in senders.items():
-        fresh.extend(sender.sent[seen.get(channel, 0) :])
-        seen[channel] = len(sender.sent)
+        fresh.extend(sender.since(seen.get(channel, 0)))
+        seen[channel] = sender.count
     for message in fresh:
         who = "staff chat" if message.address == str(DEMO_STAFF_CHAT_ID) else message.address
         out(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Coroutine, Iterator
@@ -65,6 +66,17 @@ def _server(runtime: Runtime) -> _Server:
     return _Server(config)
 
 
+def _settle_start_up_objects() -> None:
+    """Hide what start-up built from the garbage collector for the rest of the process's life.
+
+    Modules, templates, the ORM's metadata, holiday and phone-number tables live as long as the
+    process; without this every full collection walks them again, a 50-90 ms pause at 300
+    updates/s (bench/send.py) that lands on whichever requests are in flight.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -91,6 +103,7 @@ async def serve_web(runtime: Runtime, stop: asyncio.Event | None = None) -> None
     _stop_on_signals(stop)
     server = _server(runtime)
     await _register_webhook_if_public(runtime)
+    _settle_start_up_objects()
     watcher = asyncio.create_task(_until_stopped(server, stop))
     try:
         await server.serve()
@@ -121,6 +134,7 @@ async def run_all(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
         log.info("telegram: long polling (PUBLIC_BASE_URL is not set)")
     else:
         await _register_webhook_if_public(runtime)
+    _settle_start_up_objects()
     log.info(
         "all-in-one: web on http://%s:%s, clock and worker running",
         settings.http_host,

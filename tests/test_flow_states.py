@@ -76,6 +76,28 @@ def test_already_paid_with_a_typed_date_and_a_receipt() -> None:
     assert "7 giorni" in done[0]
 
 
+@pytest.mark.parametrize(
+    ("language", "text", "stage", "claimed"),
+    [
+        ("it", "ho pagato ieri", "already_paid.receipt", "2026-11-22"),
+        ("it", "Ho già pagato venerdì!", "already_paid.receipt", "2026-11-20"),
+        ("it", "ho pagato il 20/11", "already_paid.receipt", "2026-11-20"),
+        ("en", "I paid yesterday", "already_paid.receipt", "2026-11-22"),
+        ("it", "ho pagato", "already_paid.date", None),  # a keyword alone chooses the option
+        ("it", "pagato domani", "already_paid.date", None),  # a paid date cannot be tomorrow
+        ("it", "pago venerdì", "promise.confirm", None),  # a date alone is still a promise
+    ],
+)
+def test_a_sentence_saying_it_is_paid_is_a_claim_with_its_date(
+    language: str, text: str, stage: str, claimed: str | None
+) -> None:
+    chat = Chat(context(language=language))
+    chat.send(text)
+    assert chat.stage == stage
+    if claimed is not None:
+        assert chat.state["data"] == {"date": claimed}
+
+
 def test_already_paid_without_a_receipt() -> None:
     chat = Chat(context(language="en"))
     chat.send(option="already_paid")

@@ -55,6 +55,11 @@ def _date_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
     return _to_receipt(day, ctx)
 
 
+def claim_from_text(when: str, ctx: FlowContext) -> Outcome:
+    """A typed "ho pagato ieri" (`when` is "ieri"): the claim goes on with its date, or asks."""
+    return _date_text(Input(text=when), {}, ctx) or go("already_paid.date", ctx)
+
+
 def _receipt_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
     return (opt.option(opt.SKIP, ctx.language), opt.option(opt.BACK, ctx.language))
 

@@ -9,7 +9,7 @@ stop.confirm    "no more messages on this channel?" -> OptOut
 from __future__ import annotations
 
 from bot.channels.base import Option
-from bot.flows import discount, plan, promise
+from bot.flows import already_paid, discount, plan, promise
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, clean_message
 from bot.flows.effects import ALERT_RELAY, PAY_BALANCE, AlertStaff, HandOff, MakePayLink, OptOut
@@ -125,9 +125,13 @@ def _menu_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
 
 
 def _menu_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
-    """A date typed in answer to a reminder ("pago venerdì") is a promise: confirm it."""
+    """A sentence that says it is paid ("ho pagato ieri") is a payment claim, with its date if it
+    has one; any other date typed in answer to a reminder ("pago venerdì") is a promise."""
     if ctx.balance_cents <= 0:
         return None
+    when = opt.after_keyword(user.text, opt.ALREADY_PAID)
+    if when is not None:
+        return already_paid.claim_from_text(when, ctx)
     return promise.promise_from_text(user, ctx)
 
 

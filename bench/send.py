@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import signal
@@ -53,7 +54,7 @@ from bot.channels.base import OutgoingMessage, SendError  # noqa: E402
 from bot.channels.telegram import TelegramSender  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH  # noqa: E402
-from bot.models import Channel, ContactPoint, Debtor  # noqa: E402
+from bot.models import Channel, ContactPoint, Debtor, Invoice  # noqa: E402
 from bot.processes import run_main  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 from tests.telegram_updates import button_update, message_update  # noqa: E402
@@ -128,7 +129,9 @@ async def telegram_send(args: argparse.Namespace, workdir: Path) -> dict[str, An
 
 
 def _update(number: int) -> dict[str, Any]:
-    """Mostly linked debtors writing, some pressing buttons, some strangers."""
+    """Mostly linked debtors writing (each owes an overdue invoice: "ho pagato ieri" starts a
+    payment claim, and the next message finds it waiting for a receipt), some pressing "pay now"
+    (a pay link is made), some strangers."""
     kind = number % 10
     if kind == 0:
         return button_update(number, 500_000 + number % LINKED_CHATS, "pay_now")
@@ -138,7 +141,8 @@ def _update(number: int) -> dict[str, Any]:
 
 
 async def _seed_database(url: str) -> None:
-    """A fresh, migrated database with the linked debtors; closed again for the server's use."""
+    """A fresh, migrated database with the linked debtors, each owing an overdue invoice; closed
+    again for the server's use."""
     await db.recreate(url)
     await db.connect(url)
     try:
@@ -146,6 +150,13 @@ async def _seed_database(url: str) -> None:
             debtor = await Debtor.create(external_ref=f"B{number:04d}", name=f"Cliente {number}")
             await ContactPoint.create(
                 debtor=debtor, channel=Channel.TELEGRAM, address=str(500_000 + number)
+            )
+            await Invoice.create(
+                number=f"FB-{number:04d}",
+                debtor=debtor,
+                issue_date=dt.date(2026, 9, 1),
+                due_date=dt.date(2026, 10, 1),
+                amount_cents=120_000 + number,
             )
     finally:
         await db.close()

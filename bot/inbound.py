@@ -9,6 +9,7 @@ in the outbox for the dispatcher.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -87,6 +88,15 @@ async def find_contact_point(channel: Channel, address: str) -> ContactPoint | N
 # A reply row is written as "sending" before the provider is called. Should the process die in
 # between, the dispatcher takes the row back once this lease has run out: at-least-once, never lost.
 REPLY_LEASE = dt.timedelta(minutes=2)
+
+# How long an inbound request waits for its replies to go out. Normally they are out well within
+# it, and the provider's request returns with the debtor answered. A provider that is slow, or
+# holds us to its rate limit (Telegram's 30 messages/s), must not hold the webhook as well: Twilio
+# gives up on a webhook after 15 s and Telegram delivers the update again. Past this wait the sends
+# go on in the background; their rows are leased, so if the process stops first the dispatcher
+# sends them.
+REPLY_WAIT_SECONDS = 3.0
+_sending: set[asyncio.Task[None]] = set()  # referenced until done, as asyncio asks
 
 
 def storable(text: str) -> str:
@@ -178,9 +188,47 @@ async def receive_from(
         await _record_answer(message, rows, contact_point, now)
 
     replies = await handle_message(runtime, debtor, message, record=record)
-    for row, reply in zip(rows, replies, strict=True):
-        await _deliver(runtime, row, event.address, contact_point, reply)
+    sending = asyncio.ensure_future(
+        _deliver_all(runtime, rows, replies, event.address, contact_point)
+    )
+    _sending.add(sending)
+    sending.add_done_callback(_sent)
+    try:
+        await asyncio.wait_for(asyncio.shield(sending), REPLY_WAIT_SECONDS)
+    except TimeoutError:
+        log.warning(
+            "replies to %s message %s still sending after %.0f s; they go on in the background",
+            event.channel,
+            message.id,
+            REPLY_WAIT_SECONDS,
+        )
     return Received(message=message, debtor=debtor, contact_point=contact_point, replies=replies)
+
+
+async def _deliver_all(
+    runtime: Runtime,
+    rows: list[Message],
+    replies: list[Reply],
+    address: str,
+    contact_point: ContactPoint | None,
+) -> None:
+    for row, reply in zip(rows, replies, strict=True):
+        await _deliver(runtime, row, address, contact_point, reply)
+
+
+def _sent(task: asyncio.Task[None]) -> None:
+    _sending.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error(
+            "sending replies failed; the dispatcher takes their rows back when the lease ends",
+            exc_info=task.exception(),
+        )
+
+
+async def finish_sending(timeout: float = REPLY_WAIT_SECONDS) -> None:
+    """At shutdown: give replies still being sent the time to go out (the leases cover the rest)."""
+    if _sending:
+        await asyncio.wait(set(_sending), timeout=timeout)
 
 
 async def _record_answer(
@@ -292,6 +340,7 @@ __all__ = [
     "InboundEvent",
     "Received",
     "find_contact_point",
+    "finish_sending",
     "receive",
     "receive_from",
     "send_reply",

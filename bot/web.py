@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from tortoise import connections
 
+from bot.inbound import finish_sending
 from bot.runtime import Runtime
 
 Hook = Callable[[], Awaitable[None]]
@@ -60,6 +61,7 @@ def create_app(runtime: Runtime) -> Starlette:
         try:
             yield
         finally:
+            await finish_sending()  # before the parts close their provider clients
             for part in reversed(parts):
                 for hook in part.on_shutdown:
                     await hook()

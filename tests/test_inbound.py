@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+import pytest
+
+from bot import inbound
+from bot.channels.base import OutgoingMessage
 from bot.config import Settings
 from bot.inbound import InboundEvent, receive, storable
 from bot.models import Channel, ContactPoint, Debtor, Direction, Message, MessageStatus
@@ -54,3 +61,46 @@ async def test_an_unknown_address_is_stored_without_a_debtor_and_answered_blind(
     assert "Sollecito Demo" in reply.text or settings.company_name in reply.text
     stored = await Message.get(direction=Direction.INBOUND)
     assert stored.debtor_id is None  # type: ignore[attr-defined]
+
+
+class SlowSender:
+    """A provider that takes its time (or holds us to its rate limit)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.sent: list[OutgoingMessage] = []
+
+    async def send(self, message: OutgoingMessage) -> str:
+        await asyncio.sleep(self.seconds)
+        self.sent.append(message)
+        return f"slow-{len(self.sent)}"
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_slow_provider_does_not_hold_the_webhook_and_the_reply_still_goes_out(
+    settings: Settings, db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbound, "REPLY_WAIT_SECONDS", 0.05)
+    debtor = await Debtor.create(external_ref="C1", name="Rossi S.r.l.")
+    await ContactPoint.create(debtor=debtor, channel=Channel.TELEGRAM, address="4242")
+    slow = SlowSender(0.5)
+    runtime = runtime_for(settings)
+    runtime.senders[Channel.TELEGRAM] = slow
+    event = InboundEvent(
+        channel=Channel.TELEGRAM, address="4242", provider_event_id="update:9", text="menu"
+    )
+
+    began = time.monotonic()
+    received = await receive(runtime, event)
+    assert time.monotonic() - began < 0.4  # answered without waiting for the provider
+    assert received is not None and received.message.status is MessageStatus.HANDLED
+    [reply] = await Message.filter(direction=Direction.OUTBOUND)
+    assert reply.status is MessageStatus.SENDING and reply.lease_until is not None
+    assert slow.sent == []
+
+    await inbound.finish_sending(timeout=5)  # what the web app does when it stops
+    await reply.refresh_from_db()
+    assert reply.status is MessageStatus.SENT and reply.provider_id == "slow-1"
+    assert [message.address for message in slow.sent] == ["4242"]

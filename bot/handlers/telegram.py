@@ -4,7 +4,9 @@ Updates arrive either on `POST /telegram/webhook` (checked against TELEGRAM_WEBH
 otherwise) or, with no public URL, by long polling (`run_polling`). Either way each update is fed to
 the Application, whose handlers turn a text, a button press, a photo or a document into an
 `InboundEvent` for `bot.inbound.receive`. `/start <token>` links the chat to a debtor through a
-signed deep-link token (bot.linking); an unlinked chat never sees a debtor's data.
+signed deep-link token (bot.linking); an unlinked chat never sees a debtor's data. A debtor's
+button press is acknowledged (answerCallbackQuery) in the webhook's own response, or by a call of
+its own when polling.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import hmac
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
@@ -56,6 +59,11 @@ UPDATE_ATTEMPTS = 3
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
+
+# While the webhook handles an update: a Bot API call for Telegram to make on our behalf, sent back
+# as the webhook's response body ("making requests when getting updates" in the Bot API). Set by
+# the webhook, filled by a handler; unset when polling.
+_webhook_reply: ContextVar[dict[str, Any] | None] = ContextVar("webhook_reply", default=None)
 T = TypeVar("T")
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -172,6 +180,12 @@ class TelegramInbound:
         received = await receive(self.runtime, event)
         if received is None:
             return  # a retried delivery: it was answered the first time
+        webhook_reply = _webhook_reply.get()
+        if webhook_reply is not None:
+            # Stops the button's spinner with no request of our own, so button presses take
+            # nothing from the bot's 30 messages/s that the replies need.
+            webhook_reply.update(method="answerCallbackQuery", callback_query_id=query.id)
+            return
         try:
             # Stops the button's spinner. Best effort: the reply is already on its way, and an
             # unanswered query only spins until Telegram gives up on it.
@@ -270,11 +284,17 @@ def web_part(runtime: Runtime) -> WebPart:
         if update is None:
             return Response("not a Telegram update", status_code=400)
         # A 5xx makes Telegram deliver again; the stored provider id stops double handling.
+        reply: dict[str, Any] = {}
+        token = _webhook_reply.set(reply)
         try:
             ok = await handle_update(application, update)
         except TelegramError as exc:  # getMe failed: we cannot reach Telegram at all just now
             log.warning("telegram update %s not handled: %s", update.update_id, exc)
             return Response(status_code=503)
+        finally:
+            _webhook_reply.reset(token)
+        if ok and reply:
+            return JSONResponse(reply)
         return Response(status_code=200 if ok else 500)
 
     async def start() -> None:

@@ -13,10 +13,9 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 from typing import Any
-
-from tortoise.exceptions import IntegrityError
 
 from bot import sql
 from bot.channels.base import OutgoingMessage, SendError
@@ -118,33 +117,86 @@ def _storable_json(value: Any) -> Any:
     return value
 
 
-def _inbound_row(
+def _inbound_fields(
     event: InboundEvent, contact_point: ContactPoint | None, now: dt.datetime
-) -> Message:
-    return Message(
-        debtor_id=contact_point.debtor_id if contact_point else None,  # type: ignore[attr-defined]
-        contact_point=contact_point,
-        direction=Direction.INBOUND,
-        channel=event.channel,
-        body=storable(event.text),
-        chosen_option=storable(event.chosen_option)[:64],
-        attachments=_storable_json(event.attachments),
-        status=MessageStatus.RECEIVED,
-        idempotency_key=f"{event.channel.value}:in:{event.provider_event_id}",
-        sent_at=event.received_at or now,
+) -> dict[str, Any]:
+    return {
+        "debtor_id": contact_point.debtor_id if contact_point else None,  # type: ignore[attr-defined]
+        "contact_point_id": contact_point.id if contact_point else None,
+        "direction": Direction.INBOUND,
+        "channel": event.channel,
+        "body": storable(event.text),
+        "chosen_option": storable(event.chosen_option)[:64],
+        "attachments": _storable_json(event.attachments),
+        "status": MessageStatus.RECEIVED,
+        "idempotency_key": f"{event.channel.value}:in:{event.provider_event_id}",
+        "sent_at": event.received_at or now,
+    }
+
+
+# Every column a new message row is written with, and what it holds unless told otherwise.
+_MESSAGE_DEFAULTS: dict[str, Any] = {
+    "debtor_id": None,
+    "contact_point_id": None,
+    "direction": None,
+    "audience": "debtor",
+    "channel": None,
+    "template": "",
+    "step": "",
+    "context": {},
+    "body": "",
+    "options": [],
+    "chosen_option": "",
+    "attachments": [],
+    "status": MessageStatus.PENDING,
+    "provider_id": None,
+    "idempotency_key": None,
+    "scheduled_at": None,
+    "lease_until": None,
+    "attempts": 0,
+    "last_error": "",
+    "sent_at": None,
+}
+_MESSAGE_JSON = frozenset({"context", "options", "attachments"})
+_MESSAGE_TIMES = frozenset({"scheduled_at", "lease_until", "sent_at", "created_at", "updated_at"})
+
+
+async def _insert_message(fields: dict[str, Any]) -> Message | None:
+    """Write one new message row in one statement; None when its idempotency key is taken.
+
+    Every inbound message and every reply is written here, so it is hand-written SQL: the ORM's
+    insert costs two round trips on SQLite (the insert, then a commit) and its model set-up.
+    """
+    postgres = sql.is_postgres()
+    written = dt.datetime.now(dt.UTC)  # what auto_now_add and auto_now would write
+    row = {**_MESSAGE_DEFAULTS, **fields, "created_at": written, "updated_at": written}
+    values: list[Any] = []
+    marks: list[str] = []
+    for column, value in row.items():
+        if column in _MESSAGE_JSON:
+            values.append(sql.db_json(Message, column, value))
+            marks.append(sql.json_placeholder(postgres))
+        elif column in _MESSAGE_TIMES:
+            values.append(sql.db_time(value, postgres))
+            marks.append("?")
+        else:
+            values.append(value.value if isinstance(value, Enum) else value)
+            marks.append("?")
+    inserted = await sql.fetch(
+        f"INSERT INTO message ({', '.join(row)}) VALUES ({', '.join(marks)}) "
+        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+        values,
     )
+    if not inserted:
+        return None
+    return Message.construct(_saved_in_db=True, id=inserted[0][0], **row)
 
 
 async def store(
     event: InboundEvent, contact_point: ContactPoint | None, now: dt.datetime
 ) -> Message | None:
     """Store the inbound message; None when this provider delivery was already stored."""
-    row = _inbound_row(event, contact_point, now)
-    try:
-        await row.save()
-    except IntegrityError:
-        return None
-    return row
+    return await _insert_message(_inbound_fields(event, contact_point, now))
 
 
 async def receive(runtime: Runtime, event: InboundEvent) -> Received | None:
@@ -164,11 +216,10 @@ async def receive_from(
     is answered once or not at all; then each reply's send result.
     """
     now = runtime.now()
-    message = _inbound_row(event, contact_point, now)
-    try:
-        await message.save()
-    except IntegrityError:
-        stored = await Message.get_or_none(idempotency_key=message.idempotency_key)
+    fields = _inbound_fields(event, contact_point, now)
+    message = await _insert_message(fields)
+    if message is None:
+        stored = await Message.get_or_none(idempotency_key=fields["idempotency_key"])
         if stored is None or stored.status != MessageStatus.RECEIVED:
             log.info("duplicate %s delivery %s ignored", event.channel, event.provider_event_id)
             return None
@@ -182,10 +233,7 @@ async def receive_from(
     rows: list[Message] = []
 
     async def record(replies: list[Reply]) -> None:
-        rows[:] = [
-            _reply_row(runtime, event.channel, event.address, contact_point, r) for r in replies
-        ]
-        await _record_answer(message, rows, contact_point, now)
+        await _record_answer(runtime, event, message, replies, rows, contact_point, now)
 
     replies = await handle_message(runtime, debtor, message, record=record)
     sending = asyncio.ensure_future(
@@ -232,11 +280,20 @@ async def finish_sending(timeout: float = REPLY_WAIT_SECONDS) -> None:
 
 
 async def _record_answer(
-    message: Message, rows: list[Message], contact_point: ContactPoint | None, now: dt.datetime
+    runtime: Runtime,
+    event: InboundEvent,
+    message: Message,
+    replies: list[Reply],
+    rows: list[Message],
+    contact_point: ContactPoint | None,
+    now: dt.datetime,
 ) -> None:
-    """Inside the conversation's transaction: the replies to send, and the message answered."""
-    for row in rows:
-        await row.save()
+    """Inside the conversation's transaction: the replies to send (into `rows`), and the message
+    answered."""
+    rows.clear()
+    for reply in replies:
+        fields = _reply_fields(runtime, event.channel, event.address, contact_point, reply)
+        rows.append(await _new_reply(fields))
     postgres = sql.is_postgres()
     written = sql.db_time(dt.datetime.now(dt.UTC), postgres)  # what auto_now would write
     await sql.execute(
@@ -251,28 +308,34 @@ async def _record_answer(
         )
 
 
-def _reply_row(
+def _reply_fields(
     runtime: Runtime,
     channel: Channel,
     address: str,
     contact_point: ContactPoint | None,
     reply: Reply,
-) -> Message:
+) -> dict[str, Any]:
     now = runtime.now()
-    return Message(
-        debtor_id=contact_point.debtor_id if contact_point else None,  # type: ignore[attr-defined]
-        contact_point=contact_point,
-        direction=Direction.OUTBOUND,
-        channel=channel,
-        template=reply.template,
-        body=reply.text,
-        options=options_payload(reply.options),
-        context={"reply": True, "address": address},
-        status=MessageStatus.SENDING,
-        scheduled_at=now,
-        lease_until=now + REPLY_LEASE,
-        attempts=1,
-    )
+    return {
+        "debtor_id": contact_point.debtor_id if contact_point else None,  # type: ignore[attr-defined]
+        "contact_point_id": contact_point.id if contact_point else None,
+        "direction": Direction.OUTBOUND,
+        "channel": channel,
+        "template": reply.template,
+        "body": reply.text,
+        "options": options_payload(reply.options),
+        "context": {"reply": True, "address": address},
+        "status": MessageStatus.SENDING,
+        "scheduled_at": now,
+        "lease_until": now + REPLY_LEASE,
+        "attempts": 1,
+    }
+
+
+async def _new_reply(fields: dict[str, Any]) -> Message:
+    row = await _insert_message(fields)
+    assert row is not None  # a reply has no idempotency key to collide on
+    return row
 
 
 async def send_reply(
@@ -283,8 +346,7 @@ async def send_reply(
     reply: Reply,
 ) -> Message:
     """Send a conversation reply now; if the provider fails, the outbox row waits for a worker."""
-    row = _reply_row(runtime, channel, address, contact_point, reply)
-    await row.save()
+    row = await _new_reply(_reply_fields(runtime, channel, address, contact_point, reply))
     return await _deliver(runtime, row, address, contact_point, reply)
 
 

@@ -51,6 +51,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates ship with the code: no stat() of the file on every render to see if it changed.
+        auto_reload=False,
     )
     return env
 

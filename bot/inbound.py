@@ -210,10 +210,11 @@ async def receive_from(
 ) -> Received | None:
     """`receive` for a handler that already looked up the contact point (find_contact_point).
 
-    Two commits per message, plus one per reply sent: the inbound row on its own, stored before
-    anything can go wrong; then, in the conversation's transaction, the new state, the effects, the
-    reply rows, the message marked handled and the contact point's last-inbound time, so a message
-    is answered once or not at all; then each reply's send result.
+    The inbound row is stored on its own, before anything can go wrong, and the contact point
+    notes when its debtor last wrote (WhatsApp's 24-hour window opens whether or not answering
+    works). Then, in the conversation's transaction, the new state, the effects, the reply rows and
+    the message marked handled, so a message is answered once or not at all; then each reply's
+    send result.
     """
     now = runtime.now()
     fields = _inbound_fields(event, contact_point, now)
@@ -229,11 +230,15 @@ async def receive_from(
         message = stored
     debtor = contact_point.debtor if contact_point else None
     if contact_point is not None:
+        await sql.execute(
+            "UPDATE contact_point SET last_inbound_at = ? WHERE id = ?",
+            [sql.db_time(now, sql.is_postgres()), contact_point.id],
+        )
         contact_point.last_inbound_at = now
     rows: list[Message] = []
 
     async def record(replies: list[Reply]) -> None:
-        await _record_answer(runtime, event, message, replies, rows, contact_point, now)
+        await _record_answer(runtime, event, message, replies, rows, contact_point)
 
     replies = await handle_message(runtime, debtor, message, record=record)
     sending = asyncio.ensure_future(
@@ -286,7 +291,6 @@ async def _record_answer(
     replies: list[Reply],
     rows: list[Message],
     contact_point: ContactPoint | None,
-    now: dt.datetime,
 ) -> None:
     """Inside the conversation's transaction: the replies to send (into `rows`), and the message
     answered."""
@@ -301,11 +305,6 @@ async def _record_answer(
         [MessageStatus.HANDLED.value, written, message.id],
     )
     message.status = MessageStatus.HANDLED
-    if contact_point is not None:
-        await sql.execute(
-            "UPDATE contact_point SET last_inbound_at = ? WHERE id = ?",
-            [sql.db_time(now, postgres), contact_point.id],
-        )
 
 
 def _reply_fields(

@@ -151,10 +151,13 @@ async def _answer_alone(record: RecordAnswer | None, replies: list[Reply]) -> li
 async def _converse(
     runtime: Runtime, debtor: Debtor, message: Message, record: RecordAnswer | None
 ) -> list[Reply]:
+    # Read before the conversation is locked: the lock guards the conversation, not the invoices
+    # (a payment may land while we answer either way), and on SQLite, whose one connection every
+    # request shares, the lock is held one statement shorter.
+    invoices = await open_invoices(debtor)
     async with in_transaction():
         conversation_id, stored = await _locked_conversation(debtor.id)
         state = dict(stored) if stored else initial_state()
-        invoices = await open_invoices(debtor)
         ctx = flow_context(runtime, debtor, invoices, state)
         outcome = step(state, flow_input(message), ctx)
         exchange = Exchange(runtime, debtor, message, ctx, invoices)

@@ -320,7 +320,7 @@ async def counter_plan(
 ) -> Decision:
     """Staff propose other terms (another count, or another first date); the debtor answers."""
     subject = f"plan:{plan.id}"
-    today = runtime.now().date()
+    today = runtime.today()
     async with in_transaction():
         locked = await _lock_plan(plan.id, staff, "plan.counter", OPEN_PLAN_STATUSES)
         if isinstance(locked, Decision):

@@ -31,6 +31,10 @@ class Runtime:
     senders: dict[Channel, Sender] = field(default_factory=dict)
     now: Callable[[], dt.datetime] = utc_now
 
+    def today(self) -> dt.date:
+        """The company's calendar day now: near midnight the UTC date is a different one."""
+        return self.now().astimezone(self.settings.zone).date()
+
     def sender(self, channel: Channel) -> Sender:
         return self.senders[channel]
 

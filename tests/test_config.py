@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, Settings, load_settings
+from bot.policy import load_policy
+from bot.runtime import Runtime
 
 
 @pytest.fixture(autouse=True)
@@ -113,3 +116,21 @@ def test_a_copied_env_example_starts_with_defaults(tmp_path: Path) -> None:
     settings = load_settings()
     assert settings.telegram_staff_chat_id is None
     assert settings.channel_summary().startswith("channels sandbox")
+
+
+@pytest.mark.parametrize(
+    ("utc", "today"),
+    [
+        ("2026-11-23T22:59:00+00:00", "2026-11-23"),
+        ("2026-11-23T23:30:00+00:00", "2026-11-24"),  # past midnight in Rome (UTC+1)
+        ("2026-07-01T22:30:00+00:00", "2026-07-02"),  # summer time: UTC+2
+    ],
+)
+def test_today_is_the_companys_calendar_day(settings: Settings, utc: str, today: str) -> None:
+    company = settings.model_copy(update={"timezone": "Europe/Rome"})
+    runtime = Runtime(
+        settings=company,
+        policy=load_policy(company.policy_file),
+        now=lambda: dt.datetime.fromisoformat(utc),
+    )
+    assert runtime.today() == dt.date.fromisoformat(today)

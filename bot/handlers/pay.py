@@ -12,7 +12,6 @@ never from a page visit.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from starlette.requests import Request
@@ -60,9 +59,6 @@ class PayPages:
     def _language(self, debtor: Debtor) -> str:
         return language_or_default(debtor.language, self.settings.default_language)
 
-    def _today(self) -> dt.date:
-        return self.runtime.now().astimezone(self.settings.zone).date()
-
     async def _link(self, request: Request) -> PayLink | None:
         return await resolve_token(self.settings, request.path_params["token"])
 
@@ -74,7 +70,7 @@ class PayPages:
         if link is None:
             return self._not_found()
         debtor: Debtor = link.debtor
-        due = await due_now(link, self._today())
+        due = await due_now(link, self.runtime.today())
         transfer = None
         if due.payable:
             transfer = bank_transfer(
@@ -96,7 +92,7 @@ class PayPages:
         link = await self._link(request)
         if link is None:
             return self._not_found()
-        due = await due_now(link, self._today())
+        due = await due_now(link, self.runtime.today())
         if not due.payable or (self.gateway is None and not self.sandbox):
             return RedirectResponse(self._page_url(link), 303, headers=PRIVATE_HEADERS)
         if self.gateway is None:

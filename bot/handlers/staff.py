@@ -234,7 +234,7 @@ class StaffChat:
             await AuditEvent.create(
                 actor=f"staff:{member.id}", action="plan.counter.opened", subject=f"plan:{plan_id}"
             )
-            today = self.runtime.now().date()
+            today = self.runtime.today()
             first_due = max(plan.first_due_date, today)
             counts = offered_counts(
                 plan.total_cents, self.runtime.policy.instalments, first_due, today
@@ -342,7 +342,7 @@ class StaffChat:
 
     async def on_overdue(self, update: Update, context: Context) -> None:
         if await self._staff_only(update) is not None:
-            report = await overdue_report(self.runtime.now().date())
+            report = await overdue_report(self.runtime.today())
             await self._say(update, self.text("overdue.txt", **report))
         raise ApplicationHandlerStop
 
@@ -459,7 +459,7 @@ class StaffChat:
         self, update: Update, member: StaffMember, row: Message, text: str
     ) -> None:
         plan = await PaymentPlan.get_or_none(id=row.context.get("plan_id"))
-        today = self.runtime.now().date()
+        today = self.runtime.today()
         day = parse_date(text, self.language, today, prefer="future")
         if plan is None or day is None:
             await self._say(update, self.text("counter_bad_date.txt", text=text[:40]))

@@ -13,7 +13,6 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from enum import Enum
 from functools import lru_cache
 from typing import Any
 
@@ -134,62 +133,10 @@ def _inbound_fields(
     }
 
 
-# Every column a new message row is written with, and what it holds unless told otherwise.
-_MESSAGE_DEFAULTS: dict[str, Any] = {
-    "debtor_id": None,
-    "contact_point_id": None,
-    "direction": None,
-    "audience": "debtor",
-    "channel": None,
-    "template": "",
-    "step": "",
-    "context": {},
-    "body": "",
-    "options": [],
-    "chosen_option": "",
-    "attachments": [],
-    "status": MessageStatus.PENDING,
-    "provider_id": None,
-    "idempotency_key": None,
-    "scheduled_at": None,
-    "lease_until": None,
-    "attempts": 0,
-    "last_error": "",
-    "sent_at": None,
-}
-_MESSAGE_JSON = frozenset({"context", "options", "attachments"})
-_MESSAGE_TIMES = frozenset({"scheduled_at", "lease_until", "sent_at", "created_at", "updated_at"})
-
-
 async def _insert_message(fields: dict[str, Any]) -> Message | None:
-    """Write one new message row in one statement; None when its idempotency key is taken.
-
-    Every inbound message and every reply is written here, so it is hand-written SQL: the ORM's
-    insert costs two round trips on SQLite (the insert, then a commit) and its model set-up.
-    """
-    postgres = sql.is_postgres()
-    written = dt.datetime.now(dt.UTC)  # what auto_now_add and auto_now would write
-    row = {**_MESSAGE_DEFAULTS, **fields, "created_at": written, "updated_at": written}
-    values: list[Any] = []
-    marks: list[str] = []
-    for column, value in row.items():
-        if column in _MESSAGE_JSON:
-            values.append(sql.db_json(Message, column, value))
-            marks.append(sql.json_placeholder(postgres))
-        elif column in _MESSAGE_TIMES:
-            values.append(sql.db_time(value, postgres))
-            marks.append("?")
-        else:
-            values.append(value.value if isinstance(value, Enum) else value)
-            marks.append("?")
-    inserted = await sql.fetch(
-        f"INSERT INTO message ({', '.join(row)}) VALUES ({', '.join(marks)}) "
-        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-        values,
-    )
-    if not inserted:
-        return None
-    return Message.construct(_saved_in_db=True, id=inserted[0][0], **row)
+    """Every inbound message and every reply is written here, in one hand-written statement (no
+    ORM query building or model validation); None when the delivery's key is already stored."""
+    return await sql.insert(Message, fields, unless_taken="idempotency_key")
 
 
 async def store(
@@ -298,11 +245,9 @@ async def _record_answer(
     for reply in replies:
         fields = _reply_fields(runtime, event.channel, event.address, contact_point, reply)
         rows.append(await _new_reply(fields))
-    postgres = sql.is_postgres()
-    written = sql.db_time(dt.datetime.now(dt.UTC), postgres)  # what auto_now would write
     await sql.execute(
         "UPDATE message SET status = ?, updated_at = ? WHERE id = ?",
-        [MessageStatus.HANDLED.value, written, message.id],
+        [MessageStatus.HANDLED.value, sql.written_at(sql.is_postgres()), message.id],
     )
     message.status = MessageStatus.HANDLED
 

@@ -183,16 +183,8 @@ async def _locked_conversation(debtor_id: int) -> tuple[int, dict[str, Any]]:
     rows = await sql.fetch(query, [debtor_id])
     if not rows:
         # Whoever loses a race to make it waits on the winner's row lock, then reads that row.
-        await sql.execute(
-            "INSERT INTO conversation (debtor_id, flow, state, updated_at) "
-            f"VALUES (?, 'idle', {sql.json_placeholder(postgres)}, ?) "
-            "ON CONFLICT (debtor_id) DO NOTHING",
-            [
-                debtor_id,
-                sql.db_json(Conversation, "state", initial_state()),
-                sql.db_time(dt.datetime.now(dt.UTC), postgres),
-            ],
-        )
+        first = {"debtor_id": debtor_id, "state": initial_state()}
+        await sql.insert(Conversation, first, unless_taken="debtor_id")
         rows = await sql.fetch(query, [debtor_id])
     conversation_id, state = rows[0]
     decoded = Conversation._meta.fields_map["state"].to_python_value(state)
@@ -241,7 +233,7 @@ async def _save_state(
         [
             sql.db_json(Conversation, "state", state),
             str(state.get("flow", "idle"))[:64],  # queried on its own by the clock
-            sql.db_time(dt.datetime.now(dt.UTC), postgres),  # what auto_now would write
+            sql.written_at(postgres),
             channel.value if channel is not None else None,
             conversation_id,
         ],

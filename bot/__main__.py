@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from bot import db
 from bot.config import ConfigError, Settings, load_settings
@@ -280,8 +282,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+# A command: what runs once the settings are loaded; its int is the exit code.
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+def run_command(command: Command, args: argparse.Namespace) -> int:
+    """Settings, logging and the event loop for one command (also `python -m scheduler`'s).
+
+    A malformed setting, a bad policy or an unmigrated database ends in one line on stderr.
+    """
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -295,12 +304,17 @@ def main(argv: list[str] | None = None) -> int:
         for noisy in ("tortoise", "httpx", "apscheduler", "aiosqlite", "asyncio"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        return run_main(args.func(settings, args))
+        return run_main(command(settings, args))
     except (ConfigError, PolicyError, db.UnmigratedDatabase) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_command(args.func, args)
 
 
 if __name__ == "__main__":

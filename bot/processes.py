@@ -77,7 +77,8 @@ def _settle_start_up_objects() -> None:
     gc.freeze()
 
 
-def _stop_on_signals(stop: asyncio.Event) -> None:
+def stop_on_signals(stop: asyncio.Event) -> None:
+    """SIGINT and SIGTERM set `stop`: the process finishes what it is doing and closes cleanly."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -100,7 +101,7 @@ async def _register_webhook_if_public(runtime: Runtime) -> None:
 
 async def serve_web(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
-    _stop_on_signals(stop)
+    stop_on_signals(stop)
     server = _server(runtime)
     await _register_webhook_if_public(runtime)
     _settle_start_up_objects()
@@ -118,7 +119,7 @@ async def run_all(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
 
     settings = runtime.settings
     stop = stop or asyncio.Event()
-    _stop_on_signals(stop)
+    stop_on_signals(stop)
     server = _server(runtime)
     tasks = [
         asyncio.create_task(server.serve(), name="web"),

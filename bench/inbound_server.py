@@ -22,6 +22,7 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: bench/ is on sys.path, the project is not
@@ -39,17 +40,29 @@ TOKEN = "123456:BENCH-token"
 SECRET = "bench-secret"
 
 
-async def serve(args: argparse.Namespace, var_dir: Path) -> None:
-    # Settings before the database: Tortoise writes its own TIMEZONE into os.environ on init.
-    settings = Settings(
+def bench_settings(
+    database_url: str, telegram_base_url: str, var_dir: Path, **overrides: Any
+) -> Settings:
+    """The benches' settings: Telegram against the fake Bot API, nothing read from the env."""
+    return Settings(
         _env_file=None,
-        database_url=args.database_url,
+        database_url=database_url,
         var_dir=var_dir,
         secret_key="bench-secret-key",
         policy_file=ROOT / "policy.toml",
         telegram_bot_token=TOKEN,
-        telegram_api_base_url=args.telegram_base_url,
+        telegram_api_base_url=telegram_base_url,
         telegram_webhook_secret=SECRET,
+        **overrides,
+    )
+
+
+async def serve(args: argparse.Namespace, var_dir: Path) -> None:
+    # Settings before the database: Tortoise writes its own TIMEZONE into os.environ on init.
+    settings = bench_settings(
+        args.database_url,
+        args.telegram_base_url,
+        var_dir,
         http_host="127.0.0.1",
         http_port=args.port,
         log_level="WARNING",

@@ -49,11 +49,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the fake servers live in tests/
 
-from bench.inbound_server import SECRET, TOKEN  # noqa: E402
+from bench.inbound_server import SECRET, TOKEN, bench_settings  # noqa: E402
+from bench.sms import percentile  # noqa: E402
 from bot import db  # noqa: E402
 from bot.channels.base import OutgoingMessage, SendError  # noqa: E402
 from bot.channels.telegram import TelegramSender  # noqa: E402
-from bot.config import Settings  # noqa: E402
 from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH  # noqa: E402
 from bot.models import Channel, ContactPoint, Debtor, Invoice  # noqa: E402
 from bot.processes import run_main  # noqa: E402
@@ -67,27 +67,10 @@ CALIBRATION = 200  # updates timed one at a time before the open-loop run
 MAX_CONNECTIONS = 256  # to the server under test; more updates in flight wait for one
 
 
-def _settings(fake: FakeTelegram, database_url: str, var_dir: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=database_url,
-        var_dir=var_dir,
-        secret_key="bench-secret-key",
-        policy_file=ROOT / "policy.toml",
-        telegram_bot_token=TOKEN,
-        telegram_api_base_url=fake.base_url,
-        telegram_webhook_secret=SECRET,
-    )
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 async def telegram_send(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     fake = await FakeTelegram(TOKEN, max_messages_per_second=TELEGRAM_LIMIT).start()
-    sender = TelegramSender.from_settings(_settings(fake, "sqlite://:memory:", workdir))
+    settings = bench_settings("sqlite://:memory:", fake.base_url, workdir)
+    sender = TelegramSender.from_settings(settings)
     errors: dict[str, int] = {}
     sent = 0
     deadline = 0.0
@@ -470,8 +453,8 @@ async def _drive_inbound(args: argparse.Namespace, server: _InboundServer) -> di
 
     handled = statuses.get(200, 0)
     rate = handled / elapsed
-    p50 = _percentile(latencies, 0.50) * 1000
-    p95 = _percentile(latencies, 0.95) * 1000
+    p50 = percentile(latencies, 0.50) * 1000
+    p95 = percentile(latencies, 0.95) * 1000
     print(
         f"telegram inbound: {handled} updates in {elapsed:.1f} s = {rate:.0f}/s, "
         f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, statuses {statuses}, "
@@ -487,13 +470,13 @@ async def _drive_inbound(args: argparse.Namespace, server: _InboundServer) -> di
         "latency_ms": {
             "p50": round(p50, 2),
             "p95": round(p95, 2),
-            "p99": round(_percentile(latencies, 0.99) * 1000, 2),
+            "p99": round(percentile(latencies, 0.99) * 1000, 2),
             "mean": round(statistics.fmean(latencies) * 1000, 2),
         },
         "service_ms": {
-            "p50": round(_percentile(service, 0.50) * 1000, 2),
-            "p95": round(_percentile(service, 0.95) * 1000, 2),
-            "p99": round(_percentile(service, 0.99) * 1000, 2),
+            "p50": round(percentile(service, 0.50) * 1000, 2),
+            "p95": round(percentile(service, 0.95) * 1000, 2),
+            "p99": round(percentile(service, 0.99) * 1000, 2),
         },
         "sequential_ms_per_update": round(sequential_ms, 2),
         "sequential_server_cpu_ms_per_update": round(sequential_server_cpu_ms, 2),

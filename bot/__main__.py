@@ -142,9 +142,9 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_link(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import clock
     from bot.channels.base import SendError
     from bot.linking import UnknownDebtor, issue_link
-    from bot.runtime import utc_now
 
     username = settings.telegram_bot_username
     if not username and settings.telegram_enabled:
@@ -159,7 +159,7 @@ async def cmd_link(settings: Settings, args: argparse.Namespace) -> int:
             return 1
     await db.connect(settings.database_url)
     try:
-        link = await issue_link(args.debtor_ref, settings, username, utc_now())
+        link = await issue_link(args.debtor_ref, settings, username, clock.now())
     except UnknownDebtor as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -180,12 +180,12 @@ async def cmd_link(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_payments_import_bank(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import clock
     from bot.payments.reconcile import BankFileError, import_bank_file
-    from bot.runtime import utc_now
 
     await db.connect(settings.database_url)
     try:
-        report = await import_bank_file(settings, utc_now(), Path(args.file))
+        report = await import_bank_file(settings, clock.now(), Path(args.file))
     except BankFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -325,7 +325,7 @@ async def _deliver(
         row.status = MessageStatus.PENDING
         row.last_error = exc.reason
     row.lease_until = None
-    row.updated_at = dt.datetime.now(dt.UTC)
+    row.updated_at = runtime.now()
     postgres = sql.is_postgres()
     await sql.execute(
         "UPDATE message SET provider_id = ?, status = ?, sent_at = ?, lease_until = NULL, "

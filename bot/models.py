@@ -6,10 +6,42 @@ here; `python -m bot migrate` applies them.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+from bot import clock
+
+
+class Stamp(fields.DatetimeField):
+    """A `created_at` / `updated_at` column stamped from the product's clock (bot/clock.py).
+
+    Tortoise's own auto_now reads the wall clock; the rules read `runtime.now()`. With this field a
+    stamp and a rule time are the same clock, in production and in a test that moves time.
+    """
+
+    def to_db_value(self, value: Any, instance: Any) -> Any:
+        unset = getattr(instance, self.model_field_name, None) is None
+        if hasattr(instance, "_saved_in_db") and (self.auto_now or (self.auto_now_add and unset)):
+            stamp: dt.datetime = clock.now()
+            setattr(instance, self.model_field_name, stamp)
+            return stamp
+        return super().to_db_value(value, instance)
+
+    # The column is a DatetimeField's, and migrations must see it as one: an AlterField would make
+    # Tortoise rebuild SQLite tables for nothing (and drop their unique constraints on the way).
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        _, args, kwargs = super().deconstruct()
+        return "tortoise.fields.data.DatetimeField", args, kwargs
+
+    def describe(self, serializable: bool) -> dict[str, Any]:
+        description = super().describe(serializable)
+        if serializable:
+            description["field_type"] = "DatetimeField"
+        return description
 
 
 class Channel(StrEnum):
@@ -120,8 +152,8 @@ class Debtor(Model):
     credit_limit_cents = fields.BigIntField(null=True)
     notes = fields.TextField(default="")
     paused_until = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = Stamp(auto_now_add=True)
+    updated_at = Stamp(auto_now=True)
 
     contact_points: fields.ReverseRelation[ContactPoint]
     invoices: fields.ReverseRelation[Invoice]
@@ -150,7 +182,7 @@ class ContactPoint(Model):
     # Set when the provider says the address cannot be reached (bot blocked, invalid number).
     unreachable_at = fields.DatetimeField(null=True)
     unreachable_reason = fields.CharField(max_length=200, default="")
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = Stamp(auto_now_add=True)
 
     class Meta:
         table = "contact_point"
@@ -177,8 +209,8 @@ class Invoice(Model):
     currency = fields.CharField(max_length=3, default="EUR")
     status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.OPEN)
     description = fields.CharField(max_length=500, default="")
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = Stamp(auto_now_add=True)
+    updated_at = Stamp(auto_now=True)
 
     class Meta:
         table = "invoice"
@@ -204,7 +236,7 @@ class Payment(Model):
     # What could not be allocated to any invoice: flagged to staff, never lost.
     unallocated_cents = fields.BigIntField(default=0)
     note = fields.TextField(default="")
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = Stamp(auto_now_add=True)
 
     allocations: fields.ReverseRelation[PaymentAllocation]
 
@@ -257,8 +289,8 @@ class Message(Model):
     attempts = fields.SmallIntField(default=0)
     last_error = fields.TextField(default="")
     sent_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = Stamp(auto_now_add=True)
+    updated_at = Stamp(auto_now=True)
 
     class Meta:
         table = "message"
@@ -273,7 +305,7 @@ class Conversation(Model):
     flow = fields.CharField(max_length=64, default="idle")
     state = fields.JSONField(default=dict)
     channel = fields.CharEnumField(Channel, max_length=16, null=True)  # where the debtor last spoke
-    updated_at = fields.DatetimeField(auto_now=True)
+    updated_at = Stamp(auto_now=True)
 
     class Meta:
         table = "conversation"
@@ -290,7 +322,7 @@ class PaymentPlan(Model):
     instalment_count = fields.SmallIntField()
     first_due_date = fields.DateField()
     invoice_ids = fields.JSONField(default=list)
-    requested_at = fields.DatetimeField(auto_now_add=True)
+    requested_at = Stamp(auto_now_add=True)
     decided_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="decided_plans", null=True, on_delete=fields.SET_NULL
     )
@@ -328,7 +360,7 @@ class PromiseToPay(Model):
     amount_cents = fields.BigIntField(null=True)  # None: the whole open balance
     status = fields.CharEnumField(PromiseStatus, max_length=10, default=PromiseStatus.PENDING)
     invoice_ids = fields.JSONField(default=list)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = Stamp(auto_now_add=True)
 
     class Meta:
         table = "promise_to_pay"
@@ -346,7 +378,7 @@ class Dispute(Model):
     text = fields.TextField(default="")
     attachments = fields.JSONField(default=list)
     status = fields.CharEnumField(DisputeStatus, max_length=20, default=DisputeStatus.OPEN)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = Stamp(auto_now_add=True)
     resolved_at = fields.DatetimeField(null=True)
     resolved_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="resolved_disputes", null=True, on_delete=fields.SET_NULL
@@ -363,7 +395,7 @@ class StaffMember(Model):
     role = fields.CharEnumField(StaffRole, max_length=16, default=StaffRole.CONTROLLER)
     approval_limit_cents = fields.BigIntField(default=0)
     active = fields.BooleanField(default=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = Stamp(auto_now_add=True)
 
     class Meta:
         table = "staff_member"
@@ -375,7 +407,7 @@ class AuditEvent(Model):
     action = fields.CharField(max_length=64)
     subject = fields.CharField(max_length=100)  # "plan:3", "invoice:F-2026-001"
     data = fields.JSONField(default=dict)
-    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    created_at = Stamp(auto_now_add=True, db_index=True)
 
     class Meta:
         table = "audit_event"
@@ -387,7 +419,7 @@ class ProcessedEvent(Model):
     id = fields.BigIntField(primary_key=True)
     provider = fields.CharField(max_length=32)
     event_id = fields.CharField(max_length=255)
-    processed_at = fields.DatetimeField(auto_now_add=True)
+    processed_at = Stamp(auto_now_add=True)
 
     class Meta:
         table = "processed_event"
@@ -404,7 +436,7 @@ class LinkToken(Model):
     )
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = Stamp(auto_now_add=True)
 
     class Meta:
         table = "link_token"
@@ -429,7 +461,7 @@ class PayLink(Model):
     # The Checkout Session the last click opened: expired when the next click opens another,
     # so two open sessions cannot both be paid.
     checkout_session_id = fields.CharField(max_length=255, default="")
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = Stamp(auto_now_add=True)
 
     class Meta:
         table = "pay_link"
@@ -461,7 +493,7 @@ class DiscountRequest(Model):
     currency = fields.CharField(max_length=3, default="EUR")
     invoice_ids = fields.JSONField(default=list)
     status = fields.CharEnumField(RequestStatus, max_length=10, default=RequestStatus.PENDING)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = Stamp(auto_now_add=True)
     decided_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="decided_discounts", null=True, on_delete=fields.SET_NULL
     )
@@ -482,7 +514,7 @@ class PaymentClaim(Model):
     attachments = fields.JSONField(default=list)
     invoice_ids = fields.JSONField(default=list)
     status = fields.CharEnumField(ClaimStatus, max_length=10, default=ClaimStatus.PENDING)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = Stamp(auto_now_add=True)
     decided_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="decided_claims", null=True, on_delete=fields.SET_NULL
     )

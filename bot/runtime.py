@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot import clock
 from bot.channels.base import Sender
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
@@ -20,16 +21,16 @@ from bot.policy import Policy, load_policy
 log = logging.getLogger(__name__)
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 @dataclass
 class Runtime:
     settings: Settings
     policy: Policy
     senders: dict[Channel, Sender] = field(default_factory=dict)
-    now: Callable[[], dt.datetime] = utc_now
+    now: Callable[[], dt.datetime] = clock.now
+
+    def __post_init__(self) -> None:
+        # The runtime's clock is the process's clock: rows the database layer stamps read it too.
+        clock.install(self.now)
 
     def today(self) -> dt.date:
         """The company's calendar day now: near midnight the UTC date is a different one."""

@@ -24,6 +24,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import DateField, DatetimeField, Field, JSONField
 from tortoise.models import Model
 
+from bot import clock
+
 M = TypeVar("M", bound=Model)
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -57,8 +59,8 @@ def db_time(value: dt.datetime | None, postgres: bool) -> Any:
 
 
 def written_at(postgres: bool) -> Any:
-    """Now, as an `updated_at` column wants it: what Tortoise's auto_now would write."""
-    return db_time(dt.datetime.now(dt.UTC), postgres)
+    """Now, as an `updated_at` column wants it: what `bot.models.Stamp` would write."""
+    return db_time(clock.now(), postgres)
 
 
 def db_json(model: type[Model], field: str, value: Any) -> str:
@@ -118,7 +120,7 @@ def _insert_columns(model: type[Model]) -> tuple[tuple[str, str, Field[Any], str
 def _default_of(field: Field[Any]) -> Any:
     """The value the ORM would give a new row's field the caller left out."""
     if isinstance(field, DatetimeField) and (field.auto_now or field.auto_now_add):
-        return dt.datetime.now(dt.UTC)
+        return clock.now()
     return field.default() if callable(field.default) else field.default
 
 

@@ -8,13 +8,14 @@ empty tables.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 from tortoise import Tortoise, connections
 
+from bot import clock
 from bot import db as database
 from bot.config import Settings, test_settings
 
@@ -30,6 +31,13 @@ DATABASE_URL = test_settings().database_url or f"sqlite://{_TMP}/test.sqlite3"
 
 def pytest_report_header() -> str:
     return f"database under test: {DATABASE_URL}"
+
+
+@pytest.fixture(autouse=True)
+def _wall_clock_after_each_test() -> Iterator[None]:
+    """A runtime a test built installs its clock for the process; the next test starts afresh."""
+    yield
+    clock.install(clock.wall)
 
 
 @pytest.fixture(scope="session")

@@ -162,19 +162,45 @@ async def test_broken_promise_reminds_the_debtor_and_alerts_staff(
 async def test_partial_promise_kept_by_a_payment(
     db: str, settings: Settings, clock: FrozenClock, senders: dict[Channel, RecordingSender]
 ) -> None:
+    """Kept when the promised amount arrived between the promise and its date, whatever the day:
+    the promise's own stamp comes from the runtime's clock, like the payment's."""
     runtime = runtime_for(settings, clock, senders)
     debtor = await make_debtor()
     await make_invoice(debtor, TODAY - dt.timedelta(days=20), 50_000)
+    clock.advance(days=-5)  # the debtor promises on 20 November to pay 200 € by 24 November
     promise = await PromiseToPay.create(
         debtor=debtor, promised_date=TODAY - dt.timedelta(days=1), amount_cents=20_000
     )
+    assert promise.created_at == ROME_10AM - dt.timedelta(days=5)
+    clock.advance(days=3)
     await Payment.create(
         debtor=debtor,
         amount_cents=20_000,
         method=PaymentMethod.BANK_TRANSFER,
-        received_at=ROME_10AM - dt.timedelta(hours=1),
+        received_at=clock.now,
     )
+    clock.advance(days=2)
     assert await check_promises(runtime) == {"kept": [promise.id], "broken": []}
+
+
+async def test_a_payment_before_the_promise_does_not_keep_it(
+    db: str, settings: Settings, clock: FrozenClock, senders: dict[Channel, RecordingSender]
+) -> None:
+    runtime = runtime_for(settings, clock, senders)
+    debtor = await make_debtor()
+    await make_invoice(debtor, TODAY - dt.timedelta(days=20), 50_000)
+    await Payment.create(
+        debtor=debtor,
+        amount_cents=20_000,
+        method=PaymentMethod.BANK_TRANSFER,
+        received_at=ROME_10AM - dt.timedelta(days=6),
+    )
+    clock.advance(days=-5)
+    promise = await PromiseToPay.create(
+        debtor=debtor, promised_date=TODAY - dt.timedelta(days=1), amount_cents=20_000
+    )
+    clock.advance(days=5)
+    assert await check_promises(runtime) == {"kept": [], "broken": [promise.id]}
 
 
 async def make_plan(debtor, invoices, *, first_due: dt.date) -> PaymentPlan:  # type: ignore[no-untyped-def]

@@ -25,11 +25,11 @@ from email.utils import format_datetime, make_msgid, parseaddr
 import aiosmtplib
 from markupsafe import Markup
 
+from bot import clock
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
 from bot.config import Settings
 from bot.models import Channel, ContactPoint
 from bot.reachability import mark_address_unreachable
-from bot.runtime import utc_now
 from bot.texts import render
 
 SMTP_TIMEOUT_SECONDS = 60.0
@@ -65,7 +65,7 @@ class EmailSender:
     security: str = "starttls"  # starttls | tls | none
     company: str = ""
     default_language: str = "it"
-    now: Callable[[], dt.datetime] = utc_now
+    now: Callable[[], dt.datetime] = clock.now
     channel: Channel = Channel.EMAIL
 
     @classmethod

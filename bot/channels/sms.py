@@ -12,13 +12,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot import clock
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
 from bot.channels.numbered import with_numbered_options
 from bot.channels.segments import SegmentCount, over_budget
 from bot.channels.twilio_client import TwilioFailure, TwilioMessaging, send_error_for
 from bot.config import Settings
 from bot.models import Channel
-from bot.runtime import utc_now
 
 
 def sms_body(message: OutgoingMessage, default_language: str = "it") -> str:
@@ -41,7 +41,7 @@ class SmsSender:
     twilio: TwilioMessaging
     from_number: str  # E.164 number or alphanumeric sender id
     default_language: str = "it"
-    now: Callable[[], dt.datetime] = utc_now
+    now: Callable[[], dt.datetime] = clock.now
     channel: Channel = Channel.SMS
 
     @classmethod

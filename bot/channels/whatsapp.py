@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from bot import clock
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
 from bot.channels.numbered import with_numbered_options
 from bot.channels.twilio_client import (
@@ -27,7 +28,6 @@ from bot.channels.twilio_client import (
 )
 from bot.config import Settings
 from bot.models import Channel
-from bot.runtime import utc_now
 
 WHATSAPP_PREFIX = "whatsapp:"
 
@@ -58,7 +58,7 @@ class WhatsAppSender:
     from_number: str
     content_sids: Mapping[str, str] = field(default_factory=dict)
     default_language: str = "it"
-    now: Callable[[], dt.datetime] = utc_now
+    now: Callable[[], dt.datetime] = clock.now
     channel: Channel = Channel.WHATSAPP
 
     @classmethod

@@ -24,11 +24,11 @@ aliases) in bot/importers/csvfile.py and bot/importers/columns.py.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from tortoise.exceptions import BaseORMException
 
+from bot import clock
 from bot.importers.columns import DEBTOR_COLUMNS, INVOICE_COLUMNS
 from bot.importers.csvfile import read_table
 from bot.importers.report import ImportReport, Problem, Tally
@@ -101,7 +101,7 @@ async def run_import(
     )
     if not dry_run:
         try:
-            await apply_plan(plan, now=dt.datetime.now(dt.UTC))
+            await apply_plan(plan, now=clock.now())
         except BaseORMException as exc:
             # Typically another import wrote the same keys meanwhile; the transaction rolled back.
             file = report.files[0] if report.files else ""

@@ -478,7 +478,7 @@ async def _decide_claim(
         locked.decided_at = now
         await locked.save(update_fields=["status", "decided_by_id", "decided_at"])
         if found and amount > 0:
-            paid_on = locked.paid_on or now.date()
+            paid_on = locked.paid_on or runtime.today()
             await record_payment(
                 runtime.settings,
                 now,
@@ -487,7 +487,8 @@ async def _decide_claim(
                 currency=currency,
                 method=PaymentMethod.MANUAL,
                 provider_ref=f"manual:claim:{locked.id}",
-                received_at=dt.datetime.combine(paid_on, dt.time(12), tzinfo=dt.UTC),
+                # A day without an hour: noon, company time, as for a bank credit.
+                received_at=dt.datetime.combine(paid_on, dt.time(12), runtime.settings.zone),
                 target=PaymentTarget(invoice_ids=tuple(i.id for i in invoices), purpose="claim"),
                 note=f"confirmed by {staff.name if staff else 'system'}",
                 actor=actor_of(staff),

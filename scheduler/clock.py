@@ -90,6 +90,16 @@ async def _open_balance(debtor_id: int, invoice_ids: list[int]) -> tuple[int, st
     return sum(inv.balance_cents for inv in invoices), currency
 
 
+def _day_start(moment: dt.datetime, runtime: Runtime) -> dt.datetime:
+    """Midnight, company time, of the day `moment` falls on.
+
+    A promise counts the payments of its own day on: a bank credit carries only its booking date
+    (stored at noon), so a transfer booked the afternoon the debtor promised still keeps it.
+    """
+    zone = runtime.settings.zone
+    return dt.datetime.combine(moment.astimezone(zone).date(), dt.time(), zone)
+
+
 async def check_promises(runtime: Runtime) -> dict[str, list[int]]:
     """Pending promises whose date has passed: kept when paid, else broken (debtor reminded,
     staff alerted). Returns the promise ids by outcome."""
@@ -104,7 +114,7 @@ async def check_promises(runtime: Runtime) -> dict[str, list[int]]:
         balance, currency = await _open_balance(debtor.id, [int(i) for i in promise.invoice_ids])
         paid_since = sum(
             await Payment.filter(
-                debtor_id=debtor.id, received_at__gte=promise.created_at
+                debtor_id=debtor.id, received_at__gte=_day_start(promise.created_at, runtime)
             ).values_list("amount_cents", flat=True)
         )
         kept = balance == 0 or (

@@ -29,8 +29,10 @@ _TMP = Path(tempfile.mkdtemp(prefix="sollecito-test-"))
 DATABASE_URL = test_settings().database_url or f"sqlite://{_TMP}/test.sqlite3"
 
 
-def pytest_report_header() -> str:
-    return f"database under test: {DATABASE_URL}"
+def pytest_report_header() -> list[str]:
+    # Under libfaketime (.ci/run) this shows the day the whole run believes it is.
+    wall = clock.wall()
+    return [f"database under test: {DATABASE_URL}", f"wall clock: {wall:%Y-%m-%d %H:%M} UTC"]
 
 
 @pytest.fixture(autouse=True)

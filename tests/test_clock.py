@@ -203,6 +203,29 @@ async def test_a_payment_before_the_promise_does_not_keep_it(
     assert await check_promises(runtime) == {"kept": [], "broken": [promise.id]}
 
 
+async def test_a_transfer_booked_the_day_of_the_promise_keeps_it(
+    db: str, settings: Settings, clock: FrozenClock, senders: dict[Channel, RecordingSender]
+) -> None:
+    """A bank credit carries its booking day only (stored at noon): a debtor who promised at
+    15:00 and paid that afternoon kept the promise."""
+    runtime = runtime_for(settings, clock, senders)
+    debtor = await make_debtor()
+    await make_invoice(debtor, TODAY - dt.timedelta(days=20), 50_000)
+    promised_on = TODAY - dt.timedelta(days=3)
+    clock.now = dt.datetime.combine(promised_on, dt.time(15), settings.zone)
+    promise = await PromiseToPay.create(
+        debtor=debtor, promised_date=TODAY - dt.timedelta(days=1), amount_cents=20_000
+    )
+    await Payment.create(
+        debtor=debtor,
+        amount_cents=20_000,
+        method=PaymentMethod.BANK_TRANSFER,
+        received_at=dt.datetime.combine(promised_on, dt.time(12), settings.zone),
+    )
+    clock.now = ROME_10AM
+    assert await check_promises(runtime) == {"kept": [promise.id], "broken": []}
+
+
 async def make_plan(debtor, invoices, *, first_due: dt.date) -> PaymentPlan:  # type: ignore[no-untyped-def]
     plan = await PaymentPlan.create(
         debtor=debtor,
@@ -299,6 +322,27 @@ async def test_morning_digest_once_a_day(
     assert digest.address == str(STAFF_CHAT)
     assert "Ieri: 1 messaggi inviati" in digest.text
     assert "Grande Debitore S.p.A.: 9.876,54\xa0€, da 12 giorni" in digest.text
+
+
+async def test_the_digest_counts_yesterday_by_the_runtimes_clock(
+    db: str, settings: Settings, clock: FrozenClock, senders: dict[Channel, RecordingSender]
+) -> None:
+    """Replies and failures are counted by their rows' stamps, written by the runtime's clock."""
+    runtime = runtime_for(settings, clock, senders)
+    debtor = await make_debtor("Verdi S.n.c.")
+    clock.now = ROME_10AM - dt.timedelta(days=1)  # yesterday: two replies, one failure
+    for text in ("r1", "r2"):
+        await Message.create(debtor=debtor, direction="in", status=MessageStatus.HANDLED, body=text)
+    failed = await Message.create(debtor=debtor, direction="out", step="overdue_1")
+    failed.status = MessageStatus.FAILED
+    await failed.save()
+    clock.now = ROME_10AM  # today: one more reply, not yesterday's
+    await Message.create(debtor=debtor, direction="in", status=MessageStatus.HANDLED, body="r3")
+
+    assert await morning_digest(runtime) is True
+    await send_all(runtime)
+    [digest] = senders[Channel.TELEGRAM].sent
+    assert "Ieri: 0 messaggi inviati, 1 non riusciti, 2 risposte ricevute." in digest.text
 
 
 async def test_on_sqlite_no_lock_is_needed(db: str, settings: Settings) -> None:

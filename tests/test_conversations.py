@@ -65,6 +65,7 @@ from bot.web import create_app
 from scheduler.dispatch import Dispatcher
 from tests.fake_telegram import FakeTelegram
 from tests.live_server import serve
+from tests.scheduler_data import FrozenClock, make_runtime
 from tests.telegram_app import (
     SECRET,
     STAFF_CHAT,
@@ -551,18 +552,25 @@ async def test_a_reminder_leaves_a_hand_off_with_the_person(sandbox_runtime: Run
 
 
 async def test_a_conversation_left_mid_way_is_closed_politely(
-    sandbox_runtime: Runtime, settings: Settings
+    settings: Settings, db: str
 ) -> None:
+    clock = FrozenClock(NOW - dt.timedelta(hours=settings.conversation_timeout_hours + 1))
+    sandbox_runtime = make_runtime(
+        settings, clock, {channel: SandboxSender(channel) for channel in Channel}
+    )
     debtor = await debtor_with_invoices((50_000,), chat=CHAT, ref="I1")
     waiting = await debtor_with_invoices((50_000,), chat=OTHER_CHAT, ref="I2")
-    old = NOW - dt.timedelta(hours=settings.conversation_timeout_hours + 1)
+    # The conversation's row is stamped by the runtime's clock: left mid-way hours ago...
     await set_state(
-        debtor, {"flow": "promise", "stage": "choose", "data": {}, "updated_at": old.isoformat()}
+        debtor,
+        {"flow": "promise", "stage": "choose", "data": {}, "updated_at": clock.now.isoformat()},
     )
+    clock.now = NOW  # ...while the other debtor is answering right now.
     await set_state(
         waiting, {"flow": "promise", "stage": "choose", "data": {}, "updated_at": NOW.isoformat()}
     )
-    await Conversation.all().update(updated_at=old)
+    stamps = await Conversation.all().order_by("id").values_list("updated_at", flat=True)
+    assert stamps == [NOW - dt.timedelta(hours=settings.conversation_timeout_hours + 1), NOW]
 
     assert await close_idle_conversations(sandbox_runtime) == [debtor.id]
     assert (await get_state(debtor))["flow"] == "menu"

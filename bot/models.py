@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from tortoise import fields
 from tortoise.models import Model
@@ -17,15 +17,21 @@ from bot import clock
 
 
 class Stamp(fields.DatetimeField):
-    """A `created_at` / `updated_at` column stamped from the product's clock (bot/clock.py).
+    """A `created_at` (`on="create"`) or `updated_at` (`on="save"`) column, stamped from the
+    product's clock (bot/clock.py).
 
-    Tortoise's own auto_now reads the wall clock; the rules read `runtime.now()`. With this field a
-    stamp and a rule time are the same clock, in production and in a test that moves time.
+    Tortoise's own auto-now stamps read the wall clock while the rules read `runtime.now()`; with
+    this field a stamp and a rule time are the same clock, in production and in a test that moves
+    time.
     """
+
+    def __init__(self, on: Literal["create", "save"], **kwargs: Any) -> None:
+        super().__init__(**{_AUTO[on]: True}, **kwargs)
+        self.on = on
 
     def to_db_value(self, value: Any, instance: Any) -> Any:
         unset = getattr(instance, self.model_field_name, None) is None
-        if hasattr(instance, "_saved_in_db") and (self.auto_now or (self.auto_now_add and unset)):
+        if hasattr(instance, "_saved_in_db") and (self.on == "save" or unset):
             stamp: dt.datetime = clock.now()
             setattr(instance, self.model_field_name, stamp)
             return stamp
@@ -35,6 +41,8 @@ class Stamp(fields.DatetimeField):
     # Tortoise rebuild SQLite tables for nothing (and drop their unique constraints on the way).
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         _, args, kwargs = super().deconstruct()
+        kwargs.pop("on")
+        kwargs |= {"auto_now": self.auto_now, "auto_now_add": self.auto_now_add}
         return "tortoise.fields.data.DatetimeField", args, kwargs
 
     def describe(self, serializable: bool) -> dict[str, Any]:
@@ -42,6 +50,9 @@ class Stamp(fields.DatetimeField):
         if serializable:
             description["field_type"] = "DatetimeField"
         return description
+
+
+_AUTO = {"create": "auto_now_add", "save": "auto_now"}
 
 
 class Channel(StrEnum):
@@ -152,8 +163,8 @@ class Debtor(Model):
     credit_limit_cents = fields.BigIntField(null=True)
     notes = fields.TextField(default="")
     paused_until = fields.DatetimeField(null=True)
-    created_at = Stamp(auto_now_add=True)
-    updated_at = Stamp(auto_now=True)
+    created_at = Stamp(on="create")
+    updated_at = Stamp(on="save")
 
     contact_points: fields.ReverseRelation[ContactPoint]
     invoices: fields.ReverseRelation[Invoice]
@@ -182,7 +193,7 @@ class ContactPoint(Model):
     # Set when the provider says the address cannot be reached (bot blocked, invalid number).
     unreachable_at = fields.DatetimeField(null=True)
     unreachable_reason = fields.CharField(max_length=200, default="")
-    created_at = Stamp(auto_now_add=True)
+    created_at = Stamp(on="create")
 
     class Meta:
         table = "contact_point"
@@ -209,8 +220,8 @@ class Invoice(Model):
     currency = fields.CharField(max_length=3, default="EUR")
     status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.OPEN)
     description = fields.CharField(max_length=500, default="")
-    created_at = Stamp(auto_now_add=True)
-    updated_at = Stamp(auto_now=True)
+    created_at = Stamp(on="create")
+    updated_at = Stamp(on="save")
 
     class Meta:
         table = "invoice"
@@ -236,7 +247,7 @@ class Payment(Model):
     # What could not be allocated to any invoice: flagged to staff, never lost.
     unallocated_cents = fields.BigIntField(default=0)
     note = fields.TextField(default="")
-    created_at = Stamp(auto_now_add=True)
+    created_at = Stamp(on="create")
 
     allocations: fields.ReverseRelation[PaymentAllocation]
 
@@ -289,8 +300,8 @@ class Message(Model):
     attempts = fields.SmallIntField(default=0)
     last_error = fields.TextField(default="")
     sent_at = fields.DatetimeField(null=True)
-    created_at = Stamp(auto_now_add=True)
-    updated_at = Stamp(auto_now=True)
+    created_at = Stamp(on="create")
+    updated_at = Stamp(on="save")
 
     class Meta:
         table = "message"
@@ -305,7 +316,7 @@ class Conversation(Model):
     flow = fields.CharField(max_length=64, default="idle")
     state = fields.JSONField(default=dict)
     channel = fields.CharEnumField(Channel, max_length=16, null=True)  # where the debtor last spoke
-    updated_at = Stamp(auto_now=True)
+    updated_at = Stamp(on="save")
 
     class Meta:
         table = "conversation"
@@ -322,7 +333,7 @@ class PaymentPlan(Model):
     instalment_count = fields.SmallIntField()
     first_due_date = fields.DateField()
     invoice_ids = fields.JSONField(default=list)
-    requested_at = Stamp(auto_now_add=True)
+    requested_at = Stamp(on="create")
     decided_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="decided_plans", null=True, on_delete=fields.SET_NULL
     )
@@ -360,7 +371,7 @@ class PromiseToPay(Model):
     amount_cents = fields.BigIntField(null=True)  # None: the whole open balance
     status = fields.CharEnumField(PromiseStatus, max_length=10, default=PromiseStatus.PENDING)
     invoice_ids = fields.JSONField(default=list)
-    created_at = Stamp(auto_now_add=True)
+    created_at = Stamp(on="create")
 
     class Meta:
         table = "promise_to_pay"
@@ -378,7 +389,7 @@ class Dispute(Model):
     text = fields.TextField(default="")
     attachments = fields.JSONField(default=list)
     status = fields.CharEnumField(DisputeStatus, max_length=20, default=DisputeStatus.OPEN)
-    created_at = Stamp(auto_now_add=True)
+    created_at = Stamp(on="create")
     resolved_at = fields.DatetimeField(null=True)
     resolved_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="resolved_disputes", null=True, on_delete=fields.SET_NULL
@@ -395,7 +406,7 @@ class StaffMember(Model):
     role = fields.CharEnumField(StaffRole, max_length=16, default=StaffRole.CONTROLLER)
     approval_limit_cents = fields.BigIntField(default=0)
     active = fields.BooleanField(default=True)
-    created_at = Stamp(auto_now_add=True)
+    created_at = Stamp(on="create")
 
     class Meta:
         table = "staff_member"
@@ -407,7 +418,7 @@ class AuditEvent(Model):
     action = fields.CharField(max_length=64)
     subject = fields.CharField(max_length=100)  # "plan:3", "invoice:F-2026-001"
     data = fields.JSONField(default=dict)
-    created_at = Stamp(auto_now_add=True, db_index=True)
+    created_at = Stamp(on="create", db_index=True)
 
     class Meta:
         table = "audit_event"
@@ -419,7 +430,7 @@ class ProcessedEvent(Model):
     id = fields.BigIntField(primary_key=True)
     provider = fields.CharField(max_length=32)
     event_id = fields.CharField(max_length=255)
-    processed_at = Stamp(auto_now_add=True)
+    processed_at = Stamp(on="create")
 
     class Meta:
         table = "processed_event"
@@ -436,7 +447,7 @@ class LinkToken(Model):
     )
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
-    created_at = Stamp(auto_now_add=True)
+    created_at = Stamp(on="create")
 
     class Meta:
         table = "link_token"
@@ -461,7 +472,7 @@ class PayLink(Model):
     # The Checkout Session the last click opened: expired when the next click opens another,
     # so two open sessions cannot both be paid.
     checkout_session_id = fields.CharField(max_length=255, default="")
-    created_at = Stamp(auto_now_add=True)
+    created_at = Stamp(on="create")
 
     class Meta:
         table = "pay_link"
@@ -493,7 +504,7 @@ class DiscountRequest(Model):
     currency = fields.CharField(max_length=3, default="EUR")
     invoice_ids = fields.JSONField(default=list)
     status = fields.CharEnumField(RequestStatus, max_length=10, default=RequestStatus.PENDING)
-    created_at = Stamp(auto_now_add=True)
+    created_at = Stamp(on="create")
     decided_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="decided_discounts", null=True, on_delete=fields.SET_NULL
     )
@@ -514,7 +525,7 @@ class PaymentClaim(Model):
     attachments = fields.JSONField(default=list)
     invoice_ids = fields.JSONField(default=list)
     status = fields.CharEnumField(ClaimStatus, max_length=10, default=ClaimStatus.PENDING)
-    created_at = Stamp(auto_now_add=True)
+    created_at = Stamp(on="create")
     decided_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="decided_claims", null=True, on_delete=fields.SET_NULL
     )

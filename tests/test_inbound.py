@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 
 import pytest
@@ -15,12 +16,15 @@ from bot.models import Channel, ContactPoint, Debtor, Direction, Message, Messag
 from bot.policy import load_policy
 from bot.runtime import Runtime, build_senders
 
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+
 
 def runtime_for(settings: Settings) -> Runtime:
     return Runtime(
         settings=settings,
         policy=load_policy(settings.policy_file),
         senders=build_senders(settings),
+        now=lambda: NOW,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -54,14 +55,25 @@ def twilio_settings(settings: Settings, fake: FakeTwilio, **extra: object) -> Se
     )
 
 
+# The stack's clock stands still here: the tests' invoices are dated relative to it, never to today.
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)  # a Monday, 11:00 in Rome
+
+
 @contextlib.asynccontextmanager
-async def twilio_stack(settings: Settings, **extra: object) -> AsyncIterator[TwilioStack]:
+async def twilio_stack(
+    settings: Settings, now: dt.datetime = NOW, **extra: object
+) -> AsyncIterator[TwilioStack]:
     fake = await FakeTwilio().start()
     live = twilio_settings(settings, fake, **extra)
     senders = {channel: SandboxSender(channel) for channel in Channel}
     senders[Channel.SMS] = SmsSender.from_settings(live)  # type: ignore[assignment]
     senders[Channel.WHATSAPP] = WhatsAppSender.from_settings(live)  # type: ignore[assignment]
-    runtime = Runtime(settings=live, policy=load_policy(live.policy_file), senders=senders)  # type: ignore[arg-type]
+    runtime = Runtime(
+        settings=live,
+        policy=load_policy(live.policy_file),
+        senders=senders,  # type: ignore[arg-type]
+        now=lambda: now,
+    )
     # Only the Twilio routes: this suite tests them, not the other handlers.
     previous = list(web.WEB_PART_MODULES)
     web.WEB_PART_MODULES[:] = ["bot.handlers.twilio"]

@@ -40,6 +40,8 @@ _FUTURE_PAY = re.compile(
     r"\b(?:pago|paghiamo|paghero|pagheremo|pagare|saldo|saldero|bonifico|pay|paying|transfer|"
     r"send|arriva lo stipendio)\b"
 )
+# Said after a payment claim, only these announce another payment still to come.
+_STILL_TO_PAY = re.compile(r"\b(?:pago|paghero|pagheremo|saldero|will pay|ll pay)\b")
 _NUMBER_ALONE = re.compile(r"^\d{1,2}$")
 _KNOWN = frozenset(words.KNOWN_WORDS)
 _HINTS = words.LANGUAGE_HINTS
@@ -101,12 +103,16 @@ _HALF_NOW = re.compile("|".join(words.HALF_NOW))
 
 @lru_cache(maxsize=8192)
 def _corrected(token: str) -> str:
+    """A typo towards the known word it nearly is; an inflection of one ("fatture",
+    "invoices", "persona") is left alone, as is anything short."""
     if len(token) < 5 or token in _KNOWN or not token.isalpha():
         return token
     if token in _HINTS["it"] or token in _HINTS["en"]:
         return token
-    best = process.extractOne(token, words.KNOWN_WORDS, scorer=fuzz.ratio, score_cutoff=85)
-    return best[0] if best else token
+    best = process.extractOne(token, words.KNOWN_WORDS, scorer=fuzz.ratio, score_cutoff=90)
+    if best is None or token.startswith(best[0][:-1]) or best[0].startswith(token[:-1]):
+        return token
+    return best[0]
 
 
 def clean(text: str) -> str:
@@ -176,7 +182,8 @@ def _with_dates(cleaned: str, scores: dict[Intent, float], today: dt.date) -> dt
     future_verb = _FUTURE_PAY.search(cleaned) is not None
     if paid:
         day = find_date(cleaned, today, "past")
-        if future_verb and find_date(cleaned, today, "future") not in (None, day):
+        still_to_pay = _STILL_TO_PAY.search(cleaned) is not None
+        if still_to_pay and find_date(cleaned, today, "future") not in (None, day):
             scores[Intent.PROMISE] = scores.get(Intent.PROMISE, 0.0) + _STRONG  # "... il resto il 20"
         return day
     day = find_date(cleaned, today, "nearest" if _spelled_out(cleaned) else "future")
@@ -217,7 +224,11 @@ def _ranked(scores: dict[Intent, float], hedged: bool) -> list[Reading]:
         if hedged and intent in RECORDING:
             confidence /= 2
         readings.append(Reading(intent, round(confidence, 3)))
-    return sorted(readings, key=lambda r: (-r.confidence, r.intent in RECORDING))
+    # On a tie the specific intent wins over "I cannot pay", and asking over recording.
+    return sorted(
+        readings,
+        key=lambda r: (-r.confidence, r.intent == Intent.CANNOT_PAY, r.intent in RECORDING),
+    )
 
 
 def _option_number(cleaned: str, options: tuple[str, ...]) -> Intent | None:

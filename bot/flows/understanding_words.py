@@ -44,7 +44,10 @@ NEGATABLE = frozenset({
     Intent.PAY_NOW, Intent.ALREADY_PAID, Intent.PROMISE, Intent.INSTALMENTS,
     Intent.TALK_TO_PERSON, Intent.DISCOUNT, Intent.BANK_DETAILS,
 })  # fmt: skip
-NEGATIONS = frozenset({"non", "not", "no", "mai", "never", "cannot", "t", "nessun", "neanche"})
+# A condition ("se pago subito", "if I pay today") asserts nothing either.
+NEGATIONS = frozenset({
+    "non", "not", "no", "mai", "never", "cannot", "t", "nessun", "neanche", "se", "if",
+})  # fmt: skip
 
 # Emoji that say something; replaced by a neutral token before matching.
 EMOJI = {
@@ -122,11 +125,11 @@ CUES: dict[Intent, dict[str, tuple[str, ...]]] = {
              r"pagat[oa] gia", r"bonifico (?:e )?(?:fatto|eseguito|effettuato|partito)",
              r"fatto (?:ieri|stamattina|oggi)?(?: sera)? il bonifico", r"il bonifico e partito",
              r"(?:e|e stat[oa]|risulta|sono) (?:gia )?(?:stat[oa] )?(?:pagat[aeio]|saldat[aeio])",
-             r"pagamento e stato (?:fatto|effettuato)", r"~\bpagat[aeio]\b", r"~\bsaldat[aeio]\b",
+             r"pagamento e stato (?:fatto|effettuato)", r"\bpagat[aeio]\b", r"\bsaldat[aeio]\b",
              r"vi ho mandato i soldi", r"bonifico l (?:ho|abbiamo) fatto", r"\bcontabile\b",
-             r"~\bsaldato tutto\b"),
+             ),
         EN: (r"(?:already|have|has been|was|we|i|it s been|this has been|it s) (?:already )?paid",
-             r"~\bpaid\b", r"(?:i|we) (?:sent|made|did) the (?:transfer|payment)",
+             r"(?<!get )(?<!got )(?<!getting )\bpaid\b", r"(?:i|we) (?:sent|made|did) the (?:transfer|payment)",
              r"transfer (?:made|sent|done)", r"payment went out", r"money has been sent",
              r"(?:we|i) (?:already )?settled", r"paid (?:it|this|already)"),
     },
@@ -236,7 +239,8 @@ KNOWN_WORDS = (
     "tomorrow", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
     "january", "december", "payment", "transfer", "unsubscribe", "already", "discount",
     "statement", "invoice", "number", "person", "someone", "thanks", "hello", "yesterday",
-    "today", "pagherò", "already", "settled", "balance", "estratto", "truffatori", "ladri",
+    "today", "settled", "balance", "estratto", "truffatori", "ladri", "conto", "persona",
+    "carta", "parte", "sentire", "fatturato",
 )
 
 # A day and month written out: "il 28 novembre", "28/11", "november 28th".

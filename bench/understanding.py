@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.flows.options import MENU_KEYS, DISCOUNT  # noqa: E402
+from bot.flows.options import DISCOUNT, MENU_KEYS  # noqa: E402
 from bot.flows.understanding import Understanding, understand  # noqa: E402
 from bot.flows.understanding_words import RECORDING  # noqa: E402
 
@@ -78,7 +78,9 @@ def dangerous(example: Example, reading: Understanding) -> bool:
 def date_right(example: Example, reading: Understanding) -> bool:
     expected = example.slots["date"]
     got = reading.slots.date
-    return (got is None) if expected == "none" else (got is not None and got.isoformat() == expected)
+    if expected == "none":
+        return got is None
+    return got is not None and got.isoformat() == expected
 
 
 def _per_intent(pairs: list[tuple[str, str]]) -> dict[str, dict[str, float]]:
@@ -107,7 +109,8 @@ def score(today: dt.date, examples: list[Example]) -> dict[str, object]:
             dates.append(date_right(example, reading))
         danger += dangerous(example, reading)
         if got != example.intent or ("date" in example.slots and not dates[-1]):
-            errors.append(f"{example.intent:>15} -> {got:<15} {reading.slots.date} | {example.text}")
+            day = reading.slots.date
+            errors.append(f"{example.intent:>15} -> {got:<15} {day} | {example.text}")
     confusion: dict[str, Counter[str]] = defaultdict(Counter)
     for expected, got in pairs:
         confusion[expected][got] += 1

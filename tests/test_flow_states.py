@@ -178,16 +178,28 @@ def test_button_data_naming_an_invoice_that_is_not_the_debtors_gets_help() -> No
     assert all("FT-OTHER-999" not in text for text in helped)
 
 
+def test_a_typed_stop_during_a_hand_off_is_relayed_and_asked_to_confirm() -> None:
+    chat = Chat(context())
+    chat.send("6")
+    chat.send("basta messaggi")
+    assert chat.effects[1:] == [
+        AlertStaff(ALERT_RELAY, {"text": "basta messaggi", "attachments": []})
+    ]
+    assert chat.stage == "stop.confirm"
+    chat.send(option="yes")
+    assert chat.effects[-1] == OptOut()
+
+
 def test_talk_to_a_person_relays_every_message_until_staff_hand_back() -> None:
     chat = Chat(context())
     chat.send("6")
     assert chat.effects == [HandOff()]
     assert chat.stage == "handoff.relay"
     chat.send("1")  # not an option here: a message for the person
-    chat.send("stop")
+    chat.send("la chiamo domani")
     assert chat.effects[1:] == [
         AlertStaff(ALERT_RELAY, {"text": "1", "attachments": []}),
-        AlertStaff(ALERT_RELAY, {"text": "stop", "attachments": []}),
+        AlertStaff(ALERT_RELAY, {"text": "la chiamo domani", "attachments": []}),
     ]
     waiting = chat.send(option="pay_now")  # an old button: a person is talking with them
     assert "collega" in waiting[0] and len(chat.effects) == 3

@@ -34,8 +34,9 @@ async def test_signed_inbound_sms_gets_a_reply_sms(settings: Settings) -> None:
         [sent] = stack.fake.requests
         assert sent["To"] == DEBTOR_PHONE
         assert sent["From"] == SMS_FROM
-        # "Ciao" answers no option: the flow engine asks again, with the numbered options.
-        assert sent["Body"].startswith(render("flows/help.txt", "it").strip())
+        # "Ciao" is a greeting: who writes and why, in one line, then the numbered options.
+        who = render("flows/words/who.txt", "it", company=settings.company_name)
+        assert sent["Body"].startswith(who.strip())
         assert sent["StatusCallback"] == "https://sollecito.example/twilio/status"
 
     inbound = await Message.get(direction=Direction.INBOUND)

@@ -259,7 +259,8 @@ async def test_deep_link_links_the_chat_and_greets_by_name(
 
     # From now on the chat is the debtor's: a message gets the known-debtor answer.
     await _post(app_url, message_update(901, LINKED_CHAT, "ciao"))
-    assert fake.texts_to(LINKED_CHAT)[-1] == render("flows/help.txt", "it").strip()
+    who = render("flows/words/who.txt", "it", company=runtime.settings.company_name)
+    assert fake.texts_to(LINKED_CHAT)[-1] == who.strip()
 
 
 async def test_an_unlinked_chat_never_sees_a_debtors_data(

@@ -130,8 +130,9 @@ async def test_inbound_whatsapp_text_is_answered_on_whatsapp(settings: Settings)
         [sent] = stack.fake.requests
     assert sent["To"] == f"whatsapp:{DEBTOR_PHONE}"
     assert sent["From"] == f"whatsapp:{WHATSAPP_FROM}"
-    # "Hello" answers no option: the flow engine asks again, with the numbered options.
-    assert sent["Body"].startswith(render("flows/help.txt", "en").strip())
+    # "Hello" is a greeting: who writes and why, in one line, then the numbered options.
+    who = render("flows/words/who.txt", "en", company=settings.company_name)
+    assert sent["Body"].startswith(who.strip())
     inbound = await Message.get(direction=Direction.INBOUND)
     assert inbound.channel is Channel.WHATSAPP
     assert inbound.debtor_id == point.debtor.id  # type: ignore[attr-defined]

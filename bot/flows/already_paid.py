@@ -49,15 +49,20 @@ def _date_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
     day = parse_paid_date(user.text, ctx.language, ctx.today)
     if day is None:
         return None
+    return _checked(day, ctx)
+
+
+def _checked(day: dt.date, ctx: FlowContext) -> Outcome:
     if day > ctx.today or ctx.today - day > OLDEST_CLAIM:
         refused = say("flows/already_paid/date_refused.txt", day=day, today=ctx.today)
         return go("already_paid.date", ctx, before=[refused])
     return _to_receipt(day, ctx)
 
 
-def claim_from_text(when: str, ctx: FlowContext) -> Outcome:
-    """A typed "ho pagato ieri" (`when` is "ieri"): the claim goes on with its date, or asks."""
-    return _date_text(Input(text=when), {}, ctx) or go("already_paid.date", ctx)
+def claim_on(day: dt.date, ctx: FlowContext) -> Outcome:
+    """A sentence said it was paid on `day` ("ho pagato ieri"): on to the receipt question, or
+    say why that date cannot be right."""
+    return _checked(day, ctx)
 
 
 def _receipt_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:

@@ -22,6 +22,7 @@ from bot.flows.context import FlowContext, ReplySpec
 from bot.flows.effects import (
     ALERT_DISCOUNT_APPROVAL,
     ALERT_RELAY,
+    ALERT_WORDS,
     PAY_DISCOUNT,
     AlertStaff,
     AnswerCounter,
@@ -69,6 +70,7 @@ PAYMENT_CLAIM = "staff/payment_claim.txt"
 DISPUTE_OPENED = "staff/dispute_opened.txt"
 HANDOFF = "staff/handoff.txt"
 RELAY = "staff/relay.txt"
+WORDS = "staff/words.txt"
 OPTED_OUT_EVERYWHERE = "staff/opted_out_everywhere.txt"
 FIRST_INSTALMENT = "flows/plan/first_instalment.txt"
 
@@ -162,6 +164,8 @@ async def apply_effects(exchange: Exchange, effects: list[Any]) -> Applied:
                 await _discount_request(exchange, effect)
             case AlertStaff(kind=kind) if kind == ALERT_RELAY:
                 await _relay(exchange, effect)
+            case AlertStaff(kind=kind) if kind == ALERT_WORDS:
+                await _words(exchange, effect)
             case _:
                 raise ValueError(f"unknown effect {effect!r}")
     return applied
@@ -474,6 +478,13 @@ async def _relay(exchange: Exchange, effect: AlertStaff) -> None:
         attachments=_attachment_summary(attachments),
     )
     await audit(exchange, "flow.relay", f"debtor:{exchange.debtor.id}")
+
+
+async def _words(exchange: Exchange, effect: AlertStaff) -> None:
+    """Staff hear at once of abuse, a wrong address or a partial payment said in words."""
+    reason = str(effect.data.get("reason", ""))
+    await alert(exchange, WORDS, reason=reason, text=str(effect.data.get("text", "")))
+    await audit(exchange, f"flow.words.{reason}", f"debtor:{exchange.debtor.id}")
 
 
 async def _opt_out(exchange: Exchange) -> None:

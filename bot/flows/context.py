@@ -46,6 +46,7 @@ class FlowContext:
     # The menu's keys in the order the last reminder showed them (set by states.step from the
     # state; see states.after_reminder). Empty: the default order.
     menu_order: tuple[str, ...] = ()
+    company: str = ""  # who writes, for "chi siete?"
 
     @property
     def balance_cents(self) -> int:

@@ -63,6 +63,11 @@ def _reason_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     return go("dispute.describe", ctx, {"reason": str(reason), "invoice": only})
 
 
+def choose_reason(key: str, ctx: FlowContext) -> Outcome | None:
+    """A reason said in words ("l'importo è sbagliato"): on as if its button had been pressed."""
+    return _reason_choose(key, {}, ctx)
+
+
 def _invoice_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
     return (
         *(

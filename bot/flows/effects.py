@@ -101,6 +101,8 @@ ALERT_DISCOUNT_APPROVAL = (
     "discount_approval"  # data: balance_cents, amount_cents, percent, valid_until
 )
 ALERT_RELAY = "relay"  # data: text, attachments (a message during a hand-off)
+# data: reason ("abuse", "wrong_person", "partial_claim"), text (what the debtor wrote)
+ALERT_WORDS = "words"
 
 Effect = (
     MakePayLink

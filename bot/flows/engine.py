@@ -22,7 +22,14 @@ from bot import sql
 from bot.channels.base import Attachment, Option
 from bot.flows.apply import Exchange, apply_effects
 from bot.flows.context import FlowContext, Input, OpenInvoice, ReplySpec, render_reply
-from bot.flows.states import close_if_inactive, discount_offered, initial_state, step
+from bot.flows.states import (
+    WRITTEN_LANGUAGE,
+    close_if_inactive,
+    discount_offered,
+    initial_state,
+    step,
+)
+from bot.flows.understanding import language_of
 from bot.models import (
     AuditEvent,
     Channel,
@@ -90,8 +97,12 @@ def flow_context(
         if total > 0
         else None
     )
+    written = state.get(WRITTEN_LANGUAGE)
     return FlowContext(
-        language=language_or_default(debtor.language, settings.default_language),
+        language=language_or_default(
+            written if isinstance(written, str) else debtor.language, settings.default_language
+        ),
+        company=settings.company_name,
         invoices=tuple(OpenInvoice(i.number, i.balance_cents, i.due_date) for i in invoices),
         policy=runtime.policy,
         today=now.astimezone(settings.zone).date(),
@@ -158,6 +169,9 @@ async def _converse(
     async with in_transaction():
         conversation_id, stored = await _locked_conversation(debtor.id)
         state = dict(stored) if stored else initial_state()
+        written = language_of(message.body or "")
+        if written is not None:  # replies follow the language the debtor writes in
+            state[WRITTEN_LANGUAGE] = written
         ctx = flow_context(runtime, debtor, invoices, state)
         outcome = step(state, flow_input(message), ctx)
         exchange = Exchange(runtime, debtor, message, ctx, invoices)

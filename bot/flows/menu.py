@@ -9,11 +9,13 @@ stop.confirm    "no more messages on this channel?" -> OptOut
 from __future__ import annotations
 
 from bot.channels.base import Option
-from bot.flows import already_paid, discount, plan, promise
+from bot.flows import discount, plan
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, clean_message
 from bot.flows.effects import ALERT_RELAY, PAY_BALANCE, AlertStaff, HandOff, MakePayLink, OptOut
 from bot.flows.stages import MENU, Data, Stage, go, no_options, register, say
+from bot.flows.understanding import understand
+from bot.flows.understanding_words import Intent
 from bot.payments.bank import epc_qr_attachment
 
 # Relayed messages longer than this are cut; the full text stays in the message log.
@@ -124,17 +126,6 @@ def _menu_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     return start(key, ctx)
 
 
-def _menu_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
-    """A sentence that says it is paid ("ho pagato ieri") is a payment claim, with its date if it
-    has one; any other date typed in answer to a reminder ("pago venerdì") is a promise."""
-    if ctx.balance_cents <= 0:
-        return None
-    when = opt.after_keyword(user.text, opt.ALREADY_PAID)
-    if when is not None:
-        return already_paid.claim_from_text(when, ctx)
-    return promise.promise_from_text(user, ctx)
-
-
 def _relay_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
     return say("flows/handoff/waiting.txt")
 
@@ -147,6 +138,9 @@ def _relay_text(user: Input, data: Data, ctx: FlowContext) -> Outcome:
         {"text": clean_message(user.text)[:LONGEST_RELAY], "attachments": list(user.attachments)},
     )
     relayed = say("flows/handoff/relayed.txt")
+    if understand(user.text, ctx.today, stage="handoff.relay").act == Intent.STOP:
+        # Staff read the stop in the relay; the debtor is asked to confirm it, as anywhere.
+        return go("stop.confirm", ctx, before=[relayed], effects=[alert])
     return go("handoff.relay", ctx, data, before=[relayed], effects=[alert], prompt=False)
 
 
@@ -168,7 +162,7 @@ def _stop_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
 
 
 register(
-    Stage(MENU, _menu_options, _menu_prompt, _menu_choose, _menu_text),
+    Stage(MENU, _menu_options, _menu_prompt, _menu_choose),
     Stage(
         "handoff.relay",
         no_options,

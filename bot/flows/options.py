@@ -184,24 +184,6 @@ def _words_for(choice: Option, language: str) -> frozenset[str]:
     return frozenset(words)
 
 
-@lru_cache(maxsize=64)
-def _keywords_in_any_language(key: str) -> frozenset[str]:
-    return frozenset().union(*(keywords(key, language) for language in SUPPORTED_LANGUAGES))
-
-
-def after_keyword(text: str, key: str) -> str | None:
-    """What follows the option's keyword a sentence opens with, as typed; None if it opens with
-    none. "Ho già pagato il 20/11" -> "il 20/11" (already_paid), in either language."""
-    if len(text) > 4 * _LONGEST_CHOICE:
-        return None
-    words = _keywords_in_any_language(key)
-    tokens = text.split()
-    for count in range(len(tokens), 0, -1):  # the longest keyword wins: "ho pagato", not "ho"
-        if normalise(" ".join(tokens[:count])) in words:
-            return " ".join(tokens[count:])
-    return None
-
-
 def _by_words(text: str, options: tuple[Option, ...], language: str) -> Option | None:
     """The single option whose key, label or keyword equals `text`; None if none or several."""
     found = [choice for choice in options if text in _words_for(choice, language)]

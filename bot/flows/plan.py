@@ -176,6 +176,11 @@ def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     return go("plan.confirm", ctx, {**data, "count": count})
 
 
+def choose_count(count: int, ctx: FlowContext) -> Outcome:
+    """The debtor named a count the plan offers ("in 3 rate"): straight to its confirmation."""
+    return go("plan.confirm", ctx, {"count": count})
+
+
 def _first_date_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
     rules = ctx.policy.instalments
     latest = ctx.today + dt.timedelta(

@@ -314,8 +314,11 @@ def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
 def promise_from_text(user: Input, ctx: FlowContext) -> Outcome | None:
     """A typed date: ask to confirm it, or say why it cannot be accepted; None if no date."""
     day = parse_promise_date(user.text, ctx.language, ctx.today)
-    if day is None:
-        return None
+    return None if day is None else promise_on(day, ctx)
+
+
+def promise_on(day: dt.date, ctx: FlowContext) -> Outcome:
+    """A promise for `day`: ask to confirm it, or say precisely why it cannot be accepted."""
     problem = check_promise_date(day, ctx.today, ctx.policy)
     if problem:
         return _refuse(day, problem, {}, ctx)

@@ -9,7 +9,9 @@ How it reads an input, in order:
      earlier reminder), "menu", "stop" — by words only, a bare number always means the
      current stage's option with that number;
   4. the stage's own free text (a typed date);
-  5. otherwise a short help with the stage's options again, the state unchanged.
+  5. a sentence, read by the understanding step (bot/flows/understanding.py) and acted on
+     safely (bot/flows/free_text.py): "lunedì pago", "mandatemi l'IBAN", "contesto la fattura";
+  6. otherwise a short help with the stage's options again, the state unchanged.
 A state that names no known stage or carries malformed data goes back to the menu politely; a
 conversation left alone longer than `FlowContext.inactivity_timeout` is closed
 (`close_if_inactive`, for the clock) or, when the debtor comes back, restarted from the menu.
@@ -27,7 +29,7 @@ from typing import Any
 from bot.channels.base import Option
 
 # Importing a flow module registers its stages; every flow is imported here, once.
-from bot.flows import already_paid, discount, dispute, menu, plan, promise  # noqa: F401
+from bot.flows import already_paid, discount, dispute, free_text, menu, plan, promise  # noqa: F401
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome
 from bot.flows.stages import MENU, STAGES, Data, Stage, go, say, state_at
@@ -38,7 +40,8 @@ log = logging.getLogger(__name__)
 # Top-level state keys a step carries over unchanged.
 REMINDER_STEP = "reminder_step"  # the policy step of the last reminder (does it offer a discount?)
 MENU_ORDER = "menu_order"  # the option keys in the order the last reminder numbered them
-_CARRIED = (REMINDER_STEP, MENU_ORDER)
+WRITTEN_LANGUAGE = "language"  # the language the debtor last wrote in (bot.flows.engine)
+_CARRIED = (REMINDER_STEP, MENU_ORDER, WRITTEN_LANGUAGE)
 _STARTS_WITH_NUMBER = re.compile(r"^\d")
 
 
@@ -176,6 +179,10 @@ def _answer(stage: Stage, data: Data, user: Input, ctx: FlowContext) -> Outcome:
             return outcome
     if stage.text is not None and not stage.text_first and has_text and not user.option:
         outcome = stage.text(user, data, ctx)
+        if outcome is not None:
+            return outcome
+    if has_text and not user.option and not _STARTS_WITH_NUMBER.match(opt.normalise(user.text)):
+        outcome = free_text.answer(user, ctx, stage.name)
         if outcome is not None:
             return outcome
     return Outcome(new_state=state_at(stage.name, data), replies=[say("flows/help.txt", options)])

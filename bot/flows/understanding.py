@@ -152,6 +152,20 @@ def _language(cleaned: str, votes: dict[str, int]) -> str | None:
     return "it" if italian > english else "en"
 
 
+def language_of(text: str) -> str | None:
+    """The language `text` is written in, when it clearly says ("ok", "1" do not)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    cleaned = clean(text[:_LONGEST_TEXT])
+    _, votes, _ = _score(cleaned)
+    for token in cleaned.split():
+        for language, hints in _HINTS.items():
+            votes[language] += token in hints
+    if abs(votes["it"] - votes["en"]) < 2:
+        return None
+    return "it" if votes["it"] > votes["en"] else "en"
+
+
 def _count(cleaned: str) -> int | None:
     if _HALF_NOW.search(cleaned):
         return 2
@@ -184,7 +198,8 @@ def _with_dates(cleaned: str, scores: dict[Intent, float], today: dt.date) -> dt
         day = find_date(cleaned, today, "past")
         still_to_pay = _STILL_TO_PAY.search(cleaned) is not None
         if still_to_pay and find_date(cleaned, today, "future") not in (None, day):
-            scores[Intent.PROMISE] = scores.get(Intent.PROMISE, 0.0) + _STRONG  # "... il resto il 20"
+            # "ho pagato metà, il resto lo pago il 20": a claim and a promise; ask.
+            scores[Intent.PROMISE] = scores.get(Intent.PROMISE, 0.0) + _STRONG
         return day
     day = find_date(cleaned, today, "nearest" if _spelled_out(cleaned) else "future")
     if day is None:
@@ -258,7 +273,7 @@ def understand(
     if chosen is not None:
         return Understanding((Reading(chosen, 1.0),), Slots(), language, chosen)
     scores, votes, negated = _score(cleaned)
-    if stage.startswith("already_paid."):
+    if stage.startswith("already_paid."):  # answering "when did you pay?": dates are past ones
         scores[Intent.ALREADY_PAID] = scores.get(Intent.ALREADY_PAID, 0.0) + ACT_AT
     day = _with_dates(cleaned, scores, today)
     ranked = _ranked(scores, _HEDGES.search(cleaned) is not None)

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the cue lists are data: a phrase per string reads better than wrapped)
 """The words the understanding step (bot/flows/understanding.py) looks for: data, not logic.
 
 Each cue is a regular expression over the cleaned sentence (lower case, no accents, punctuation

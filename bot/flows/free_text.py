@@ -148,4 +148,3 @@ def _wrong_person(user: Input, ctx: FlowContext) -> Outcome:
     told = say("flows/words/wrong_person.txt")
     effects = [OptOut(), _alert("wrong_person", user)]
     return go(MENU, ctx, before=[told], effects=effects, prompt=False)
-

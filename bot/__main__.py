@@ -12,12 +12,15 @@ import logging
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import db
 from bot.config import ConfigError, Settings, load_settings
 from bot.policy import PolicyError
 from bot.processes import run_main
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 
 async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -217,6 +220,46 @@ async def cmd_preview(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_events(settings: Settings, args: argparse.Namespace) -> int:
+    """Parked webhook events: list them, or replay one through its handler after a fix."""
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings) if args.events_command == "replay" else None
+    await db.connect(settings.database_url)
+    try:
+        if runtime is not None:
+            return await _replay_event(runtime, args.event_id)
+        return await _list_parked(include_replayed=args.all)
+    finally:
+        await db.close()
+        if runtime is not None:
+            await runtime.close()
+
+
+async def _replay_event(runtime: Runtime, event_id: int) -> int:
+    from bot import parking
+
+    result = await parking.replay(runtime, event_id)
+    print(f"#{event_id}: {result.outcome}", file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
+async def _list_parked(*, include_replayed: bool) -> int:
+    from bot import parking
+
+    events = await parking.parked_events(include_replayed=include_replayed)
+    for event in events:
+        status = "parked"
+        if event.replayed_at is not None:
+            status = f"replayed {event.replayed_at:%Y-%m-%d %H:%M} ({event.replay_outcome})"
+        print(
+            f"#{event.id:<6} {event.received_at:%Y-%m-%d %H:%M} UTC  {event.provider:<8} "
+            f"{event.kind:<36} {status}\n        {event.reason}"
+        )
+    print(f"{len(events)} event(s)" + ("" if include_replayed else " waiting for a replay"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Sollecito")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -265,6 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bank.add_argument("file", metavar="FILE.csv", help="the bank statement export")
     bank.set_defaults(func=cmd_payments_import_bank)
+
+    p = sub.add_parser("events", help="webhook events parked because they did not fit")
+    events_sub = p.add_subparsers(dest="events_command", required=True, metavar="ACTION")
+    listing = events_sub.add_parser("parked", help="list parked events (not yet replayed)")
+    listing.add_argument("--all", action="store_true", help="replayed ones too")
+    listing.set_defaults(func=cmd_events)
+    again = events_sub.add_parser("replay", help="run a parked event through its handler again")
+    again.add_argument("event_id", type=int, metavar="ID")
+    again.set_defaults(func=cmd_events)
 
     p = sub.add_parser("preview", help="what the cadence would send on a day, and who is skipped")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the day to preview (default: today)")

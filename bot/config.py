@@ -5,10 +5,12 @@ This is the only module that reads the environment. Everything else receives a `
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -16,6 +18,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 DEFAULT_SQLITE_URL = "sqlite://var/sollecito.sqlite3"
 SUPPORTED_LANGUAGES = ("it", "en")
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether the URL's host is this machine (127.0.0.0/8, ::1, localhost): development only."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigError(Exception):
@@ -104,9 +120,16 @@ class Settings(BaseSettings):
 
     @field_validator("public_base_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if value and not value.startswith(("http://", "https://")):
+    def _public_url(cls, value: str) -> str:
+        if not value:
+            return value
+        if not value.startswith(("http://", "https://")):
             raise ValueError("an http:// or https:// URL, or empty")
+        if value.startswith("http://") and not is_loopback_url(value):
+            # Telegram's setWebhook takes HTTPS only, and webhooks carry debtors' data.
+            raise ValueError(
+                "an https:// URL (http:// only for loopback: 127.0.0.1, localhost, ::1)"
+            )
         return value.rstrip("/")
 
     @field_validator("telegram_api_base_url", "twilio_api_base_url", "stripe_api_base")

@@ -100,3 +100,30 @@ def normalise_email(text: str) -> str:
     ):
         raise ValueError(bad_domain)
     return address
+
+
+# A Telegram chat id: an integer of at most 52 bits (negative for groups).
+_TELEGRAM_CHAT = re.compile(r"-?[1-9][0-9]{0,15}")
+
+
+def channel_address(channel: str, address: str) -> str:
+    """The address in its canonical form for `channel` (telegram, sms, whatsapp, email).
+
+    Every inbound event's sender passes here before anything is stored or answered: an empty
+    or invalid one raises ValueError with the reason.
+    """
+    if channel == "telegram":
+        if not _TELEGRAM_CHAT.fullmatch(address):
+            raise ValueError(f"{address[:40]!r} is not a Telegram chat id")
+        return address
+    if channel in ("sms", "whatsapp"):
+        # Providers write senders in E.164; no region guess for a number without its country code.
+        return normalise_phone(address, "ZZ") if address.startswith("+") else _no_plus(address)
+    if channel == "email":
+        return normalise_email(address)
+    raise ValueError(f"unknown channel {channel!r}")
+
+
+def _no_plus(address: str) -> str:
+    shown = address[:40]
+    raise ValueError(f"{shown!r} is not a phone number in E.164 (+ and country code)")

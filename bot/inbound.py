@@ -18,6 +18,7 @@ from typing import Any
 
 from bot import sql
 from bot.channels.base import OutgoingMessage, SendError
+from bot.contacts import channel_address
 from bot.flows.engine import Reply, handle_message
 from bot.models import (
     Channel,
@@ -42,6 +43,12 @@ class InboundEvent:
     chosen_option: str = ""  # button data or quick-reply payload
     attachments: list[dict[str, Any]] = field(default_factory=list)
     received_at: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        # Nothing is stored or answered for a sender that is not a valid address in its
+        # canonical form: the handlers refuse such a request with 400 before building an event.
+        if channel_address(self.channel.value, self.address) != self.address:
+            raise ValueError(f"{self.address[:40]!r} is not a canonical {self.channel} address")
 
 
 @dataclass(frozen=True)

@@ -533,3 +533,23 @@ class PaymentClaim(Model):
 
     class Meta:
         table = "payment_claim"
+
+
+class ParkedEvent(Model):
+    """An authentic webhook event that did not fit its schema: answered 2xx so the provider stops
+    redelivering, kept here with the reason, shown to staff, replayable after a fix."""
+
+    id = fields.BigIntField(primary_key=True)
+    provider = fields.CharField(max_length=16)  # telegram | twilio | stripe
+    kind = fields.CharField(max_length=48)  # the provider's event kind, or "unknown"
+    reason = fields.CharField(max_length=300)
+    payload = fields.TextField()  # the raw body as received
+    payload_encoding = fields.CharField(max_length=8, default="utf-8")  # utf-8 | base64
+    # sha256 of provider and body: a redelivery of the same body is parked once.
+    fingerprint = fields.CharField(max_length=64, unique=True)
+    received_at = Stamp(auto_now_add=True)
+    replayed_at = fields.DatetimeField(null=True)
+    replay_outcome = fields.CharField(max_length=64, default="")
+
+    class Meta:
+        table = "parked_event"

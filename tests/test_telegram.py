@@ -30,6 +30,7 @@ from bot.models import (
     Invoice,
     Message,
     MessageStatus,
+    ParkedEvent,
 )
 from bot.policy import load_policy
 from bot.reachability import mark_unreachable
@@ -226,13 +227,16 @@ async def test_text_photo_and_document_are_stored_as_inbound_messages(
     assert len(fake.texts_to(LINKED_CHAT)) >= 3  # every message answered, some twice
 
 
-async def test_malformed_body_is_a_clear_400(app_url: str) -> None:
+async def test_an_authentic_body_that_is_not_json_is_parked_not_redelivered(app_url: str) -> None:
     async with httpx.AsyncClient(base_url=app_url) as client:
         response = await client.post(
             WEBHOOK_PATH, content=b"not json", headers={SECRET_HEADER: SECRET}
         )
-    assert response.status_code == 400
-    assert await Message.all().count() == 0
+    assert response.status_code == 200  # Telegram must not deliver it again
+    [parked] = await ParkedEvent.all()
+    assert (parked.provider, parked.payload) == ("telegram", "not json")
+    assert "not JSON" in parked.reason
+    assert await Message.filter(direction=Direction.INBOUND).count() == 0
 
 
 # --- linking ---------------------------------------------------------------------------------

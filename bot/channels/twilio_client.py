@@ -208,10 +208,17 @@ async def send_error_for(
 def signature_is_valid(
     auth_token: str, url: str, params: Mapping[str, Any], signature: str | None
 ) -> bool:
-    """Whether a webhook really comes from Twilio: HMAC of the public URL and the form fields."""
+    """Whether a webhook really comes from Twilio: HMAC of the public URL and the form fields.
+
+    Never raises: a URL, field or signature the check cannot read (a port out of range in a
+    forwarded Host, text that is not UTF-8) is simply not valid.
+    """
     if not auth_token or not signature:
         return False
-    return bool(RequestValidator(auth_token).validate(url, params, signature))
+    try:
+        return bool(RequestValidator(auth_token).validate(url, params, signature))
+    except (ValueError, TypeError, UnicodeError):
+        return False
 
 
 def sign(auth_token: str, url: str, params: Mapping[str, Any]) -> str:

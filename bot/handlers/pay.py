@@ -8,12 +8,17 @@ the demo, `python -m bot run`), the same button completes a sandbox payment and 
 deployed without Stripe, the page offers the bank transfer only. Success and cancel are our own
 pages; a payment is only ever recorded from Stripe's signed webhook (or the sandbox event),
 never from a page visit.
+
+Like the webhooks, every page checks the request's size first (bot/webhooks.py: 413), then the
+token (signed: a forged or unknown one is a 404), then the query's shape (400).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -31,15 +36,25 @@ from bot.payments.stripe import StripeGateway, StripeUnavailable
 from bot.runtime import Runtime
 from bot.texts import language_or_default, render
 from bot.web import WebPart
+from bot.webhooks import describe, read_body, refuse
 
 log = logging.getLogger(__name__)
 
+PROVIDER = "pay"
 # Tokens travel in the path: keep them out of caches, search engines and Referer headers.
 PRIVATE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
 }
+
+
+class PageQuery(BaseModel):
+    """What a pay page's query may say: Stripe's {CHECKOUT_SESSION_ID}, our sandbox flag."""
+
+    model_config = ConfigDict(extra="ignore")
+    session_id: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_]{0,255}$")] = ""
+    sandbox: Annotated[StrictStr, Field(pattern=r"^[01]?$")] = ""
 
 
 class PayPages:
@@ -60,7 +75,19 @@ class PayPages:
         return language_or_default(debtor.language, self.settings.default_language)
 
     async def _link(self, request: Request) -> PayLink | None:
+        """The pay link the request is for, after the size check (413); None when the token is
+        forged, altered or unknown (the token is what makes a pay page authentic)."""
+        await read_body(request, PROVIDER)
         return await resolve_token(self.settings, request.path_params["token"])
+
+    def _query(self, request: Request) -> PageQuery:
+        """The query's shape: 400 for one the pages never produce."""
+        params = request.query_params
+        given = {key: params[key] for key in ("session_id", "sandbox") if key in params}
+        try:
+            return PageQuery.model_validate(given)
+        except ValidationError as exc:
+            raise refuse(400, describe(exc)) from None
 
     def _page_url(self, link: PayLink) -> str:
         return f"/pay/{link.token}"
@@ -116,12 +143,13 @@ class PayPages:
         link = await self._link(request)
         if link is None:
             return self._not_found()
+        query = self._query(request)
         return self._html(
             "pay/success.html",
             self._language(link.debtor),
             page_url=self._page_url(link),
-            sandbox=self.sandbox and request.query_params.get("sandbox") == "1",
-            state=await self._session_state(link, request.query_params.get("session_id", "")),
+            sandbox=self.sandbox and query.sandbox == "1",
+            state=await self._session_state(link, query.session_id),
         )
 
     async def _session_state(self, link: PayLink, session_id: str) -> str:

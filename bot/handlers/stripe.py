@@ -1,7 +1,9 @@
 """POST /stripe/webhook: Stripe's signed events about Checkout Sessions.
 
-The signature is checked with Stripe's own verification against STRIPE_WEBHOOK_SECRET before
-anything is read; a bad one gets 400 and changes nothing. A verified event is applied once
+Size first (bot/webhooks.py: 413 past the limit, read in chunks), then Stripe's signature on the
+raw bytes (400 for anything that does not verify, nothing read), then the event's shape
+(bot/payments/events.py). A signed event that does not fit is parked (bot/parking.py) and answered
+200, so Stripe stops redelivering it; staff hear of it. A fitting event is applied once
 (bot/payments/checkout.py); an error while applying it answers 500 so Stripe delivers it again.
 """
 
@@ -13,27 +15,44 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.parking import park
 from bot.payments.checkout import apply_checkout_event
-from bot.payments.stripe import WebhookSignatureError, verify_webhook
+from bot.payments.events import checkout_event
+from bot.payments.stripe import signature_is_valid
 from bot.runtime import Runtime
 from bot.web import WebPart
+from bot.webhooks import Malformed, load_json, read_body
 
 log = logging.getLogger(__name__)
 
+PROVIDER = "stripe"
+WEBHOOK_PATH = "/stripe/webhook"
+
+
+async def handle(runtime: Runtime, raw: bytes) -> str:
+    """A verified body: its shape, then its effect. Raises Malformed when it does not fit."""
+    event = checkout_event(load_json(raw))
+    return await apply_checkout_event(runtime.settings, runtime.now(), event)
+
+
+async def replay(runtime: Runtime, kind: str, raw: bytes) -> str:
+    """A parked event, once more through `handle` (python -m bot events replay)."""
+    return await handle(runtime, raw)
+
 
 def web_part(runtime: Runtime) -> WebPart:
-    settings = runtime.settings
+    secret = runtime.settings.stripe_webhook_secret
 
     async def webhook(request: Request) -> JSONResponse:
-        payload = await request.body()
-        try:
-            event = verify_webhook(
-                payload, request.headers.get("stripe-signature"), settings.stripe_webhook_secret
-            )
-        except WebhookSignatureError as exc:
-            log.warning("stripe webhook refused: %s", exc)
+        raw = await read_body(request, PROVIDER)
+        if not signature_is_valid(raw, request.headers.get("stripe-signature"), secret):
+            log.warning("stripe webhook refused: the signature does not verify")
             return JSONResponse({"error": "invalid signature"}, status_code=400)
-        outcome = await apply_checkout_event(settings, runtime.now(), event)
+        try:
+            outcome = await handle(runtime, raw)
+        except Malformed as problem:
+            parked = await park(runtime, PROVIDER, problem, raw)
+            return JSONResponse({"received": True, "outcome": "parked", "parked": parked.id})
         return JSONResponse({"received": True, "outcome": outcome})
 
-    return WebPart(routes=[Route("/stripe/webhook", webhook, methods=["POST"])])
+    return WebPart(routes=[Route(WEBHOOK_PATH, webhook, methods=["POST"])])

@@ -1,7 +1,9 @@
 """Telegram inbound: the python-telegram-bot Application, without its Updater, behind our ASGI app.
 
-Updates arrive either on `POST /telegram/webhook` (checked against TELEGRAM_WEBHOOK_SECRET, 403
-otherwise) or, with no public URL, by long polling (`run_polling`). Either way each update is fed to
+Updates arrive either on `POST /telegram/webhook` (the body read up to its size limit, 413 past
+it; then checked against TELEGRAM_WEBHOOK_SECRET, 403 otherwise; then its shape,
+bot/handlers/telegram_shapes.py, and an authentic update that does not fit is parked and answered
+200) or, with no public URL, by long polling (`run_polling`). Either way each update is fed to
 the Application, whose handlers turn a text, a button press, a photo or a document into an
 `InboundEvent` for `bot.inbound.receive`. `/start <token>` links the chat to a debtor through a
 signed deep-link token (bot.linking); an unlinked chat never sees a debtor's data. A debtor's
@@ -38,15 +40,19 @@ from bot.channels.telegram import TelegramSender, make_bot, retry_after_seconds
 from bot.config import SUPPORTED_LANGUAGES, ConfigError
 from bot.flows.engine import Reply
 from bot.handlers import staff
+from bot.handlers.telegram_shapes import check_update, update_kind
 from bot.inbound import InboundEvent, receive, send_reply, store
 from bot.linking import LinkOutcome, redeem
 from bot.models import Channel, MessageStatus
+from bot.parking import park
 from bot.runtime import Runtime
 from bot.texts import render
 from bot.web import WebPart
+from bot.webhooks import Malformed, NotHandled, load_json, read_body, refuse
 
 log = logging.getLogger(__name__)
 
+PROVIDER = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -266,23 +272,48 @@ def secret_matches(expected: str, given: str) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
+def decode_update(application: TelegramApplication, raw: bytes) -> Update:
+    """An authentic body as an Update: its shape checked first (telegram_shapes), then decoded by
+    python-telegram-bot. Raises Malformed when it does not fit."""
+    payload = load_json(raw, "update")
+    shape = check_update(payload)
+    try:
+        return Update.de_json(payload, application.bot)
+    except Exception as exc:
+        # python-telegram-bot decodes the fields we do not check, and what it raises for one it
+        # cannot read is not part of its API (TypeError, AttributeError, OverflowError...).
+        kind = update_kind(payload)
+        problem = f"update {shape.update_id} does not decode ({type(exc).__name__})"
+        raise Malformed(kind, problem) from None
+
+
+async def replay(runtime: Runtime, kind: str, raw: bytes) -> str:
+    """A parked update, once more through the Application (python -m bot events replay)."""
+    if not runtime.settings.telegram_enabled:
+        raise refuse(503, "Telegram is not configured (TELEGRAM_BOT_TOKEN)")
+    application = application_for(runtime)
+    update = decode_update(application, raw)
+    if not await handle_update(application, update):
+        raise NotHandled(f"a handler failed on update {update.update_id}; see the log")
+    return "handled"
+
+
 def web_part(runtime: Runtime) -> WebPart:
     settings = runtime.settings
     application = application_for(runtime) if settings.telegram_enabled else None
 
     async def webhook(request: Request) -> Response:
+        raw = await read_body(request, PROVIDER)
         given = request.headers.get(SECRET_HEADER, "")
         if not secret_matches(settings.telegram_webhook_secret, given):
             return Response("forbidden", status_code=403)
         if application is None:
             return Response("telegram is not configured", status_code=503)
         try:
-            payload = await request.json()
-            update = Update.de_json(payload, application.bot) if isinstance(payload, dict) else None
-        except (ValueError, KeyError, TypeError):
-            update = None
-        if update is None:
-            return Response("not a Telegram update", status_code=400)
+            update = decode_update(application, raw)
+        except Malformed as problem:
+            await park(runtime, PROVIDER, problem, raw)
+            return Response(status_code=200)  # Telegram must not deliver it again
         # A 5xx makes Telegram deliver again; the stored provider id stops double handling.
         reply: dict[str, Any] = {}
         token = _webhook_reply.set(reply)

@@ -1,7 +1,11 @@
 """Twilio webhooks: delivery status callbacks and inbound SMS / WhatsApp messages.
 
-Both endpoints first verify X-Twilio-Signature against PUBLIC_BASE_URL + path (what Twilio signed,
-even when a proxy rewrote the host): a request that does not verify gets 403 and nothing is read.
+Both endpoints read the body up to Twilio's limit (bot/webhooks.py, 413 past it), then verify
+X-Twilio-Signature against PUBLIC_BASE_URL + path (what Twilio signed, even when a proxy rewrote
+the host) and the form parsed from the raw bytes: a request that does not verify gets 403 and
+nothing is read. Then the sender (inbound: a valid phone number in E.164, else 400 and nothing
+stored), then the form's shape (pydantic, below): a signed form that does not fit is parked
+(bot/parking.py) and answered 2xx, so Twilio does not deliver it again.
 
 `POST /twilio/status` moves the outbound message's delivery status forward only (a late "sent"
 never undoes "delivered"), so retried and out-of-order callbacks are harmless.
@@ -19,8 +23,10 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
+from pydantic import BaseModel, Field, StrictStr
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -33,6 +39,7 @@ from bot.channels.twilio_client import (
     signature_is_valid,
 )
 from bot.channels.whatsapp import WHATSAPP_PREFIX, plain_phone
+from bot.contacts import channel_address
 from bot.flows.engine import reply
 from bot.inbound import InboundEvent, find_contact_point, receive_from, send_reply, store
 from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
@@ -44,11 +51,19 @@ from bot.optout import (
     record_opt_in,
     record_opt_out,
 )
+from bot.parking import park
 from bot.runtime import Runtime
 from bot.web import WebPart
+from bot.webhooks import Malformed, read_body, refuse, validate
 
 log = logging.getLogger(__name__)
 
+PROVIDER = "twilio"
+STATUS_KIND = "status"
+INBOUND_KIND = "inbound"
+MAX_FIELDS = 200
+MAX_MEDIA = 10  # Twilio's own limit per message
+Sid = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9]{2,64}$")]
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 # Delivery progress: a callback may only move a message to a higher rank.
@@ -89,13 +104,64 @@ def webhook_url(runtime: Runtime, request: Request) -> str:
     return base + request.url.path + query
 
 
-async def verified_form(runtime: Runtime, request: Request) -> Mapping[str, Any] | None:
-    form = await request.form()
+def parse_form(raw: bytes) -> dict[str, str] | None:
+    """The urlencoded form Twilio posts; None for a body that is not one (not UTF-8, too many
+    fields)."""
+    try:
+        pairs = parse_qsl(
+            raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict"
+        )
+    except ValueError:  # UnicodeDecodeError included
+        return None
+    return dict(pairs)
+
+
+async def verified_form(
+    runtime: Runtime, request: Request
+) -> tuple[bytes, dict[str, str]] | None:
+    """The raw body and form of a request Twilio signed, read within the size limit; None when
+    it is not signed."""
+    raw = await read_body(request, PROVIDER)
+    form = parse_form(raw)
+    if form is None:
+        return None
     signature = request.headers.get("X-Twilio-Signature")
     token = runtime.settings.twilio_auth_token
     if not signature_is_valid(token, webhook_url(runtime, request), form, signature):
         return None
-    return form
+    return raw, form
+
+
+class StatusForm(BaseModel):
+    message_sid: Sid
+    message_status: Annotated[StrictStr, Field(pattern=r"^[A-Za-z_-]{1,32}$")]
+    error_code: Annotated[StrictStr, Field(pattern=r"^[0-9]{0,6}$")] = ""
+
+
+class InboundForm(BaseModel):
+    message_sid: Sid
+    text: StrictStr = ""
+    button_payload: Annotated[StrictStr, Field(max_length=256)] = ""
+    num_media: Annotated[int, Field(ge=0, le=MAX_MEDIA)] = 0
+
+
+def status_form(form: Mapping[str, str]) -> StatusForm:
+    fields = {
+        "message_sid": form.get("MessageSid") or form.get("SmsSid") or "",
+        "message_status": form.get("MessageStatus") or form.get("SmsStatus") or "",
+        "error_code": form.get("ErrorCode") or "",
+    }
+    return validate(StatusForm, fields, STATUS_KIND)
+
+
+def sender(form: Mapping[str, str]) -> tuple[Channel, str]:
+    """The sender's channel and E.164 number; 400 for an empty or invalid one."""
+    given = form.get("From") or ""
+    channel = Channel.WHATSAPP if given.startswith(WHATSAPP_PREFIX) else Channel.SMS
+    try:
+        return channel, channel_address(channel.value, plain_phone(given))
+    except ValueError:
+        raise refuse(400, "From is not a valid phone number") from None
 
 
 async def apply_delivery_status(
@@ -133,32 +199,30 @@ async def last_offered_options(point: ContactPoint | None) -> list[dict[str, str
     return list(last.options) if last is not None and last.options else []
 
 
-def inbound_event(form: Mapping[str, Any], now: dt.datetime) -> InboundEvent | None:
-    """The normalised event, or None when the form is not an inbound message."""
-    message_sid = str(form.get("MessageSid") or form.get("SmsMessageSid") or "")
-    sender = str(form.get("From") or "")
-    if not message_sid or not sender:
-        return None
-    channel = Channel.WHATSAPP if sender.startswith(WHATSAPP_PREFIX) else Channel.SMS
-    try:
-        media_count = int(form.get("NumMedia") or 0)
-    except ValueError:
-        media_count = 0
+def inbound_event(form: Mapping[str, str], now: dt.datetime) -> InboundEvent:
+    """The normalised event. 400 for an invalid sender; Malformed for a form that does not fit."""
+    channel, address = sender(form)
+    fields = {
+        "message_sid": form.get("MessageSid") or form.get("SmsMessageSid") or "",
+        "text": form.get("Body") or form.get("ButtonText") or "",
+        "button_payload": form.get("ButtonPayload") or "",
+        "num_media": form.get("NumMedia") or "0",
+    }
+    shape = validate(InboundForm, fields, INBOUND_KIND)
     attachments = [
         {
-            "url": str(form.get(f"MediaUrl{index}", "")),
-            "mime_type": str(form.get(f"MediaContentType{index}", "")),
+            "url": form.get(f"MediaUrl{index}", ""),
+            "mime_type": form.get(f"MediaContentType{index}", ""),
         }
-        for index in range(media_count)
+        for index in range(shape.num_media)
         if form.get(f"MediaUrl{index}")
     ]
-    text = str(form.get("Body") or form.get("ButtonText") or "")
     return InboundEvent(
         channel=channel,
-        address=plain_phone(sender),
-        provider_event_id=message_sid,
-        text=text,
-        chosen_option=str(form.get("ButtonPayload") or ""),
+        address=address,
+        provider_event_id=shape.message_sid,
+        text=shape.text,
+        chosen_option=shape.button_payload,
         attachments=attachments,
         received_at=now,
     )
@@ -199,41 +263,63 @@ class TwilioWebhooks:
         self.runtime = runtime
 
     async def status(self, request: Request) -> Response:
-        form = await verified_form(self.runtime, request)
-        if form is None:
+        verified = await verified_form(self.runtime, request)
+        if verified is None:
             return PlainTextResponse("invalid signature", status_code=403)
-        message_sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
-        twilio_status = str(form.get("MessageStatus") or form.get("SmsStatus") or "")
-        if not message_sid or not twilio_status:
-            return PlainTextResponse("MessageSid and MessageStatus are required", status_code=400)
-        error_code = str(form.get("ErrorCode") or "")
-        known = await apply_delivery_status(
-            message_sid, twilio_status, error_code, self.runtime.now()
-        )
-        if not known:
-            log.info("status %s for unknown message %s ignored", twilio_status, message_sid)
+        raw, form = verified
+        try:
+            await handle_status(self.runtime, form)
+        except Malformed as problem:
+            await park(self.runtime, PROVIDER, problem, raw)
         return Response(status_code=204)
 
     async def inbound(self, request: Request) -> Response:
-        form = await verified_form(self.runtime, request)
-        if form is None:
+        verified = await verified_form(self.runtime, request)
+        if verified is None:
             return PlainTextResponse("invalid signature", status_code=403)
-        event = inbound_event(form, self.runtime.now())
-        if event is None:
-            return PlainTextResponse("MessageSid and From are required", status_code=400)
-        point = await find_contact_point(event.channel, event.address)
-        keyword = None
-        if not event.chosen_option and not event.attachments:
-            opted_out = point is not None and point.opted_out_at is not None
-            keyword = match_keyword(event.text, opted_out=opted_out)
-        if keyword is not None:
-            await answer_keyword(self.runtime, event, point, keyword)
-        else:
-            if not event.chosen_option:
-                offered = await last_offered_options(point)
-                event = _with_numbered_choice(event, offered)
-            await receive_from(self.runtime, event, point)
+        raw, form = verified
+        try:
+            await handle_inbound(self.runtime, form)
+        except Malformed as problem:
+            await park(self.runtime, PROVIDER, problem, raw)
         return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+async def handle_status(runtime: Runtime, form: Mapping[str, str]) -> str:
+    shape = status_form(form)
+    known = await apply_delivery_status(
+        shape.message_sid, shape.message_status, shape.error_code, runtime.now()
+    )
+    if not known:
+        log.info("status for unknown message %s ignored", shape.message_sid)
+    return "applied" if known else "unknown_message"
+
+
+async def handle_inbound(runtime: Runtime, form: Mapping[str, str]) -> str:
+    event = inbound_event(form, runtime.now())
+    point = await find_contact_point(event.channel, event.address)
+    keyword = None
+    if not event.chosen_option and not event.attachments:
+        opted_out = point is not None and point.opted_out_at is not None
+        keyword = match_keyword(event.text, opted_out=opted_out)
+    if keyword is not None:
+        await answer_keyword(runtime, event, point, keyword)
+        return "keyword"
+    if not event.chosen_option:
+        offered = await last_offered_options(point)
+        event = _with_numbered_choice(event, offered)
+    received = await receive_from(runtime, event, point)
+    return "received" if received is not None else "duplicate"
+
+
+async def replay(runtime: Runtime, kind: str, raw: bytes) -> str:
+    """A parked form, once more through its handler (python -m bot events replay)."""
+    form = parse_form(raw)
+    if form is None:
+        raise Malformed(kind, "not a form")
+    if kind == STATUS_KIND:
+        return await handle_status(runtime, form)
+    return await handle_inbound(runtime, form)
 
 
 def _with_numbered_choice(event: InboundEvent, offered: list[dict[str, str]]) -> InboundEvent:

@@ -38,6 +38,17 @@ from bot.payments.allocation import (
     record_payment,
     record_pending,
 )
+from bot.payments.events import (
+    ASYNC_FAILED,
+    ASYNC_SUCCEEDED,
+    COMPLETED,
+    EXPIRED,
+    CheckoutEvent,
+    CheckoutMetadata,
+    StripeEnvelope,
+    checkout_event,
+    db_id,
+)
 from bot.payments.links import Due, DueReason, due_now, pay_url, resolve_token
 from bot.payments.stripe import (
     CheckoutRequest,
@@ -50,10 +61,6 @@ from bot.texts import language_or_default, render
 log = logging.getLogger(__name__)
 
 PROVIDER = "stripe"
-COMPLETED = "checkout.session.completed"
-ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
-ASYNC_FAILED = "checkout.session.async_payment_failed"
-EXPIRED = "checkout.session.expired"
 APPLY_ATTEMPTS = 3
 
 
@@ -154,108 +161,86 @@ async def open_checkout(
     return session
 
 
-def _target(metadata: dict[str, Any]) -> PaymentTarget:
-    def number(key: str) -> int | None:
-        value = str(metadata.get(key) or "")
-        return int(value) if value.isdigit() else None
-
-    ids = tuple(int(i) for i in str(metadata.get("invoice_ids") or "").split(",") if i.isdigit())
+def _target(metadata: CheckoutMetadata) -> PaymentTarget:
     return PaymentTarget(
-        invoice_ids=ids,
-        instalment_id=number("instalment"),
-        discount_cents=number("discount_cents"),
-        pay_link_id=number("pay_link"),
-        purpose=str(metadata.get("purpose") or ""),
+        invoice_ids=metadata.invoice_id_list(),
+        instalment_id=db_id(metadata.instalment),
+        discount_cents=int(metadata.discount_cents) if metadata.discount_cents else None,
+        pay_link_id=db_id(metadata.pay_link),
+        purpose=metadata.purpose,
     )
 
 
-def _received_at(event: dict[str, Any], now: dt.datetime) -> dt.datetime:
-    created = event.get("created")
-    return dt.datetime.fromtimestamp(int(created), dt.UTC) if created else now
+def _received_at(event: CheckoutEvent, now: dt.datetime) -> dt.datetime:
+    created = event.created
+    return dt.datetime.fromtimestamp(created, dt.UTC) if created else now
 
 
-async def apply_checkout_event(settings: Settings, now: dt.datetime, event: dict[str, Any]) -> str:
-    """Apply one verified Stripe event; returns what it did, in a word (for logs and tests)."""
-    event_id = str(event["id"])
+async def apply_checkout_event(
+    settings: Settings, now: dt.datetime, event: CheckoutEvent | StripeEnvelope
+) -> str:
+    """Apply one verified, validated Stripe event (bot/payments/events.py); returns what it did,
+    in a word (for logs and tests)."""
     attempt = 0
     while True:
         attempt += 1
         try:
             async with in_transaction():
-                await ProcessedEvent.create(provider=PROVIDER, event_id=event_id)
+                await ProcessedEvent.create(provider=PROVIDER, event_id=event.id)
                 outcome = await _apply(settings, now, event)
         except IntegrityError:
-            if await ProcessedEvent.exists(provider=PROVIDER, event_id=event_id):
+            if await ProcessedEvent.exists(provider=PROVIDER, event_id=event.id):
                 return "duplicate"
             # Another event about the same payment committed first (completed and
             # async_payment_succeeded arriving together): run again and find it recorded.
             if attempt >= APPLY_ATTEMPTS:
                 raise
             continue
-        log.info("stripe event %s %s: %s", event_id, event.get("type"), outcome)
+        log.info("stripe event %s %s: %s", event.id, event.type, outcome)
         return outcome
 
 
-async def _apply(settings: Settings, now: dt.datetime, event: dict[str, Any]) -> str:
-    kind = str(event.get("type", ""))
-    session = (event.get("data") or {}).get("object") or {}
-    metadata = session.get("metadata") or {}
-    debtor_ref = str(metadata.get("debtor") or "")
-    if kind not in (COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, EXPIRED):
+async def _apply(
+    settings: Settings, now: dt.datetime, event: CheckoutEvent | StripeEnvelope
+) -> str:
+    if not isinstance(event, CheckoutEvent):
         return "ignored"
-    if not debtor_ref.isdigit() or not await Debtor.exists(id=int(debtor_ref)):
+    kind = event.type
+    session = event.session
+    metadata = session.metadata
+    debtor_id = metadata.debtor_id
+    if debtor_id is None or not await Debtor.exists(id=debtor_id):
         # Another integration on the same Stripe account, or a debtor deleted since.
         return "not_ours"
-    debtor_id = int(debtor_ref)
     if kind == EXPIRED:
         await AuditEvent.create(
             actor="stripe",
             action="checkout_expired",
-            subject=f"paylink:{metadata.get('pay_link', '')}",
-            data={"session": session.get("id")},
+            subject=f"paylink:{metadata.pay_link}",
+            data={"session": session.id},
         )
         return "expired"
-
-    amount = int(session.get("amount_total") or 0)
-    currency = str(session.get("currency") or "eur").upper()
-    provider_ref = str(session.get("payment_intent") or session.get("id"))
+    payment: dict[str, Any] = {
+        "debtor_id": debtor_id,
+        "amount_cents": session.amount_total or 0,
+        "currency": session.currency.upper(),
+        "method": PaymentMethod.STRIPE,
+        "provider_ref": session.payment_intent or session.id,
+    }
     if kind == ASYNC_FAILED:
-        failed = await record_failure(
-            now,
-            debtor_id=debtor_id,
-            amount_cents=amount,
-            currency=currency,
-            method=PaymentMethod.STRIPE,
-            provider_ref=provider_ref,
-            reason=kind,
-        )
+        failed = await record_failure(now, **payment, reason=kind)
         return "failed" if failed else "already_settled"
-    paid = kind == ASYNC_SUCCEEDED or session.get("payment_status") in (
-        "paid",
-        "no_payment_required",
-    )
+    paid = kind == ASYNC_SUCCEEDED or session.payment_status in ("paid", "no_payment_required")
     if not paid:
-        pending = await record_pending(
-            now,
-            debtor_id=debtor_id,
-            amount_cents=amount,
-            currency=currency,
-            method=PaymentMethod.STRIPE,
-            provider_ref=provider_ref,
-            note=f"checkout {session.get('id')}",
-        )
+        pending = await record_pending(now, **payment, note=f"checkout {session.id}")
         return "pending" if pending else "already_known"
     recorded = await record_payment(
         settings,
         now,
-        debtor_id=debtor_id,
-        amount_cents=amount,
-        currency=currency,
-        method=PaymentMethod.STRIPE,
-        provider_ref=provider_ref,
+        **payment,
         received_at=_received_at(event, now),
         target=_target(metadata),
-        note=f"checkout {session.get('id')}",
+        note=f"checkout {session.id}",
         actor="stripe",
     )
     return "paid" if recorded else "already_recorded"
@@ -289,7 +274,7 @@ async def complete_sandbox_checkout(
             }
         },
     }
-    return await apply_checkout_event(settings, now, event)
+    return await apply_checkout_event(settings, now, checkout_event(event))
 
 
 async def pay_link_in_sandbox(settings: Settings, now: dt.datetime, url_or_token: str) -> str:

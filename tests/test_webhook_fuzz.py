@@ -122,7 +122,7 @@ def mutated(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
         if draw(st.booleans()) and isinstance(node, dict):
             del node[last]
         else:
-            node[last] = draw(any_value)
+            node[last] = copy.deepcopy(draw(any_value))  # NASTY's lists and dicts stay as they are
     return document
 
 

@@ -547,7 +547,7 @@ class ParkedEvent(Model):
     payload_encoding = fields.CharField(max_length=8, default="utf-8")  # utf-8 | base64
     # sha256 of provider and body: a redelivery of the same body is parked once.
     fingerprint = fields.CharField(max_length=64, unique=True)
-    received_at = Stamp(auto_now_add=True)
+    received_at = Stamp(on="create")
     replayed_at = fields.DatetimeField(null=True)
     replay_outcome = fields.CharField(max_length=64, default="")
 

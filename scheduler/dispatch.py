@@ -27,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from bot import sql
 from bot.channels.base import Option, OutgoingMessage, SendError, SendOutcome
 from bot.flows.engine import get_state, set_state
 from bot.flows.states import after_reminder
@@ -45,6 +44,7 @@ from bot.outbox import DEBTOR, STAFF, queue_staff_alert
 from bot.reachability import mark_unreachable
 from bot.runtime import Runtime
 from bot.texts import TEMPLATES_DIR, render
+from scheduler import outbox_lease
 from scheduler.cadence import (
     Coverage,
     OpenInvoice,
@@ -54,6 +54,7 @@ from scheduler.cadence import (
     load_coverage,
 )
 from scheduler.calendar import CONTACT_WINDOW, next_allowed_moment, next_contact_moment
+from scheduler.outbox_lease import Lease
 from scheduler.routing import DEFAULT_CHANNEL_ORDER, Contact, contact_state, route
 
 log = logging.getLogger(__name__)
@@ -66,11 +67,26 @@ WHATSAPP_SESSION = dt.timedelta(hours=24)
 @dataclass(frozen=True)
 class DispatchConfig:
     batch_size: int = 50
-    lease: dt.timedelta = dt.timedelta(minutes=5)  # far longer than any provider timeout
+    # A claimed batch waits for its turn under this lease; each send is then covered by its own.
+    lease: dt.timedelta = dt.timedelta(minutes=5)
+    # Immediately before each send the worker holds the row at least this long (renewing if less
+    # is left), and the send is cut off at `send_timeout`, before that lease can run out: longer
+    # than the providers' own timeouts (Twilio 30 s, SMTP 60 s) and the longest Retry-After the
+    # Telegram sender waits out within a send.
+    send_lease: dt.timedelta = dt.timedelta(minutes=2)
+    send_timeout: dt.timedelta = dt.timedelta(seconds=100)
     max_attempts: int = 5  # per contact point, for transient errors
     backoff_base: dt.timedelta = dt.timedelta(seconds=30)
     backoff_cap: dt.timedelta = dt.timedelta(hours=1)
     idle_sleep: float = 5.0  # seconds between polls when the outbox has nothing due
+
+    def __post_init__(self) -> None:
+        if self.send_timeout >= self.send_lease:
+            raise ValueError("send_timeout must be shorter than send_lease")
+
+
+class LeaseLost(Exception):
+    """Another worker holds the row now: this one must not send it."""
 
 
 def backoff_delay(
@@ -100,14 +116,6 @@ class Outcome(StrEnum):
     LOST_LEASE = "lost_lease"  # another worker took the row over (our lease had expired)
 
 
-_CLAIM_SQL = (
-    "UPDATE message SET status = 'sending', lease_until = ?, updated_at = ? "
-    "WHERE id IN (SELECT id FROM message WHERE direction = 'out' AND ("
-    "(status = 'pending' AND scheduled_at <= ?) OR (status = 'sending' AND lease_until < ?)) "
-    "ORDER BY scheduled_at, id LIMIT ?{lock}) RETURNING id, lease_until"
-)
-
-
 @dataclass
 class Dispatcher:
     runtime: Runtime
@@ -117,42 +125,33 @@ class Dispatcher:
 
     async def claim(self) -> list[tuple[int, dt.datetime]]:
         """Take up to batch_size due rows: (id, lease_until) of each."""
-        now = self.runtime.now()
-        postgres = sql.is_postgres()
-        lease = now + self.config.lease
-        query = _CLAIM_SQL.format(lock=" FOR UPDATE SKIP LOCKED" if postgres else "")
-        rows = await sql.fetch(
-            query,
-            (
-                sql.db_time(lease, postgres),
-                sql.db_time(now, postgres),
-                sql.db_time(now, postgres),
-                sql.db_time(now, postgres),
-                self.config.batch_size,
-            ),
+        leases = await self._claim()
+        return [(lease.message_id, lease.until) for lease in leases]
+
+    async def _claim(self) -> list[Lease]:
+        return await outbox_lease.claim(
+            self.runtime.now(), self.config.lease, self.config.batch_size
         )
-        claimed = sorted((int(r[0]), sql.parse_time(r[1])) for r in rows)
-        return [(message_id, lease_until) for message_id, lease_until in claimed if lease_until]
 
     async def run_once(self) -> dict[Outcome, int]:
         """Claim one batch and process it; the count of each outcome."""
         counts: dict[Outcome, int] = {}
-        claimed = await self.claim()
+        claimed = await self._claim()
         if not claimed:
             return counts
         # The claimed rows, their debtors and what pauses a chase (plans, disputes, promises)
         # are read once for the whole batch.
-        rows = {row.id: row for row in await Message.filter(id__in=[c[0] for c in claimed])}
+        rows = {row.id: row for row in await Message.filter(id__in=[c.message_id for c in claimed])}
         debtor_ids = {row.debtor_id for row in rows.values() if row.debtor_id is not None}  # type: ignore[attr-defined]
         debtors = {debtor.id: debtor for debtor in await Debtor.filter(id__in=debtor_ids)}
         today = company_today(self.runtime.now(), self.runtime)
         coverage = await load_coverage(today, debtor_ids)
-        for message_id, lease_until in claimed:
-            row = rows.get(message_id)
+        for lease in claimed:
+            row = rows.get(lease.message_id)
             if row is None:
                 outcome = Outcome.CANCELLED
             else:
-                outcome = await self._send(row, lease_until, coverage, debtors)
+                outcome = await self._send(row, lease, coverage, debtors)
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
 
@@ -198,28 +197,48 @@ class Dispatcher:
         row = await Message.get_or_none(id=message_id)
         if row is None:
             return Outcome.CANCELLED
-        return await self._send(row, lease_until, coverage, {})
+        return await self._send(row, Lease(message_id, lease_until), coverage, {})
 
     async def _send(
         self,
         row: Message,
-        lease_until: dt.datetime,
+        lease: Lease,
         coverage: Coverage | None,
         debtors: dict[int, Debtor],
     ) -> Outcome:
         """`debtors` holds those preloaded for the batch; any other is read here."""
-        if row.audience == STAFF:
-            return await self._send_staff(row, lease_until)
-        debtor = debtors.get(row.debtor_id)  # type: ignore[attr-defined]
-        if debtor is None:
-            debtor = await Debtor.get_or_none(id=row.debtor_id)  # type: ignore[attr-defined]
-        return await self._send_debtor(row, lease_until, coverage, debtor)
+        try:
+            if row.audience == STAFF:
+                return await self._send_staff(row, lease)
+            debtor = debtors.get(row.debtor_id)  # type: ignore[attr-defined]
+            if debtor is None:
+                debtor = await Debtor.get_or_none(id=row.debtor_id)  # type: ignore[attr-defined]
+            return await self._send_debtor(row, lease, coverage, debtor)
+        except LeaseLost:
+            log.info("message %s: another worker took it over; not sent by %s", row.id, self.name)
+            return Outcome.LOST_LEASE
 
-    async def _send_staff(self, row: Message, lease_until: dt.datetime) -> Outcome:
+    async def _transmit(self, lease: Lease, outgoing: OutgoingMessage) -> str:
+        """Send under a lease that covers the whole send, or raise LeaseLost without sending.
+
+        The lease is checked (and renewed if short) immediately before the provider is called,
+        and the call is cut off before that lease can run out: an answer that never came is
+        treated as a transient error, like a crash in the at-least-once window."""
+        if not await outbox_lease.hold(lease, self.runtime.now(), self.config.send_lease):
+            raise LeaseLost(lease.message_id)
+        seconds = self.config.send_timeout.total_seconds()
+        try:
+            async with asyncio.timeout(seconds):
+                return await self.runtime.sender(outgoing.channel).send(outgoing)
+        except TimeoutError:
+            reason = f"{outgoing.channel.value}: no answer within {seconds:g} s"
+            raise SendError(SendOutcome.RETRY, reason) from None
+
+    async def _send_staff(self, row: Message, lease: Lease) -> Outcome:
         chat_id = self.runtime.settings.telegram_staff_chat_id
         if chat_id is None:
             return await self._finish(
-                row, lease_until, MessageStatus.FAILED, error="TELEGRAM_STAFF_CHAT_ID is not set"
+                row, lease, MessageStatus.FAILED, error="TELEGRAM_STAFF_CHAT_ID is not set"
             )
         language = self.runtime.settings.default_language
         text = row.body or render(row.template, language, **self._staff_context(row))
@@ -232,15 +251,17 @@ class Dispatcher:
             message_id=row.id,
         )
         try:
-            provider_id = await self.runtime.sender(Channel.TELEGRAM).send(outgoing)
+            provider_id = await self._transmit(lease, outgoing)
+        except LeaseLost:
+            raise
         except SendError as exc:
             if exc.outcome is SendOutcome.RETRY:
-                return await self._retry_or_fail(row, lease_until, exc.reason, exc.retry_after)
-            return await self._finish(row, lease_until, MessageStatus.FAILED, error=exc.reason)
+                return await self._retry_or_fail(row, lease, exc.reason, exc.retry_after)
+            return await self._finish(row, lease, MessageStatus.FAILED, error=exc.reason)
         except Exception as exc:  # a sender bug must not lose the alert: treat it as transient
             log.exception("staff message %s: unexpected error", row.id)
-            return await self._retry_or_fail(row, lease_until, repr(exc), None)
-        return await self._record_sent(row, lease_until, Channel.TELEGRAM, None, provider_id, text)
+            return await self._retry_or_fail(row, lease, repr(exc), None)
+        return await self._record_sent(row, lease, Channel.TELEGRAM, None, provider_id, text)
 
     def _staff_context(self, row: Message) -> dict[str, Any]:
         return {"company": self.runtime.settings.company_name, **_dated(row.context)}
@@ -248,16 +269,16 @@ class Dispatcher:
     async def _send_debtor(
         self,
         row: Message,
-        lease_until: dt.datetime,
+        lease: Lease,
         coverage: Coverage | None,
         debtor: Debtor | None,
     ) -> Outcome:
         now = self.runtime.now()
         if debtor is None:
-            return await self._finish(row, lease_until, MessageStatus.CANCELLED, error="no debtor")
+            return await self._finish(row, lease, MessageStatus.CANCELLED, error="no debtor")
         is_reply = bool(row.context.get("reply"))
         if not is_reply and debtor.paused_until is not None and debtor.paused_until > now:
-            return await self._cancel(row, lease_until, SkipReason.PAUSED)
+            return await self._cancel(row, lease, SkipReason.PAUSED)
 
         points = await ContactPoint.filter(debtor_id=debtor.id)
         contacts = [_contact(p) for p in points]
@@ -265,7 +286,7 @@ class Dispatcher:
         if row.context.get("kind") == "reminder":
             invoices, reason = await self._still_chased(debtor.id, context, now, coverage)
             if reason is not None:
-                return await self._cancel(row, lease_until, reason)
+                return await self._cancel(row, lease, reason)
             context["invoices"] = invoices
             context["totals"] = invoice_totals(_open_invoices(invoices))
 
@@ -276,12 +297,12 @@ class Dispatcher:
                 reason = SkipReason.OPTED_OUT if state == "opted_out" else SkipReason.UNREACHABLE
                 if state == "none":
                     reason = SkipReason.NO_CONTACT
-                return await self._cancel(row, lease_until, reason)
-            return await self._fail_everywhere(row, lease_until, debtor, context)
+                return await self._cancel(row, lease, reason)
+            return await self._fail_everywhere(row, lease, debtor, context)
 
         moment = await self._allowed_moment(row, debtor, now, is_reply)
         if moment > now:
-            await Message.filter(id=row.id, status=MessageStatus.SENDING).update(
+            await self._owned(row, lease).update(
                 status=MessageStatus.PENDING, scheduled_at=moment, lease_until=None
             )
             return Outcome.RESCHEDULED
@@ -291,12 +312,14 @@ class Dispatcher:
             point = next(p for p in points if p.id == contact.id)
             outgoing = self._outgoing(row, debtor, point, context, pay_url, now)
             try:
-                provider_id = await self.runtime.sender(contact.channel).send(outgoing)
+                provider_id = await self._transmit(lease, outgoing)
+            except LeaseLost:
+                raise
             except SendError as exc:
                 if exc.outcome is SendOutcome.RETRY:
                     if row.attempts + 1 < self.config.max_attempts:
                         return await self._retry_later(
-                            row, lease_until, exc.reason, exc.retry_after, context
+                            row, lease, exc.reason, exc.retry_after, context
                         )
                     log.warning("message %s: %s keeps failing, next channel", row.id, contact)
                 elif exc.outcome is SendOutcome.UNREACHABLE:
@@ -308,18 +331,18 @@ class Dispatcher:
             except Exception as exc:  # a sender bug must not lose the message: transient
                 log.exception("message %s: unexpected error on %s", row.id, contact.channel)
                 if row.attempts + 1 < self.config.max_attempts:
-                    return await self._retry_later(row, lease_until, repr(exc), None, context)
+                    return await self._retry_later(row, lease, repr(exc), None, context)
                 context = _failed(context, contact, repr(exc))
                 row.attempts = 0
                 continue
             row.context = context
             outcome = await self._record_sent(
-                row, lease_until, contact.channel, contact.id, provider_id, outgoing.text
+                row, lease, contact.channel, contact.id, provider_id, outgoing.text
             )
             if outcome is Outcome.SENT and not is_reply and outgoing.options:
                 await self._remember_options(debtor, row, outgoing, now)
             return outcome
-        return await self._fail_everywhere(row, lease_until, debtor, context)
+        return await self._fail_everywhere(row, lease, debtor, context)
 
     async def _remember_options(
         self, debtor: Debtor, row: Message, outgoing: OutgoingMessage, now: dt.datetime
@@ -442,21 +465,21 @@ class Dispatcher:
 
     # --- recording ----------------------------------------------------------------------------
 
-    def _owned(self, row: Message, lease_until: dt.datetime) -> Any:
+    def _owned(self, row: Message, lease: Lease) -> Any:
         """The row as a queryset that matches only while our lease holds."""
-        return Message.filter(id=row.id, status=MessageStatus.SENDING, lease_until=lease_until)
+        return Message.filter(id=row.id, status=MessageStatus.SENDING, lease_until=lease.until)
 
     async def _record_sent(
         self,
         row: Message,
-        lease_until: dt.datetime,
+        lease: Lease,
         channel: Channel,
         contact_point_id: int | None,
         provider_id: str,
         text: str,
     ) -> Outcome:
         now = self.runtime.now()
-        updated = await self._owned(row, lease_until).update(
+        updated = await self._owned(row, lease).update(
             status=MessageStatus.SENT,
             channel=channel,
             contact_point_id=contact_point_id,
@@ -469,21 +492,23 @@ class Dispatcher:
             updated_at=now,
         )
         if not updated:
-            log.warning("message %s sent but its lease had passed to another worker", row.id)
+            # `_transmit` held the lease for longer than the send may take: only a clock that
+            # jumped, or a process frozen mid-send, gets here.
+            log.error("message %s sent but its lease had passed to another worker", row.id)
             return Outcome.LOST_LEASE
         return Outcome.SENT
 
     async def _retry_later(
         self,
         row: Message,
-        lease_until: dt.datetime,
+        lease: Lease,
         reason: str,
         retry_after: float | None,
         context: dict[str, Any] | None = None,
     ) -> Outcome:
         attempts = row.attempts + 1
         delay = backoff_delay(attempts, self.config, self.rng, retry_after)
-        await self._owned(row, lease_until).update(
+        await self._owned(row, lease).update(
             status=MessageStatus.PENDING,
             scheduled_at=self.runtime.now() + delay,
             lease_until=None,
@@ -494,17 +519,17 @@ class Dispatcher:
         return Outcome.RETRY_LATER
 
     async def _retry_or_fail(
-        self, row: Message, lease_until: dt.datetime, reason: str, retry_after: float | None
+        self, row: Message, lease: Lease, reason: str, retry_after: float | None
     ) -> Outcome:
         if row.attempts + 1 < self.config.max_attempts:
-            return await self._retry_later(row, lease_until, reason, retry_after)
+            return await self._retry_later(row, lease, reason, retry_after)
         log.error("staff message %s failed after %s attempts: %s", row.id, row.attempts + 1, reason)
-        return await self._finish(row, lease_until, MessageStatus.FAILED, error=reason)
+        return await self._finish(row, lease, MessageStatus.FAILED, error=reason)
 
     async def _finish(
         self,
         row: Message,
-        lease_until: dt.datetime,
+        lease: Lease,
         status: MessageStatus,
         *,
         error: str = "",
@@ -518,22 +543,22 @@ class Dispatcher:
             # Frees the cadence key so planning can queue this step again once the cause is
             # gone (a pause ends, a dispute is resolved); the log keeps the original key.
             changes["idempotency_key"] = f"{row.idempotency_key}#cancelled-{row.id}"[:200]
-        await self._owned(row, lease_until).update(**changes)
+        await self._owned(row, lease).update(**changes)
         return Outcome.FAILED if status is MessageStatus.FAILED else Outcome.CANCELLED
 
-    async def _cancel(self, row: Message, lease_until: dt.datetime, reason: SkipReason) -> Outcome:
+    async def _cancel(self, row: Message, lease: Lease, reason: SkipReason) -> Outcome:
         log.info("message %s cancelled: %s", row.id, reason)
         return await self._finish(
-            row, lease_until, MessageStatus.CANCELLED, error=str(reason), release_key=True
+            row, lease, MessageStatus.CANCELLED, error=str(reason), release_key=True
         )
 
     async def _fail_everywhere(
-        self, row: Message, lease_until: dt.datetime, debtor: Debtor, context: dict[str, Any]
+        self, row: Message, lease: Lease, debtor: Debtor, context: dict[str, Any]
     ) -> Outcome:
         errors = context.get("errors", [])
         outcome = await self._finish(
             row,
-            lease_until,
+            lease,
             MessageStatus.FAILED,
             error="; ".join(errors)[:2000] or "no channel left",
             context=context,

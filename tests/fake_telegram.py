@@ -56,6 +56,9 @@ class FakeTelegram:
         self.max_messages_per_second = max_messages_per_second
         self.calls: list[Call] = []
         self.rate_limited = 0  # 429s answered because the global limit was exceeded
+        self.delivered: list[Call] = []  # message calls answered with success: what chats show
+        self._slow_retry_after: int | None = None
+        self._message_calls = 0
         self.webhook: dict[str, Any] = {}
         self._faults: dict[str, list[Fault]] = collections.defaultdict(list)
         self._recent_messages: collections.deque[float] = collections.deque()
@@ -127,6 +130,10 @@ class FakeTelegram:
             times=times,
         )
 
+    def slow_down(self, retry_after: int) -> None:
+        """A slow provider: every other message call is answered 429 with `retry_after`."""
+        self._slow_retry_after = retry_after
+
     def block(self, chat_id: str | int, *, method: str = "sendMessage", times: int = 1) -> None:
         self.fail(
             method, 403, "Forbidden: bot was blocked by the user", chat_id=chat_id, times=times
@@ -168,19 +175,27 @@ class FakeTelegram:
             return _error(401, "Unauthorized")
         method = request.path_params["method"]
         params, files = await _read_params(request)
-        self.calls.append(Call(method, params, files, arrived))
+        call = Call(method, params, files, arrived)
+        self.calls.append(call)
         fault = self._take_fault(method, params)
         if fault is not None:
             return _error(fault.status, fault.description, fault.parameters)
         if method in MESSAGE_METHODS and self._over_global_limit(arrived):
             self.rate_limited += 1
             return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        if method in MESSAGE_METHODS and self._slow_retry_after is not None:
+            self._message_calls += 1
+            if self._message_calls % 2 == 1:
+                wait = self._slow_retry_after
+                return _error(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
         if method == "getUpdates" and self.webhook:
             return _error(409, "Conflict: can't use getUpdates method while webhook is active")
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(404, "Not Found")
         result = await handler(params, files)
+        if method in MESSAGE_METHODS:
+            self.delivered.append(call)
         return JSONResponse({"ok": True, "result": result})
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:

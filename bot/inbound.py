@@ -30,6 +30,7 @@ from bot.models import (
 )
 from bot.outbox import options_payload
 from bot.runtime import Runtime
+from scheduler.whatsapp_variables import Facts, variables_for
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +302,15 @@ async def send_reply(
     return await _deliver(runtime, row, address, contact_point, reply)
 
 
+def _reply_variables(runtime: Runtime, channel: Channel, debtor: object) -> dict[str, str]:
+    """Should WhatsApp find the session closed after all (error 63016), the approved template
+    for a waiting answer goes instead, with a reply's own variables."""
+    if channel is not Channel.WHATSAPP or not isinstance(debtor, Debtor):
+        return {}
+    facts = Facts(debtor.name, debtor.language, runtime.settings.company_name)
+    return variables_for("reply", {}, facts)
+
+
 async def _deliver(
     runtime: Runtime,
     row: Message,
@@ -320,6 +330,7 @@ async def _deliver(
         options=tuple(reply.options),
         attachments=tuple(reply.attachments),
         template=reply.template,
+        template_variables=_reply_variables(runtime, channel, debtor),
         message_id=row.id,
         session_open=True,  # the debtor just wrote to us
     )

@@ -56,6 +56,7 @@ from scheduler.cadence import (
 from scheduler.calendar import CONTACT_WINDOW, next_allowed_moment, next_contact_moment
 from scheduler.outbox_lease import Lease
 from scheduler.routing import DEFAULT_CHANNEL_ORDER, Contact, contact_state, route
+from scheduler.whatsapp_variables import Facts, message_kind, variables_for
 
 log = logging.getLogger(__name__)
 
@@ -454,7 +455,7 @@ class Dispatcher:
             subject=subject,
             html=html,
             template=row.template,
-            template_variables=_whatsapp_variables(self.runtime, debtor, context, pay_url),
+            template_variables=self._whatsapp_variables(row, debtor, context, pay_url, channel),
             message_id=row.id,
             session_open=session_open,
             language=debtor.language,
@@ -462,6 +463,22 @@ class Dispatcher:
         if channel is Channel.SMS:
             outgoing = fit_sms_budget(outgoing, self.runtime.policy.contact.sms_segment_budget)
         return outgoing
+
+    def _whatsapp_variables(
+        self,
+        row: Message,
+        debtor: Debtor,
+        context: dict[str, Any],
+        pay_url: str,
+        channel: Channel,
+    ) -> dict[str, str]:
+        """The approved template's variables (used outside the 24-hour session), from the
+        message's own kind: a receipt's are not a reminder's."""
+        if channel is not Channel.WHATSAPP:
+            return {}
+        kind = message_kind(row.template, row.context)
+        facts = Facts(debtor.name, debtor.language, self.runtime.settings.company_name, pay_url)
+        return variables_for(kind, context, facts)
 
     # --- recording ----------------------------------------------------------------------------
 
@@ -731,22 +748,6 @@ def render_for_channel(
         html = render(f"{base}.html", lang, **context) if _exists(lang, f"{base}.html") else ""
         return text, subject, html
     return text, "", ""
-
-
-def _whatsapp_variables(
-    runtime: Runtime, debtor: Debtor, context: dict[str, Any], pay_url: str
-) -> dict[str, str]:
-    """Variables of the approved WhatsApp template (used outside the 24-hour session)."""
-    from bot.texts import money
-
-    totals = context.get("totals") or {}
-    currency = next(iter(totals), "EUR")
-    return {
-        "1": debtor.name,
-        "2": money(int(totals.get(currency, 0)), currency, debtor.language),
-        "3": str(len(context.get("invoices", ()))),
-        "4": pay_url,
-    }
 
 
 async def run_worker(

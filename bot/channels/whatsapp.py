@@ -104,6 +104,14 @@ class WhatsAppSender:
                 "outside the WhatsApp 24-hour window and no approved template configured for "
                 f"{message.template or 'this message'!r} (TWILIO_WHATSAPP_CONTENT_SIDS)",
             )
+        empty = [key for key, value in message.template_variables.items() if not value.strip()]
+        if empty:
+            # Twilio would refuse it (error 21656); another channel can carry the message.
+            raise SendError(
+                SendOutcome.FALLBACK,
+                f"WhatsApp template {message.template!r}: variable {', '.join(empty)} is empty; "
+                "not sent (see scheduler/whatsapp_variables.py for what each kind fills in)",
+            )
         try:
             return await self.twilio.create_message(
                 to=whatsapp_address(message.address),

@@ -28,7 +28,7 @@ from bot.models import (
     Message,
     MessageStatus,
 )
-from bot.outbox import options_payload
+from bot.outbox import delivery_key, options_payload
 from bot.runtime import Runtime
 from scheduler.whatsapp_variables import Facts, variables_for
 
@@ -332,6 +332,7 @@ async def _deliver(
         template=reply.template,
         template_variables=_reply_variables(runtime, channel, debtor),
         message_id=row.id,
+        delivery_key=delivery_key(runtime.settings.secret_key, row),
         session_open=True,  # the debtor just wrote to us
     )
     try:

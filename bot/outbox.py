@@ -8,6 +8,8 @@ staff alerts.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +20,16 @@ from bot.models import Channel, ContactPoint, Debtor, Direction, Message, Messag
 
 STAFF = "staff"
 DEBTOR = "debtor"
+
+
+def delivery_key(secret_key: str, message: Message) -> str:
+    """A key that names one outbox row for good, the same on every attempt to send it.
+
+    Built from the row's id and creation time (another database's row 1 is another message)
+    under SECRET_KEY, so it tells outsiders nothing about our row ids."""
+    created = message.created_at.astimezone(dt.UTC).isoformat() if message.created_at else ""
+    digest = hmac.new(secret_key.encode(), f"{message.id}:{created}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 def options_payload(options: Sequence[Option]) -> list[dict[str, str]]:

@@ -40,7 +40,7 @@ from bot.models import (
     Message,
     MessageStatus,
 )
-from bot.outbox import DEBTOR, STAFF, queue_staff_alert
+from bot.outbox import DEBTOR, STAFF, delivery_key, queue_staff_alert
 from bot.reachability import mark_unreachable
 from bot.runtime import Runtime
 from bot.texts import TEMPLATES_DIR, render
@@ -250,6 +250,7 @@ class Dispatcher:
             options=_options(row.options),
             template=row.template,
             message_id=row.id,
+            delivery_key=delivery_key(self.runtime.settings.secret_key, row),
         )
         try:
             provider_id = await self._transmit(lease, outgoing)
@@ -457,6 +458,7 @@ class Dispatcher:
             template=row.template,
             template_variables=self._whatsapp_variables(row, debtor, context, pay_url, channel),
             message_id=row.id,
+            delivery_key=delivery_key(self.runtime.settings.secret_key, row),
             session_open=session_open,
             language=debtor.language,
         )

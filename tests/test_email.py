@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -239,3 +240,48 @@ async def test_pec_is_chosen_for_formal_notices_only(db: str) -> None:
     no_pec = [p for p in points if not p.is_pec]
     assert choose_email_contact(no_pec, formal=True) == ordinary
     assert choose_email_contact([phone], formal=True) is None
+
+
+async def test_a_resend_after_a_crash_carries_the_same_message_id(
+    db: str, settings: Settings, smtp: LocalController
+) -> None:
+    """The at-least-once window on e-mail: the server took the message, the worker died before
+    recording it, the next worker sends it again -- recognisably the same message."""
+    import asyncio
+    import datetime as dt
+
+    from bot.models import Message, MessageStatus
+    from scheduler.cadence import plan
+    from scheduler.dispatch import DispatchConfig, Dispatcher, Outcome
+    from tests.scheduler_data import FrozenClock, make_debtor, make_invoice, make_runtime
+
+    now = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)  # Wednesday, 10:00 in Rome
+    clock = FrozenClock(now)
+    real = sender_for(settings, smtp.port)
+
+    class DiesAfterSending:
+        channel = Channel.EMAIL
+
+        async def send(self, message: OutgoingMessage) -> str:
+            await real.send(message)
+            raise asyncio.CancelledError  # killed before the row is recorded
+
+        async def close(self) -> None:
+            return None
+
+    runtime = make_runtime(settings, clock, {Channel.EMAIL: DiesAfterSending()})  # type: ignore[dict-item]
+    debtor = await make_debtor(channels=(Channel.EMAIL,))
+    await make_invoice(debtor, now.date() - dt.timedelta(days=8))
+    await plan(runtime)
+    with pytest.raises(asyncio.CancelledError):
+        await Dispatcher(runtime, DispatchConfig()).run_once()
+    runtime.senders[Channel.EMAIL] = real
+    clock.advance(minutes=6)  # the dead worker's lease has run out
+    assert await Dispatcher(runtime, DispatchConfig()).drain() == {Outcome.SENT: 1}
+
+    first, second = handler_of(smtp).received
+    assert first["Message-ID"] == second["Message-ID"]
+    # A keyed digest of the row: stable, and no row ids given away.
+    assert re.fullmatch(r"<[0-9a-f]{32}\.sollecito@demo\.example\.it>", first["Message-ID"])
+    row = await Message.get(audience="debtor")
+    assert row.status is MessageStatus.SENT and row.provider_id == first["Message-ID"]

@@ -47,6 +47,9 @@ class OutgoingMessage:
     template_variables: dict[str, str] = field(default_factory=dict)
     # Our message row id, so status callbacks can find it again.
     message_id: int | None = None
+    # The same for every attempt at the same outbox row (bot.outbox.delivery_key): a provider
+    # that takes an idempotency key (e-mail's Message-ID) sees a resend as the same message.
+    delivery_key: str = ""
     # WhatsApp: whether the debtor wrote to us in the last 24 hours (free text allowed).
     session_open: bool = False
     # The debtor's language, for what a channel adds itself (SMS "reply 1, 2, 3", e-mail layout);

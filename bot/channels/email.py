@@ -2,7 +2,8 @@
 
 The message text (and, when the caller rendered one, its HTML) is wrapped in the e-mail layout
 templates (templates/<lang>/email/layout.txt and layout.html, the latter autoescaped); Reply-To
-is SMTP_REPLY_TO so answers reach a person. The Message-ID we generate is the provider id.
+is SMTP_REPLY_TO so answers reach a person. The Message-ID is the provider id; for an outbox row
+it is built from the row (`delivery_key`), so a resend carries the same one.
 
 PEC (posta elettronica certificata) mailboxes are ordinary SMTP over TLS, so the same sender
 reaches them; which address a message goes to is `choose_email_contact`'s decision: formal notices
@@ -108,7 +109,7 @@ class EmailSender:
         if self.reply_to:
             email["Reply-To"] = self.reply_to
         email["Date"] = format_datetime(self.now())
-        email["Message-ID"] = make_msgid(domain=_domain(self.from_address))
+        email["Message-ID"] = message_id_for(message, _domain(self.from_address))
         email.set_content(text)
         email.add_alternative(html, subtype="html")
         for attachment in message.attachments:
@@ -160,6 +161,15 @@ class EmailSender:
     async def close(self) -> None:
         # One connection per message: nothing stays open between sends.
         return None
+
+
+def message_id_for(message: OutgoingMessage, domain: str) -> str:
+    """The same Message-ID on every attempt at the same outbox row, so a resend after a crash is
+    recognisably the same message (mail clients and many mailbox servers fold it); a fresh one
+    for a message that is not an outbox row."""
+    if message.delivery_key:
+        return f"<{message.delivery_key}.sollecito@{domain}>"
+    return make_msgid(domain=domain)
 
 
 def _domain(from_address: str) -> str:

@@ -37,6 +37,8 @@ class Call:
     params: dict[str, Any]
     files: dict[str, tuple[str, str, bytes]]  # field -> (filename, content type, bytes)
     at: float
+    token: str = ""  # which bot made the call (see `allow_token`)
+    result: Any = None  # what a successful call answered (the message sent, for a send)
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Fault:
 class FakeTelegram:
     def __init__(self, token: str, *, max_messages_per_second: int | None = None) -> None:
         self.token = token
+        self.tokens = {token}  # every bot token answered; others get 401
         self.max_messages_per_second = max_messages_per_second
         self.calls: list[Call] = []
         self.rate_limited = 0  # 429s answered because the global limit was exceeded
@@ -130,6 +133,10 @@ class FakeTelegram:
             times=times,
         )
 
+    def allow_token(self, token: str) -> None:
+        """Answer another bot too: several processes, each known by its own token."""
+        self.tokens.add(token)
+
     def slow_down(self, retry_after: int) -> None:
         """A slow provider: every other message call is answered 429 with `retry_after`."""
         self._slow_retry_after = retry_after
@@ -171,11 +178,12 @@ class FakeTelegram:
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         arrived = time.monotonic()  # before the body is read: the limit counts arrivals
-        if request.path_params["token"] != self.token:
+        token = request.path_params["token"]
+        if token not in self.tokens:
             return _error(401, "Unauthorized")
         method = request.path_params["method"]
         params, files = await _read_params(request)
-        call = Call(method, params, files, arrived)
+        call = Call(method, params, files, arrived, token)
         self.calls.append(call)
         fault = self._take_fault(method, params)
         if fault is not None:
@@ -194,6 +202,7 @@ class FakeTelegram:
         if handler is None:
             return _error(404, "Not Found")
         result = await handler(params, files)
+        call.result = result
         if method in MESSAGE_METHODS:
             self.delivered.append(call)
         return JSONResponse({"ok": True, "result": result})

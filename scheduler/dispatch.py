@@ -4,6 +4,8 @@ Claiming is one statement: due rows (pending and scheduled, or `sending` with an
 are set to `sending` with `lease_until`; on PostgreSQL the inner SELECT uses FOR UPDATE SKIP LOCKED
 so any number of workers share the outbox without taking the same row; on SQLite one worker runs.
 A worker killed after claiming leaves rows whose lease expires; the next claim takes them again.
+Immediately before each send the worker makes sure it holds the row for the whole send, and does
+not send a row another worker has taken over (scheduler/outbox_lease.py).
 
 Before sending, a debtor message is checked again: invoices paid meanwhile, a dispute, plan or
 promise, a staff pause, or opt-out everywhere cancel it; quiet hours and the weekly contact cap
@@ -23,7 +25,7 @@ import logging
 import random
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -43,7 +45,7 @@ from bot.models import (
 from bot.outbox import DEBTOR, STAFF, delivery_key, queue_staff_alert
 from bot.reachability import mark_unreachable
 from bot.runtime import Runtime
-from bot.texts import TEMPLATES_DIR, render
+from bot.texts import render
 from scheduler import outbox_lease
 from scheduler.cadence import (
     Coverage,
@@ -55,6 +57,7 @@ from scheduler.cadence import (
 )
 from scheduler.calendar import CONTACT_WINDOW, next_allowed_moment, next_contact_moment
 from scheduler.outbox_lease import Lease
+from scheduler.rendering import as_dates, fit_sms_budget, render_context, render_for_channel
 from scheduler.routing import DEFAULT_CHANNEL_ORDER, Contact, contact_state, route
 from scheduler.whatsapp_variables import Facts, message_kind, variables_for
 
@@ -266,7 +269,7 @@ class Dispatcher:
         return await self._record_sent(row, lease, Channel.TELEGRAM, None, provider_id, text)
 
     def _staff_context(self, row: Message) -> dict[str, Any]:
-        return {"company": self.runtime.settings.company_name, **_dated(row.context)}
+        return {"company": self.runtime.settings.company_name, **as_dates(row.context)}
 
     async def _send_debtor(
         self,
@@ -599,18 +602,6 @@ class Dispatcher:
         return outcome
 
 
-def fit_sms_budget(message: OutgoingMessage, budget: int) -> OutgoingMessage:
-    """Drop reply options from the end until the SMS (text plus numbered options) fits the
-    policy's segment budget. The text itself always goes: the SMS templates are written to fit,
-    and the pay link is in the text; the options are a convenience."""
-    from bot.channels.sms import sms_over_budget
-
-    options = message.options
-    while options and sms_over_budget(replace(message, options=options), budget):
-        options = options[:-1]
-    return replace(message, options=options)
-
-
 def _contact(point: ContactPoint) -> Contact:
     return Contact(
         id=point.id,
@@ -658,98 +649,6 @@ def _open_invoices(entries: list[dict[str, Any]]) -> list[OpenInvoice]:
         )
         for e in entries
     ]
-
-
-def _dated(context: dict[str, Any]) -> dict[str, Any]:
-    """Context values stored as ISO dates (JSON has no date type) back as dates for templates,
-    also inside lists of entries (a plan's schedule, an invoice list)."""
-    result: dict[str, Any] = {}
-    for key, value in context.items():
-        if key.endswith(("_date", "_until")) and isinstance(value, str):
-            try:
-                result[key] = dt.date.fromisoformat(value)
-                continue
-            except ValueError:
-                pass
-        if isinstance(value, list):
-            value = [_dated(item) if isinstance(item, dict) else item for item in value]
-        result[key] = value
-    return result
-
-
-def render_context(
-    runtime: Runtime, debtor: Debtor, context: dict[str, Any], pay_url: str
-) -> dict[str, Any]:
-    """What a debtor template sees: the row's context plus names, dates as dates, totals."""
-    # Most overdue first, whatever order the database aggregated them in.
-    invoices = sorted(
-        (
-            {**_dated(entry), "due_date": dt.date.fromisoformat(entry["due_date"])}
-            for entry in context.get("invoices", ())
-        ),
-        key=lambda entry: (entry["due_date"], entry.get("id", 0)),
-    )
-    totals = dict(context.get("totals") or {})
-    currency = invoices[0]["currency"] if invoices else "EUR"
-    settings = runtime.settings
-    dated = _dated(context)
-    return {
-        **dated,
-        "company": settings.company_name,
-        "debtor_name": debtor.name,
-        "invoices": invoices,
-        "invoice_count": len(invoices),
-        "currency": currency,
-        "total_cents": totals.get(currency, context.get("total_cents", 0)),
-        "other_totals": {c: v for c, v in totals.items() if c != currency},
-        "due_date": invoices[0]["due_date"] if invoices else dated.get("due_date"),
-        "days_overdue": context.get("days_overdue", 0),
-        "pay_url": pay_url,
-        "iban": settings.bank_iban,
-        "beneficiary": settings.bank_beneficiary or settings.company_name,
-    }
-
-
-def _template_base(template: str) -> str:
-    """ "overdue_1" -> "reminders/overdue_1"; a path such as "receipts/paid.txt" stays a path."""
-    if "/" in template:
-        return template.removesuffix(".txt")
-    return f"reminders/{template}"
-
-
-def _exists(language: str, name: str) -> bool:
-    return (TEMPLATES_DIR / language / name).is_file()
-
-
-# Babel separates amount and currency with a no-break space, which is not in the GSM-7 alphabet:
-# one of them would turn the whole SMS into UCS-2 (70 characters a segment instead of 160).
-_SMS_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
-
-
-def sms_friendly(text: str) -> str:
-    return text.translate(_SMS_SPACES)
-
-
-def render_for_channel(
-    template: str, channel: Channel, language: str, context: dict[str, Any]
-) -> tuple[str, str, str]:
-    """(text, subject, html) of a template for a channel: the SMS variant for SMS, subject and
-    HTML alternative for e-mail, the chat text otherwise."""
-    base = _template_base(template)
-    lang = language if language in ("it", "en") else "it"
-    if channel is Channel.SMS:
-        name = f"{base}.sms.txt" if _exists(lang, f"{base}.sms.txt") else f"{base}.txt"
-        return sms_friendly(render(name, lang, **context)), "", ""
-    text = render(f"{base}.txt", lang, **context)
-    if channel is Channel.EMAIL:
-        subject = (
-            render(f"{base}.subject.txt", lang, **context)
-            if _exists(lang, f"{base}.subject.txt")
-            else ""
-        )
-        html = render(f"{base}.html", lang, **context) if _exists(lang, f"{base}.html") else ""
-        return text, subject, html
-    return text, "", ""
 
 
 async def run_worker(

@@ -20,7 +20,7 @@ from bot.payments.allocation import (
     record_payment,
 )
 from bot.texts import render
-from scheduler.dispatch import render_context, render_for_channel
+from scheduler.rendering import render_context, render_for_channel
 from tests.payment_data import NOW, make_debtor, make_invoice, make_runtime
 
 

@@ -16,7 +16,7 @@ from bot.models import Channel
 from bot.policy import load_policy
 from bot.texts import TEMPLATES_DIR, render
 from scheduler.cadence import REMINDER_OPTIONS
-from scheduler.dispatch import fit_sms_budget, sms_friendly
+from scheduler.rendering import fit_sms_budget, sms_friendly
 
 REMINDERS = (
     "courtesy",

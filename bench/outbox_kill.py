@@ -151,7 +151,7 @@ async def run(url: str, kills: int, seconds: float, seed: int) -> dict[str, obje
             done += 1
             in_window += await landed_in_window(fake, token)
             await pool.start_one()
-        left = await wait_until_sent(120)
+        left = await wait_until_sent(300)
     finally:
         await pool.stop()
         await db.close()

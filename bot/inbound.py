@@ -94,6 +94,9 @@ async def find_contact_point(channel: Channel, address: str) -> ContactPoint | N
 # A reply row is written as "sending" before the provider is called. Should the process die in
 # between, the dispatcher takes the row back once this lease has run out: at-least-once, never lost.
 REPLY_LEASE = dt.timedelta(minutes=2)
+# The send is cut off before that lease can run out, so no worker takes the row while it is on the
+# wire (a reply not answered in time is left to the dispatcher, as for a failed send).
+REPLY_SEND_TIMEOUT_SECONDS = 100.0
 
 # How long an inbound request waits for its replies to go out. Normally they are out well within
 # it, and the provider's request returns with the debtor answered. A provider that is slow, or
@@ -336,13 +339,15 @@ async def _deliver(
         session_open=True,  # the debtor just wrote to us
     )
     try:
-        row.provider_id = await runtime.sender(channel).send(outgoing)
+        async with asyncio.timeout(REPLY_SEND_TIMEOUT_SECONDS):
+            row.provider_id = await runtime.sender(channel).send(outgoing)
         row.status = MessageStatus.SENT
         row.sent_at = runtime.now()
-    except SendError as exc:
-        log.warning("reply on %s not sent now (%s); left to the dispatcher", channel, exc.reason)
+    except (SendError, TimeoutError) as exc:
+        reason = exc.reason if isinstance(exc, SendError) else f"{channel.value}: no answer in time"
+        log.warning("reply on %s not sent now (%s); left to the dispatcher", channel, reason)
         row.status = MessageStatus.PENDING
-        row.last_error = exc.reason
+        row.last_error = reason
     row.lease_until = None
     row.updated_at = runtime.now()
     postgres = sql.is_postgres()

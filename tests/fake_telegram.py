@@ -21,7 +21,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -182,7 +182,10 @@ class FakeTelegram:
         if token not in self.tokens:
             return _error(401, "Unauthorized")
         method = request.path_params["method"]
-        params, files = await _read_params(request)
+        try:
+            params, files = await _read_params(request)
+        except ClientDisconnect:  # the client went away mid-request (a killed process)
+            return _error(400, "Bad Request: the request was not read whole")
         call = Call(method, params, files, arrived, token)
         self.calls.append(call)
         fault = self._take_fault(method, params)

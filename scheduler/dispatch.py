@@ -28,6 +28,15 @@ from enum import StrEnum
 from typing import Any
 
 from bot import sql
+from bot.answers import (
+    ChatLink,
+    answer_context,
+    available_kinds,
+    carries_personal_link,
+    chat_links,
+    first_contacts,
+    no_answer_context,
+)
 from bot.channels.base import Option, OutgoingMessage, SendError, SendOutcome
 from bot.flows.engine import get_state, set_state
 from bot.flows.states import after_reminder
@@ -287,9 +296,16 @@ class Dispatcher:
             return Outcome.RESCHEDULED
 
         pay_url = await self._pay_url(debtor, context) if not is_reply else ""
+        links: list[ChatLink] = []
+        first: set[int] = set()
+        if not is_reply:  # the way to answer, next to the pay link (bot/answers.py)
+            first = await first_contacts(points)
+            links = await self._chat_links(debtor, points, candidates, first, now)
         for contact in candidates:
             point = next(p for p in points if p.id == contact.id)
-            outgoing = self._outgoing(row, debtor, point, context, pay_url, now)
+            outgoing = self._outgoing(
+                row, debtor, point, context, pay_url, now, links, point.id in first
+            )
             try:
                 provider_id = await self.runtime.sender(contact.channel).send(outgoing)
             except SendError as exc:
@@ -397,6 +413,24 @@ class Dispatcher:
             return [], SkipReason.SETTLED
         return [], reasons.pop() if len(reasons) == 1 else SkipReason.COVERED
 
+    async def _chat_links(
+        self,
+        debtor: Debtor,
+        points: list[ContactPoint],
+        candidates: list[Contact],
+        first: set[int],
+        now: dt.datetime,
+    ) -> list[ChatLink]:
+        """The chat links the candidates may carry; a personal Telegram token is minted only
+        when one of them will carry it."""
+        settings, policy = self.runtime.settings, self.runtime.policy
+        kinds = available_kinds(settings, policy)
+        personal = any(
+            carries_personal_link(kinds, c.channel, first_contact=c.id in first, policy=policy)
+            for c in candidates
+        )
+        return await chat_links(settings, policy, debtor, now, points=points, personal=personal)
+
     async def _pay_url(self, debtor: Debtor, context: dict[str, Any]) -> str:
         if context.get("kind") != "reminder":
             return str(context.get("pay_url", ""))
@@ -413,6 +447,8 @@ class Dispatcher:
         context: dict[str, Any],
         pay_url: str,
         now: dt.datetime,
+        links: list[ChatLink] | None = None,
+        first_contact: bool = False,
     ) -> OutgoingMessage:
         channel = point.channel
         session_open = point.last_inbound_at is not None and (
@@ -422,6 +458,15 @@ class Dispatcher:
             text, subject, html = row.body, "", ""
         else:
             ctx = render_context(self.runtime, debtor, context, pay_url)
+            ctx.update(
+                answer_context(
+                    self.runtime.settings,
+                    self.runtime.policy,
+                    channel,
+                    links or [],
+                    first_contact=first_contact,
+                )
+            )
             text, subject, html = render_for_channel(row.template, channel, debtor.language, ctx)
         outgoing = OutgoingMessage(
             channel=channel,
@@ -663,6 +708,7 @@ def render_context(
         "pay_url": pay_url,
         "iban": settings.bank_iban,
         "beneficiary": settings.bank_beneficiary or settings.company_name,
+        **no_answer_context(),  # the dispatcher fills these in for the channel it sends on
     }
 
 
@@ -677,13 +723,13 @@ def _exists(language: str, name: str) -> bool:
     return (TEMPLATES_DIR / language / name).is_file()
 
 
-# Babel separates amount and currency with a no-break space, which is not in the GSM-7 alphabet:
-# one of them would turn the whole SMS into UCS-2 (70 characters a segment instead of 160).
-_SMS_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
-
-
 def sms_friendly(text: str) -> str:
-    return text.translate(_SMS_SPACES)
+    """Babel's no-break spaces, typographic quotes and "…" as GSM-7 characters (one of them would
+    turn the whole SMS into UCS-2: 70 characters a segment instead of 160). The SMS sender does it
+    again on everything it sends (bot/channels/segments.py, `gsm_text`)."""
+    from bot.channels.segments import gsm_text
+
+    return gsm_text(text)
 
 
 def render_for_channel(
@@ -696,6 +742,9 @@ def render_for_channel(
     if channel is Channel.SMS:
         name = f"{base}.sms.txt" if _exists(lang, f"{base}.sms.txt") else f"{base}.txt"
         return sms_friendly(render(name, lang, **context)), "", ""
+    if channel in (Channel.TELEGRAM, Channel.WHATSAPP) and _exists(lang, f"{base}.chat.txt"):
+        # A chat form of its own (the final notice: formal wording only in the formal channel).
+        return render(f"{base}.chat.txt", lang, **context), "", ""
     text = render(f"{base}.txt", lang, **context)
     if channel is Channel.EMAIL:
         subject = (

@@ -496,6 +496,7 @@ def _samples() -> dict[str, list[Sample]]:
             ("one invoice", {"invoices": invoice_rows[:1], "total_cents": 1_248_000}),
             ("several invoices", {"invoices": invoice_rows, "total_cents": 1_773_540}),
         ],
+        "flows/plan/first_instalment.txt": [("", {"amount_cents": 591_180})],
         "flows/already_paid/date_refused.txt": [
             ("a day in the future", {"day": dt.date(2026, 11, 30)}),
             ("a day long ago", {"day": dt.date(2026, 1, 10)}),

@@ -74,6 +74,10 @@ def environment() -> Environment:
         # Templates ship with the code: no stat() of the file on every render to see if it changed.
         auto_reload=False,
     )
+    # {{ iban|grouped }}: "IT60 X054 2811 ...", as an IBAN is printed to be read and copied.
+    env.filters["grouped"] = lambda value: " ".join(
+        str(value)[i : i + 4] for i in range(0, len(str(value)), 4)
+    )
     return env
 
 

@@ -205,6 +205,7 @@ def worst_case_contexts(language: str) -> list[dict[str, Any]]:
         "channel": "sms",
         "money": lambda cents, currency="EUR": money(cents, currency, language),
         "date": lambda value, fmt="long": date(value, language, fmt),
+        "plural": lambda n, one, many: one if n == 1 else many,
         "language": language,
     }
     contexts = []

@@ -143,15 +143,15 @@ def reminder_context(invoices: Invoices, **overrides: Any) -> dict[str, Any]:
     return context
 
 
-def _policy(chat_links: tuple[str, ...] = ("telegram", "whatsapp")) -> Policy:
-    from bot.policy import parse_policy
+POLICY_FILE = Path(__file__).resolve().parent.parent / "policy.toml"
 
-    links = ", ".join(f'"{kind}"' for kind in chat_links)
-    return parse_policy(
-        '[[steps]]\nname = "overdue_1"\ndays = 7\ntemplate = "overdue_1"\n'
-        'channels = ["sms"]\n[instalments]\nmin_instalment = 100\nstaff_approval_above = 3000\n'
-        f"[contact]\nchat_links = [{links}]\n"
-    )
+
+def _policy() -> Policy:
+    """The example policy shipped with the code (policy.toml): its chat links, its first-contact
+    switch, its SMS segment budget."""
+    from bot.policy import load_policy
+
+    return load_policy(POLICY_FILE)
 
 
 def _settings() -> Settings:
@@ -284,7 +284,7 @@ def _reminders(review: Review) -> None:
     from scheduler.dispatch import fit_sms_budget
 
     email = EmailSender(host="", port=25, from_address="solleciti@example.it", company=COMPANY)
-    budget = 2
+    budget = _policy().contact.sms_segment_budget
     for name in REMINDERS:
         review.heading(3, name)
         for language in LANGUAGES:

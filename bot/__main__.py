@@ -63,6 +63,24 @@ async def cmd_policy_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_texts_review(settings: Settings, args: argparse.Namespace) -> int:
+    """Render every template into docs/messages.md; with --check, only say whether it is current."""
+    from bot.review import REVIEW_FILE, render_review, write_review
+
+    if args.check:
+        current = (
+            REVIEW_FILE.exists() and REVIEW_FILE.read_text(encoding="utf-8") == render_review()
+        )
+        if not current:
+            print(f"{REVIEW_FILE} is not current: run `python -m bot texts review`")
+            return 1
+        print(f"{REVIEW_FILE} is current")
+        return 0
+    changed = write_review()
+    print(f"{'wrote' if changed else 'unchanged:'} {REVIEW_FILE}")
+    return 0
+
+
 async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     if not args.debtors and not args.invoices:
         print("error: give --debtors FILE.csv, --invoices FILE.csv or both", file=sys.stderr)
@@ -277,6 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = policy_sub.add_parser("check", help="validate a policy file and print its cadence")
     check.add_argument("file", nargs="?", help="policy file (default: POLICY_FILE)")
     check.set_defaults(func=cmd_policy_check)
+
+    p = sub.add_parser("texts", help="the texts debtors and staff read")
+    texts_sub = p.add_subparsers(dest="texts_command", required=True, metavar="ACTION")
+    review = texts_sub.add_parser(
+        "review", help="render every template, both languages, into docs/messages.md"
+    )
+    review.add_argument("--check", action="store_true", help="exit 1 if the file is not current")
+    review.set_defaults(func=cmd_texts_review)
 
     p = sub.add_parser("import", help="import debtors and invoices from CSV")
     p.add_argument("--debtors", metavar="FILE.csv")

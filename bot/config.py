@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     policy_file: Path = Path("policy.toml")
     secret_key: str = ""
     company_name: str = "Sollecito Demo S.r.l."
+    # The number debtors may call, as they should read it ("+39 02 1234 5678"); e-mails and the
+    # pay page give it next to the chat links (e-mail replies are not read by the product).
+    company_phone: str = Field(default="", max_length=40)
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -60,6 +60,16 @@ def demo_start(settings: Settings) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
+# What the demo company shows debtors when the environment does not say: a bank account (so
+# reminders and the pay page offer the transfer with its EPC QR code), the bot's name and a
+# WhatsApp number (so they carry the chat links) and a phone. None of them turns a sandbox live.
+DEMO_IBAN = "IT60X0542811101000000123456"  # the well-known example IBAN: it passes the check
+DEMO_BIC = "BPMOIT22XXX"
+DEMO_BOT_USERNAME = "SollecitoDemoBot"
+DEMO_WHATSAPP = "+390200000000"
+DEMO_PHONE = "+39 02 0000 0000"
+
+
 def demo_settings(settings: Settings) -> Settings:
     """The demo's own database and a stand-in staff chat; every channel is a sandbox."""
     var_dir = settings.var_dir
@@ -68,6 +78,11 @@ def demo_settings(settings: Settings) -> Settings:
             "database_url": f"sqlite://{var_dir}/demo.sqlite3",
             "telegram_staff_chat_id": settings.telegram_staff_chat_id or DEMO_STAFF_CHAT_ID,
             "public_base_url": "",
+            "bank_iban": settings.bank_iban or DEMO_IBAN,
+            "bank_bic": settings.bank_bic or (DEMO_BIC if not settings.bank_iban else ""),
+            "telegram_bot_username": settings.telegram_bot_username or DEMO_BOT_USERNAME,
+            "twilio_whatsapp_from": settings.twilio_whatsapp_from or DEMO_WHATSAPP,
+            "company_phone": settings.company_phone or DEMO_PHONE,
         }
     )
 

@@ -165,9 +165,27 @@ class Calendar(_Section):
         return self
 
 
+ChatLinkKind = Literal["telegram", "whatsapp"]
+
+
 class Contact(_Section):
     cap_per_7_days: int = Field(default=3, ge=1, le=21)
     sms_segment_budget: int = Field(default=2, ge=1, le=10)
+    # The way to answer: reminders on SMS, WhatsApp and e-mail, and the pay page, carry these chat
+    # links next to the pay link (an SMS carries the first one available: segments cost money).
+    # "telegram" is the debtor's signed deep link, "whatsapp" the click-to-chat link to the
+    # company's WhatsApp number. Empty: no chat links.
+    chat_links: tuple[ChatLinkKind, ...] = ("telegram", "whatsapp")
+    # The first message to a phone number that has never written to us says who writes and asks,
+    # should the number not be the debtor's, to tell us; it carries no personal Telegram link.
+    first_contact_asks_for_person: bool = True
+
+    @field_validator("chat_links")
+    @classmethod
+    def _distinct_links(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("each chat link at most once")
+        return value
 
 
 class Promises(_Section):
@@ -334,9 +352,16 @@ def describe_policy(policy: Policy, settings: Settings | None = None) -> str:
         f"Contact window: {q.start:%H:%M}-{q.end:%H:%M} on {', '.join(q.weekdays)} "
         f"(debtor's time zone), no {policy.calendar.country}{sub} holidays"
     )
+    contact = policy.contact
     lines.append(
-        f"Contact cap: {policy.contact.cap_per_7_days} per debtor per 7 days; "
-        f"SMS budget {policy.contact.sms_segment_budget} segment(s)"
+        f"Contact cap: {contact.cap_per_7_days} per debtor per 7 days; "
+        f"SMS budget {contact.sms_segment_budget} segment(s)"
+    )
+    lines.append(
+        "Chat links in reminders and on the pay page: "
+        + (", ".join(contact.chat_links) or "none")
+        + "; first contact on a new number "
+        + ("asks for the right person" if contact.first_contact_asks_for_person else "as usual")
     )
     lines.append(
         f"Promises: at most {policy.promises.max_days} days ahead; "

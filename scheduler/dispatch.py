@@ -29,6 +29,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot.answers import (
+    ChatLink,
+    answer_context,
+    available_kinds,
+    carries_personal_link,
+    chat_links,
+    first_contacts,
+)
 from bot.channels.base import Option, OutgoingMessage, SendError, SendOutcome
 from bot.flows.engine import get_state, set_state
 from bot.flows.states import after_reminder
@@ -313,9 +321,16 @@ class Dispatcher:
             return Outcome.RESCHEDULED
 
         pay_url = await self._pay_url(debtor, context) if not is_reply else ""
+        links: list[ChatLink] = []
+        first: set[int] = set()
+        if not is_reply:  # the way to answer, next to the pay link (bot/answers.py)
+            first = await first_contacts(points)
+            links = await self._chat_links(debtor, points, candidates, first, now)
         for contact in candidates:
             point = next(p for p in points if p.id == contact.id)
-            outgoing = self._outgoing(row, debtor, point, context, pay_url, now)
+            outgoing = self._outgoing(
+                row, debtor, point, context, pay_url, now, links, point.id in first
+            )
             try:
                 provider_id = await self._transmit(lease, outgoing)
             except LeaseLost:
@@ -425,6 +440,24 @@ class Dispatcher:
             return [], SkipReason.SETTLED
         return [], reasons.pop() if len(reasons) == 1 else SkipReason.COVERED
 
+    async def _chat_links(
+        self,
+        debtor: Debtor,
+        points: list[ContactPoint],
+        candidates: list[Contact],
+        first: set[int],
+        now: dt.datetime,
+    ) -> list[ChatLink]:
+        """The chat links the candidates may carry; a personal Telegram token is minted only
+        when one of them will carry it."""
+        settings, policy = self.runtime.settings, self.runtime.policy
+        kinds = available_kinds(settings, policy)
+        personal = any(
+            carries_personal_link(kinds, c.channel, first_contact=c.id in first, policy=policy)
+            for c in candidates
+        )
+        return await chat_links(settings, policy, debtor, now, points=points, personal=personal)
+
     async def _pay_url(self, debtor: Debtor, context: dict[str, Any]) -> str:
         if context.get("kind") != "reminder":
             return str(context.get("pay_url", ""))
@@ -441,6 +474,8 @@ class Dispatcher:
         context: dict[str, Any],
         pay_url: str,
         now: dt.datetime,
+        links: list[ChatLink] | None = None,
+        first_contact: bool = False,
     ) -> OutgoingMessage:
         channel = point.channel
         session_open = point.last_inbound_at is not None and (
@@ -450,6 +485,15 @@ class Dispatcher:
             text, subject, html = row.body, "", ""
         else:
             ctx = render_context(self.runtime, debtor, context, pay_url)
+            ctx.update(
+                answer_context(
+                    self.runtime.settings,
+                    self.runtime.policy,
+                    channel,
+                    links or [],
+                    first_contact=first_contact,
+                )
+            )
             text, subject, html = render_for_channel(row.template, channel, debtor.language, ctx)
         outgoing = OutgoingMessage(
             channel=channel,

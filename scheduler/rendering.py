@@ -7,7 +7,9 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
+from bot.answers import no_answer_context
 from bot.channels.base import OutgoingMessage
+from bot.channels.segments import gsm_text
 from bot.models import Channel, Debtor
 from bot.runtime import Runtime
 from bot.texts import TEMPLATES_DIR, render
@@ -72,6 +74,7 @@ def render_context(
         "pay_url": pay_url,
         "iban": settings.bank_iban,
         "beneficiary": settings.bank_beneficiary or settings.company_name,
+        **no_answer_context(),  # the dispatcher fills these in for the channel it sends on
     }
 
 
@@ -86,13 +89,11 @@ def _exists(language: str, name: str) -> bool:
     return (TEMPLATES_DIR / language / name).is_file()
 
 
-# Babel separates amount and currency with a no-break space, which is not in the GSM-7 alphabet:
-# one of them would turn the whole SMS into UCS-2 (70 characters a segment instead of 160).
-_SMS_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
-
-
 def sms_friendly(text: str) -> str:
-    return text.translate(_SMS_SPACES)
+    """Babel's no-break spaces, typographic quotes and "…" as GSM-7 characters (one of them would
+    turn the whole SMS into UCS-2: 70 characters a segment instead of 160). The SMS sender does it
+    again on everything it sends (bot/channels/segments.py, `gsm_text`)."""
+    return gsm_text(text)
 
 
 def render_for_channel(
@@ -105,6 +106,9 @@ def render_for_channel(
     if channel is Channel.SMS:
         name = f"{base}.sms.txt" if _exists(lang, f"{base}.sms.txt") else f"{base}.txt"
         return sms_friendly(render(name, lang, **context)), "", ""
+    if channel in (Channel.TELEGRAM, Channel.WHATSAPP) and _exists(lang, f"{base}.chat.txt"):
+        # A chat form of its own (the final notice: formal wording only in the formal channel).
+        return render(f"{base}.chat.txt", lang, **context), "", ""
     text = render(f"{base}.txt", lang, **context)
     if channel is Channel.EMAIL:
         subject = (

@@ -153,7 +153,7 @@ async def test_broken_promise_reminds_the_debtor_and_alerts_staff(
     await send_all(runtime)
     [reminder] = senders[Channel.TELEGRAM].sent[:1]
     texts = [m.text for m in senders[Channel.TELEGRAM].sent]
-    assert any("24 nov 2026" in t and "500,00\xa0€" in t for t in texts)
+    assert any("24 novembre 2026" in t and "500,00\xa0€" in t for t in texts)
     staff = [m for m in senders[Channel.TELEGRAM].sent if m.address == str(STAFF_CHAT)]
     assert len(staff) == 1 and "Promessa non mantenuta" in staff[0].text
     assert reminder.text
@@ -258,7 +258,7 @@ async def test_instalment_due_is_reminded_once(
     await send_all(runtime)
     [message] = senders[Channel.TELEGRAM].sent
     assert "instalment no. 1" in message.text
-    assert "€250.00" in message.text and "27 Nov 2026" in message.text
+    assert "€250.00" in message.text and "27 November 2026" in message.text
     assert "/pay/" in message.text
 
 
@@ -320,7 +320,7 @@ async def test_morning_digest_once_a_day(
     await send_all(runtime)
     [digest] = senders[Channel.TELEGRAM].sent
     assert digest.address == str(STAFF_CHAT)
-    assert "Ieri: 1 messaggi inviati" in digest.text
+    assert "Ieri: 1 messaggio inviato" in digest.text  # "1 messaggio", never "1 messaggi"
     assert "Grande Debitore S.p.A.: 9.876,54\xa0€, da 12 giorni" in digest.text
 
 
@@ -342,7 +342,7 @@ async def test_the_digest_counts_yesterday_by_the_runtimes_clock(
     assert await morning_digest(runtime) is True
     await send_all(runtime)
     [digest] = senders[Channel.TELEGRAM].sent
-    assert "Ieri: 0 messaggi inviati, 1 non riusciti, 2 risposte ricevute." in digest.text
+    assert "Ieri: 0 messaggi inviati, 1 non riuscito, 2 risposte ricevute." in digest.text
 
 
 async def test_on_sqlite_no_lock_is_needed(db: str, settings: Settings) -> None:

@@ -143,7 +143,10 @@ async def test_english_sms_uses_the_short_variant(
 ) -> None:
     out = senders()
     runtime = runtime_with(settings, clock, out)
-    await overdue_debtor(Channel.SMS, language="en")
+    debtor = await overdue_debtor(Channel.SMS, language="en")
+    # A number that has written to us before: not a first contact (which shows no amount).
+    known = NOW - dt.timedelta(days=9)
+    await ContactPoint.filter(debtor_id=debtor.id).update(last_inbound_at=known)
     await plan(runtime)
     await dispatcher(runtime).drain()
     [message] = out[Channel.SMS].sent
@@ -163,7 +166,7 @@ async def test_email_gets_subject_and_escaped_html(
     await plan(runtime)
     await dispatcher(runtime).drain()
     [message] = out[Channel.EMAIL].sent
-    assert message.subject == "Forniture Bianchi S.p.A.: Secondo sollecito di pagamento"
+    assert message.subject == "Forniture Bianchi S.p.A.: secondo sollecito di pagamento"
     assert "Rossi &amp; &lt;Figli&gt;" in message.html
     assert "Rossi & <Figli>" in message.text
 

@@ -63,7 +63,7 @@ def test_accepting_makes_a_link_for_the_discounted_amount_until_the_date() -> No
     chat.send("")  # the menu's help shows the discount option
     assert "discount" in chat.option_keys
     offer = chat.send("sconto")
-    assert "1.470,49 €" in offer[0] and "3 dic 2026" in offer[0]
+    assert "1.470,49 €" in offer[0] and "3 dicembre 2026" in offer[0]
     done = chat.send("accetto")
     assert chat.effects == [MakePayLink("discount", 147_049, dt.date(2026, 12, 3))]
     assert chat.last is not None and chat.last.replies[0].fills == ("pay_url",)
@@ -110,7 +110,7 @@ def test_what_the_debtor_reads_when_staff_decide_on_the_discount() -> None:
     (approved,) = approved_replies(alert)
     assert approved.fills == ("pay_url",)
     text = render_reply(approved, "en", {"pay_url": "https://x/pay/2"}).replace("\xa0", " ")
-    assert "€7,840.00" in text and "3 Dec 2026" in text and "https://x/pay/2" in text
+    assert "€7,840.00" in text and "3 December 2026" in text and "https://x/pay/2" in text
     (rejected,) = rejected_replies(context(language="en"))
     assert "cannot grant the discount" in render_reply(rejected, "en")
     assert rejected.options

@@ -110,7 +110,7 @@ def test_picking_a_count_shows_the_schedule_and_confirming_approves_at_once() ->
     assert chat.option_keys == ["plan_2", "plan_3", "plan_6", "plan_first_date", "back"]
     shown = chat.send("3 rate")
     assert chat.stage == "plan.confirm"
-    assert "500,00 €" in shown[0] and "23 dic 2026" in shown[0]
+    assert "500,00 €" in shown[0] and "23 dicembre 2026" in shown[0]
     done = chat.send("sì")
     assert chat.stage == "menu.main"
     assert chat.effects == [
@@ -148,7 +148,7 @@ def test_the_debtor_may_propose_the_first_date() -> None:
     assert chat.stage == "plan.first_date"
     shown = chat.send("il 15")
     assert chat.stage == "plan.choose"
-    assert "15 dic 2026" in shown[0]
+    assert "15 dicembre 2026" in shown[0]
     chat.send("2 rate")
     chat.send("1")  # yes
     (effect,) = chat.effects
@@ -218,7 +218,7 @@ def test_the_counter_offer_shows_the_staff_terms() -> None:
     outcome = counter_offer(ctx, 41, 100_000, 3, dt.date(2026, 12, 10))
     text = render_reply(outcome.replies[0], "en").replace("\xa0", " ")
     assert "3 instalments for €1,000.00" in text
-    assert "10 Dec 2026: €333.33" in text and "8 Feb 2027: €333.34" in text
+    assert "10 December 2026: €333.33" in text and "8 February 2027: €333.34" in text
 
 
 def test_what_the_debtor_reads_when_staff_decide() -> None:

@@ -163,10 +163,10 @@ def test_a_preset_button_records_the_promise_at_once() -> None:
         "promise_end_of_month",
         "back",
     ]
-    assert "23 dic 2026" in shown[0]  # the latest acceptable date
+    assert "23 dicembre 2026" in shown[0]  # the latest acceptable date
     done = chat.send(option="promise_end_of_month")
     assert chat.effects == [RecordPromise(date=D(2026, 11, 30))]
-    assert "30 nov 2026" in done[0] and "1.500,50 €" in done[0]
+    assert "30 novembre 2026" in done[0] and "1.500,50 €" in done[0]
     assert chat.stage == "menu.main"
 
 
@@ -196,7 +196,7 @@ def test_dates_past_the_maximum_or_in_the_past_are_refused() -> None:
     chat.send(option="promise")
     refused = chat.send("15/01/2027")
     assert chat.stage == "promise.choose"
-    assert "troppo lontano" in refused[0] and "23 dic 2026" in refused[0]
+    assert "troppo lontano" in refused[0] and "23 dicembre 2026" in refused[0]
     refused = chat.send("10/11/2026")
     assert "già passato" in refused[0]
     assert chat.effects == []

@@ -69,7 +69,7 @@ def test_already_paid_with_a_typed_date_and_a_receipt() -> None:
     chat.send("ho già pagato")
     asked = chat.send("venerdì")
     assert chat.stage == "already_paid.receipt"
-    assert "20 nov 2026" in asked[0]
+    assert "20 novembre 2026" in asked[0]
     receipt = {"kind": "document", "file_id": "BQACAgQ", "mime_type": "application/pdf"}
     done = chat.send(attachments=(receipt,))
     assert chat.effects == [ClaimPaid(date=dt.date(2026, 11, 20), attachments=(receipt,))]

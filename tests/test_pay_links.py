@@ -280,6 +280,6 @@ async def test_deployed_without_stripe_offers_the_transfer_only(
         page = await client.get(f"/pay/{token_of(url)}")
         pressed = await client.post(f"/pay/{token_of(url)}/checkout")
     assert "Il pagamento online non è disponibile" in page.text and "<form" not in page.text
-    assert "Con bonifico" in page.text and "IT60 X054" in page.text
+    assert "Paghi con bonifico" in page.text and "IT60 X054" in page.text
     assert pressed.status_code == 303 and pressed.headers["location"] == f"/pay/{token_of(url)}"
     assert not await Payment.exists()

@@ -207,7 +207,7 @@ def test_cli_imports_the_example_statement_twice(tmp_path: Path) -> None:
     assert imported.returncode == 0, imported.stdout + imported.stderr
     first = bot("payments", "import-bank", "examples/bank.csv")
     assert first.returncode == 0, first.stderr
-    assert "3 accrediti abbinati" in first.stdout and "1 non abbinati" in first.stdout
+    assert "3 accrediti abbinati" in first.stdout and "1 non abbinato" in first.stdout
     assert "ORDINE 7781" in first.stdout
     second = bot("payments", "import-bank", "examples/bank.csv")
     assert "0 accrediti abbinati, 3 già importati" in second.stdout

@@ -464,7 +464,8 @@ async def test_pause_and_resume(
     await post(app_url, staff_says(MARCO, "/pause C042 9999"))
 
     texts = staff_texts(fake)
-    assert texts[0] == "⏸ Solleciti a Rossi Impianti S.r.l. in pausa fino al 7 dic 2026 (Marco)."
+    paused = "⏸ Solleciti a Rossi Impianti S.r.l. in pausa fino al 7 dicembre 2026 (Marco)."
+    assert texts[0] == paused
     assert texts[1] == "▶️ Solleciti a Rossi Impianti S.r.l. ripresi (Marco)."
     assert texts[2].startswith("Uso: /pause")
     assert [e.action for e in await AuditEvent.filter(subject=f"debtor:{debtor.id}")] == [
@@ -480,8 +481,8 @@ async def test_plan_command(
     await post(app_url, staff_press(ANNA, f"plan:approve:{plan.id}"))
     await post(app_url, staff_says(ANNA, "/plan C042"))
     [text] = staff_texts(fake)
-    assert f"Piano #{plan.id} di Rossi Impianti S.r.l.: active, 3 rate per 3.000,00 €" in text
-    assert "1. 23 nov 2026: 1.000,00 € (due)" in text
+    assert f"Piano #{plan.id} di Rossi Impianti S.r.l.: attivo, 3 rate per 3.000,00 €" in text
+    assert "1. 23 novembre 2026: 1.000,00 € (da pagare)" in text
     assert text.count("1.000,00 €") == 3
 
 

@@ -99,14 +99,14 @@ def test_every_variant_renders(language: str, name: str) -> None:
 def test_amounts_and_dates_follow_the_language() -> None:
     it = render("reminders/overdue_1.txt", "it", **reminder_context())
     en = render("reminders/overdue_1.txt", "en", **reminder_context())
-    assert "1.234,56\xa0€" in it and "3.703,68\xa0€" in it and "30 set 2026" in it
-    assert "€1,234.56" in en and "€3,703.68" in en and "30 Sept 2026" in en
+    assert "1.234,56\xa0€" in it and "3.703,68\xa0€" in it and "30 settembre 2026" in it
+    assert "€1,234.56" in en and "€3,703.68" in en and "30 September 2026" in en
 
 
 def test_one_invoice_reads_in_the_singular() -> None:
     one = reminder_context(invoices=reminder_context()["invoices"][:1], invoice_count=1)
-    assert "la fattura FT-2026/000120" in render("reminders/courtesy.sms.txt", "it", **one)
-    assert "invoice FT-2026/000120" in render("reminders/courtesy.sms.txt", "en", **one)
+    assert "La fattura FT-2026/000120 scade" in render("reminders/courtesy.sms.txt", "it", **one)
+    assert "Invoice FT-2026/000120 is due" in render("reminders/courtesy.sms.txt", "en", **one)
     assert "3 invoices" in render("reminders/courtesy.sms.txt", "en", **reminder_context())
 
 
@@ -124,7 +124,7 @@ def test_firmness_grows_with_the_steps() -> None:
     final = render("reminders/final_notice.txt", "it", **reminder_context())
     assert "diffidiamo" in final and "231/2002" in final
     assert "formal notice" in render("reminders/final_notice.txt", "en", **reminder_context())
-    assert "Diffida" in render("reminders/final_notice.subject.txt", "it", **reminder_context())
+    assert "diffida" in render("reminders/final_notice.subject.txt", "it", **reminder_context())
 
 
 def test_discount_is_mentioned_only_when_offered() -> None:

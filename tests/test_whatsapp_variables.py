@@ -90,13 +90,13 @@ INSTALMENT = {
             "promise_reminder",
             PROMISE,
             "promise_reminder",
-            {"1": "Bar Sport di Rossi", "2": "750,00 €", "3": "20 nov 2026"},
+            {"1": "Bar Sport di Rossi", "2": "750,00 €", "3": "20 novembre 2026"},
         ),
         (
             "instalment_due",
             INSTALMENT,
             "instalment_due",
-            {"1": "Bar Sport di Rossi", "2": "300,00 €", "3": "1 dic 2026", "4": FACTS.pay_url},
+            {"1": "Bar Sport di Rossi", "2": "300,00 €", "3": "1º dicembre 2026", "4": FACTS.pay_url},
         ),
         (
             "flows/plan/first_instalment.txt",

@@ -1,9 +1,12 @@
 """E-mail sending over SMTP (aiosmtplib): plain text with an HTML alternative, both from templates.
 
 The message text (and, when the caller rendered one, its HTML) is wrapped in the e-mail layout
-templates (templates/<lang>/email/layout.txt and layout.html, the latter autoescaped); Reply-To
-is SMTP_REPLY_TO so answers reach a person. The Message-ID is the provider id; for an outbox row
-it is built from the row (`delivery_key`), so a resend carries the same one.
+templates (templates/<lang>/email/layout.txt and layout.html, the latter autoescaped). The product
+reads no inbound e-mail, so no e-mail invites a reply: reply options are not listed, and the
+message itself points to the chat links and the company's phone (reminders/_answer.txt,
+bot/answers.py). Reply-To is SMTP_REPLY_TO, so a reply written anyway reaches a person's mailbox.
+The Message-ID is the provider id; for an outbox row it is built from the row (`delivery_key`), so
+a resend carries the same one.
 
 PEC (posta elettronica certificata) mailboxes are ordinary SMTP over TLS, so the same sender
 reaches them; which address a message goes to is `choose_email_contact`'s decision: formal notices
@@ -85,13 +88,10 @@ class EmailSender:
 
     def compose(self, message: OutgoingMessage) -> EmailMessage:
         language = message.language or self.default_language
-        options = list(message.options)
         subject = message.subject or render(
             "email/default_subject.txt", language, company=self.company
         )
-        text = render(
-            "email/layout.txt", language, body=message.text, options=options, company=self.company
-        )
+        text = render("email/layout.txt", language, body=message.text, company=self.company)
         html = render(
             "email/layout.html",
             language,
@@ -99,7 +99,6 @@ class EmailSender:
             # The caller's HTML comes from an autoescaped .html template: already safe.
             html_body=Markup(message.html) if message.html else "",
             paragraphs=paragraphs(message.text),
-            options=options,
             company=self.company,
         )
         email = EmailMessage()

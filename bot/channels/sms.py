@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from bot import clock
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
 from bot.channels.numbered import with_numbered_options
-from bot.channels.segments import SegmentCount, over_budget
+from bot.channels.segments import SegmentCount, gsm_text, over_budget
 from bot.channels.twilio_client import TwilioFailure, TwilioMessaging, send_error_for
 from bot.config import Settings
 from bot.models import Channel
 
 
 def sms_body(message: OutgoingMessage, default_language: str = "it") -> str:
-    """The exact SMS text the sender will send: the message plus its numbered options."""
+    """The exact SMS text the sender will send: the message plus its numbered options, with
+    GSM-7 stand-ins for no-break spaces, "…" and typographic quotes (`gsm_text`)."""
     language = message.language or default_language
-    return with_numbered_options(message.text, message.options, Channel.SMS, language)
+    return gsm_text(with_numbered_options(message.text, message.options, Channel.SMS, language))
 
 
 def sms_over_budget(

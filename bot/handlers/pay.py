@@ -1,10 +1,14 @@
 """The pay pages: GET /pay/{token} and what follows it.
 
-GET shows what the link asks for now, with the bank transfer details and the EPC QR code. It
-never opens a Checkout Session: chat apps fetch links for their previews, and a preview must not
-start a payment. The debtor's press of the button (POST /pay/{token}/checkout) opens a fresh
-session and redirects to Stripe. Without STRIPE_API_KEY, on a local instance (no PUBLIC_BASE_URL:
-the demo, `python -m bot run`), the same button completes a sandbox payment and the page says so;
+GET shows what the link asks for now: the card button and, where an IBAN is set, the bank
+transfer details with the EPC QR code beside it; then the way to answer ("Preferisce scriverci?"):
+the chat links the policy enables (bot/answers.py) and the company's phone. It never opens a
+Checkout Session nor issues a Telegram token: chat apps fetch links for their previews, and a
+preview must not start a payment or mint a link. The debtor's press of the Telegram button
+(POST /pay/{token}/telegram) issues their signed deep link and redirects to it; their press of
+the card button (POST /pay/{token}/checkout) opens a fresh session and redirects to Stripe.
+Without STRIPE_API_KEY, on a local instance (no PUBLIC_BASE_URL: the demo, `python -m bot run`),
+the same button completes a sandbox payment and the page says so;
 deployed without Stripe, the page offers the bank transfer only. Success and cancel are our own
 pages; a payment is only ever recorded from Stripe's signed webhook (or the sandbox event),
 never from a page visit.
@@ -23,8 +27,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.answers import TELEGRAM, WHATSAPP, available_kinds, chat_links, whatsapp_chat_url
 from bot.config import Settings
-from bot.models import Debtor, PayLink
+from bot.models import ContactPoint, Debtor, PayLink
 from bot.payments.bank import bank_transfer, epc_qr_data_uri
 from bot.payments.checkout import (
     complete_sandbox_checkout,
@@ -65,7 +70,13 @@ class PayPages:
         self.sandbox = gateway is None and sandbox_checkout_offered(runtime.settings)
 
     def _html(self, name: str, language: str, status: int = 200, **context: object) -> Response:
-        body = render(name, language, company=self.settings.company_name, **context)
+        body = render(
+            name,
+            language,
+            company=self.settings.company_name,
+            phone=self.settings.company_phone,
+            **context,
+        )
         return HTMLResponse(body, status_code=status, headers=PRIVATE_HEADERS)
 
     def _not_found(self) -> Response:
@@ -92,6 +103,19 @@ class PayPages:
     def _page_url(self, link: PayLink) -> str:
         return f"/pay/{link.token}"
 
+    def _chat_links(self, link: PayLink) -> list[dict[str, str]]:
+        """The page's chat links: WhatsApp as a plain link, Telegram as a button that posts (the
+        personal deep link is issued only when the debtor asks for it)."""
+        links = []
+        for kind in available_kinds(self.settings, self.runtime.policy):
+            if kind == WHATSAPP:
+                url = whatsapp_chat_url(self.settings.twilio_whatsapp_from)
+                links.append({"label": "WhatsApp", "url": url, "action": ""})
+            else:
+                action = f"{self._page_url(link)}/telegram"
+                links.append({"label": "Telegram", "url": "", "action": action})
+        return links
+
     async def page(self, request: Request) -> Response:
         link = await self._link(request)
         if link is None:
@@ -113,7 +137,22 @@ class PayPages:
             sandbox=self.sandbox,
             online=self.gateway is not None or self.sandbox,
             checkout_action=f"{self._page_url(link)}/checkout",
+            chat_links=self._chat_links(link),
         )
+
+    async def telegram(self, request: Request) -> Response:
+        """The Telegram button: the debtor's signed deep link (or the bot, when their chat is
+        linked already), then Telegram. Without a Telegram link to offer, back to the page."""
+        link = await self._link(request)
+        if link is None:
+            return self._not_found()
+        debtor: Debtor = link.debtor
+        points = await ContactPoint.filter(debtor_id=debtor.id)
+        offered = await chat_links(
+            self.settings, self.runtime.policy, debtor, self.runtime.now(), points=points
+        )
+        url = next((chat.url for chat in offered if chat.kind == TELEGRAM), "")
+        return RedirectResponse(url or self._page_url(link), 303, headers=PRIVATE_HEADERS)
 
     async def checkout(self, request: Request) -> Response:
         link = await self._link(request)
@@ -184,6 +223,7 @@ def web_part(runtime: Runtime) -> WebPart:
     routes = [
         Route("/pay/{token}", pages.page, methods=["GET"]),
         Route("/pay/{token}/checkout", pages.checkout, methods=["POST"]),
+        Route("/pay/{token}/telegram", pages.telegram, methods=["POST"]),
         Route("/pay/{token}/success", pages.success, methods=["GET"]),
         Route("/pay/{token}/cancel", pages.cancel, methods=["GET"]),
     ]

@@ -1,0 +1,125 @@
+"""Issue 14, item 11: every SMS reminder's worst case within the policy's segment budget, in
+GSM-7, counted with an independent GSM 03.38 codec (the gsm0338 package, 3GPP TS 23.038) as well
+as with bot/channels/segments.py, whose tables are checked against it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
+import pytest
+
+from bot.channels.base import Option, OutgoingMessage
+from bot.channels.segments import (
+    GSM7_BASIC,
+    GSM7_EXTENSION,
+    Encoding,
+    count_segments,
+    gsm_text,
+    worst_case_contexts,
+    worst_case_sms,
+)
+from bot.channels.sms import sms_body
+from bot.models import Channel
+from bot.policy import load_policy
+from bot.texts import money, render
+from scheduler.dispatch import fit_sms_budget
+
+POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy.toml")
+BUDGET = POLICY.contact.sms_segment_budget
+TEMPLATES = sorted(
+    {step.template for step in POLICY.steps} | {"instalment_due", "promise_reminder", "thank_you"}
+)
+
+
+def codec_segments(text: str) -> tuple[str, int]:
+    """Encoding and segments as a network would split the text: GSM 03.38 septets (an escape
+    pair never split; 160 alone, 153 a part) or else UTF-16 (70 alone, 67 a part)."""
+    try:
+        septets = text.encode("gsm03.38")
+    except UnicodeEncodeError:
+        units = len(text.encode("utf-16-be")) // 2
+        return "UCS-2", 1 if units <= 70 else -(-units // 67)
+    if len(septets) <= 160:
+        return "GSM-7", 1
+    parts, room, i = 1, 153, 0
+    while i < len(septets):
+        width = 2 if septets[i] == 0x1B else 1
+        if width > room:
+            parts, room = parts + 1, 153
+        room -= width
+        i += width
+    return "GSM-7", parts
+
+
+def test_the_segments_tables_are_the_gsm_03_38_tables() -> None:
+    basic, extension = set(), set()
+    for codepoint in range(0x110000):
+        char = chr(codepoint)
+        try:
+            encoded = char.encode("gsm03.38")
+        except UnicodeEncodeError:
+            continue
+        (basic if len(encoded) == 1 else extension).add(char)
+    basic.discard("\x1b")  # the escape itself is not a character one writes
+    assert basic == set(GSM7_BASIC)
+    assert extension == set(GSM7_EXTENSION)
+    assert "€".encode("gsm03.38") == b"\x1be"  # two septets
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_the_worst_case_sms_fits_the_budget_in_gsm7(language: str, template: str) -> None:
+    text = worst_case_sms(template, language)
+    assert text is not None
+    if template != "thank_you":  # a receipt, not a reminder
+        assert "https://" in text  # the pay link, counted
+    encoding, segments = codec_segments(text)
+    assert encoding == "GSM-7", text
+    assert segments <= BUDGET, (segments, text)
+    ours = count_segments(text)
+    assert (ours.encoding.value, ours.segments) == (encoding, segments)
+
+
+def test_the_worst_case_carries_the_longest_chat_link() -> None:
+    contexts = worst_case_contexts("it")
+    ordinary = [c for c in contexts if not c["first_contact"]]
+    assert ordinary and all("?start=" in c["chat_links"][0].url for c in ordinary)
+    assert all(len(c["company"]) >= 40 and len(c["debtor_name"]) >= 40 for c in contexts)
+
+
+def test_babel_and_typography_do_not_force_ucs2() -> None:
+    amount = money(123_456_789, "EUR", "it")
+    assert "\xa0" in amount  # what babel writes
+    text = gsm_text(f"Totale {amount} – «Pagherò il…» ‘ok’ È tutto")
+    assert text == "Totale 1.234.567,89 € - \"Pagherò il...\" 'ok' E' tutto"
+    assert codec_segments(text)[0] == "GSM-7"
+
+
+def test_what_the_sms_sender_sends_is_gsm7() -> None:
+    options = (Option("promise", render("flows/options/promise.txt", "it")),)  # "Pagherò il…"
+    message = OutgoingMessage(
+        Channel.SMS,
+        "+393331234567",
+        f"Totale {money(50_000, 'EUR', 'it')}",
+        options=options,
+        language="it",
+    )
+    body = sms_body(message)
+    assert "…" not in body and "\xa0" not in body
+    assert count_segments(body).encoding is Encoding.GSM7
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_options_are_dropped_before_the_text_goes_over_budget(language: str) -> None:
+    text = worst_case_sms("overdue_2", language)
+    assert text is not None
+    options = tuple(
+        Option(key, render("reminders/option.txt", language, key=key))
+        for key in ("instalments", "pay_now", "promise", "already_paid", "dispute")
+    )
+    message = OutgoingMessage(
+        Channel.SMS, "+393331234567", text, options=options, language=language
+    )
+    body = sms_body(fit_sms_budget(message, BUDGET))
+    assert codec_segments(body)[1] <= BUDGET

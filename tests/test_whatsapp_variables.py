@@ -96,7 +96,12 @@ INSTALMENT = {
             "instalment_due",
             INSTALMENT,
             "instalment_due",
-            {"1": "Bar Sport di Rossi", "2": "300,00 €", "3": "1º dicembre 2026", "4": FACTS.pay_url},
+            {
+                "1": "Bar Sport di Rossi",
+                "2": "300,00 €",
+                "3": "1º dicembre 2026",
+                "4": FACTS.pay_url,
+            },
         ),
         (
             "flows/plan/first_instalment.txt",

@@ -1,0 +1,94 @@
+"""One simulation run end to end: population, the world on its clock, the audit of what was sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import Settings
+from bot.models import Direction, Message, StaffRole
+from bot.policy import Policy, load_policy
+from bot.runtime import Runtime
+from bot.staff import register_staff
+from simulation.audit import audit
+from simulation.facts import AuditPolicy, LogEntry
+from simulation.population import create_population
+from simulation.senders import Recorder, recording_senders
+from simulation.world import SimClock, World
+
+STAFF_CHAT_ID = -1001000000014
+STAFF_USER_ID = 140001
+
+
+def audit_policy(policy: Policy, company_timezone: str) -> AuditPolicy:
+    quiet = policy.quiet_hours
+    return AuditPolicy(
+        quiet_start=quiet.start,
+        quiet_end=quiet.end,
+        weekdays=frozenset(quiet.weekday_numbers),
+        country=policy.calendar.country,
+        cap_per_7_days=policy.contact.cap_per_7_days,
+        sms_segment_budget=policy.contact.sms_segment_budget,
+        step_days={step.name: step.days for step in policy.steps},
+        company_timezone=company_timezone,
+    )
+
+
+def simulation_settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "telegram_staff_chat_id": STAFF_CHAT_ID,
+            "public_base_url": settings.public_base_url or "https://sollecito.example",
+        }
+    )
+
+
+async def message_log() -> list[LogEntry]:
+    rows = await Message.filter(direction=Direction.OUTBOUND, audience="debtor").values_list(
+        "id", "debtor_id", "step", "status", "sent_at"
+    )
+    return [
+        LogEntry(int(i), int(d), step, str(status), sent_at)
+        for i, d, step, status, sent_at in rows
+        if d is not None
+    ]
+
+
+async def simulate(
+    settings: Settings, *, debtors: int, days: int, start: dt.date, seed: int
+) -> dict[str, Any]:
+    """Run on the connected, empty database; the audit report, the run's figures with it."""
+    started = time.perf_counter()
+    settings = simulation_settings(settings)
+    rng = random.Random(seed)
+    zone = ZoneInfo(settings.timezone)
+    clock = SimClock(dt.datetime.combine(start, dt.time(), zone).astimezone(dt.UTC))
+    recorder = Recorder(clock=clock, staff_chat=str(STAFF_CHAT_ID))
+    policy = load_policy(settings.policy_file)
+    runtime = Runtime(
+        settings=settings, policy=policy, senders=dict(recording_senders(recorder)), now=clock
+    )
+    staff, _ = await register_staff(
+        STAFF_USER_ID, "Credit control", StaffRole.ADMIN, 100_000_000, actor="simulation"
+    )
+    population = await create_population(rng, debtors, start, clock.now - dt.timedelta(days=1))
+    world = World(runtime, clock, recorder, {p.debtor_id: p for p in population}, staff, rng)
+    await world.run(clock.now + dt.timedelta(days=days))
+    simulated = time.perf_counter() - started
+    report = audit(
+        recorder.sent, await message_log(), world.journal, audit_policy(policy, settings.timezone)
+    )
+    report["run"] = {
+        "debtors": debtors,
+        "days": days,
+        "start": start.isoformat(),
+        "seed": seed,
+        "database": "postgresql" if settings.database_url.startswith("postgres") else "sqlite",
+        "simulate_seconds": round(simulated, 1),
+        "audit_seconds": round(time.perf_counter() - started - simulated, 1),
+        "activity": dict(sorted(world.stats.items())),
+    }
+    return report

@@ -40,6 +40,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 11, 16))
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    parser.add_argument("--dump", type=Path, help="write every message sent here (JSON lines)")
     return parser.parse_args()
 
 
@@ -61,7 +62,12 @@ async def main() -> int:
     try:
         print(f"simulating {args.debtors} debtors x {args.days} days on {url}", file=sys.stderr)
         report = await simulate(
-            settings, debtors=args.debtors, days=args.days, start=args.start, seed=args.seed
+            settings,
+            debtors=args.debtors,
+            days=args.days,
+            start=args.start,
+            seed=args.seed,
+            dump=args.dump,
         )
     finally:
         await db.close()

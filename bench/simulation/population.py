@@ -57,6 +57,7 @@ class Person:
     keeps_promise: bool
     pays_instalments: bool
     plan_count: str  # "plan_2", "plan_3", "plan_6"
+    gives_up_after: int | None  # turns after which it leaves a conversation unfinished
     reminders_seen: int = 0
     acted: bool = False
     done: bool = False  # stopped, or nothing left to do
@@ -131,6 +132,7 @@ async def create_population(
                 keeps_promise=rng.random() < 0.6,
                 pays_instalments=rng.random() < 0.8,
                 plan_count=rng.choice(("plan_2", "plan_3", "plan_3", "plan_6")),
+                gives_up_after=rng.choice((None, None, None, 1, 2)),
             )
         )
     await ContactPoint.bulk_create(points)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +16,7 @@ from bot.policy import Policy, load_policy
 from bot.runtime import Runtime
 from bot.staff import register_staff
 from simulation.audit import audit
-from simulation.facts import AuditPolicy, LogEntry
+from simulation.facts import AuditPolicy, LogEntry, Sent
 from simulation.population import create_population
 from simulation.senders import Recorder, recording_senders
 from simulation.world import SimClock, World
@@ -57,8 +59,32 @@ async def message_log() -> list[LogEntry]:
     ]
 
 
+def dump_sent(sent: list[Sent], path: Path) -> None:
+    """Every message as the provider got it, one JSON object a line, for a reader to check."""
+    with path.open("w", encoding="utf-8") as out:
+        for message in sent:
+            row = {
+                "id": message.id,
+                "at": message.at.isoformat(),
+                "debtor": message.debtor_id,
+                "channel": message.channel,
+                "address": message.address,
+                "step": message.step,
+                "template": message.template,
+                "whatsapp_free_text": message.whatsapp_free_text,
+                "text": message.text,
+            }
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 async def simulate(
-    settings: Settings, *, debtors: int, days: int, start: dt.date, seed: int
+    settings: Settings,
+    *,
+    debtors: int,
+    days: int,
+    start: dt.date,
+    seed: int,
+    dump: Path | None = None,
 ) -> dict[str, Any]:
     """Run on the connected, empty database; the audit report, the run's figures with it."""
     started = time.perf_counter()
@@ -78,6 +104,8 @@ async def simulate(
     world = World(runtime, clock, recorder, {p.debtor_id: p for p in population}, staff, rng)
     await world.run(clock.now + dt.timedelta(days=days))
     simulated = time.perf_counter() - started
+    if dump is not None:
+        dump_sent(recorder.sent, dump)
     report = audit(
         recorder.sent, await message_log(), world.journal, audit_policy(policy, settings.timezone)
     )

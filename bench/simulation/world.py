@@ -179,15 +179,19 @@ class World:
                 await self._say(person, people.press("yes", offered, channel))
             person.done = True
             return
+        turns = int(str(person.state.get("turns", 0)))
+        if person.gives_up_after is not None and turns >= person.gives_up_after:
+            self.stats[f"gave_up_{person.behaviour}"] += 1
+            return  # the conversation stays open until the product closes it
         used = person.state.get("used", frozenset())
         assert isinstance(used, frozenset)
         turn, used = people.choose(person, used, channel, last)
-        if turn is None or person.state.get("turns", 0) == MAX_TURNS:
+        if turn is None or turns == MAX_TURNS:
             self.stats[f"script_end_{person.behaviour}_{len(used)}"] += 1
             await self._after_script(person)
             return
         person.state["used"] = used
-        person.state["turns"] = int(str(person.state.get("turns", 0))) + 1
+        person.state["turns"] = turns + 1
         await self._say(person, turn)
         self.at(self.clock.now + dt.timedelta(minutes=self.rng.uniform(1, 4)), "turn", person)
 

@@ -78,6 +78,7 @@ def test_dates_are_read_short_long_and_english() -> None:
         ("Rossi: secondo sollecito. Insoluto", 1),
         ("nonostante il nostro precedente sollecito", 1),
         ("despite our previous reminder", 1),
+        ("come dal nostro precedente promemoria", 1),
         ("this is our third reminder", 2),
         ("le ricordiamo che oggi scade", 0),
     ],
@@ -283,6 +284,21 @@ def test_a_message_after_stop_is_counted_but_the_confirmation_is_not() -> None:
         stops=[(MONDAY_10 - dt.timedelta(days=1), "telegram", "700000007")],
     )
     assert not check(rules.after_opt_out, confirmation, journal=wrote)
+
+
+def test_start_after_stop_allows_messages_again() -> None:
+    address = ("telegram", "700000007")
+    both = journal(stops=[(MONDAY_10 - dt.timedelta(days=3), *address)])
+    both.starts.append((MONDAY_10 - dt.timedelta(days=1), *address))
+    assert not check(rules.after_opt_out, sent(LISTING_DUE, step="overdue_1"), journal=both)
+
+
+def test_a_second_reminder_needs_a_dunning_one_in_the_log() -> None:
+    courtesy = sent("promemoria", step="courtesy", at=MONDAY_10 - dt.timedelta(days=9))
+    second = sent("secondo sollecito", step="overdue_2")
+    assert check(rules.claim_not_in_log, second, [courtesy], log=[logged(courtesy)])
+    previous = sent("nonostante il nostro precedente sollecito", step="overdue_1")
+    assert not check(rules.claim_not_in_log, previous, [courtesy], log=[logged(courtesy)])
 
 
 def test_a_reminder_listing_an_invoice_in_a_plan_or_disputed_is_counted() -> None:

@@ -184,7 +184,8 @@ def claim_not_in_log(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
         for entry in ctx.log_by_debtor.get(message.debtor_id, [])
         if entry.sent_at is not None and entry.sent_at < message.at and entry.id != message.id
     ]
-    steps = ctx.policy.dunning_steps if claimed > 1 else ctx.policy.cadence_steps
+    # "secondo/terzo sollecito" counts dunning reminders; "previous reminder" any reminder.
+    steps = ctx.policy.dunning_steps if ordinal_claim(message.text) else ctx.policy.cadence_steps
     return sum(1 for entry in logged if entry.step in steps) < claimed
 
 

@@ -128,7 +128,7 @@ _ORDINAL_CLAIM = re.compile(
     re.IGNORECASE,
 )
 _PREVIOUS_CLAIM = re.compile(
-    r"\b(?:precedent[ei]\s+(?:sollecit[oi]|avvis[oi]|comunicazion[ei])"
+    r"\b(?:precedent[ei]\s+(?:sollecit[oi]|avvis[oi]|comunicazion[ei]|promemoria)"
     r"|(?:sollecit[oi]|avvis[oi])\s+precedent[ei]"
     r"|previous\s+(?:reminders?|notices?|messages?)"
     r"|earlier\s+(?:reminders?|notices?)"

@@ -269,6 +269,11 @@ def test_plan_schedules_on_a_sunday_a_holiday_or_in_the_past_are_counted() -> No
     assert check(rules.plan_first_past, schedule("20 nov 2026", "21 dic 2026"))
     assert not check(rules.plan_first_past, schedule("23 nov 2026", "23 dic 2026"))
     assert not check(rules.plan_on_rest_day, sent("27 dic 2026", template="flows/closed.txt"))
+    latest = sent(
+        "Scriva la data della prima rata, entro il 27 dic 2026.",
+        template="flows/plan/first_date.txt",
+    )
+    assert not check(rules.plan_on_rest_day, latest)
 
 
 # --- the good news -------------------------------------------------------------------------

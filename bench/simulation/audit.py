@@ -163,6 +163,7 @@ def lists_not_yet_due(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
 
 
 def first_claims_earlier(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
+    """The first message ever sent to the debtor claims earlier reminders."""
     return not earlier and claimed_earlier_reminders(message.text) > 0
 
 
@@ -193,17 +194,27 @@ def claim_not_in_log(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
 
 
 def while_plan_pending(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
+    """A cadence reminder sent while the debtor's plan waited for staff approval."""
     return _is_cadence(message, ctx) and bool(message.facts and message.facts.plan_pending_approval)
 
 
 # --- claim 4: dates a person can act on --------------------------------------------------------
 
 
+# Plan texts whose dates are not instalments: the latest first date allowed, a refused date.
+NOT_SCHEDULES = frozenset({"first_date", "refused", "not_possible"})
+
+
 def _schedule_dates(message: Sent) -> list[dt.date]:
-    return dates(message.text) if "plan/" in message.template else []
+    """The dates of a plan text that sets out instalments (flows/plan/..., staff decisions)."""
+    stem = message.template.rsplit("/", 1)[-1].split(".", 1)[0]
+    if "plan/" not in message.template or stem in NOT_SCHEDULES:
+        return []
+    return dates(message.text)
 
 
 def plan_on_rest_day(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
+    """A plan text (flows/plan/...) with a date on a Sunday or an Italian holiday."""
     return any(
         day.weekday() == 6 or day in _holidays(ctx.policy.country)
         for day in _schedule_dates(message)
@@ -211,6 +222,7 @@ def plan_on_rest_day(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
 
 
 def plan_first_past(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
+    """A plan text whose earliest date is before the day it was sent (debtor's time zone)."""
     found = _schedule_dates(message)
     timezone = message.facts.timezone if message.facts else ctx.policy.company_timezone
     return bool(found) and min(found) < message.at.astimezone(ZoneInfo(timezone)).date()
@@ -220,12 +232,14 @@ def plan_first_past(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
 
 
 def non_cadence_outside_hours(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
+    """A message we started, not a cadence step, outside the debtor's hours, days, holidays."""
     if _is_cadence(message, ctx) or not _proactive(message, ctx) or message.facts is None:
         return False
     return not within_contact_hours(message.at, message.facts.timezone, ctx.policy)
 
 
 def cadence_outside_hours(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
+    """A cadence reminder outside the debtor's contact hours and days, or on a holiday."""
     if not _is_cadence(message, ctx) or message.facts is None:
         return False
     return not within_contact_hours(message.at, message.facts.timezone, ctx.policy)
@@ -236,6 +250,7 @@ def _in_week(message: Sent, earlier: Iterable[Sent], keep: Callable[[Sent], bool
 
 
 def cadence_over_cap(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
+    """A cadence reminder with the cap's number of cadence reminders in the 7 days before."""
     if not _is_cadence(message, ctx):
         return False
     return _in_week(message, earlier, lambda m: _is_cadence(m, ctx)) >= ctx.policy.cap_per_7_days
@@ -250,6 +265,7 @@ def proactive_over_cap(message: Sent, ctx: Context, earlier: list[Sent]) -> bool
 
 
 def whatsapp_outside_window(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
+    """WhatsApp free text with no message from that number in the 24 hours before."""
     if message.channel != "whatsapp" or not message.whatsapp_free_text:
         return False
     wrote = ctx.last_inbound(message.channel, message.address, message.at)
@@ -257,12 +273,14 @@ def whatsapp_outside_window(message: Sent, ctx: Context, earlier: list[Sent]) ->
 
 
 def whatsapp_without_opt_in(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
+    """WhatsApp to a contact point with no opt-in recorded when it was sent."""
     if message.channel != "whatsapp" or message.facts is None:
         return False
     return not message.facts.whatsapp_opted_in
 
 
 def sms_over_budget(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
+    """An SMS (options included) over the policy's segment budget, GSM-7/UCS-2 counted."""
     return (
         message.channel == "sms"
         and sms_segments(message.text).segments > ctx.policy.sms_segment_budget
@@ -270,6 +288,7 @@ def sms_over_budget(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
 
 
 def after_opt_out(message: Sent, ctx: Context, earlier: list[Sent]) -> bool:
+    """A message we started to an address that had said STOP (and not START since)."""
     return _proactive(message, ctx) and ctx.opted_out(message)
 
 
@@ -345,4 +364,9 @@ def audit(
         ),
         "staff_messages": len(sent) - len(debtor_messages),
     }
-    return {"counters": counters, "examples": examples, "totals": totals}
+    return {"counters": counters, "examples": examples, "totals": totals, "rules": describe()}
+
+
+def describe() -> dict[str, str]:
+    """Each row and how it is counted: the first line of its rule's docstring."""
+    return {row: (rule.__doc__ or "").strip().splitlines()[0] for row, rule in RULES.items()}

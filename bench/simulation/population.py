@@ -42,7 +42,7 @@ NAMES = (
     "Gallo Arredamenti",
 )
 FORMS = ("S.r.l.", "S.p.A.", "S.n.c.", "S.a.s.", "Ltd", "")
-SHARED_PHONE_SHARE = 0.04  # debtors whose phone is an accountant's, shared with the next debtor
+SHARED_PHONE_SHARE = 0.06  # debtors whose phone is an accountant's, shared with the next debtor
 
 
 @dataclass

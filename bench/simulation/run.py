@@ -6,12 +6,13 @@ import datetime as dt
 import json
 import random
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from bot.models import Direction, Message, StaffRole
+from bot.models import ContactPoint, Debtor, Direction, Invoice, Message, StaffRole
 from bot.policy import Policy, load_policy
 from bot.runtime import Runtime
 from bot.staff import register_staff
@@ -77,6 +78,25 @@ def dump_sent(sent: list[Sent], path: Path) -> None:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+async def describe_population(start: dt.date) -> dict[str, Any]:
+    """What the run was made of: zones, languages, channels, shared numbers, how late."""
+    points = await ContactPoint.all().values_list("channel", "address", "opted_in_at")
+    owners = Counter((str(channel), address) for channel, address, _ in points)
+    dues = await Invoice.all().values_list("due_date", flat=True)
+    return {
+        "timezones": dict(Counter(await Debtor.all().values_list("timezone", flat=True))),
+        "languages": dict(Counter(await Debtor.all().values_list("language", flat=True))),
+        "contact_points": dict(Counter(str(channel) for channel, _, _ in points)),
+        "whatsapp_without_opt_in": sum(
+            1 for channel, _, opted in points if channel == "whatsapp" and opted is None
+        ),
+        "shared_addresses": sum(1 for count in owners.values() if count > 1),
+        "invoices": len(dues),
+        "invoices_not_yet_due_at_start": sum(1 for due in dues if due > start),
+        "invoices_over_60_days_late_at_start": sum(1 for due in dues if (start - due).days > 60),
+    }
+
+
 async def simulate(
     settings: Settings,
     *,
@@ -101,6 +121,7 @@ async def simulate(
         STAFF_USER_ID, "Credit control", StaffRole.ADMIN, 100_000_000, actor="simulation"
     )
     population = await create_population(rng, debtors, start, clock.now - dt.timedelta(days=1))
+    scenario = await describe_population(start)
     world = World(runtime, clock, recorder, {p.debtor_id: p for p in population}, staff, rng)
     await world.run(clock.now + dt.timedelta(days=days))
     simulated = time.perf_counter() - started
@@ -117,6 +138,7 @@ async def simulate(
         "database": "postgresql" if settings.database_url.startswith("postgres") else "sqlite",
         "simulate_seconds": round(simulated, 1),
         "audit_seconds": round(time.perf_counter() - started - simulated, 1),
+        "population": scenario,
         "activity": dict(sorted(world.stats.items())),
     }
     return report

@@ -29,6 +29,7 @@ from simulation.facts import Journal, Sent
 from simulation.population import Person
 from simulation.senders import Recorder
 
+LOGGERS = ("bot", "scheduler")
 DISPATCH_EVERY = dt.timedelta(minutes=5)
 MAX_TURNS = 8  # a person gives up on a conversation that goes round in circles
 STOP_WORDS = {"it": "STOP", "en": "STOP"}
@@ -44,8 +45,9 @@ class SimClock:
         return self.now
 
 
-class JobFailures(logging.Handler):
-    """Counts the clock jobs that failed (build_scheduler's wrapper logs and goes on)."""
+class ErrorsLogged(logging.Handler):
+    """Counts the errors the product logged: a clock job that failed (build_scheduler's wrapper
+    logs and goes on), a send that raised, a conversation that could not be closed."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
@@ -75,8 +77,9 @@ class World:
             self.runtime, DispatchConfig(batch_size=200), rng=random.Random(self.rng.random())
         )
         self.recorder.listeners.append(self._on_sent)
-        self.failures = JobFailures()
-        logging.getLogger("scheduler.clock").addHandler(self.failures)
+        self.errors = ErrorsLogged()
+        for name in LOGGERS:
+            logging.getLogger(name).addHandler(self.errors)
         self._by_address = {(p.chat[0].value, p.chat[1]): p for p in self.people.values() if p.chat}
 
     def at(self, moment: dt.datetime, kind: str, payload: Any = None) -> None:
@@ -99,8 +102,9 @@ class World:
                 day = self.clock.now.date()
                 elapsed = time.perf_counter() - started
                 print(f"  {day} sent {len(self.recorder.sent)} ({elapsed:.0f} s)", file=sys.stderr)
-        self.stats["clock_job_failures"] = self.failures.count
-        logging.getLogger("scheduler.clock").removeHandler(self.failures)
+        self.stats["errors_logged"] = self.errors.count
+        for name in LOGGERS:
+            logging.getLogger(name).removeHandler(self.errors)
 
     async def _handle(self, kind: str, payload: Any) -> None:
         handlers: dict[str, Callable[[Any], Awaitable[None]]] = {

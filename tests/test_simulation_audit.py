@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+import gsm0338  # noqa: F401  (an independent GSM 03.38 codec: importing it registers "gsm03.38")
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -61,10 +62,11 @@ def test_amounts_are_read_in_both_styles_and_with_any_space() -> None:
 
 
 def test_dates_are_read_short_long_and_english() -> None:
-    text = "15 dic 2026, 3 gennaio 2027, Dec 15, 2026, 6 January 2027 e 01/02/2027"
+    text = "15 dic 2026, 3 gennaio 2027, 1º febbraio 2027, Dec 15, 2026, 6 January 2027, 01/02/2027"
     assert dates(text) == [
         dt.date(2026, 12, 15),
         dt.date(2027, 1, 3),
+        dt.date(2027, 2, 1),
         dt.date(2027, 1, 6),
         dt.date(2026, 12, 15),
         dt.date(2027, 2, 1),
@@ -105,6 +107,26 @@ def test_claims_of_earlier_reminders(text: str, claimed: int) -> None:
 def test_sms_segments_follow_gsm7_and_ucs2(text: str, encoding: str, segments: int) -> None:
     counted = sms_segments(text)
     assert (counted.encoding, counted.segments) == (encoding, segments)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rossi S.r.l.: 2 fatture, 1.234,56 € [rif. FT-1] ~ {ok} | ^",
+        "Gentile Sig.ra Müller, è scaduta la fattura: 100,00 €." * 4,
+        "Paghi qui: https://sollecito.example/pay/AbC_123-xyz " * 5,
+    ],
+)
+def test_gsm7_units_agree_with_the_gsm0338_codec(text: str) -> None:
+    counted = sms_segments(text)
+    assert (counted.encoding, counted.units) == ("GSM-7", len(text.encode("gsm03.38")))
+
+
+def test_texts_outside_gsm7_are_refused_by_the_codec_too() -> None:
+    for text in ("100,00\u00a0€", "attenda…", "“sì”", "emoji 🙂"):
+        assert sms_segments(text).encoding == "UCS-2"
+        with pytest.raises(UnicodeEncodeError):
+            text.encode("gsm03.38")
 
 
 def test_a_section_labelled_not_yet_due_is_set_apart() -> None:

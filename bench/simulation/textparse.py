@@ -86,7 +86,7 @@ _MONTHS = {
     "sep": 9, "oct": 10, "dec": 12,
 }  # fmt: skip
 _MONTH_WORD = r"(?P<m>[A-Za-z]{3})[a-z]*\.?"
-_DAY_MONTH_YEAR = re.compile(rf"\b(?P<d>\d{{1,2}}) {_MONTH_WORD} (?P<y>\d{{4}})\b")
+_DAY_MONTH_YEAR = re.compile(rf"\b(?P<d>\d{{1,2}})[º°]? {_MONTH_WORD} (?P<y>\d{{4}})\b")
 _MONTH_DAY_YEAR = re.compile(rf"\b{_MONTH_WORD} (?P<d>\d{{1,2}}),? (?P<y>\d{{4}})\b")
 _NUMERIC = re.compile(r"\b(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4}|\d{2})\b")
 
@@ -100,7 +100,7 @@ def _date(year: str, month: int, day: str) -> dt.date | None:
 
 
 def dates(text: str) -> list[dt.date]:
-    """Dates written out: "15 dic 2026", "15 dicembre 2026", "Dec 15, 2026", "15/12/2026"."""
+    """Dates written out: "15 dic 2026", "1º febbraio 2027", "Dec 15, 2026", "15/12/2026"."""
     found: list[dt.date] = []
     spaced = text.replace("\u00a0", " ").replace("\u202f", " ")
     for pattern in (_DAY_MONTH_YEAR, _MONTH_DAY_YEAR):

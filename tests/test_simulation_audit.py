@@ -132,6 +132,8 @@ def test_texts_outside_gsm7_are_refused_by_the_codec_too() -> None:
 def test_a_section_labelled_not_yet_due_is_set_apart() -> None:
     text = "Scadute:\n- fattura A\nIn scadenza:\n- fattura B\n- fattura C\nTotale: 5,00 €"
     assert unlabelled_text(text) == "Scadute:\n- fattura A\nTotale: 5,00 €"
+    due_today = "Rossi: pagamento in scadenza oggi.\n- fattura A: 5,00 €"
+    assert unlabelled_text(due_today) == due_today
 
 
 # --- claim 1: only what is due is called overdue ----------------------------------------------

@@ -157,7 +157,7 @@ def claimed_earlier_reminders(text: str) -> int:
 # --- lines labelled "not yet due" -------------------------------------------------------------
 
 _NOT_YET_DUE = re.compile(
-    r"in scadenza|non ancora scadut|da scadere|scadr[àa]|scadranno|prossim[ae] scadenz"
+    r"in scadenza(?! oggi)|non ancora scadut|da scadere|scadr[àa]|scadranno|prossim[ae] scadenz"
     r"|not yet due|coming due|falls? due|falling due|due soon|upcoming",
     re.IGNORECASE,
 )

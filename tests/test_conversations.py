@@ -551,9 +551,7 @@ async def test_a_reminder_leaves_a_hand_off_with_the_person(sandbox_runtime: Run
 # --- the clock closes what was left mid-way ----------------------------------------------------
 
 
-async def test_a_conversation_left_mid_way_is_closed_politely(
-    settings: Settings, db: str
-) -> None:
+async def test_a_conversation_left_mid_way_is_closed_politely(settings: Settings, db: str) -> None:
     clock = FrozenClock(NOW - dt.timedelta(hours=settings.conversation_timeout_hours + 1))
     sandbox_runtime = make_runtime(
         settings, clock, {channel: SandboxSender(channel) for channel in Channel}

@@ -1,0 +1,38 @@
+"""The issue-14 simulation at a small scale: it runs through the real product on its own clock,
+and the audit's rows listed in ASSERTED_ZERO stay at 0. When a fix for another row of issue 14
+lands, add that row here (bench/simulation/audit.py DEFECT_ROWS lists them all)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+from simulation.audit import DEFECT_ROWS, GOOD_NEWS_ROWS, ROWS
+from simulation.run import simulate
+
+from bot.config import Settings
+
+# The rows that are 0 on main and must stay 0.
+ASSERTED_ZERO = (
+    "cadence_outside_quiet_hours_or_holiday",
+    "cadence_over_weekly_cap",
+    "message_after_opt_out",
+    "cadence_lists_disputed_promised_or_in_plan",
+)
+
+
+async def test_a_small_simulation_runs_and_keeps_the_zero_rows_at_zero(
+    db: str, settings: Settings
+) -> None:
+    report = await simulate(settings, debtors=40, days=20, start=dt.date(2026, 11, 16), seed=14)
+    activity = report["run"]["activity"]
+    assert activity["errors_logged"] == 0
+    assert activity["job_plan_cadence"] > 0 and activity["job_check_instalments"] == 20
+    assert activity["inbound"] > 0 and activity.get("pay_paid", 0) > 0
+    assert report["totals"]["cadence_reminders"] > 0
+    assert set(report["counters"]) == set(ROWS) == set(DEFECT_ROWS) | set(GOOD_NEWS_ROWS)
+    nonzero = {row: report["examples"][row] for row in ASSERTED_ZERO if report["counters"][row]}
+    assert nonzero == {}

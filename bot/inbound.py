@@ -69,26 +69,23 @@ def _points_at_address() -> str:
     )
 
 
-async def find_contact_point(channel: Channel, address: str) -> ContactPoint | None:
-    """The contact point behind an address, with its debtor; when two debtors share it, the one
-    last written to. Every inbound message asks this first, so it is one hand-written query."""
+async def find_contact_points(channel: Channel, address: str) -> list[ContactPoint]:
+    """Every contact point behind an address, each with its debtor (one hand-written query: every
+    inbound message asks it first). More than one: the address is shared by several debtors (one
+    bookkeeper for several companies), and bot.shared_address asks which one a message is about."""
     points: list[ContactPoint] = []
     for row in await sql.fetch(_points_at_address(), [channel.value, address]):
         point = sql.instance(ContactPoint, row)
         point.debtor = sql.instance(Debtor, row, start=len(sql.columns(ContactPoint)))
         points.append(point)
-    if len(points) <= 1:
-        return points[0] if points else None
-    last = (
-        await Message.filter(
-            direction=Direction.OUTBOUND, contact_point_id__in=[p.id for p in points]
-        )
-        .order_by("-id")
-        .first()
-    )
-    if last is not None:
-        return next(p for p in points if p.id == last.contact_point_id)  # type: ignore[attr-defined]
-    return points[0]
+    return points
+
+
+async def find_contact_point(channel: Channel, address: str) -> ContactPoint | None:
+    """The contact point behind an address when it belongs to one debtor only; None when it is
+    unknown or shared (a shared address never stands for one debtor without being asked)."""
+    points = await find_contact_points(channel, address)
+    return points[0] if len(points) == 1 else None
 
 
 # A reply row is written as "sending" before the provider is called. Should the process die in
@@ -159,14 +156,19 @@ async def store(
 
 async def receive(runtime: Runtime, event: InboundEvent) -> Received | None:
     """Store, answer, send the answers. None when the event is a retried delivery."""
-    contact_point = await find_contact_point(event.channel, event.address)
-    return await receive_from(runtime, event, contact_point)
+    points = await find_contact_points(event.channel, event.address)
+    if len(points) > 1:
+        # Imported here: bot.shared_address builds on this module.
+        from bot.shared_address import receive_shared
+
+        return await receive_shared(runtime, event, points)
+    return await receive_from(runtime, event, points[0] if points else None)
 
 
 async def receive_from(
     runtime: Runtime, event: InboundEvent, contact_point: ContactPoint | None
 ) -> Received | None:
-    """`receive` for a handler that already looked up the contact point (find_contact_point).
+    """`receive` for a handler that already looked up the contact point (find_contact_points).
 
     The inbound row is stored on its own, before anything can go wrong, and the contact point
     notes when its debtor last wrote (WhatsApp's 24-hour window opens whether or not answering
@@ -186,19 +188,44 @@ async def receive_from(
         # error and delivered again): this delivery answers it, or it would never be answered.
         log.info("%s delivery %s resumes an unhandled message", event.channel, stored.id)
         message = stored
-    debtor = contact_point.debtor if contact_point else None
     if contact_point is not None:
-        await sql.execute(
-            "UPDATE contact_point SET last_inbound_at = ? WHERE id = ?",
-            [sql.db_time(now, sql.is_postgres()), contact_point.id],
-        )
-        contact_point.last_inbound_at = now
+        await note_inbound(contact_point, now)
+    return await answer(runtime, event, message, contact_point)
+
+
+async def note_inbound(contact_point: ContactPoint, now: dt.datetime) -> None:
+    """The contact point's debtor wrote now (WhatsApp's 24-hour window opens)."""
+    await sql.execute(
+        "UPDATE contact_point SET last_inbound_at = ? WHERE id = ?",
+        [sql.db_time(now, sql.is_postgres()), contact_point.id],
+    )
+    contact_point.last_inbound_at = now
+
+
+async def answer(
+    runtime: Runtime, event: InboundEvent, message: Message, contact_point: ContactPoint | None
+) -> Received:
+    """Answer a stored inbound message as its contact point's debtor's, on the event's channel
+    and address: the conversation steps, the replies are recorded, then sent."""
+    debtor = contact_point.debtor if contact_point else None
     rows: list[Message] = []
 
     async def record(replies: list[Reply]) -> None:
         await _record_answer(runtime, event, message, replies, rows, contact_point)
 
     replies = await handle_message(runtime, debtor, message, record=record)
+    await deliver(runtime, rows, replies, event, contact_point)
+    return Received(message=message, debtor=debtor, contact_point=contact_point, replies=replies)
+
+
+async def deliver(
+    runtime: Runtime,
+    rows: list[Message],
+    replies: list[Reply],
+    event: InboundEvent,
+    contact_point: ContactPoint | None,
+) -> None:
+    """Send recorded reply rows, waiting at most REPLY_WAIT_SECONDS (the rest goes on behind)."""
     sending = asyncio.ensure_future(
         _deliver_all(runtime, rows, replies, event.address, contact_point)
     )
@@ -210,10 +237,9 @@ async def receive_from(
         log.warning(
             "replies to %s message %s still sending after %.0f s; they go on in the background",
             event.channel,
-            message.id,
+            rows[0].id if rows else "-",
             REPLY_WAIT_SECONDS,
         )
-    return Received(message=message, debtor=debtor, contact_point=contact_point, replies=replies)
 
 
 async def _deliver_all(
@@ -254,8 +280,8 @@ async def _record_answer(
     answered."""
     rows.clear()
     for reply in replies:
-        fields = _reply_fields(runtime, event.channel, event.address, contact_point, reply)
-        rows.append(await _new_reply(fields))
+        fields = reply_fields(runtime, event.channel, event.address, contact_point, reply)
+        rows.append(await new_reply(fields))
     await sql.execute(
         "UPDATE message SET status = ?, updated_at = ? WHERE id = ?",
         [MessageStatus.HANDLED.value, sql.written_at(sql.is_postgres()), message.id],
@@ -263,7 +289,7 @@ async def _record_answer(
     message.status = MessageStatus.HANDLED
 
 
-def _reply_fields(
+def reply_fields(
     runtime: Runtime,
     channel: Channel,
     address: str,
@@ -287,7 +313,7 @@ def _reply_fields(
     }
 
 
-async def _new_reply(fields: dict[str, Any]) -> Message:
+async def new_reply(fields: dict[str, Any]) -> Message:
     row = await _insert_message(fields)
     assert row is not None  # a reply has no idempotency key to collide on
     return row
@@ -301,7 +327,7 @@ async def send_reply(
     reply: Reply,
 ) -> Message:
     """Send a conversation reply now; if the provider fails, the outbox row waits for a worker."""
-    row = await _new_reply(_reply_fields(runtime, channel, address, contact_point, reply))
+    row = await new_reply(reply_fields(runtime, channel, address, contact_point, reply))
     return await _deliver(runtime, row, address, contact_point, reply)
 
 
@@ -369,8 +395,12 @@ async def _deliver(
 __all__ = [
     "InboundEvent",
     "Received",
+    "answer",
+    "deliver",
     "find_contact_point",
+    "find_contact_points",
     "finish_sending",
+    "note_inbound",
     "receive",
     "receive_from",
     "send_reply",

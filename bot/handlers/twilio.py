@@ -41,7 +41,7 @@ from bot.channels.twilio_client import (
 from bot.channels.whatsapp import WHATSAPP_PREFIX, plain_phone
 from bot.contacts import channel_address
 from bot.flows.engine import reply
-from bot.inbound import InboundEvent, find_contact_point, receive_from, send_reply, store
+from bot.inbound import InboundEvent, find_contact_points, receive_from, send_reply, store
 from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
 from bot.optout import (
     Keyword,
@@ -53,6 +53,7 @@ from bot.optout import (
 )
 from bot.parking import park
 from bot.runtime import Runtime
+from bot.shared_address import CHOSEN_KEYWORDS, receive_shared
 from bot.web import WebPart
 from bot.webhooks import Malformed, read_body, refuse, validate
 
@@ -116,9 +117,7 @@ def parse_form(raw: bytes) -> dict[str, str] | None:
     return dict(pairs)
 
 
-async def verified_form(
-    runtime: Runtime, request: Request
-) -> tuple[bytes, dict[str, str]] | None:
+async def verified_form(runtime: Runtime, request: Request) -> tuple[bytes, dict[str, str]] | None:
     """The raw body and form of a request Twilio signed, read within the size limit; None when
     it is not signed."""
     raw = await read_body(request, PROVIDER)
@@ -187,12 +186,15 @@ async def apply_delivery_status(
     return True
 
 
-async def last_offered_options(point: ContactPoint | None) -> list[dict[str, str]]:
-    """The options of the last message we sent to this contact point (a bare "2" answers them)."""
-    if point is None:
+async def last_offered_options(points: list[ContactPoint]) -> list[dict[str, str]]:
+    """The options of the last message we sent to this address (a bare "2" answers them), on
+    whichever of its contact points it went to (an address may serve several debtors)."""
+    if not points:
         return []
     last = (
-        await Message.filter(contact_point_id=point.id, direction=Direction.OUTBOUND)
+        await Message.filter(
+            contact_point_id__in=[p.id for p in points], direction=Direction.OUTBOUND
+        )
         .order_by("-id")
         .first()
     )
@@ -297,18 +299,23 @@ async def handle_status(runtime: Runtime, form: Mapping[str, str]) -> str:
 
 async def handle_inbound(runtime: Runtime, form: Mapping[str, str]) -> str:
     event = inbound_event(form, runtime.now())
-    point = await find_contact_point(event.channel, event.address)
+    points = await find_contact_points(event.channel, event.address)
     keyword = None
     if not event.chosen_option and not event.attachments:
-        opted_out = point is not None and point.opted_out_at is not None
+        opted_out = bool(points) and all(p.opted_out_at is not None for p in points)
         keyword = match_keyword(event.text, opted_out=opted_out)
-    if keyword is not None:
-        await answer_keyword(runtime, event, point, keyword)
+    shared = len(points) > 1
+    if keyword is not None and not (shared and keyword.keyword in CHOSEN_KEYWORDS):
+        await answer_keyword(runtime, event, points[0] if len(points) == 1 else None, keyword)
         return "keyword"
-    if not event.chosen_option:
-        offered = await last_offered_options(point)
+    if not event.chosen_option and keyword is None:
+        offered = await last_offered_options(points)
         event = _with_numbered_choice(event, offered)
-    received = await receive_from(runtime, event, point)
+    if shared:
+        # Which company is this about? Asked before anything is applied (bot.shared_address).
+        received = await receive_shared(runtime, event, points, keyword)
+    else:
+        received = await receive_from(runtime, event, points[0] if points else None)
     return "received" if received is not None else "duplicate"
 
 

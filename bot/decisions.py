@@ -176,16 +176,24 @@ async def tell_debtor(
 
 
 async def _plan_rows(plan: PaymentPlan, runtime: Runtime) -> list[Instalment]:
-    """The plan's instalments; made from the schedule when the plan has none yet (or new terms)."""
+    """The plan's instalments; made from the schedule when the plan has none yet, has new terms,
+    or would start in the past (staff decided days after the request): the schedule the debtor
+    is sent starts today at the earliest, every date on a business day."""
     existing = await Instalment.filter(plan_id=plan.id).order_by("seq")
-    if existing and len(existing) == plan.instalment_count:
+    today = runtime.today()
+    if existing and len(existing) == plan.instalment_count and existing[0].due_date >= today:
         return existing
     await Instalment.filter(plan_id=plan.id).delete()
+    first_due = runtime.business_day(max(plan.first_due_date, today))
+    if first_due != plan.first_due_date:
+        plan.first_due_date = first_due
+        await plan.save(update_fields=["first_due_date"])
     rows = plan_flow.schedule(
         plan.total_cents,
         plan.instalment_count,
-        plan.first_due_date,
+        first_due,
         runtime.policy.instalments.interval_days,
+        runtime.business_day,
     )
     return [
         await Instalment.create(plan=plan, seq=seq, due_date=due, amount_cents=amount)
@@ -326,7 +334,9 @@ async def counter_plan(
         if isinstance(locked, Decision):
             return locked
         new_count = count if count is not None else locked.instalment_count
-        new_first = first_due if first_due is not None else max(locked.first_due_date, today)
+        new_first = runtime.business_day(
+            first_due if first_due is not None else max(locked.first_due_date, today)
+        )
         problems = plan_flow.validate_plan(
             locked.total_cents, new_count, new_first, today, runtime.policy.instalments
         )

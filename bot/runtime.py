@@ -36,6 +36,13 @@ class Runtime:
         """The company's calendar day now: near midnight the UTC date is a different one."""
         return self.now().astimezone(self.settings.zone).date()
 
+    def business_day(self, day: dt.date) -> dt.date:
+        """`day` when the company works then, else its next business day (the policy's calendar:
+        weekends and the country's holidays). The flows get it through their context."""
+        from scheduler.calendar import next_business_day  # pure: the calendar, no I/O
+
+        return next_business_day(day, self.policy)
+
     def sender(self, channel: Channel) -> Sender:
         return self.senders[channel]
 

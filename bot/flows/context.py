@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,12 @@ class OpenInvoice:
     number: str
     balance_cents: int
     due_date: dt.date
+
+
+def same_day(day: dt.date) -> dt.date:
+    """A calendar in which every day is a business day: the default of a context built without
+    the company's calendar (the engine always passes the real one, Runtime.business_day)."""
+    return day
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,9 @@ class FlowContext:
     # state; see states.after_reminder). Empty: the default order.
     menu_order: tuple[str, ...] = ()
     company: str = ""  # who writes, for "chi siete?"
+    # A day -> that day if the company works then, else the next business day. Every date a
+    # text asks the debtor to act by (instalments, deadlines) goes through it.
+    business_day: Callable[[dt.date], dt.date] = same_day
 
     @property
     def balance_cents(self) -> int:

@@ -1,19 +1,21 @@
 """The early-payment / settlement discount: the offer's maths and the conversation.
 
 The discount is `percent` of the open balance, rounded half-up to the cent with Decimal; the
-debtor pays the balance minus that, by `valid_until` (today + the policy's valid_days). Above the
+debtor pays the balance minus that, by `valid_until` (today + the policy's valid_days,
+moved to the next business day when the company does not work then). Above the
 policy's threshold (on the balance) the offer goes to staff before any link is made.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.channels.base import Option
 from bot.flows import options as opt
-from bot.flows.context import FlowContext, Outcome, ReplySpec
+from bot.flows.context import FlowContext, Outcome, ReplySpec, same_day
 from bot.flows.effects import ALERT_DISCOUNT_APPROVAL, PAY_DISCOUNT, AlertStaff, MakePayLink
 from bot.flows.stages import MENU, STAGES, Data, Stage, go, register, say
 from bot.policy import Policy
@@ -35,8 +37,14 @@ def discount_cents(balance_cents: int, percent: Decimal) -> int:
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def discount_offer(balance_cents: int, today: dt.date, policy: Policy) -> Offer | None:
-    """The offer for this balance today; None when the policy has no discount or nothing is due."""
+def discount_offer(
+    balance_cents: int,
+    today: dt.date,
+    policy: Policy,
+    business_day: Callable[[dt.date], dt.date] = same_day,
+) -> Offer | None:
+    """The offer for this balance today; None when the policy has no discount or nothing is due.
+    The offer runs `valid_days`, to a business day (`business_day`) the debtor can pay on."""
     rules = policy.discount
     if rules is None or balance_cents <= 0:
         return None
@@ -44,7 +52,7 @@ def discount_offer(balance_cents: int, today: dt.date, policy: Policy) -> Offer 
     return Offer(
         amount_cents=balance_cents - saved,
         percent=rules.percent,
-        valid_until=today + dt.timedelta(days=rules.valid_days),
+        valid_until=business_day(today + dt.timedelta(days=rules.valid_days)),
         needs_staff=balance_cents > rules.staff_approval_above_cents,
         discount_cents=saved,
         balance_cents=balance_cents,
@@ -55,7 +63,7 @@ def offered(ctx: FlowContext) -> Offer | None:
     """The offer in this conversation: only where the reminder's step offers the discount."""
     if not ctx.discount_offered:
         return None
-    return discount_offer(ctx.balance_cents, ctx.today, ctx.policy)
+    return discount_offer(ctx.balance_cents, ctx.today, ctx.policy, ctx.business_day)
 
 
 # The conversation ---------------------------------------------------------------------------

@@ -111,6 +111,7 @@ def flow_context(
         currency=currency,
         bank=bank,
         inactivity_timeout=dt.timedelta(hours=settings.conversation_timeout_hours),
+        business_day=runtime.business_day,
     )
 
 

@@ -9,12 +9,13 @@ every `interval_days` after it; moving a date off a holiday is the scheduler's b
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
 from bot.channels.base import Option
 from bot.flows import options as opt
-from bot.flows.context import FlowContext, Input, Outcome, ReplySpec
+from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, same_day
 from bot.flows.effects import AnswerCounter, RequestPlan
 from bot.flows.promise import parse_promise_date
 from bot.flows.stages import MENU, STAGES, Data, Stage, go, register, say
@@ -32,8 +33,15 @@ class PlanProblem(StrEnum):
     FIRST_DUE_IN_PAST = "first_due_in_past"
 
 
-def schedule(total_cents: int, count: int, first_due: dt.date, interval_days: int) -> Schedule:
-    """[(due date, amount in cents)]: equal parts rounded down, the last absorbing the rest."""
+def schedule(
+    total_cents: int,
+    count: int,
+    first_due: dt.date,
+    interval_days: int,
+    business_day: Callable[[dt.date], dt.date] = same_day,
+) -> Schedule:
+    """[(due date, amount in cents)]: equal parts rounded down, the last absorbing the rest;
+    each date `business_day` of the planned one (first_due + interval_days * n)."""
     if count < 1:
         raise ValueError("an instalment plan needs at least one instalment")
     if total_cents < 0:
@@ -41,7 +49,7 @@ def schedule(total_cents: int, count: int, first_due: dt.date, interval_days: in
     base = total_cents // count
     amounts = [base] * (count - 1) + [total_cents - base * (count - 1)]
     return [
-        (first_due + dt.timedelta(days=interval_days * index), amount)
+        (business_day(first_due + dt.timedelta(days=interval_days * index)), amount)
         for index, amount in enumerate(amounts)
     ]
 
@@ -97,16 +105,23 @@ def offered_counts(
 
 
 def _first_due(data: Data, ctx: FlowContext) -> dt.date:
+    """The first instalment's day: the one proposed, else today; a day that has passed while the
+    conversation waited becomes today; and a day the company does not work, the next one that it
+    does. So the schedule never shows a first instalment already past or on a holiday."""
     raw = data.get("first_due")
     if raw is None:
-        return ctx.today
-    # Malformed: ValueError/TypeError -> the dispatcher's stale path. A date that has passed
-    # while the conversation waited becomes today.
-    return max(dt.date.fromisoformat(raw), ctx.today)
+        return ctx.business_day(ctx.today)
+    # Malformed: ValueError/TypeError -> the dispatcher's stale path.
+    return ctx.business_day(max(dt.date.fromisoformat(raw), ctx.today))
+
+
+def plan_schedule(total: int, count: int, first_due: dt.date, ctx: FlowContext) -> Schedule:
+    """The schedule as the debtor reads it: on the company's business days."""
+    return schedule(total, count, first_due, ctx.policy.instalments.interval_days, ctx.business_day)
 
 
 def _schedule_context(total: int, count: int, first_due: dt.date, ctx: FlowContext) -> dict:
-    rows = schedule(total, count, first_due, ctx.policy.instalments.interval_days)
+    rows = plan_schedule(total, count, first_due, ctx)
     return {
         "count": count,
         "total_cents": total,
@@ -128,7 +143,7 @@ def _problems_context(problems: list[PlanProblem], ctx: FlowContext) -> dict[str
 
 def enter(ctx: FlowContext, first_due: dt.date | None = None) -> Outcome:
     """Start (or restart) the plan conversation; when no count fits, say so from the menu."""
-    first = first_due or ctx.today
+    first = ctx.business_day(first_due or ctx.today)
     if not offered_counts(ctx.balance_cents, ctx.policy.instalments, first, ctx.today):
         problems = validate_plan(
             ctx.balance_cents,
@@ -243,7 +258,7 @@ def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
             "flows/plan/refused.txt", first_due=first_due, **_problems_context(problems, ctx)
         )
         return go("plan.choose", ctx, {}, before=[refused])
-    rows = schedule(total, count, first_due, rules.interval_days)
+    rows = plan_schedule(total, count, first_due, ctx)
     staff = needs_staff_approval(total, ctx.policy)
     effect = RequestPlan(
         count=count, first_due=first_due, schedule=tuple(rows), total_cents=total, needs_staff=staff
@@ -302,7 +317,7 @@ def _counter_terms(data: Data) -> tuple[int, int, int, dt.date]:
 
 def _counter_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
     _, total, count, first_due = _counter_terms(data)
-    rows = schedule(total, count, first_due, ctx.policy.instalments.interval_days)
+    rows = plan_schedule(total, count, ctx.business_day(max(first_due, ctx.today)), ctx)
     return say(
         "flows/plan/counter.txt",
         _confirm_options(data, ctx),

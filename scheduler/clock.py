@@ -47,6 +47,7 @@ from bot.outbox import queue_message, queue_staff_alert
 from bot.runtime import Runtime
 from scheduler import cadence
 from scheduler.calendar import is_business_day
+from scheduler.lapse import tell_plan_lapsed
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +224,8 @@ async def _break_plan(
     owed: int,
     now: dt.datetime,
 ) -> None:
+    """The plan lapses: its invoices are open again, staff are alerted, and the debtor is told
+    what happens next, where the plan was agreed (reminders/plan_lapsed)."""
     async with in_transaction():
         instalment.status = InstalmentStatus.MISSED
         await instalment.save(update_fields=["status"])
@@ -234,22 +237,22 @@ async def _break_plan(
                 InvoiceStatus.PARTIALLY_PAID if invoice.paid_cents > 0 else InvoiceStatus.OPEN
             )
             await invoice.save(update_fields=["status", "updated_at"])
+        missed = {
+            "plan_id": plan.id,
+            "seq": instalment.seq,
+            "amount_cents": owed,
+            "currency": plan.currency,
+            "due_date": instalment.due_date.isoformat(),
+            "grace_days": runtime.policy.instalments.grace_days,
+        }
         await queue_staff_alert(
             "staff/plan_broken.txt",
-            {
-                "debtor_id": debtor.id,
-                "debtor_name": debtor.name,
-                "plan_id": plan.id,
-                "seq": instalment.seq,
-                "amount_cents": owed,
-                "currency": plan.currency,
-                "due_date": instalment.due_date.isoformat(),
-                "grace_days": runtime.policy.instalments.grace_days,
-            },
+            {"debtor_id": debtor.id, "debtor_name": debtor.name, **missed},
             now=now,
             debtor=debtor,
             idempotency_key=f"plan_broken:{plan.id}",
         )
+        await tell_plan_lapsed(runtime, plan, debtor, missed, now)
 
 
 async def morning_digest(runtime: Runtime) -> bool:

@@ -13,7 +13,9 @@ from bot.channels.base import OutgoingMessage
 from bot.config import Settings
 from bot.db import is_postgres
 from bot.models import (
+    AuditEvent,
     Channel,
+    ContactPoint,
     Instalment,
     InstalmentStatus,
     InvoiceStatus,
@@ -26,6 +28,7 @@ from bot.models import (
     PromiseStatus,
     PromiseToPay,
 )
+from bot.texts import date, money, render
 from scheduler.clock import (
     Clock,
     ClockConfig,
@@ -285,8 +288,78 @@ async def test_missed_instalment_past_grace_breaks_the_plan(
     assert alert.template == "staff/plan_broken.txt"
     assert await check_instalments(runtime) == {"reminded": [], "broken": []}
     await send_all(runtime)
-    [staff] = senders[Channel.TELEGRAM].sent
+    # Staff are alerted, and the debtor is told too (test_a_lapsed_plan_is_told_to_the_debtor...).
+    staff, told = senders[Channel.TELEGRAM].sent
+    assert staff.address == str(STAFF_CHAT)
     assert "Piano di rientro decaduto" in staff.text and "Ritardi S.r.l." in staff.text
+    assert told.address != str(STAFF_CHAT) and "è decaduto" in told.text
+
+
+async def test_a_lapsed_plan_is_told_to_the_debtor_where_it_was_agreed(
+    db: str, settings: Settings, clock: FrozenClock, senders: dict[Channel, RecordingSender]
+) -> None:
+    runtime = runtime_for(settings, clock, senders)
+    debtor = await make_debtor("Ritardi S.r.l.", channels=(Channel.TELEGRAM, Channel.SMS))
+    sms = await ContactPoint.get(debtor_id=debtor.id, channel=Channel.SMS)
+    invoices = [
+        await make_invoice(debtor, TODAY - dt.timedelta(days=60), amount, status=status)
+        for amount, status in ((50_000, InvoiceStatus.IN_PLAN), (30_000, InvoiceStatus.IN_PLAN))
+    ]
+    grace = runtime.policy.instalments.grace_days
+    missed_on = TODAY - dt.timedelta(days=grace + 1)
+    plan = await make_plan(debtor, invoices, first_due=missed_on)
+    # The debtor asked for the plan by SMS (bot/flows/apply.py records where).
+    await AuditEvent.create(
+        actor=f"debtor:{debtor.id}",
+        action="flow.plan_requested",
+        subject=f"plan:{plan.id}",
+        data={"contact_point_id": sms.id},
+    )
+
+    await check_instalments(runtime)
+    await check_instalments(runtime)  # once per plan
+    [row] = await Message.filter(audience="debtor", template="plan_lapsed")
+    assert row.contact_point_id == sms.id  # type: ignore[attr-defined]
+    await send_all(runtime)
+
+    [text] = [m.text for m in senders[Channel.SMS].sent]
+    numbers = [invoice.number for invoice in invoices]
+    [first] = await Instalment.filter(plan_id=plan.id, seq=1)
+    assert text == render(
+        "reminders/plan_lapsed.sms.txt",
+        "it",
+        company=runtime.settings.company_name,
+        seq=1,
+        due_date=missed_on,
+        total_cents=80_000,
+        plan_currency="EUR",
+        pay_url=text.split("Paghi qui: ")[1],
+    ).replace("\u00a0", " ")
+    assert f"rata n. 1 del {date(missed_on, 'it')} non pagata" in text
+    assert "Restano da saldare 800,00 € e i promemoria riprendono" in text
+    assert "/pay/" in text
+    assert [m.address for m in senders[Channel.TELEGRAM].sent] == [str(STAFF_CHAT)]
+    # The longer text (chat, e-mail) names the instalment, the invoices and what happens next.
+    long = render(
+        "reminders/plan_lapsed.txt",
+        "it",
+        company="ACME",
+        debtor_name=debtor.name,
+        seq=first.seq,
+        amount_cents=first.amount_cents,
+        plan_currency="EUR",
+        due_date=missed_on,
+        grace_days=grace,
+        plan_invoices=numbers,
+        total_cents=80_000,
+        pay_url="https://x/pay/t",
+        iban="",
+        beneficiary="",
+    )
+    assert f"la rata n. 1 di {money(first.amount_cents, 'EUR', 'it')}, scaduta il " in long
+    assert f"dopo {grace} giorni di tolleranza" in long
+    assert f"le fatture {numbers[0]}, {numbers[1]} tornano da saldare" in long
+    assert "per l'importo residuo di 800,00" in long and "riprenderemo a inviarLe" in long
 
 
 async def test_instalment_within_grace_days_is_left_alone(

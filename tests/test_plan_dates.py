@@ -15,6 +15,7 @@ from bot.decisions import Verdict
 from bot.flows.discount import discount_offer
 from bot.flows.plan import schedule
 from bot.models import (
+    AuditEvent,
     Channel,
     ContactPoint,
     Debtor,
@@ -117,6 +118,10 @@ async def test_a_plan_asked_on_a_saturday_starts_on_the_next_working_day(
     rows = await Instalment.filter(plan_id=plan.id).order_by("seq")
     assert [row.due_date for row in rows] == [monday, dt.date(2027, 1, 7), dt.date(2027, 2, 5)]
     assert all(is_business_day(row.due_date, policy) for row in rows)
+    # Where the plan was agreed is kept, for the notice should it lapse (scheduler/lapse.py).
+    requested = await AuditEvent.get(action="flow.plan_requested", subject=f"plan:{plan.id}")
+    point = await ContactPoint.get(debtor_id=debtor.id, channel=Channel.TELEGRAM)
+    assert requested.data["contact_point_id"] == point.id
 
 
 # --- a staff decision days after the request ---------------------------------------------------

@@ -244,6 +244,8 @@ async def _request_plan(exchange: Exchange, effect: RequestPlan) -> list[ReplySp
         total_cents=effect.total_cents,
         first_due=effect.first_due.isoformat(),
         needs_staff=effect.needs_staff,
+        # Where the plan was agreed: the debtor hears there if it lapses (scheduler/clock.py).
+        contact_point_id=exchange.message.contact_point_id,  # type: ignore[attr-defined]
     )
     if effect.needs_staff:
         history = await debtor_history(exchange.debtor, exclude_plan=plan.id)

@@ -85,6 +85,9 @@ async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     if not args.debtors and not args.invoices:
         print("error: give --debtors FILE.csv, --invoices FILE.csv or both", file=sys.stderr)
         return 2
+    from bot.policy import load_policy
+
+    terms = load_policy(settings.policy_file).payment_terms_days  # invoices without a due date
     await db.connect(settings.database_url)
     try:
         from bot.importers import run_import
@@ -95,6 +98,7 @@ async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             default_language=settings.default_language,
             default_timezone=settings.timezone,
+            payment_terms_days=terms,
         )
     finally:
         await db.close()

@@ -157,6 +157,7 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
             dry_run=False,
             default_language=settings.default_language,
             default_timezone=settings.timezone,
+            payment_terms_days=runtime.policy.payment_terms_days,
         )
         out(report.render())
         if not report.ok:

@@ -8,6 +8,7 @@ key path (`steps[2].channels[0]`) and says what is allowed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -275,7 +276,50 @@ def _explain_all(errors: list[Any]) -> list[str]:
     return [_explain(e) for e in kept]
 
 
+_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]\s*(#.*)?$")
+_ARRAY_TABLE = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.-]+)\s*\]\]\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+_LAST_PART = re.compile(r"(\[\d+\]|\.?[^.\[]+)$")
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """Where each key and table of a policy file is written: "steps[2].channels" -> its line.
+
+    Enough TOML for a policy file (tables, arrays of tables, `key = value` lines); tomllib has
+    already said the file is valid TOML, and gives no positions of its own."""
+    lines: dict[str, int] = {}
+    table = ""
+    seen: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if found := _ARRAY_TABLE.match(line):
+            name = found.group(1)
+            table = f"{name}[{seen.get(name, 0)}]"
+            seen[name] = seen.get(name, 0) + 1
+            lines.setdefault(table, number)
+        elif found := _TABLE.match(line):
+            table = found.group(1)
+            lines.setdefault(table, number)
+        elif found := _KEY.match(line):
+            lines.setdefault(f"{table}.{found.group(1)}" if table else found.group(1), number)
+    return lines
+
+
+def _line_of(path: str, lines: dict[str, int]) -> int | None:
+    """The line of a key path, or of the nearest table or key that holds it."""
+    while path:
+        if path in lines:
+            return lines[path]
+        path = _LAST_PART.sub("", path)
+    return None
+
+
+def _with_line(error: str, lines: dict[str, int]) -> str:
+    line = _line_of(error.split(":", 1)[0], lines)
+    return f"line {line}: {error}" if line is not None else error
+
+
 def parse_policy(text: str, source: str = "policy") -> Policy:
+    """The policy in `text`; PolicyError names the file, the line, the key and why."""
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
@@ -283,7 +327,11 @@ def parse_policy(text: str, source: str = "policy") -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(source, _explain_all(list(exc.errors()))) from None
+        lines = key_lines(text)
+        explained = _explain_all(list(exc.errors()))
+        # In the order they are written in the file.
+        explained.sort(key=lambda e: _line_of(e.split(":", 1)[0], lines) or 0)
+        raise PolicyError(source, [_with_line(e, lines) for e in explained]) from None
 
 
 def load_policy(path: Path) -> Policy:

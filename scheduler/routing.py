@@ -1,9 +1,10 @@
 """Which contact point a message goes to, and in which order the others are tried.
 
-The debtor's preferred reachable contact point (lowest priority number) comes first, then the
-remaining ones in the step's channel order. A formal step (diffida) goes first to a PEC address when
-the debtor has one, because only certified e-mail gives the notice its legal weight.
-Opted-out and unreachable addresses, and channels the step does not allow, are never chosen.
+The policy's channel order is the order used: the step's first channel first, then the next. Within
+one channel the debtor's preferred contact point (lowest priority number) comes first. A formal step
+(diffida) goes first to a PEC address when the debtor has one, because only certified e-mail gives
+the notice its legal weight (the policy's `formal = true` says so). Opted-out and unreachable
+addresses, and channels the step does not allow, are never chosen.
 """
 
 from __future__ import annotations
@@ -50,18 +51,9 @@ def route(
 
     def step_order(contact: Contact) -> tuple[int, int, int, int]:
         pec_first = 0 if (formal and contact.channel is Channel.EMAIL and contact.is_pec) else 1
-        return (order[contact.channel], pec_first, contact.priority, contact.id)
+        return (pec_first, order[contact.channel], contact.priority, contact.id)
 
-    preferred = min(usable, key=lambda c: (c.priority, order[c.channel], c.id))
-    first: list[Contact] = []
-    if formal:
-        pec = [c for c in usable if c.channel is Channel.EMAIL and c.is_pec]
-        if pec:
-            first.append(min(pec, key=lambda c: (c.priority, c.id)))
-    if preferred not in first:
-        first.append(preferred)
-    rest = sorted((c for c in usable if c not in first), key=step_order)
-    return first + rest
+    return sorted(usable, key=step_order)
 
 
 @lru_cache(maxsize=64)

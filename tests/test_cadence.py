@@ -378,7 +378,8 @@ async def test_formal_step_routes_to_pec_first(
     [reminder] = result.queued
     assert reminder.step.name == "final_notice"
     assert reminder.route[0].id == pec.id
-    assert reminder.route[1].channel is Channel.TELEGRAM  # the preferred contact point next
+    # Then the policy's order for final_notice (email, telegram, ...), whatever the priorities.
+    assert [c.channel for c in reminder.route[1:]] == [Channel.EMAIL, Channel.TELEGRAM]
 
 
 async def test_preview_lists_what_goes_out_and_who_is_skipped_without_writing(

@@ -346,12 +346,14 @@ async def test_retry_backoff_then_fallback_against_fake_twilio(
             delays.append(delay)
             assert await worker.run_once() == {}  # not due before the backoff has passed
             clock.now = row.scheduled_at
-        # The fifth transient failure exhausts SMS: WhatsApp takes it at once.
+        # The policy's overdue_1 tries WhatsApp before SMS (the debtor's SMS contact point being
+        # first in the import changes nothing): the fifth transient failure exhausts WhatsApp,
+        # and SMS takes it at once.
         assert await worker.run_once() == {Outcome.SENT: 1}
         row = await Message.get(audience="debtor")
-        assert row.channel is Channel.WHATSAPP
+        assert row.channel is Channel.SMS
         assert row.provider_id and row.provider_id.startswith("SM")
-        assert [r["To"] for r in fake.requests] == [f"whatsapp:+39333{debtor.id:07d}"]
+        assert [r["To"] for r in fake.requests] == [f"+39333{debtor.id:07d}"]
         assert len(fake.refused) == 5
         assert delays == sorted(delays)
     finally:

@@ -51,8 +51,11 @@ async def run_import(
     dry_run: bool,
     default_language: str,
     default_timezone: str,
+    payment_terms_days: int | None = None,
 ) -> ImportReport:
-    """Validate both files, then (unless dry_run or anything is wrong) write them in one go."""
+    """Validate both files, then (unless dry_run or anything is wrong) write them in one go.
+
+    `payment_terms_days` (the policy's): the due date of an invoice imported without one."""
     report = ImportReport(
         files=[str(path) for path in (debtors, invoices) if path], dry_run=dry_run
     )
@@ -76,7 +79,7 @@ async def run_import(
         table, found = read_table(invoices, INVOICE_COLUMNS)
         problems.extend(found)
         if table is not None:
-            invoice_records = read_invoices(table, problems)
+            invoice_records = read_invoices(table, problems, payment_terms_days)
             column = table.header("debtor_ref")
             invoice_refs = [
                 (Problem(table.file, row.line, column, ""), row.values["debtor_ref"])

@@ -59,7 +59,8 @@ INVOICE_COLUMNS: tuple[Column, ...] = (
         required=True,
         aliases=("invoice_date", "data_emissione", "data_fattura", "data_documento"),
     ),
-    Column("due_date", required=True, aliases=("scadenza", "data_scadenza")),
+    # Without a due date an invoice falls due the policy's payment_terms_days after its issue.
+    Column("due_date", aliases=("scadenza", "data_scadenza")),
     Column("amount", required=True, aliases=("total", "importo", "totale", "importo_totale")),
     Column("paid_amount", aliases=("paid", "pagato", "importo_pagato", "incassato")),
     Column("currency", aliases=("valuta", "divisa")),

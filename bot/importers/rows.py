@@ -168,8 +168,13 @@ def _compact(code: str) -> str:
     return "".join(code.split()).upper()
 
 
-def read_invoices(table: CsvTable, problems: list[Problem]) -> list[InvoiceRecord]:
-    """Validate every invoice row; duplicate numbers inside the file are problems too."""
+def read_invoices(
+    table: CsvTable, problems: list[Problem], payment_terms_days: int | None = None
+) -> list[InvoiceRecord]:
+    """Validate every invoice row; duplicate numbers inside the file are problems too.
+
+    A row without a due date falls due `payment_terms_days` after its issue date (the policy's
+    payment terms); with no terms given, the due date is required."""
     records: list[InvoiceRecord] = []
     first_line: dict[str, int] = {}
     for row in table.rows:
@@ -179,7 +184,9 @@ def read_invoices(table: CsvTable, problems: list[Problem]) -> list[InvoiceRecor
             "debtor_ref", required=True, max_length=_max_length(Debtor, "external_ref")
         )
         issue_date = cells.parsed("issue_date", parse_date, required=True)
-        due_date = cells.parsed("due_date", parse_date, required=True)
+        due_date = cells.parsed("due_date", parse_date, required=payment_terms_days is None)
+        if due_date is None and issue_date is not None and payment_terms_days is not None:
+            due_date = issue_date + dt.timedelta(days=payment_terms_days)
         amount = cells.parsed("amount", parse_amount, required=True)
         paid = cells.parsed("paid_amount", parse_amount)
         currency = cells.parsed("currency", parse_currency)

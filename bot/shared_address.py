@@ -154,7 +154,10 @@ async def _ask(
         return None
     for point in points:
         await note_inbound(point, now)
-    first = points[0]
+    # The question is filed under a contact point that can still be written to, should the
+    # dispatcher have to send it again.
+    first = next((p for p in points if p.opted_out_at is None and p.unreachable_at is None), None)
+    first = first or points[0]
     settings = runtime.settings
     language = language_or_default(
         (keyword.language if keyword else "") or _debtor(first).language,

@@ -169,7 +169,6 @@ async def _ask(
         language,
         question_options(points, language, kind),
         company=settings.company_name,
-        names=[_debtor(p).name for p in points],
     )
     fields = reply_fields(runtime, event.channel, event.address, first, question)
     fields["context"]["who"] = {

@@ -94,9 +94,7 @@ class Phone:
 
 
 def question(language: str = "it") -> str:
-    return render(
-        "replies/which_debtor.txt", language, company="ACME", names=[ROSSI, BIANCHI]
-    ).strip()
+    return render("replies/which_debtor.txt", language, company="ACME").strip()
 
 
 @pytest.fixture
@@ -136,6 +134,24 @@ async def test_stop_for_all_companies_opts_out_every_one(sms: TwilioStack) -> No
     [confirmed] = await phone.say("3")
     assert f"per {ROSSI} e {BIANCHI} non riceverà più messaggi" in confirmed
     assert await ContactPoint.filter(opted_out_at__isnull=True).count() == 0
+
+
+async def test_in_english_for_english_speaking_companies(sms: TwilioStack) -> None:
+    rossi, bianchi = await two_companies(Channel.SMS, DEBTOR_PHONE)
+    await Debtor.all().update(language="en")
+    phone = Phone(sms, Channel.SMS)
+    [asked] = await phone.say("STOP")
+    assert asked.startswith(
+        "ACME: this contact belongs to more than one company. Which one is your message about?"
+    )
+    assert f"1 {ROSSI}, 2 {BIANCHI}, 3 All of them" in asked
+    [confirmed] = await phone.say("1")
+    assert confirmed == (
+        f"ACME: for {ROSSI} you will receive no more messages on this number. "
+        "Reply START to receive them again."
+    )
+    assert (await ContactPoint.get(id=rossi.id)).opted_out_at == NOW
+    assert (await ContactPoint.get(id=bianchi.id)).opted_out_at is None
 
 
 async def test_already_paid_by_sms_is_claimed_for_the_company_chosen(sms: TwilioStack) -> None:
@@ -216,10 +232,7 @@ async def test_telegram_asks_with_buttons_and_the_choice_takes_the_opt_out(
     chat = TelegramDebtor(telegram_url, fake, CHAT)
 
     [asked] = await chat.say("non voglio più ricevere messaggi")
-    assert (
-        asked
-        == render("replies/which_debtor.txt", "it", company=COMPANY, names=[ROSSI, BIANCHI]).strip()
-    )
+    assert asked == render("replies/which_debtor.txt", "it", company=COMPANY).strip()
     assert chat.last_buttons() == [f"who:{rossi.debtor_id}", f"who:{bianchi.debtor_id}"]  # type: ignore[attr-defined]
 
     [confirm] = await chat.press(f"who:{rossi.debtor_id}")  # type: ignore[attr-defined]

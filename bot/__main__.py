@@ -87,7 +87,8 @@ async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     from bot.policy import load_policy
 
-    terms = load_policy(settings.policy_file).payment_terms_days  # invoices without a due date
+    # The policy's payment terms date invoices imported without a due date.
+    terms = load_policy(settings.policy_file).payment_terms_days if args.invoices else None
     await db.connect(settings.database_url)
     try:
         from bot.importers import run_import

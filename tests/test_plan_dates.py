@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.decisions import Verdict
 from bot.flows.discount import discount_offer
 from bot.flows.plan import schedule
+from bot.flows.promise import preset_dates
 from bot.models import (
     AuditEvent,
     Channel,
@@ -62,6 +63,20 @@ def test_the_discount_runs_to_a_business_day(policy: Policy) -> None:
     # valid_days = 10: from Tuesday 15 December 2026 that is Friday 25 (Christmas) -> Monday 28.
     offer = discount_offer(100_000, dt.date(2026, 12, 15), policy, policy_day(policy))
     assert offer is not None and offer.valid_until == dt.date(2026, 12, 28)
+
+
+def test_the_promise_buttons_offer_working_days(policy: Policy) -> None:
+    business = policy_day(policy)
+    # Tuesday 22 December 2026: in 3 days and next Friday are Christmas -> Monday 28.
+    assert preset_dates(dt.date(2026, 12, 22), business) == {
+        "promise_in_3_days": dt.date(2026, 12, 28),
+        "promise_next_friday": dt.date(2026, 12, 28),
+        "promise_end_of_month": dt.date(2026, 12, 31),
+    }
+    # Monday 25 January 2027: the month ends on a Sunday -> its last working day, Friday 29.
+    presets = preset_dates(dt.date(2027, 1, 25), business)
+    assert presets["promise_end_of_month"] == dt.date(2027, 1, 29)
+    assert presets["promise_in_3_days"] == dt.date(2027, 1, 28)
 
 
 def policy_day(policy: Policy):  # type: ignore[no-untyped-def]

@@ -24,6 +24,7 @@ import calendar
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Literal
 
@@ -32,7 +33,7 @@ import dateparser
 from bot.channels.base import Option
 from bot.config import SUPPORTED_LANGUAGES
 from bot.flows import options as opt
-from bot.flows.context import FlowContext, Input, Outcome
+from bot.flows.context import FlowContext, Input, Outcome, same_day
 from bot.flows.effects import RecordPromise
 from bot.flows.stages import MENU, Data, Stage, go, register, say
 from bot.policy import Policy
@@ -229,12 +230,19 @@ def parse_paid_date(text: str, language: str, today: dt.date) -> dt.date | None:
     return parse_date(text, language, today, "past")
 
 
-def preset_dates(today: dt.date) -> dict[str, dt.date]:
-    """The promise buttons: in 3 days, next Friday (after today), the end of this month."""
+def preset_dates(
+    today: dt.date, business_day: Callable[[dt.date], dt.date] = same_day
+) -> dict[str, dt.date]:
+    """The promise buttons: in 3 days, next Friday (after today), the end of this month; each
+    on a day the company works (`business_day`): the first two move forward off a weekend or
+    holiday, the end of the month back to its last working day, so it stays in the month."""
+    last = end_of_month(today)
+    while business_day(last) != last and last > today:
+        last -= dt.timedelta(days=1)
     return {
-        opt.PROMISE_IN_3_DAYS: today + dt.timedelta(days=3),
-        opt.PROMISE_NEXT_FRIDAY: _weekday(4, today, "future"),
-        opt.PROMISE_END_OF_MONTH: end_of_month(today),
+        opt.PROMISE_IN_3_DAYS: business_day(today + dt.timedelta(days=3)),
+        opt.PROMISE_NEXT_FRIDAY: business_day(_weekday(4, today, "future")),
+        opt.PROMISE_END_OF_MONTH: last,
     }
 
 
@@ -264,7 +272,7 @@ def check_promise_date(day: dt.date, today: dt.date, policy: Policy) -> PromiseP
 def _choose_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
     presets = [
         opt.option(key, ctx.language, day=day)
-        for key, day in preset_dates(ctx.today).items()
+        for key, day in preset_dates(ctx.today, ctx.business_day).items()
         if check_promise_date(day, ctx.today, ctx.policy) is None
     ]
     # Two presets can fall on the same day (e.g. the 28th: in 3 days is past the month's end
@@ -304,7 +312,7 @@ def _refuse(day: dt.date, problem: PromiseProblem, data: Data, ctx: FlowContext)
 def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
         return go(MENU, ctx)
-    day = preset_dates(ctx.today).get(key)
+    day = preset_dates(ctx.today, ctx.business_day).get(key)
     if day is None:
         return None
     problem = check_promise_date(day, ctx.today, ctx.policy)

@@ -59,6 +59,7 @@ REMINDERS = (
     "overdue_3",
     "final_notice",
     "instalment_due",
+    "plan_lapsed",
     "promise_reminder",
     "thank_you",
 )
@@ -136,6 +137,10 @@ def reminder_context(invoices: Invoices, **overrides: Any) -> dict[str, Any]:
         "beneficiary": COMPANY,
         "seq": 2,
         "amount_cents": 520_000,
+        # A lapsed plan (reminders/plan_lapsed): its invoices, in the plan's currency.
+        "plan_invoices": [invoice["number"] for invoice in invoices.invoices[:2]],
+        "plan_currency": "EUR",
+        "grace_days": 5,
         "promised_date": dt.date(2026, 11, 20),
         **no_answer_context(),
     }
@@ -536,6 +541,11 @@ def _samples() -> dict[str, list[Sample]]:
             ("used", {"reason": "used"}),
             ("invalid", {"reason": "invalid"}),
         ],
+        "optout/shared_opt_out.txt": [
+            ("one company of a shared number", {"names": [DEBTOR]}),
+            ("every company", {"names": [DEBTOR, "Verdi Impianti S.p.A."]}),
+        ],
+        "optout/shared_opt_in.txt": [("one company of a shared number", {"names": [DEBTOR]})],
         "optout/help.txt": [
             ("with a reply-to address", {"reply_to": "amministrazione@forniture-bianchi.it"}),
             ("without", {"reply_to": ""}),

@@ -127,6 +127,21 @@ async def test_a_linked_telegram_chat_gets_the_bot_link_and_no_new_token(
 ) -> None:
     out = senders(telegram=ScriptedSender(Channel.TELEGRAM))
     runtime = make_runtime(answering(settings), FrozenClock(NOW), out)  # type: ignore[arg-type]
+    # The channel order is the policy's (scheduler/routing.py): here overdue_1 goes by e-mail
+    # first, so the e-mail is what carries the link to the chat.
+    policy = runtime.policy
+    steps = tuple(
+        step.model_copy(update={"channels": (Channel.EMAIL, Channel.TELEGRAM)})
+        if step.name == "overdue_1"
+        else step
+        for step in policy.steps
+    )
+    runtime = Runtime(
+        settings=runtime.settings,
+        policy=policy.model_copy(update={"steps": steps}),
+        senders=runtime.senders,
+        now=runtime.now,
+    )
     debtor = await make_debtor("Rossi Costruzioni S.r.l.", channels=(Channel.EMAIL,))
     chat = await add_contact(debtor, Channel.TELEGRAM, priority=9)
     await ContactPoint.filter(id=chat.id).update(verified_at=NOW - dt.timedelta(days=3))

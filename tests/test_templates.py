@@ -26,6 +26,7 @@ REMINDERS = (
     "overdue_3",
     "final_notice",
     "instalment_due",
+    "plan_lapsed",
     "promise_reminder",
     "thank_you",
 )
@@ -66,6 +67,9 @@ def reminder_context(**overrides: Any) -> dict[str, Any]:
         "seq": 2,
         "amount_cents": 123_456,
         "promised_date": dt.date(2026, 11, 20),
+        "plan_invoices": [invoice["number"] for invoice in invoices],
+        "plan_currency": "EUR",
+        "grace_days": 5,
     }
     context.update(overrides)
     return context

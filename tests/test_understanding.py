@@ -41,6 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
         ("non ho ancora pagato", Intent.OTHER, None),
         ("mandatemi l'IBAN", Intent.BANK_DETAILS, None),
         ("posso pagare a rate?", Intent.INSTALMENTS, None),
+        ("vorrei pagare a rate", Intent.INSTALMENTS, None),  # a way of paying, not a pay link
+        ("voglio pagare in 3 rate", Intent.INSTALMENTS, None),
+        ("pago subito, mi mandate l'IBAN?", Intent.BANK_DETAILS, None),
         ("contesto la fattura", Intent.DISPUTE, None),
         ("voglio parlare con qualcuno", Intent.TALK_TO_PERSON, None),
         ("basta messaggi", Intent.STOP, None),

@@ -230,9 +230,15 @@ def _decide(ranked: list[Reading]) -> tuple[Intent | None, tuple[Intent, ...]]:
     return None, tuple(r.intent for r in ranked[:3] if r.confidence >= ASK_FROM)
 
 
+# A way of paying says more than "I want to pay": "vorrei pagare a rate" asks for a plan.
+_WAYS_TO_PAY = frozenset({Intent.INSTALMENTS, Intent.DISCOUNT, Intent.BANK_DETAILS})
+
+
 def _ranked(scores: dict[Intent, float], hedged: bool) -> list[Reading]:
     if any(s >= ACT_AT for i, s in scores.items() if i not in SOCIAL):
         scores = {i: s for i, s in scores.items() if i not in SOCIAL}
+    if any(scores.get(way, 0.0) >= ACT_AT for way in _WAYS_TO_PAY):
+        scores = {i: s for i, s in scores.items() if i != Intent.PAY_NOW}
     readings = []
     for intent, score in scores.items():
         confidence = min(1.0, score)

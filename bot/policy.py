@@ -197,6 +197,16 @@ class AlreadyPaid(_Section):
     pause_days: int = Field(default=7, ge=1, le=60)
 
 
+class Reminders(_Section):
+    """What a reminder lists and how the steps follow each other (scheduler/steps.py)."""
+
+    # Invoices not yet due, next to an overdue reminder: on a separate "in scadenza" line, or
+    # left out. Never in the overdue total, never in a formal notice.
+    not_yet_due: Literal["separate", "omit"] = "separate"
+    # Steps are walked in order; a debtor met late gets them at least this many days apart.
+    min_days_between_steps: int = Field(default=7, ge=1, le=60)
+
+
 class Policy(_Section):
     payment_terms_days: int = Field(default=30, ge=0, le=365)
     steps: tuple[Step, ...] = Field(min_length=1)
@@ -207,6 +217,7 @@ class Policy(_Section):
     contact: Contact = Contact()
     promises: Promises = Promises()
     already_paid: AlreadyPaid = AlreadyPaid()
+    reminders: Reminders = Reminders()
 
     @field_validator("steps")
     @classmethod
@@ -380,6 +391,16 @@ def describe_policy(policy: Policy, settings: Settings | None = None) -> str:
         channels = " > ".join(c.value for c in step.channels)
         extra = f"  [{', '.join(notes)}]" if notes else ""
         lines.append(f"  day {day:>4}  {step.name:<16} {step.template:<16} {channels}{extra}")
+    r = policy.reminders
+    not_yet_due = {
+        "separate": 'listed apart as "in scadenza", outside the total (never in a formal notice)',
+        "omit": "left out",
+    }[r.not_yet_due]
+    lines.append(
+        f"Steps are taken in order, at least {r.min_days_between_steps} days apart once overdue; "
+        "overdue steps list only invoices past their due date"
+    )
+    lines.append(f"Invoices not yet due in an overdue reminder: {not_yet_due}")
     lines.append("")
     if policy.discount:
         d = policy.discount

@@ -302,6 +302,7 @@ class Dispatcher:
                 return await self._cancel(row, lease, reason)
             context["invoices"] = invoices
             context["totals"] = invoice_totals(_open_invoices(invoices))
+            await self._still_upcoming(context, now)
 
         candidates = self._candidates(row, contacts, context)
         if not candidates:
@@ -457,6 +458,27 @@ class Dispatcher:
             for c in candidates
         )
         return await chat_links(settings, policy, debtor, now, points=points, personal=personal)
+
+    async def _still_upcoming(self, context: dict[str, Any], now: dt.datetime) -> None:
+        """The "not yet due" line keeps only invoices still open and still not due."""
+        entries = context.pop("upcoming", None) or []
+        context.pop("upcoming_totals", None)
+        ids = [int(e["id"]) for e in entries]
+        if not ids:
+            return
+        today = company_today(now, self.runtime)
+        invoices = {inv.id: inv for inv in await Invoice.filter(id__in=ids)}
+        kept = [
+            {**e, "balance_cents": inv.balance_cents}
+            for e in entries
+            if (inv := invoices.get(int(e["id"]))) is not None
+            and inv.status not in CLOSED_STATUSES
+            and inv.balance_cents > 0
+            and inv.due_date >= today
+        ]
+        if kept:
+            context["upcoming"] = kept
+            context["upcoming_totals"] = invoice_totals(_open_invoices(kept))
 
     async def _pay_url(self, debtor: Debtor, context: dict[str, Any]) -> str:
         if context.get("kind") != "reminder":

@@ -44,18 +44,24 @@ def as_dates(context: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _by_due_date(entries: Any) -> list[dict[str, Any]]:
+    return sorted(
+        (
+            {**as_dates(entry), "due_date": dt.date.fromisoformat(entry["due_date"])}
+            for entry in entries
+        ),
+        key=lambda entry: (entry["due_date"], entry.get("id", 0)),
+    )
+
+
 def render_context(
     runtime: Runtime, debtor: Debtor, context: dict[str, Any], pay_url: str
 ) -> dict[str, Any]:
     """What a debtor template sees: the row's context plus names, dates as dates, totals."""
     # Most overdue first, whatever order the database aggregated them in.
-    invoices = sorted(
-        (
-            {**as_dates(entry), "due_date": dt.date.fromisoformat(entry["due_date"])}
-            for entry in context.get("invoices", ())
-        ),
-        key=lambda entry: (entry["due_date"], entry.get("id", 0)),
-    )
+    invoices = _by_due_date(context.get("invoices", ()))
+    # Not yet due: a separate line, never in the total (scheduler/steps.py).
+    upcoming = _by_due_date(context.get("upcoming", ()))
     totals = dict(context.get("totals") or {})
     currency = invoices[0]["currency"] if invoices else "EUR"
     settings = runtime.settings
@@ -69,6 +75,8 @@ def render_context(
         "currency": currency,
         "total_cents": totals.get(currency, context.get("total_cents", 0)),
         "other_totals": {c: v for c, v in totals.items() if c != currency},
+        "upcoming": upcoming,
+        "upcoming_totals": dict(context.get("upcoming_totals") or {}),
         "due_date": invoices[0]["due_date"] if invoices else dated.get("due_date"),
         "days_overdue": context.get("days_overdue", 0),
         "pay_url": pay_url,

@@ -8,7 +8,16 @@ from collections.abc import Iterable
 
 from bot.channels.base import Sender
 from bot.config import Settings
-from bot.models import Channel, ContactPoint, Debtor, Invoice, InvoiceStatus
+from bot.models import (
+    Channel,
+    ContactPoint,
+    Debtor,
+    Direction,
+    Invoice,
+    InvoiceStatus,
+    Message,
+    MessageStatus,
+)
 from bot.policy import load_policy
 from bot.runtime import Runtime
 
@@ -115,3 +124,26 @@ async def make_invoice(
         paid_cents=paid_cents,
         status=status,
     )
+
+
+async def sent_reminders(
+    debtor: Debtor, anchor: Invoice, steps: Iterable[str], at: dt.datetime
+) -> list[Message]:
+    """The message log of a cycle whose `steps` were sent, the latest at `at`, a week apart."""
+    names = list(steps)
+    rows = []
+    for back, step in enumerate(reversed(names)):
+        rows.append(
+            await Message.create(
+                debtor=debtor,
+                direction=Direction.OUTBOUND,
+                audience="debtor",
+                channel=Channel.TELEGRAM,
+                template=step,
+                step=step,
+                status=MessageStatus.SENT,
+                idempotency_key=f"cadence:{debtor.id}:{step}:{anchor.id}",
+                sent_at=at - dt.timedelta(days=7 * back),
+            )
+        )
+    return rows[::-1]

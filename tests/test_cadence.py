@@ -22,7 +22,14 @@ from bot.models import (
 )
 from bot.texts import render
 from scheduler.cadence import PlanResult, Skip, SkipReason, plan
-from tests.scheduler_data import FrozenClock, add_contact, make_debtor, make_invoice, make_runtime
+from tests.scheduler_data import (
+    FrozenClock,
+    add_contact,
+    make_debtor,
+    make_invoice,
+    make_runtime,
+    sent_reminders,
+)
 
 # Wednesday 25 November 2026, 10:00 in Rome.
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
@@ -47,13 +54,13 @@ async def reminders() -> list[Message]:
     return await Message.filter(audience="debtor").order_by("id")
 
 
-async def test_one_consolidated_reminder_lists_every_open_invoice(
+async def test_one_consolidated_reminder_lists_every_overdue_invoice(
     db: str, settings: Settings, clock: FrozenClock
 ) -> None:
     debtor = await make_debtor()
     oldest = await make_invoice(debtor, days(10), 12_345)
     await make_invoice(debtor, days(2), 50_000)
-    await make_invoice(debtor, days(-5), 1_000)  # not due yet, still listed
+    later = await make_invoice(debtor, days(-5), 1_000)  # not due yet: apart, outside the total
     await make_invoice(debtor, days(40), 9_999, status=InvoiceStatus.PAID, paid_cents=9_999)
     await make_invoice(debtor, days(40), 7_777, status=InvoiceStatus.CANCELLED)
     await make_invoice(debtor, days(40), 5_555, status=InvoiceStatus.WRITTEN_OFF)
@@ -71,8 +78,10 @@ async def test_one_consolidated_reminder_lists_every_open_invoice(
     assert row.context["cycle"] == f"invoice:{oldest.id}"
     assert row.idempotency_key == f"cadence:{debtor.id}:overdue_1:{oldest.id}"
     listed = [inv["balance_cents"] for inv in row.context["invoices"]]
-    assert listed == [12_345, 15_000, 50_000, 1_000]  # by due date; paid/cancelled/written-off out
-    assert row.context["totals"] == {"EUR": 78_345}
+    assert listed == [12_345, 15_000, 50_000]  # by due date; paid/cancelled/written-off out
+    assert row.context["totals"] == {"EUR": 77_345}
+    assert [inv["id"] for inv in row.context["upcoming"]] == [later.id]
+    assert row.context["upcoming_totals"] == {"EUR": 1_000}
     assert row.status == "pending"
     assert row.scheduled_at == NOW  # inside the contact window already
     assert row.options[0]["key"] == "instalments"  # overdue_1 offers a plan
@@ -283,7 +292,8 @@ async def test_escalation_step_raises_a_staff_alert(
     db: str, settings: Settings, clock: FrozenClock
 ) -> None:
     debtor = await make_debtor("Late Payer")
-    await make_invoice(debtor, days(50), 100_000)
+    late = await make_invoice(debtor, days(50), 100_000)
+    await sent_reminders(debtor, late, ["overdue_1", "overdue_2"], NOW - dt.timedelta(days=20))
     runtime = make_runtime(settings, clock)
     result = await plan(runtime)
     assert result.alerts_queued == 1
@@ -310,7 +320,9 @@ async def test_rerun_is_idempotent_and_the_next_step_follows(
     assert skip_of(again, debtor.id).reason is SkipReason.ALREADY_QUEUED
     assert await Message.all().count() == 1
 
-    clock.advance(days=14)  # day 21: overdue_2
+    clock.advance(days=14)  # day 21: overdue_2's day, but overdue_1 was never sent
+    assert (await plan(runtime)).queued == []
+    await Message.filter(step="overdue_1").update(status="sent", sent_at=NOW)
     assert [r.step.name for r in (await plan(runtime)).queued] == ["overdue_2"]
     assert [m.step for m in await reminders()] == ["overdue_1", "overdue_2"]
 
@@ -373,7 +385,9 @@ async def test_formal_step_routes_to_pec_first(
     debtor = await make_debtor(channels=(Channel.TELEGRAM,))
     await add_contact(debtor, Channel.EMAIL, priority=5)
     pec = await add_contact(debtor, Channel.EMAIL, priority=6, is_pec=True)
-    await make_invoice(debtor, days(61))
+    late = await make_invoice(debtor, days(61))
+    steps = ["overdue_1", "overdue_2", "overdue_3"]
+    await sent_reminders(debtor, late, steps, NOW - dt.timedelta(days=10))
     result = await plan(make_runtime(settings, clock))
     [reminder] = result.queued
     assert reminder.step.name == "final_notice"
@@ -442,7 +456,8 @@ async def test_many_escalations_in_one_run_become_one_summary_alert(
     monkeypatch.setattr(cadence, "ESCALATION_ALERTS_PER_RUN", 2)
     for i in range(5):
         debtor = await make_debtor(f"Moroso {i}")
-        await make_invoice(debtor, days(50), 10_000 * (i + 1))
+        late = await make_invoice(debtor, days(50), 10_000 * (i + 1))
+        await sent_reminders(debtor, late, ["overdue_1", "overdue_2"], NOW - dt.timedelta(days=9))
     runtime = make_runtime(settings, clock)
     result = await plan(runtime, chunk_debtors=2)
     assert result.queued_count == 5

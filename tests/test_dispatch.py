@@ -30,7 +30,14 @@ from bot.runtime import Runtime
 from scheduler.cadence import plan
 from scheduler.dispatch import DispatchConfig, Dispatcher, Outcome, backoff_delay
 from tests.fake_twilio import FakeTwilio
-from tests.scheduler_data import FrozenClock, add_contact, make_debtor, make_invoice, make_runtime
+from tests.scheduler_data import (
+    FrozenClock,
+    add_contact,
+    make_debtor,
+    make_invoice,
+    make_runtime,
+    sent_reminders,
+)
 from tests.twilio_app import twilio_settings
 
 # Wednesday 25 November 2026, 10:00 in Rome.
@@ -166,7 +173,7 @@ async def test_email_gets_subject_and_escaped_html(
     await plan(runtime)
     await dispatcher(runtime).drain()
     [message] = out[Channel.EMAIL].sent
-    assert message.subject == "Forniture Bianchi S.p.A.: secondo sollecito di pagamento"
+    assert message.subject == "Forniture Bianchi S.p.A.: sollecito di pagamento"  # the first one
     assert "Rossi &amp; &lt;Figli&gt;" in message.html
     assert "Rossi & <Figli>" in message.text
 
@@ -181,7 +188,9 @@ async def test_formal_notice_goes_to_the_pec_address(
     await add_contact(
         debtor, Channel.EMAIL, priority=4, is_pec=True, address="rossi@pec.example.it"
     )
-    await make_invoice(debtor, TODAY - dt.timedelta(days=61))
+    late = await make_invoice(debtor, TODAY - dt.timedelta(days=61))
+    steps = ["overdue_1", "overdue_2", "overdue_3"]
+    await sent_reminders(debtor, late, steps, NOW - dt.timedelta(days=8))
     await plan(runtime)
     # The escalation alert for the staff chat and the notice itself.
     await dispatcher(runtime).drain()
@@ -448,7 +457,8 @@ async def test_staff_message_without_a_staff_chat_fails_visibly(
     out = senders()
     runtime = make_runtime(settings, clock, out, telegram_staff_chat_id=None)  # type: ignore[arg-type]
     debtor = await make_debtor("Late Payer")
-    await make_invoice(debtor, TODAY - dt.timedelta(days=46))
+    late = await make_invoice(debtor, TODAY - dt.timedelta(days=46))
+    await sent_reminders(debtor, late, ["overdue_1", "overdue_2"], NOW - dt.timedelta(days=8))
     await plan(runtime)
     counts = await dispatcher(runtime).drain()
     assert counts == {Outcome.SENT: 1, Outcome.FAILED: 1}
@@ -575,8 +585,10 @@ async def test_blocked_telegram_falls_back_and_staff_hear_on_the_real_bot_api(
         )
         debtor = await overdue_debtor(Channel.TELEGRAM, Channel.EMAIL)
         chat = f"{100000 + debtor.id}"
-        # A debtor 46 days late: overdue_3, which also alerts staff.
-        await make_invoice(debtor, TODAY - dt.timedelta(days=46), 5_000)
+        # A debtor 46 days late, reminded twice: overdue_3, which also alerts staff.
+        late = await make_invoice(debtor, TODAY - dt.timedelta(days=46), 5_000)
+        week_ago = NOW - dt.timedelta(days=8)
+        await sent_reminders(debtor, late, ["overdue_1", "overdue_2"], week_ago)
         await plan(runtime)
         fake.block(chat)
 

@@ -1,0 +1,473 @@
+"""What cadence planning reads: the debtors with chased invoices, aggregated by the database.
+
+For each debtor in an id range one statement returns the chased invoices in three groups by due
+date — past due, due today, not yet due — each with its count, total and list as JSON, the anchor
+(the most overdue chased invoice: the cycle), and which kinds of cover (plans, disputes, promises)
+hold the others. The reminder's own history (which steps of the cycle were sent, and when) comes
+from the message log in one range read. Plain data out; the decisions are in scheduler/steps.py
+and scheduler/cadence.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from bot import sql
+from bot.models import (
+    CHASEABLE_STATUSES,
+    Channel,
+    Dispute,
+    DisputeStatus,
+    InvoiceStatus,
+    MessageStatus,
+    PaymentPlan,
+    PlanStatus,
+    PromiseStatus,
+    PromiseToPay,
+)
+from scheduler.routing import Contact
+
+# Invoices the planner reads: chaseable ones, plus those in a plan or disputed so the preview can
+# say why their debtor is skipped. Paid, cancelled and written-off invoices are never read.
+_READ_STATUSES = (*CHASEABLE_STATUSES, InvoiceStatus.IN_PLAN, InvoiceStatus.DISPUTED)
+
+# Plans that pause the chase of their invoices: an active one, and one the debtor asked for that
+# waits for staff (the debtor was told "no reminders while we review your request").
+PAUSING_PLAN_STATUSES = (PlanStatus.ACTIVE, PlanStatus.PENDING_APPROVAL)
+
+
+class SkipReason(StrEnum):
+    PAUSED = "paused"  # staff paused the debtor
+    NO_CONTACT = "no_contact"  # no contact point at all
+    OPTED_OUT = "opted_out"  # every contact point opted out
+    UNREACHABLE = "unreachable"  # every contact point opted out or unreachable
+    NO_CHANNEL_FOR_STEP = "no_channel_for_step"  # reachable, but not on the step's channels
+    IN_PLAN = "in_plan"  # every open invoice is in an active payment plan
+    PLAN_PENDING = "plan_pending"  # (at dispatch) in a plan the debtor asked for, staff to decide
+    DISPUTED = "disputed"  # every open invoice is under dispute
+    PROMISED = "promised"  # every open invoice is covered by a pending promise
+    COVERED = "covered"  # every open invoice is in a plan, disputed or promised (a mix)
+    NOT_DUE_YET = "not_due_yet"  # no step has come yet (before the courtesy reminder)
+    STEP_GAP = "step_gap"  # the next step waits: the previous one went out too recently
+    FINISHED = "finished"  # every step of this cycle was sent
+    ALREADY_QUEUED = "already_queued"  # this step of this cycle was planned before
+    SETTLED = "settled"  # (at dispatch) every listed invoice was paid or closed meanwhile
+
+
+class OpenInvoice(NamedTuple):
+    """An unsettled invoice as the planner reads it (a tuple: a million of them are made)."""
+
+    id: int
+    number: str
+    due_date: dt.date
+    balance_cents: int
+    currency: str
+    status: str
+
+
+class Group(NamedTuple):
+    """Some chased invoices of one debtor: how many, their totals by currency, their list as JSON
+    ([{"id", "number", "due_date", "balance_cents", "currency"}], by due date)."""
+
+    count: int
+    totals: dict[str, int]
+    invoices_json: str
+
+
+NO_INVOICES = Group(0, {}, "[]")
+
+
+@dataclass(slots=True)
+class DebtorSnapshot:
+    """One debtor as planning sees it: the chased invoices by due date (past due, due today, not
+    yet due), the anchor (the most overdue chased one), which kinds of cover hold the others, the
+    contact points, and the history of the anchor's cycle (the latest step sent and its day)."""
+
+    id: int
+    name: str
+    language: str
+    timezone: str
+    paused_until: dt.datetime | None
+    chased_count: int = 0
+    anchor_id: int | None = None
+    anchor_due: dt.date | None = None
+    past: Group = NO_INVOICES
+    today: Group = NO_INVOICES
+    later: Group = NO_INVOICES
+    covered: frozenset[SkipReason] = frozenset()
+    contacts: list[Contact] = field(default_factory=list)
+    sent_step: str | None = None  # the latest step of this cycle the message log holds as sent
+    sent_day: dt.date | None = None  # the company day it was sent
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What pauses the chase of single invoices: active plans and plans waiting for staff, open
+    disputes, pending promises."""
+
+    plan_invoices: frozenset[int] = frozenset()  # active plans and plans waiting for staff
+    pending_plan_invoices: frozenset[int] = frozenset()  # those waiting for staff only
+    disputed_invoices: frozenset[int] = frozenset()
+    disputed_debtors: frozenset[int] = frozenset()  # a dispute not tied to one invoice
+    promised_invoices: dict[int, dt.date] = field(default_factory=dict)
+    promised_debtors: dict[int, dt.date] = field(default_factory=dict)  # promise on the balance
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.plan_invoices
+            or self.disputed_invoices
+            or self.disputed_debtors
+            or self.promised_invoices
+            or self.promised_debtors
+        )
+
+    def reason(self, debtor_id: int, invoice: OpenInvoice, today: dt.date) -> SkipReason | None:
+        if invoice.status == InvoiceStatus.IN_PLAN or invoice.id in self.plan_invoices:
+            if invoice.id in self.pending_plan_invoices:
+                return SkipReason.PLAN_PENDING
+            return SkipReason.IN_PLAN
+        if (
+            invoice.status == InvoiceStatus.DISPUTED
+            or invoice.id in self.disputed_invoices
+            or debtor_id in self.disputed_debtors
+        ):
+            return SkipReason.DISPUTED
+        promised = self.promised_invoices.get(invoice.id) or self.promised_debtors.get(debtor_id)
+        if promised is not None and today <= promised:
+            return SkipReason.PROMISED
+        return None
+
+
+def invoice_totals(invoices: Sequence[OpenInvoice]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for invoice in invoices:
+        totals[invoice.currency] = totals.get(invoice.currency, 0) + invoice.balance_cents
+    return totals
+
+
+async def _plan_invoices(only: dict[str, Any]) -> tuple[set[int], set[int]]:
+    """Invoices in pausing plans, and of those the ones whose plan waits for staff."""
+    covered: set[int] = set()
+    pending: set[int] = set()
+    for status, invoice_ids in await PaymentPlan.filter(
+        status__in=PAUSING_PLAN_STATUSES, **only
+    ).values_list("status", "invoice_ids"):
+        ids = {int(i) for i in invoice_ids or ()}
+        covered |= ids
+        if status == PlanStatus.PENDING_APPROVAL:
+            pending |= ids
+    return covered, pending
+
+
+async def load_coverage(today: dt.date, debtor_ids: Collection[int] | None = None) -> Coverage:
+    """Plans, disputes and promises in force today; only for `debtor_ids` when given."""
+    only: dict[str, Any] = {} if debtor_ids is None else {"debtor_id__in": list(debtor_ids)}
+    plan_invoices, pending_plan_invoices = await _plan_invoices(only)
+    disputed_invoices: set[int] = set()
+    disputed_debtors: set[int] = set()
+    for disputer, invoice_id in await Dispute.filter(status=DisputeStatus.OPEN, **only).values_list(
+        "debtor_id", "invoice_id"
+    ):
+        if invoice_id is None:
+            disputed_debtors.add(disputer)
+        else:
+            disputed_invoices.add(invoice_id)
+    promised_invoices: dict[int, dt.date] = {}
+    promised_debtors: dict[int, dt.date] = {}
+    promises = await PromiseToPay.filter(
+        status=PromiseStatus.PENDING, promised_date__gte=today, **only
+    ).values_list("debtor_id", "invoice_ids", "promised_date")
+    for promiser, invoice_ids, promised_date in promises:
+        if invoice_ids:
+            for invoice_id in invoice_ids:
+                current = promised_invoices.get(int(invoice_id))
+                promised_invoices[int(invoice_id)] = max(current or promised_date, promised_date)
+        else:
+            current = promised_debtors.get(promiser)
+            promised_debtors[promiser] = max(current or promised_date, promised_date)
+    return Coverage(
+        plan_invoices=frozenset(plan_invoices),
+        pending_plan_invoices=frozenset(pending_plan_invoices),
+        disputed_invoices=frozenset(disputed_invoices),
+        disputed_debtors=frozenset(disputed_debtors),
+        promised_invoices=promised_invoices,
+        promised_debtors=promised_debtors,
+    )
+
+
+_STATUS_LIST = ", ".join(f"'{s.value}'" for s in _READ_STATUSES)
+_CHASEABLE_LIST = ", ".join(f"'{s.value}'" for s in CHASEABLE_STATUSES)
+_CONTACTS_SQL = (
+    "SELECT debtor_id, id, channel, address, is_pec, priority, "
+    "opted_out_at IS NOT NULL, unreachable_at IS NOT NULL "
+    "FROM contact_point WHERE debtor_id >= ? AND debtor_id < ?"
+)
+_RANGE_SQL = f"SELECT MIN(debtor_id), MAX(debtor_id) FROM invoice WHERE status IN ({_STATUS_LIST})"
+_HISTORY_SQL = (
+    "SELECT debtor_id, idempotency_key, status, sent_at FROM message "
+    "WHERE debtor_id >= ? AND debtor_id < ? AND idempotency_key LIKE 'cadence:%'"
+)
+
+
+def _cover_reason(member: str, lists: tuple[bool, ...]) -> str:
+    """SQL naming why an invoice is not chased: in_plan, disputed, promised, or NULL."""
+    plans, disputes, disputers, promises, promisers = lists
+    in_plan = ["i.status = 'in_plan'"] + ([f"i.id {member}"] if plans else [])
+    disputed = ["i.status = 'disputed'"]
+    disputed += [f"i.id {member}"] if disputes else []
+    disputed += [f"i.debtor_id {member}"] if disputers else []
+    promised = ([f"i.id {member}"] if promises else []) + (
+        [f"i.debtor_id {member}"] if promisers else []
+    )
+    return (
+        f"CASE WHEN {' OR '.join(in_plan)} THEN 'in_plan' "
+        f"WHEN {' OR '.join(disputed)} THEN 'disputed' "
+        + (f"WHEN {' OR '.join(promised)} THEN 'promised' " if promised else "")
+        + "END"
+    )
+
+
+@lru_cache(maxsize=64)
+def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
+    """Per debtor in an id range: the chased invoices aggregated in three groups, and which
+    covers hold others.
+
+    An invoice is covered when its status says so (in_plan, disputed) or when it is in one of the
+    id lists passed as parameters (pausing plans, open disputes, promises in force; `lists` says
+    which are non-empty, the empty ones are left out of the SQL). A chased invoice is an open or
+    partly paid one that nothing covers. Its group: 0 past due (due before today), 1 due today,
+    2 not yet due; each invoice is aggregated into its own group's list only, so three lists cost
+    what one did. The anchor is the smallest "due_date:zero-padded id", i.e. the most overdue
+    invoice, ties broken by id.
+    """
+    if postgres:
+        member = "= ANY(?::int[])"
+        anchor = "c.due_date::text || ':' || lpad(c.id::text, 12, '0')"
+        item = (
+            "json_build_object('id', c.id, 'number', c.number, 'due_date', c.due_date, "
+            "'balance_cents', c.balance, 'currency', c.currency)"
+        )
+        listing = "(json_agg(" + item + " ORDER BY c.due_date, c.id) FILTER (WHERE {f}))::text"
+        whole = "::bigint"  # SUM of bigint is numeric: a Decimal per debtor in Python otherwise
+        ordered = ""
+        day = "?::date"
+    else:
+        member = "IN (SELECT value FROM json_each(?))"
+        anchor = "c.due_date || ':' || printf('%012d', c.id)"
+        item = (
+            "json_object('id', c.id, 'number', c.number, 'due_date', c.due_date, "
+            "'balance_cents', c.balance, 'currency', c.currency)"
+        )
+        # SQLite aggregates in the order rows arrive: the inner query sorts them.
+        listing = "json_group_array(" + item + ") FILTER (WHERE {f})"
+        whole = ""
+        ordered = " ORDER BY i.debtor_id, i.due_date, i.id"
+        day = "?"
+    inner = (
+        "SELECT i.debtor_id, i.id, i.number, i.due_date, i.amount_cents - i.paid_cents AS balance, "
+        f"i.currency, i.status, {_cover_reason(member, lists)} AS reason, "
+        f"CASE WHEN i.due_date < {day} THEN 0 WHEN i.due_date = {day} THEN 1 ELSE 2 END AS grp "
+        f"FROM invoice i "
+        f"WHERE i.debtor_id >= ? AND i.debtor_id < ? AND i.status IN ({_STATUS_LIST}){ordered}"
+    )
+    chased = f"(reason IS NULL AND status IN ({_CHASEABLE_LIST}))"
+    groups = "".join(
+        f"COUNT(*) FILTER (WHERE c.chased AND c.grp = {g}) AS n{g}, "
+        f"(SUM(c.balance) FILTER (WHERE c.chased AND c.grp = {g})){whole} AS t{g}, "
+        f"{listing.format(f=f'c.chased AND c.grp = {g}')} AS l{g}, "
+        for g in (0, 1, 2)
+    )
+    return (
+        "SELECT d.id, d.name, d.language, d.timezone, d.paused_until, g.n, g.anchor, "
+        "g.currency, g.currencies, g.n0, g.t0, g.l0, g.n1, g.t1, g.l1, g.n2, g.t2, g.l2, "
+        "g.in_plan, g.disputed, g.promised "
+        "FROM (SELECT c.debtor_id, COUNT(*) FILTER (WHERE c.chased) AS n, "
+        f"MIN({anchor}) FILTER (WHERE c.chased) AS anchor, "
+        "MIN(c.currency) FILTER (WHERE c.chased) AS currency, "
+        # One currency or several (no per-debtor DISTINCT sort: MIN = MAX says one).
+        "CASE WHEN MIN(c.currency) FILTER (WHERE c.chased) = MAX(c.currency) FILTER "
+        "(WHERE c.chased) THEN 1 ELSE 2 END AS currencies, "
+        f"{groups}"
+        "MAX(CASE WHEN c.reason = 'in_plan' THEN 1 ELSE 0 END) AS in_plan, "
+        "MAX(CASE WHEN c.reason = 'disputed' THEN 1 ELSE 0 END) AS disputed, "
+        "MAX(CASE WHEN c.reason = 'promised' THEN 1 ELSE 0 END) AS promised "
+        f"FROM (SELECT *, {chased} AS chased FROM ({inner}) AS i0) AS c "
+        "GROUP BY c.debtor_id) AS g JOIN debtor d ON d.id = g.debtor_id "
+        # The same range again on the debtor side, so only that part of its index is read.
+        "WHERE d.id >= ? AND d.id < ?"
+    )
+
+
+_CHANNELS = {c.value: c for c in Channel}
+
+
+def _coverage_lists(coverage: Coverage) -> list[list[int]]:
+    """The id lists `_summary_sql` may test, in its order: plan invoices, disputed invoices,
+    disputing debtors, promised invoices, promising debtors."""
+    return [
+        sorted(coverage.plan_invoices),
+        sorted(coverage.disputed_invoices),
+        sorted(coverage.disputed_debtors),
+        sorted(coverage.promised_invoices),
+        sorted(coverage.promised_debtors),
+    ]
+
+
+# (in a plan, disputed, promised) flags of a debtor's covered invoices -> the reasons.
+_COVERED = {
+    (plan, dispute, promise): frozenset(
+        reason
+        for reason, flag in (
+            (SkipReason.IN_PLAN, plan),
+            (SkipReason.DISPUTED, dispute),
+            (SkipReason.PROMISED, promise),
+        )
+        if flag
+    )
+    for plan in (False, True)
+    for dispute in (False, True)
+    for promise in (False, True)
+}
+
+
+def json_totals(invoices_json: str) -> dict[str, int]:
+    """Totals by currency of an invoice list as JSON (several currencies: rare, summed here)."""
+    totals: dict[str, int] = {}
+    for invoice in json.loads(invoices_json):
+        totals[invoice["currency"]] = totals.get(invoice["currency"], 0) + invoice["balance_cents"]
+    return totals
+
+
+def _group(count: int, total: Any, listing: str | None, currency: str, one: bool) -> Group:
+    if not count:
+        return NO_INVOICES
+    listing = listing or "[]"
+    return Group(count, {currency: int(total)} if one else json_totals(listing), listing)
+
+
+async def load_snapshots(
+    low: int, high: int, coverage: Coverage, today: dt.date
+) -> list[DebtorSnapshot]:
+    """Debtors with id in [low, high) that have unsettled invoices, aggregated, with contacts."""
+    postgres = sql.is_postgres()
+    lists = _coverage_lists(coverage)
+    # Each list goes in where the SQL tests it: the invoice id and debtor id tests of one kind
+    # of cover appear once each, in the order _summary_sql writes them.
+    params: list[Any] = [ids if postgres else json.dumps(ids) for ids in lists if ids]
+    day = sql.db_date(today, postgres)
+    params += [day, day, low, high, low, high]
+    query = _summary_sql(postgres, tuple(bool(ids) for ids in lists))
+    snapshots: dict[int, DebtorSnapshot] = {}
+    parse_time, from_iso, no_contacts = sql.parse_time, dt.date.fromisoformat, list
+    for row in await sql.fetch(query, params):
+        (debtor_id, name, language, timezone, paused, n, anchor, currency, currencies,
+         n0, t0, l0, n1, t1, l1, n2, t2, l2, in_plan, disputed, promised) = row  # fmt: skip
+        covered = _COVERED[bool(in_plan), bool(disputed), bool(promised)]
+        paused_until = parse_time(paused) if paused is not None else None
+        if n:
+            due, _, anchor_id = anchor.partition(":")
+            one = currencies <= 1
+            snapshots[debtor_id] = DebtorSnapshot(
+                debtor_id, name, language, timezone, paused_until, n, int(anchor_id),
+                from_iso(due), _group(n0, t0, l0, currency, one), _group(n1, t1, l1, currency, one),
+                _group(n2, t2, l2, currency, one), covered, no_contacts(),
+            )  # fmt: skip
+        else:
+            snapshots[debtor_id] = DebtorSnapshot(
+                debtor_id, name, language, timezone, paused_until, covered=covered,
+            )  # fmt: skip
+    await _add_contacts(snapshots, low, high)
+    return list(snapshots.values())
+
+
+async def _add_contacts(snapshots: dict[int, DebtorSnapshot], low: int, high: int) -> None:
+    channels, get = _CHANNELS, snapshots.get
+    for (
+        debtor_id,
+        id_,
+        channel,
+        address,
+        is_pec,
+        priority,
+        opted_out,
+        unreachable,
+    ) in await sql.fetch(_CONTACTS_SQL, (low, high)):
+        snapshot = get(debtor_id)
+        if snapshot is not None:
+            snapshot.contacts.append(
+                Contact(
+                    id_,
+                    channels[channel],
+                    address,
+                    bool(is_pec),
+                    priority,
+                    bool(opted_out),
+                    bool(unreachable),
+                )
+            )
+
+
+@dataclass
+class History:
+    """The cadence rows of a range of debtors: every key the outbox holds (any status), and per
+    (debtor, cycle) the latest step sent, by the policy's order, and the company day the latest
+    reminder of the cycle went out."""
+
+    keys: set[str] = field(default_factory=set)
+    sent: dict[tuple[int, int], tuple[int, dt.date]] = field(default_factory=dict)
+
+    def apply(self, snapshots: Sequence[DebtorSnapshot], step_names: Sequence[str]) -> None:
+        """Give each snapshot the latest step its cycle has sent."""
+        if not self.sent:
+            return
+        for snapshot in snapshots:
+            if snapshot.anchor_id is None:
+                continue
+            found = self.sent.get((snapshot.id, snapshot.anchor_id))
+            if found is not None:
+                snapshot.sent_step, snapshot.sent_day = step_names[found[0]], found[1]
+
+
+async def load_history(low: int, high: int, step_names: Sequence[str], zone: ZoneInfo) -> History:
+    """One range read of the (debtor_id, ...) index for debtors with id in [low, high).
+
+    Asking by debtor range rather than by key list keeps it cheap even when the table statistics
+    are stale (the outbox grows by hundreds of thousands of rows within one large run). A step
+    the policy no longer has is ignored. Only rows the log holds as sent count as history; a
+    cancelled row's key carries "#cancelled-<id>", so it never matches a cycle's key again.
+    """
+    history = History()
+    order = {name: index for index, name in enumerate(step_names)}
+    sent_status = MessageStatus.SENT.value
+    for debtor_id, key, status, sent_at in await sql.fetch(_HISTORY_SQL, (low, high)):
+        history.keys.add(key)
+        if status != sent_status or sent_at is None:
+            continue
+        _, _, step, cycle = key.split(":", 3)
+        index = order.get(step)
+        if index is None or not cycle.isdigit():
+            continue
+        moment = sql.parse_time(sent_at)
+        day = moment.astimezone(zone).date() if moment is not None else None
+        if day is None:
+            continue
+        slot = (int(debtor_id), int(cycle))
+        current = history.sent.get(slot)
+        if current is not None:  # the latest step, and the latest day anything went
+            index, day = max(index, current[0]), max(day, current[1])
+        history.sent[slot] = (index, day)
+    return history
+
+
+async def debtor_id_range() -> tuple[int, int] | None:
+    rows = await sql.fetch(_RANGE_SQL)
+    low, high = rows[0] if rows else (None, None)
+    return None if low is None else (int(low), int(high))

@@ -31,6 +31,7 @@ from bot.models import (
     CHASEABLE_STATUSES,
     Debtor,
     Direction,
+    DiscountRequest,
     Instalment,
     InstalmentStatus,
     Invoice,
@@ -42,6 +43,7 @@ from bot.models import (
     PlanStatus,
     PromiseStatus,
     PromiseToPay,
+    RequestStatus,
 )
 from bot.outbox import queue_message, queue_staff_alert
 from bot.runtime import Runtime
@@ -288,6 +290,9 @@ async def morning_digest(runtime: Runtime) -> bool:
         entry["cents"] += max(row["amount_cents"] - row["paid_cents"], 0)
         entry["days"] = max(entry["days"], (today - row["due_date"]).days)
     top = sorted(per_debtor.values(), key=lambda e: -e["cents"])[:5]
+    # Debtors were told "le risponderemo appena possibile": each morning staff see who waits.
+    plans_waiting = await PaymentPlan.filter(status=PlanStatus.PENDING_APPROVAL).count()
+    discounts_waiting = await DiscountRequest.filter(status=RequestStatus.PENDING).count()
     queued = await queue_staff_alert(
         "staff/digest.txt",
         {
@@ -302,6 +307,8 @@ async def morning_digest(runtime: Runtime) -> bool:
             "overdue_cents": sum(e["cents"] for e in per_debtor.values()),
             "currency": "EUR",
             "top": top,
+            "plans_waiting": plans_waiting,
+            "discounts_waiting": discounts_waiting,
         },
         now=now,
         idempotency_key=f"digest:{today.isoformat()}",

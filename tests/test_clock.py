@@ -390,6 +390,23 @@ async def test_morning_digest_once_a_day(
     assert digest.address == str(STAFF_CHAT)
     assert "Ieri: 1 messaggio inviato" in digest.text  # "1 messaggio", never "1 messaggi"
     assert "Grande Debitore S.p.A.: 9.876,54\xa0€, da 12 giorni" in digest.text
+    assert "In attesa di una vostra decisione" not in digest.text  # nobody waits
+
+
+async def test_the_digest_names_plans_waiting_for_a_decision(
+    db: str, settings: Settings, clock: FrozenClock, senders: dict[Channel, RecordingSender]
+) -> None:
+    """A debtor told "le risponderemo appena possibile" is in staff's digest every morning."""
+    runtime = runtime_for(settings, clock, senders)
+    debtor = await make_debtor("Attesa S.r.l.")
+    invoice = await make_invoice(debtor, TODAY - dt.timedelta(days=12), 500_000)
+    plan = await make_plan(debtor, [invoice], first_due=TODAY + dt.timedelta(days=5))
+    plan.status = PlanStatus.PENDING_APPROVAL
+    await plan.save()
+    assert await morning_digest(runtime) is True
+    await send_all(runtime)
+    [digest] = senders[Channel.TELEGRAM].sent
+    assert "In attesa di una vostra decisione: 1 piano di rientro e 0 sconti" in digest.text
 
 
 async def test_the_digest_counts_yesterday_by_the_runtimes_clock(

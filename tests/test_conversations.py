@@ -372,6 +372,10 @@ async def test_nonsense_gets_help_and_a_failure_gets_an_apology(
     assert sorry == render("flows/sorry.txt", "it").strip()
     assert await get_state(debtor) == before  # nothing half-applied
     assert await PayLink.all().count() == 0
+    # The apology promises "un nostro collega la ricontatterà": staff are told at once.
+    assert "ricontatterà" in sorry
+    [alert] = await staff_rows("staff/conversation_failed.txt")
+    assert alert.context["debtor_id"] == debtor.id
 
 
 # --- through signed Twilio webhooks ---------------------------------------------------------

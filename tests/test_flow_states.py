@@ -596,3 +596,19 @@ def test_the_engine_renders_the_flows_replies_with_what_effects_produced() -> No
     assert "https://x/pay/abc" in sent.text
     with pytest.raises(KeyError):
         render_replies(outcome.replies, "en")
+
+
+def test_a_failing_step_apologises_and_tells_staff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """sorry.txt promises "un nostro collega la ricontatterà": the step raises the staff alert."""
+    from bot.flows import states
+    from bot.flows.effects import ALERT_FAILED, AlertStaff
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(states, "_step", broken)
+    outcome = step(initial_state(), Input(text="vorrei pagare"), context())
+    [apology] = outcome.replies
+    assert apology.template == "flows/sorry.txt"
+    assert "ricontatterà" in texts(outcome, "it")[0]
+    assert outcome.effects == [AlertStaff(ALERT_FAILED, {"text": "vorrei pagare"})]

@@ -21,6 +21,7 @@ from bot.flows import plan as plan_flow
 from bot.flows.context import FlowContext, ReplySpec
 from bot.flows.effects import (
     ALERT_DISCOUNT_APPROVAL,
+    ALERT_FAILED,
     ALERT_RELAY,
     ALERT_WORDS,
     PAY_DISCOUNT,
@@ -71,6 +72,7 @@ DISPUTE_OPENED = "staff/dispute_opened.txt"
 HANDOFF = "staff/handoff.txt"
 RELAY = "staff/relay.txt"
 WORDS = "staff/words.txt"
+CONVERSATION_FAILED = "staff/conversation_failed.txt"
 OPTED_OUT_EVERYWHERE = "staff/opted_out_everywhere.txt"
 FIRST_INSTALMENT = "flows/plan/first_instalment.txt"
 
@@ -166,6 +168,9 @@ async def apply_effects(exchange: Exchange, effects: list[Any]) -> Applied:
                 await _relay(exchange, effect)
             case AlertStaff(kind=kind) if kind == ALERT_WORDS:
                 await _words(exchange, effect)
+            case AlertStaff(kind=kind) if kind == ALERT_FAILED:
+                text = str(effect.data.get("text", ""))
+                await alert(exchange, CONVERSATION_FAILED, text=text)
             case _:
                 raise ValueError(f"unknown effect {effect!r}")
     return applied

@@ -103,6 +103,8 @@ ALERT_DISCOUNT_APPROVAL = (
 ALERT_RELAY = "relay"  # data: text, attachments (a message during a hand-off)
 # data: reason ("abuse", "wrong_person", "partial_claim"), text (what the debtor wrote)
 ALERT_WORDS = "words"
+# data: text. The conversation failed and the debtor was told "un nostro collega la ricontatterà".
+ALERT_FAILED = "conversation_failed"
 
 Effect = (
     MakePayLink

@@ -40,6 +40,7 @@ from bot.models import (
     InvoiceStatus,
     Message,
 )
+from bot.outbox import queue_staff_alert
 from bot.payments.bank import bank_transfer
 from bot.runtime import Runtime
 from bot.texts import language_or_default, render
@@ -150,7 +151,38 @@ async def handle_message(
         return await _converse(runtime, debtor, message, record)
     except Exception:
         log.exception("conversation of debtor %s failed on message %s", debtor.id, message.id)
-        return await _answer_alone(record, [reply("flows/sorry.txt", language)])
+        return await _apologise(runtime, debtor, message, record, language)
+
+
+async def _apologise(
+    runtime: Runtime,
+    debtor: Debtor,
+    message: Message,
+    record: RecordAnswer | None,
+    language: str,
+) -> list[Reply]:
+    """The apology says "un nostro collega la ricontatterà": staff hear of it in the same
+    transaction that records the answer, once per inbound message."""
+    replies = [reply("flows/sorry.txt", language)]
+    channel = message.channel
+    context = {
+        "debtor_id": debtor.id,
+        "debtor_name": debtor.name,
+        "debtor_ref": debtor.external_ref,
+        "channel": channel.value if isinstance(channel, Channel) else str(channel or ""),
+        "text": (message.body or "")[:500],
+    }
+    async with in_transaction():
+        if record is not None:
+            await record(replies)
+        await queue_staff_alert(
+            "staff/conversation_failed.txt",
+            context,
+            now=runtime.now(),
+            debtor=debtor,
+            idempotency_key=f"conversation_failed:{message.id}",
+        )
+    return replies
 
 
 async def _answer_alone(record: RecordAnswer | None, replies: list[Reply]) -> list[Reply]:

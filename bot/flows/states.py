@@ -32,10 +32,13 @@ from bot.channels.base import Option
 from bot.flows import already_paid, discount, dispute, free_text, menu, plan, promise  # noqa: F401
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome
+from bot.flows.effects import ALERT_FAILED, AlertStaff
 from bot.flows.stages import MENU, STAGES, Data, Stage, go, say, state_at
 from bot.policy import Policy
 
 log = logging.getLogger(__name__)
+
+LONGEST_FAILED_TEXT = 500  # of the debtor's message, in the staff alert
 
 # Top-level state keys a step carries over unchanged.
 REMINDER_STEP = "reminder_step"  # the policy step of the last reminder (does it offer a discount?)
@@ -230,7 +233,11 @@ def step(state: Any, user: Input, ctx: FlowContext) -> Outcome:
         outcome = _step(state, user, _with_menu_order(state, ctx))
     except Exception:  # the last guard: a bug must not leave the debtor without an answer
         log.exception("conversation step failed; answering with the apology")
-        outcome = Outcome(new_state=state_at(MENU), replies=[say("flows/sorry.txt")])
+        # The apology says a colleague will get back to them: staff hear of it now.
+        told = AlertStaff(ALERT_FAILED, {"text": user.text[:LONGEST_FAILED_TEXT]})
+        outcome = Outcome(
+            new_state=state_at(MENU), replies=[say("flows/sorry.txt")], effects=[told]
+        )
     return _stamp(outcome, state, ctx)
 
 

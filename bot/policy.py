@@ -240,11 +240,6 @@ class Policy(_Section):
     def step_named(self, name: str) -> Step | None:
         return next((step for step in self.steps if step.name == name), None)
 
-    def step_due(self, days_from_due: int) -> Step | None:
-        """The latest step whose day has come, `days_from_due` days after the due date."""
-        due = [step for step in self.steps if step.days <= days_from_due]
-        return due[-1] if due else None
-
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
     path = ""

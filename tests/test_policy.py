@@ -54,16 +54,6 @@ def test_defaults_fill_what_a_minimal_policy_leaves_out() -> None:
     assert policy.steps[0].channels == (Channel.SMS,)
 
 
-def test_step_due_is_the_latest_step_whose_day_has_come() -> None:
-    policy = load_policy(EXAMPLE)
-    assert policy.step_due(-10) is None
-    assert policy.step_due(-3).name == "courtesy"  # type: ignore[union-attr]
-    assert policy.step_due(-1).name == "courtesy"  # type: ignore[union-attr]
-    assert policy.step_due(0).name == "due_today"  # type: ignore[union-attr]
-    assert policy.step_due(30).name == "overdue_2"  # type: ignore[union-attr]
-    assert policy.step_due(400).name == "final_notice"  # type: ignore[union-attr]
-
-
 def test_steps_are_sorted_by_day_whatever_their_order_in_the_file() -> None:
     courtesy = 'name = "courtesy"\ndays = -3\ntemplate = "c"\nchannels = ["email"]\n'
     text = MINIMAL + "\n[[steps]]\n" + courtesy
@@ -157,3 +147,17 @@ def test_policy_check_command_prints_the_timeline_or_the_errors(
     assert main(["policy", "check", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}: 1 error" in err and "steps[0].channels[0]" in err
+
+
+def test_what_reminders_list_and_how_steps_follow_is_a_policy_choice() -> None:
+    policy = load_policy(EXAMPLE)
+    assert policy.reminders.not_yet_due == "separate"
+    assert policy.reminders.min_days_between_steps == 7
+    text = describe_policy(policy)
+    assert "Steps are taken in order, at least 7 days apart once overdue" in text
+    assert 'Invoices not yet due in an overdue reminder: listed apart as "in scadenza"' in text
+    omitted = parse_policy(MINIMAL + '\n[reminders]\nnot_yet_due = "omit"\n')
+    assert "Invoices not yet due in an overdue reminder: left out" in describe_policy(omitted)
+    assert errors_of(MINIMAL + '\n[reminders]\nnot_yet_due = "total"\n') == [
+        "reminders.not_yet_due: Input should be 'separate' or 'omit' (got 'total')"
+    ]

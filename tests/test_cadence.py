@@ -474,3 +474,27 @@ async def test_many_escalations_in_one_run_become_one_summary_alert(
     assert "Moroso 4 (#" in render("staff/escalation_summary.txt", "it", **summary)
     again = await plan(runtime)
     assert again.alerts_queued == 0  # nothing new escalated
+
+
+async def test_preview_explains_every_skip_reason() -> None:
+    from scheduler.preview import WHY
+
+    assert set(WHY) == set(SkipReason)
+
+
+async def test_a_plan_waiting_for_staff_covers_its_invoices_in_planning(
+    db: str, settings: Settings, clock: FrozenClock
+) -> None:
+    debtor = await make_debtor()
+    invoice = await make_invoice(debtor, days(21), 400_000)
+    await PaymentPlan.create(
+        debtor=debtor,
+        status=PlanStatus.PENDING_APPROVAL,
+        total_cents=400_000,
+        instalment_count=2,
+        first_due_date=TODAY + dt.timedelta(days=3),
+        invoice_ids=[invoice.id],
+    )
+    result = await plan(make_runtime(settings, clock))
+    assert skip_of(result, debtor.id).reason is SkipReason.IN_PLAN
+    assert await reminders() == []

@@ -219,8 +219,15 @@ def test_staff_templates_render(language: str) -> None:
         overdue_cents=500_000,
         currency="EUR",
         top=[{"name": "Bar Sport", "cents": 500_000, "days": 10}],
+        plans_waiting=2,
+        discounts_waiting=0,
     )
     assert "Bar Sport" in digest and "25" in digest
+    waiting = {
+        "it": "In attesa di una vostra decisione: 2 piani",
+        "en": "Waiting for your decision: 2",
+    }
+    assert waiting[language] in digest
     broken = render(
         "staff/promise_broken.txt",
         language,

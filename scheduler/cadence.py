@@ -151,8 +151,12 @@ def decide(
     policy: Policy,
     *,
     routed: bool = True,
+    steps: dict[tuple[Any, ...], Step | Wait] | None = None,
 ) -> Reminder | Skip:
     """The reminder due for one debtor today, or why there is none. Pure: no I/O.
+
+    `steps` caches the step rule's answers for one run: they depend only on the anchor's due
+    date and the cycle's history, which most debtors share with many others.
 
     With `routed` False the reminder's route is left empty and only checked to exist: the
     outbox row does not store it (dispatch routes again when it sends), and planning without
@@ -175,7 +179,12 @@ def decide(
         detail = ", ".join(sorted(r.value for r in covered))
         return Skip(debtor.id, debtor.name, SkipReason.COVERED, detail)
 
-    step = next_step(policy, debtor.anchor_due, today, debtor.sent_step, debtor.sent_day)
+    key = (debtor.anchor_due, debtor.sent_step, debtor.sent_day)
+    step = steps.get(key) if steps is not None else None
+    if step is None:
+        step = next_step(policy, debtor.anchor_due, today, debtor.sent_step, debtor.sent_day)
+        if steps is not None:
+            steps[key] = step
     if isinstance(step, Wait):
         return Skip(debtor.id, debtor.name, step.reason, step.detail)
     contacts: tuple[Contact, ...] = ()
@@ -355,6 +364,7 @@ class _Run:
     record: bool
     window_start: dict[str, Any] = field(default_factory=dict)  # adapted for the driver
     step_names: tuple[str, ...] = ()
+    steps: dict[tuple[Any, ...], Step | Wait] = field(default_factory=dict)  # see decide()
     escalations_left: int = field(default_factory=lambda: ESCALATION_ALERTS_PER_RUN)
     overflow: EscalationSummary = field(default_factory=lambda: EscalationSummary())
 
@@ -480,7 +490,7 @@ def _decide_chunk(
     for snapshot in snapshots:
         result.debtors_seen += 1
         result.invoices_chased += snapshot.chased_count
-        decision = decide(snapshot, today, now, policy, routed=record)
+        decision = decide(snapshot, today, now, policy, routed=record, steps=run.steps)
         if type(decision) is Skip:
             result.skip_counts[decision.reason] += 1
             if record:

@@ -252,3 +252,21 @@ def test_claim_counter_reads_the_texts() -> None:
     assert claimed("è il nostro terzo sollecito") == 2
     assert claimed("nonostante il nostro precedente sollecito") == 1
     assert claimed("dai nostri registri risulta") == 0
+
+
+async def test_several_currencies_are_totalled_apart_and_only_when_past_due(
+    db: str, settings: Settings, clock: FrozenClock
+) -> None:
+    debtor = await make_debtor()
+    await make_invoice(debtor, ago(9), 100_000)
+    dollars = await make_invoice(debtor, ago(8), 20_000)
+    dollars.currency = "USD"
+    await dollars.save()
+    later = await make_invoice(debtor, TODAY + dt.timedelta(days=4), 7_000)
+    later.currency = "USD"
+    await later.save()
+    runtime = runtime_with(settings, clock, senders())
+    await plan(runtime)
+    [row] = await Message.filter(debtor_id=debtor.id)
+    assert row.context["totals"] == {"EUR": 100_000, "USD": 20_000}
+    assert row.context["upcoming_totals"] == {"USD": 7_000}

@@ -449,12 +449,12 @@ async def load_history(low: int, high: int, step_names: Sequence[str], zone: Zon
     the policy no longer has is ignored. Only rows the log holds as sent count as history; a
     cancelled row's key carries "#cancelled-<id>", so it never matches a cycle's key again.
     """
-    history = History()
     order = {name: index for index, name in enumerate(step_names)}
     sent_status = MessageStatus.SENT.value
-    for debtor_id, key, status, sent_at in await sql.fetch(_HISTORY_SQL, (low, high)):
-        history.keys.add(key)
-        if status != sent_status or sent_at is None:
+    rows = await sql.fetch(_HISTORY_SQL, (low, high))
+    history = History(keys={row[1] for row in rows})
+    for debtor_id, key, _, sent_at in [row for row in rows if row[2] == sent_status]:
+        if sent_at is None:
             continue
         _, _, step, cycle = key.split(":", 3)
         index = order.get(step)

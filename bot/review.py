@@ -731,6 +731,8 @@ def _common_context(language: str) -> dict[str, Any]:
         "paid_date": dt.date(2026, 11, 20),
         "promised_date": dt.date(2026, 11, 20),
         "digest_date": TODAY,
+        "plans_waiting": 1,
+        "discounts_waiting": 2,
         "until": dt.datetime(2026, 11, 30, 9, 0),
         "count": 3,
         "interval_days": 30,

@@ -75,8 +75,8 @@ async def test_overdue_reminder_lists_and_totals_only_invoices_past_due(
     assert "FT-SCADUTA" in listed and "FT-OGGI" not in listed and "FT-FUTURA" not in listed
     assert total_line(sent.text) == "Totale da pagare: 1.000,00 €"
     assert "non comprese nel totale" in apart
-    assert "fattura FT-OGGI, scadenza 25 nov 2026: 300,00 €" in apart
-    assert "fattura FT-FUTURA, scadenza 10 dic 2026: 500,00 €" in apart
+    assert "fattura FT-OGGI, scadenza 25 novembre 2026: 300,00 €" in apart
+    assert "fattura FT-FUTURA, scadenza 10 dicembre 2026: 500,00 €" in apart
 
 
 async def test_policy_may_leave_invoices_not_yet_due_out(
@@ -124,7 +124,7 @@ async def test_english_reminder_keeps_the_not_yet_due_line_apart(
     listed, _, apart = plain(sent.text).partition("Falling due, not yet overdue")
     assert "INV-LATE" in listed and "INV-NEXT" not in listed
     assert "Total to pay: €1,000.00" in listed
-    assert "invoice INV-NEXT, due 30 Nov 2026: €200.00" in apart
+    assert "invoice INV-NEXT, due 30 November 2026: €200.00" in apart
     assert "INV-NEXT" in sent.html.partition("Falling due, not yet overdue")[2]
 
 

@@ -21,7 +21,14 @@ from scheduler.cadence import plan
 from scheduler.dispatch import Dispatcher
 from tests.payment_data import make_runtime as make_pay_runtime
 from tests.payment_data import pay_client, token_of
-from tests.scheduler_data import FrozenClock, add_contact, make_debtor, make_invoice, make_runtime
+from tests.scheduler_data import (
+    FrozenClock,
+    add_contact,
+    make_debtor,
+    make_invoice,
+    make_runtime,
+    sent_reminders,
+)
 from tests.test_dispatch import NOW, TODAY, ScriptedSender, senders
 
 BOT = "FornitureBianchiBot"
@@ -49,9 +56,16 @@ def with_policy(runtime: Runtime, **contact: object) -> Runtime:
 
 
 async def remind(
-    settings: Settings, channel: Channel, *, days: int = 8, known: bool = True, **contact: object
+    settings: Settings,
+    channel: Channel,
+    *,
+    days: int = 8,
+    known: bool = True,
+    sent: tuple[str, ...] = (),
+    **contact: object,
 ) -> tuple[ScriptedSender, Runtime]:
-    """One debtor reachable on `channel` only, one reminder planned and sent."""
+    """One debtor reachable on `channel` only, one reminder planned and sent (after the steps
+    `sent`, which the message log holds as sent a week apart)."""
     out = senders()
     runtime = make_runtime(answering(settings), FrozenClock(NOW), out)  # type: ignore[arg-type]
     if contact:
@@ -61,7 +75,11 @@ async def remind(
         await ContactPoint.filter(debtor_id=debtor.id).update(
             last_inbound_at=NOW - dt.timedelta(days=40)
         )
-    await make_invoice(debtor, TODAY - dt.timedelta(days=days), 123_456, number=f"F-{debtor.id}")
+    invoice = await make_invoice(
+        debtor, TODAY - dt.timedelta(days=days), 123_456, number=f"F-{debtor.id}"
+    )
+    if sent:
+        await sent_reminders(debtor, invoice, sent, NOW - dt.timedelta(days=8))
     await plan(runtime)
     await Dispatcher(runtime).drain()
     return out[channel], runtime
@@ -191,7 +209,8 @@ async def test_the_final_notice_in_a_chat_or_sms_is_a_courteous_note(
 async def test_the_final_notice_by_email_keeps_its_formal_wording(
     db: str, settings: Settings
 ) -> None:
-    email, _ = await remind(settings, Channel.EMAIL, days=61)
+    earlier = ("overdue_1", "overdue_2", "overdue_3")  # a final notice follows three reminders
+    email, _ = await remind(settings, Channel.EMAIL, days=61, sent=earlier)
     [message] = email.sent
     assert "diffida" in message.subject.lower() and "costituiamo in mora" in message.text
 

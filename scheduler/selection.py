@@ -280,9 +280,9 @@ def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
     )
     chased = f"(reason IS NULL AND status IN ({_CHASEABLE_LIST}))"
     groups = "".join(
-        f"COUNT(*) FILTER (WHERE c.chased AND c.grp = {g}) AS n{g}, "
-        f"(SUM(c.balance) FILTER (WHERE c.chased AND c.grp = {g})){whole} AS t{g}, "
-        f"{listing.format(f=f'c.chased AND c.grp = {g}')} AS l{g}, "
+        f"COUNT(*) FILTER (WHERE c.g = {g}) AS n{g}, "
+        f"(SUM(c.balance) FILTER (WHERE c.g = {g})){whole} AS t{g}, "
+        f"{listing.format(f=f'c.g = {g}')} AS l{g}, "
         for g in (0, 1, 2)
     )
     return (
@@ -299,7 +299,9 @@ def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
         "MAX(CASE WHEN c.reason = 'in_plan' THEN 1 ELSE 0 END) AS in_plan, "
         "MAX(CASE WHEN c.reason = 'disputed' THEN 1 ELSE 0 END) AS disputed, "
         "MAX(CASE WHEN c.reason = 'promised' THEN 1 ELSE 0 END) AS promised "
-        f"FROM (SELECT *, {chased} AS chased FROM ({inner}) AS i0) AS c "
+        # g: the chased invoice's group, -1 when it is not chased (one test per filter below).
+        f"FROM (SELECT *, {chased} AS chased, CASE WHEN {chased} THEN grp ELSE -1 END AS g "
+        f"FROM ({inner}) AS i0) AS c "
         "GROUP BY c.debtor_id) AS g JOIN debtor d ON d.id = g.debtor_id "
         # The same range again on the debtor side, so only that part of its index is read.
         "WHERE d.id >= ? AND d.id < ?"

@@ -159,5 +159,5 @@ def test_what_reminders_list_and_how_steps_follow_is_a_policy_choice() -> None:
     omitted = parse_policy(MINIMAL + '\n[reminders]\nnot_yet_due = "omit"\n')
     assert "Invoices not yet due in an overdue reminder: left out" in describe_policy(omitted)
     assert errors_of(MINIMAL + '\n[reminders]\nnot_yet_due = "total"\n') == [
-        "reminders.not_yet_due: Input should be 'separate' or 'omit' (got 'total')"
+        "line 13: reminders.not_yet_due: Input should be 'separate' or 'omit' (got 'total')"
     ]

@@ -501,7 +501,10 @@ class StaffChat:
             data={"chars": len(text)},
         )
         await notify_debtor(
-            self.runtime, debtor, [Reply(text=words, template=STAFF_MESSAGE_TEMPLATE)]
+            self.runtime,
+            debtor,
+            [Reply(text=words, template=STAFF_MESSAGE_TEMPLATE)],
+            kind="staff_message",
         )
 
     async def on_other(self, update: Update, context: Context) -> None:

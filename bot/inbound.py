@@ -385,7 +385,7 @@ async def _deliver(
         if _lacks_consent(runtime, channel, contact_point):
             # No recorded opt-in where the channel needs one: not sent, and the row says why.
             row.status = MessageStatus.CANCELLED
-            row.last_error = consent_reason(channel, "en")
+            row.last_error = consent_reason(channel)
             log.info("reply %s not sent: %s", row.id, row.last_error)
         else:
             async with asyncio.timeout(REPLY_SEND_TIMEOUT_SECONDS):

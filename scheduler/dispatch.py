@@ -316,7 +316,7 @@ class Dispatcher:
             fixed = row.contact_point_id  # type: ignore[attr-defined]
             consent = not contacts or (is_reply and any(p.id == fixed for p in no_consent))
             if not context.get("failed_contacts") and no_consent and consent:
-                reason = "; ".join(sorted({consent_reason(p.channel, "en") for p in no_consent}))
+                reason = "; ".join(sorted({consent_reason(p.channel) for p in no_consent}))
                 return await self._finish(
                     row, lease, MessageStatus.CANCELLED, error=reason, release_key=True
                 )

@@ -36,7 +36,6 @@ CHANNEL_NAMES = {
     Channel.EMAIL: "E-mail",
     Channel.TELEGRAM: "Telegram",
 }
-NO_CONSENT = {"it": "nessun consenso registrato", "en": "no opt-in recorded"}
 
 
 def is_immediate_answer(context: dict[str, Any]) -> bool:
@@ -61,10 +60,9 @@ def consent_missing(point: ContactPoint, policy: Policy) -> bool:
     return point.opted_in_at is None and needs_opt_in(Channel(point.channel), policy)
 
 
-def consent_reason(channel: Channel, language: str = "it") -> str:
-    """'WhatsApp: nessun consenso registrato': why a contact point was skipped."""
-    words = NO_CONSENT.get(language, NO_CONSENT["en"])
-    return f"{CHANNEL_NAMES[Channel(channel)]}: {words}"
+def consent_reason(channel: Channel) -> str:
+    """'WhatsApp: no opt-in recorded': why a row was not sent (its last_error, the preview)."""
+    return f"{CHANNEL_NAMES[Channel(channel)]}: no opt-in recorded"
 
 
 def split_by_consent(
@@ -78,10 +76,18 @@ def split_by_consent(
     return allowed, skipped
 
 
-def skipped_for_consent(points: Iterable[ContactPoint], policy: Policy, language: str) -> list[str]:
-    """Lines for the preview and the staff card: each skipped point with its reason."""
-    _, skipped = split_by_consent(points, policy)
-    return [f"{consent_reason(p.channel, language)} ({p.address})" for p in skipped]
+async def skipped_for_consent(debtor_ids: list[int], policy: Policy) -> list[ContactPoint]:
+    """The contact points of these debtors that messages skip for lack of an opt-in (opted-out
+    ones aside: they are skipped anyway), for the preview and the staff card."""
+    channels = [c for c in Channel if needs_opt_in(c, policy)]
+    return list(
+        await ContactPoint.filter(
+            debtor_id__in=debtor_ids,
+            channel__in=channels,
+            opted_in_at__isnull=True,
+            opted_out_at__isnull=True,
+        ).order_by("debtor_id", "id")
+    )
 
 
 def _proactive(context: dict[str, Any] | None) -> bool:

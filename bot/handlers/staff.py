@@ -354,7 +354,7 @@ class StaffChat:
             else:
                 debtor = await self._one_debtor(update, query)
                 if debtor is not None:
-                    report = await debtor_report(debtor)
+                    report = await debtor_report(debtor, self.runtime.policy)
                     await self._say(update, self.text("debtor.txt", **report))
         raise ApplicationHandlerStop
 

@@ -316,10 +316,10 @@ class Dispatcher:
             fixed = row.contact_point_id  # type: ignore[attr-defined]
             consent = not contacts or (is_reply and any(p.id == fixed for p in no_consent))
             if not context.get("failed_contacts") and no_consent and consent:
+                # The cadence key stays taken: planning, which runs several times an hour and
+                # does not read consent, would queue the same step again and again.
                 reason = "; ".join(sorted({consent_reason(p.channel) for p in no_consent}))
-                return await self._finish(
-                    row, lease, MessageStatus.CANCELLED, error=reason, release_key=True
-                )
+                return await self._finish(row, lease, MessageStatus.CANCELLED, error=reason)
             if not context.get("failed_contacts"):
                 state = contact_state(contacts)
                 reason = SkipReason.OPTED_OUT if state == "opted_out" else SkipReason.UNREACHABLE

@@ -89,6 +89,9 @@ async def test_whatsapp_without_an_opt_in_is_not_sent_and_the_row_says_why(
     row = await Message.get(debtor_id=debtor.id, direction=Direction.OUTBOUND)
     assert row.status is MessageStatus.CANCELLED
     assert row.last_error == "WhatsApp: no opt-in recorded"
+    # The step stays planned: the next planning run does not queue it again and again.
+    await plan(runtime)
+    assert await Message.filter(debtor_id=debtor.id).count() == 1
 
 
 async def test_whatsapp_without_an_opt_in_is_passed_over_for_the_next_channel(

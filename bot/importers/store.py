@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -19,6 +18,7 @@ from tortoise.functions import Sum
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from bot.importers.consent import opt_in_fields, opt_in_stamp, same_opt_in
 from bot.importers.report import Problem, Tally
 from bot.importers.rows import ContactRecord, DebtorRecord, InvoiceRecord
 from bot.models import ContactPoint, Debtor, Invoice, InvoiceStatus, PaymentAllocation
@@ -183,7 +183,7 @@ async def _plan_contacts(
                 plan.contact_points.created += 1
                 continue
             opt_in = opt_in_stamp(contact, plan.timezone)
-            new_opt_in = opt_in is not None and not _same_opt_in(opt_in, point[2])
+            new_opt_in = opt_in is not None and not same_opt_in(opt_in, point[2])
             if new_opt_in and opt_in is not None:
                 plan.opt_ins[point[0]] = opt_in
             if point[1] != contact.is_pec:
@@ -192,19 +192,6 @@ async def _plan_contacts(
                 plan.contact_points.updated += 1
             else:
                 plan.contact_points.unchanged += 1
-
-
-def opt_in_stamp(contact: ContactRecord, timezone: str) -> tuple[dt.datetime, str] | None:
-    """The opt-in as stored: its day at noon company time (a day without an hour), its source."""
-    if contact.opted_in_on is None:
-        return None
-    noon = dt.datetime.combine(contact.opted_in_on, dt.time(12), ZoneInfo(timezone))
-    return noon.astimezone(dt.UTC), contact.opt_in_source
-
-
-def _same_opt_in(new: tuple[dt.datetime, str], stored: tuple[Any, str]) -> bool:
-    at, source = stored
-    return isinstance(at, dt.datetime) and at == new[0] and source == new[1]
 
 
 # What an invoice row compares: read as plain values, since building 50,000 model objects
@@ -345,7 +332,7 @@ async def _write(plan: ImportPlan, now: dt.datetime) -> None:
                     "is_pec": contact.is_pec,
                     "priority": CONTACT_PRIORITY[str(contact.channel)]
                     + (1 if contact.is_pec else 0),
-                    **_opt_in_fields(contact, plan.timezone),
+                    **opt_in_fields(contact, plan.timezone),
                 }
                 for ref, contact in plan.new_contacts
             ]
@@ -365,13 +352,6 @@ async def _write(plan: ImportPlan, now: dt.datetime) -> None:
             await insert_rows(Invoice, invoices, conn, now)
         if plan.invoice_changes:
             await _update_invoices(plan, now, conn)
-
-
-def _opt_in_fields(contact: ContactRecord, timezone: str) -> dict[str, Any]:
-    stamp = opt_in_stamp(contact, timezone)
-    if stamp is None:
-        return {}
-    return {"opted_in_at": stamp[0], "opt_in_source": stamp[1]}
 
 
 async def insert_rows(

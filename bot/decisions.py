@@ -169,7 +169,7 @@ async def tell_debtor(
     from bot.flows import engine  # the engine imports the decisions when it applies effects
 
     replies = engine.render_replies(specs, debtor.language, filled)
-    await engine.notify_debtor(runtime, debtor, replies)
+    await engine.notify_debtor(runtime, debtor, replies, kind="staff_decision")
 
 
 # Plans ---------------------------------------------------------------------------------------

@@ -30,6 +30,12 @@ from bot.models import (
 )
 from bot.outbox import delivery_key, options_payload
 from bot.runtime import Runtime
+from scheduler.proactive import (
+    consent_missing,
+    consent_reason,
+    needs_opt_in,
+    whatsapp_session_open,
+)
 from scheduler.whatsapp_variables import Facts, variables_for
 
 log = logging.getLogger(__name__)
@@ -340,6 +346,14 @@ def _reply_variables(runtime: Runtime, channel: Channel, debtor: object) -> dict
     return variables_for("reply", {}, facts)
 
 
+def _lacks_consent(runtime: Runtime, channel: Channel, point: ContactPoint | None) -> bool:
+    """A channel that needs an opt-in (scheduler/proactive.py) and an address without one; an
+    address we hold no contact point for has none."""
+    if point is None:
+        return needs_opt_in(channel, runtime.policy)
+    return consent_missing(point, runtime.policy)
+
+
 async def _deliver(
     runtime: Runtime,
     row: Message,
@@ -362,13 +376,22 @@ async def _deliver(
         template_variables=_reply_variables(runtime, channel, debtor),
         message_id=row.id,
         delivery_key=delivery_key(runtime.settings.secret_key, row),
-        session_open=True,  # the debtor just wrote to us
+        # Computed, not assumed: receive_from has just noted that the debtor wrote.
+        session_open=whatsapp_session_open(
+            contact_point.last_inbound_at if contact_point else None, runtime.now()
+        ),
     )
     try:
-        async with asyncio.timeout(REPLY_SEND_TIMEOUT_SECONDS):
-            row.provider_id = await runtime.sender(channel).send(outgoing)
-        row.status = MessageStatus.SENT
-        row.sent_at = runtime.now()
+        if _lacks_consent(runtime, channel, contact_point):
+            # No recorded opt-in where the channel needs one: not sent, and the row says why.
+            row.status = MessageStatus.CANCELLED
+            row.last_error = consent_reason(channel)
+            log.info("reply %s not sent: %s", row.id, row.last_error)
+        else:
+            async with asyncio.timeout(REPLY_SEND_TIMEOUT_SECONDS):
+                row.provider_id = await runtime.sender(channel).send(outgoing)
+            row.status = MessageStatus.SENT
+            row.sent_at = runtime.now()
     except (SendError, TimeoutError) as exc:
         reason = exc.reason if isinstance(exc, SendError) else f"{channel.value}: no answer in time"
         log.warning("reply on %s not sent now (%s); left to the dispatcher", channel, reason)

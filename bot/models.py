@@ -188,6 +188,8 @@ class ContactPoint(Model):
     priority = fields.SmallIntField(default=0)  # lower is preferred
     verified_at = fields.DatetimeField(null=True)
     opted_in_at = fields.DatetimeField(null=True)
+    # How the opt-in was given: an import's source column ("modulo web"), "keyword" (START).
+    opt_in_source = fields.CharField(max_length=100, default="")
     opted_out_at = fields.DatetimeField(null=True)
     last_inbound_at = fields.DatetimeField(null=True)
     # Set when the provider says the address cannot be reached (bot blocked, invalid number).

@@ -81,12 +81,16 @@ def confirmation_template(keyword: Keyword) -> str:
     return f"optout/{keyword.value}.txt"
 
 
+KEYWORD_OPT_IN_SOURCE = "keyword"  # ContactPoint.opt_in_source after START / ISCRIVI
+
+
 async def record_opt_out(channel: Channel, address: str, now: dt.datetime) -> int:
     """Mark every contact point with this address opted out; returns how many."""
     return await ContactPoint.filter(channel=channel, address=address).update(opted_out_at=now)
 
 
 async def record_opt_in(channel: Channel, address: str, now: dt.datetime) -> int:
+    """The owner of this address wrote the opt-in keyword (START): consent, and its source."""
     return await ContactPoint.filter(channel=channel, address=address).update(
-        opted_out_at=None, opted_in_at=now
+        opted_out_at=None, opted_in_at=now, opt_in_source=KEYWORD_OPT_IN_SOURCE
     )

@@ -48,8 +48,10 @@ async def queue_message(
     channel: Channel | None = None,
     contact_point: ContactPoint | None = None,
     idempotency_key: str | None = None,
+    body: str = "",
 ) -> Message | None:
-    """Queue one outbound message. With an idempotency key, a second call is a no-op (None)."""
+    """Queue one outbound message (`body`: a text already written, sent as it is). With an
+    idempotency key, a second call is a no-op (None)."""
     # Checked first, not only caught below: callers queue inside their own transactions, and on
     # PostgreSQL a unique violation aborts the whole enclosing transaction.
     if idempotency_key is not None and await Message.exists(idempotency_key=idempotency_key):
@@ -64,6 +66,7 @@ async def queue_message(
             template=template,
             step=step,
             context=context,
+            body=body,
             options=options_payload(options),
             status=MessageStatus.PENDING,
             idempotency_key=idempotency_key,

@@ -207,6 +207,17 @@ class Reminders(_Section):
     min_days_between_steps: int = Field(default=7, ge=1, le=60)
 
 
+# Consent (issue 14, item 8) -------------------------------------------------------------------
+
+
+class Consent(_Section):
+    """The lawful basis for writing by SMS and e-mail. WhatsApp always needs a recorded opt-in
+    (its Business Policy); with "consent", SMS and e-mail need one too; with "contract", the
+    contract with the debtor is the basis for SMS and e-mail (GDPR art. 6.1.b)."""
+
+    lawful_basis: Literal["contract", "consent"] = "contract"
+
+
 class Policy(_Section):
     payment_terms_days: int = Field(default=30, ge=0, le=365)
     steps: tuple[Step, ...] = Field(min_length=1)
@@ -218,6 +229,7 @@ class Policy(_Section):
     promises: Promises = Promises()
     already_paid: AlreadyPaid = AlreadyPaid()
     reminders: Reminders = Reminders()
+    consent: Consent = Consent()
 
     @field_validator("steps")
     @classmethod
@@ -369,6 +381,11 @@ def _euros(cents: int) -> str:
     return money(cents, "EUR", "en")
 
 
+def _describe_consent(consent: Consent) -> str:
+    needs = "WhatsApp, SMS and e-mail" if consent.lawful_basis == "consent" else "WhatsApp"
+    return f"Lawful basis: {consent.lawful_basis}; a recorded opt-in is needed on {needs}"
+
+
 def describe_policy(policy: Policy, settings: Settings | None = None) -> str:
     """The policy as a readable timeline, for `python -m bot policy check`."""
     lines = [f"Payment terms: {policy.payment_terms_days} days", "", "Cadence (day 0 = due date):"]
@@ -431,6 +448,7 @@ def describe_policy(policy: Policy, settings: Settings | None = None) -> str:
         f"Promises: at most {policy.promises.max_days} days ahead; "
         f"'already paid' pauses {policy.already_paid.pause_days} days"
     )
+    lines.append(_describe_consent(policy.consent))
     warnings = policy_warnings(policy)
     if warnings:
         lines.append("")

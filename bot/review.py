@@ -627,6 +627,7 @@ def _samples() -> dict[str, list[Sample]]:
                 {
                     "debtor": debtor,
                     "paused_until": dt.datetime(2026, 11, 30, 9, 0),
+                    "no_consent": [{"channel": "WhatsApp", "address": "+393331012034"}],
                     "stage": "plan.confirm",
                     "channel": "sms",
                     "invoices": invoice_rows,

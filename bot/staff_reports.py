@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.flows.apply import debtor_history
 from bot.models import (
@@ -23,6 +23,9 @@ from bot.models import (
     PaymentPlan,
     PaymentStatus,
 )
+
+if TYPE_CHECKING:
+    from bot.policy import Policy
 
 # (label, first day overdue, last day overdue or None for "and older")
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -96,7 +99,11 @@ async def find_debtors(query: str) -> list[Debtor]:
     return await Debtor.filter(name__icontains=query).order_by("name").limit(MATCHES_SHOWN + 1)
 
 
-async def debtor_report(debtor: Debtor) -> dict[str, Any]:
+async def debtor_report(debtor: Debtor, policy: Policy | None = None) -> dict[str, Any]:
+    """The /debtor card; with the policy, the contact points skipped for lack of consent."""
+    from scheduler.proactive import CHANNEL_NAMES, skipped_for_consent
+
+    skipped = await skipped_for_consent([debtor.id], policy) if policy is not None else []
     invoices = await owed_invoices(debtor.id)
     messages = (
         await Message.filter(debtor_id=debtor.id, audience="debtor")
@@ -135,6 +142,9 @@ async def debtor_report(debtor: Debtor) -> dict[str, Any]:
         "stage": stage,
         "channel": conversation.channel.value if conversation and conversation.channel else "",
         "paused_until": debtor.paused_until,
+        "no_consent": [
+            {"channel": CHANNEL_NAMES[point.channel], "address": point.address} for point in skipped
+        ],
     }
 
 

@@ -9,11 +9,13 @@ not send a row another worker has taken over (scheduler/outbox_lease.py).
 
 Before sending, a debtor message is checked again: invoices paid meanwhile, a dispute, plan or
 promise, a staff pause, or opt-out everywhere cancel it; quiet hours and the weekly contact cap
-move it later (never drop it). Then the contact points are tried in routing order: a transient
-error (RETRY) is retried with exponential backoff and jitter up to `max_attempts`, then the next
-channel; FALLBACK moves on at once; UNREACHABLE marks the address dead and moves on. When every
-channel failed the message is marked failed and staff get an alert. Staff messages go to the staff
-chat on Telegram and skip quiet hours and caps. See docs/ARCHITECTURE.md, "Delivery guarantees".
+move it later (never drop it), whoever queued it: the rule is scheduler/proactive.py, and a
+contact point without the consent its channel needs is skipped. Then the contact points are tried
+in routing order: a transient error (RETRY) is retried with exponential backoff and jitter up to
+`max_attempts`, then the next channel; FALLBACK moves on at once; UNREACHABLE marks the address
+dead and moves on. When every channel failed the message is marked failed and staff get an alert.
+Staff messages go to the staff chat on Telegram and skip quiet hours and caps.
+See docs/ARCHITECTURE.md, "Delivery guarantees".
 """
 
 from __future__ import annotations
@@ -45,12 +47,11 @@ from bot.models import (
     Channel,
     ContactPoint,
     Debtor,
-    Direction,
     Invoice,
     Message,
     MessageStatus,
 )
-from bot.outbox import DEBTOR, STAFF, delivery_key, queue_staff_alert
+from bot.outbox import STAFF, delivery_key, queue_staff_alert
 from bot.reachability import mark_unreachable
 from bot.runtime import Runtime
 from bot.texts import render
@@ -63,8 +64,13 @@ from scheduler.cadence import (
     invoice_totals,
     load_coverage,
 )
-from scheduler.calendar import CONTACT_WINDOW, next_allowed_moment, next_contact_moment
 from scheduler.outbox_lease import Lease
+from scheduler.proactive import (
+    allowed_moment,
+    consent_reason,
+    split_by_consent,
+    whatsapp_session_open,
+)
 from scheduler.rendering import as_dates, fit_sms_budget, render_context, render_for_channel
 from scheduler.routing import DEFAULT_CHANNEL_ORDER, Contact, contact_state, route
 from scheduler.whatsapp_variables import Facts, message_kind, variables_for
@@ -72,8 +78,6 @@ from scheduler.whatsapp_variables import Facts, message_kind, variables_for
 log = logging.getLogger(__name__)
 
 HANDOFF_FLOW = "handoff"  # bot/flows/menu.py: the stage "handoff.relay"
-
-WHATSAPP_SESSION = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -290,10 +294,14 @@ class Dispatcher:
         if debtor is None:
             return await self._finish(row, lease, MessageStatus.CANCELLED, error="no debtor")
         is_reply = bool(row.context.get("reply"))
-        if not is_reply and debtor.paused_until is not None and debtor.paused_until > now:
+        # A staff pause stops the chase, not what the debtor is told about a decision.
+        chase = not is_reply and not row.context.get("prewritten")
+        if chase and debtor.paused_until is not None and debtor.paused_until > now:
             return await self._cancel(row, lease, SkipReason.PAUSED)
 
-        points = await ContactPoint.filter(debtor_id=debtor.id)
+        points, no_consent = split_by_consent(
+            await ContactPoint.filter(debtor_id=debtor.id), self.runtime.policy
+        )
         contacts = [_contact(p) for p in points]
         context = dict(row.context)
         if row.context.get("kind") == "reminder":
@@ -306,6 +314,13 @@ class Dispatcher:
 
         candidates = self._candidates(row, contacts, context)
         if not candidates:
+            fixed = row.contact_point_id  # type: ignore[attr-defined]
+            consent = not contacts or (is_reply and any(p.id == fixed for p in no_consent))
+            if not context.get("failed_contacts") and no_consent and consent:
+                # The cadence key stays taken: planning, which runs several times an hour and
+                # does not read consent, would queue the same step again and again.
+                reason = "; ".join(sorted({consent_reason(p.channel) for p in no_consent}))
+                return await self._finish(row, lease, MessageStatus.CANCELLED, error=reason)
             if not context.get("failed_contacts"):
                 state = contact_state(contacts)
                 reason = SkipReason.OPTED_OUT if state == "opted_out" else SkipReason.UNREACHABLE
@@ -314,7 +329,7 @@ class Dispatcher:
                 return await self._cancel(row, lease, reason)
             return await self._fail_everywhere(row, lease, debtor, context)
 
-        moment = await self._allowed_moment(row, debtor, now, is_reply)
+        moment = await allowed_moment(row, debtor.id, debtor.timezone, now, self.runtime.policy)
         if moment > now:
             await self._owned(row, lease).update(
                 status=MessageStatus.PENDING, scheduled_at=moment, lease_until=None
@@ -360,7 +375,8 @@ class Dispatcher:
             outcome = await self._record_sent(
                 row, lease, contact.channel, contact.id, provider_id, outgoing.text
             )
-            if outcome is Outcome.SENT and not is_reply and outgoing.options:
+            # A reminder's options start a conversation; a notice's belong to the one under way.
+            if outcome is Outcome.SENT and chase and outgoing.options:
                 await self._remember_options(debtor, row, outgoing, now)
             return outcome
         return await self._fail_everywhere(row, lease, debtor, context)
@@ -382,33 +398,19 @@ class Dispatcher:
         self, row: Message, contacts: list[Contact], context: dict[str, Any]
     ) -> list[Contact]:
         failed = set(context.get("failed_contacts", ()))
-        if context.get("reply") or row.contact_point_id is not None:  # type: ignore[attr-defined]
-            fixed = [c for c in contacts if c.id == row.contact_point_id]  # type: ignore[attr-defined]
-            return [c for c in fixed if c.reachable and c.id not in failed]
+        chosen = [c for c in contacts if c.id == row.contact_point_id and c.reachable]  # type: ignore[attr-defined]
+        if context.get("reply"):  # an answer goes back where the debtor wrote, or not at all
+            return [c for c in chosen if c.id not in failed]
         channels = [Channel(c) for c in context.get("channels", ())] or list(DEFAULT_CHANNEL_ORDER)
         if row.channel is not None and row.channel not in channels:
             channels.insert(0, row.channel)
-        ordered = route(contacts, channels, formal=bool(context.get("formal")))
+        # A notice queued for the chat the debtor last used goes there first, then anywhere.
+        ordered = chosen + [
+            c
+            for c in route(contacts, channels, formal=bool(context.get("formal")))
+            if c not in chosen
+        ]
         return [c for c in ordered if c.id not in failed]
-
-    async def _allowed_moment(
-        self, row: Message, debtor: Debtor, now: dt.datetime, is_reply: bool
-    ) -> dt.datetime:
-        policy = self.runtime.policy
-        if is_reply:  # an answer to the debtor's own message: quiet hours, but no cap
-            return next_allowed_moment(now, debtor.timezone, policy)
-        recent = (
-            await Message.filter(
-                debtor_id=debtor.id,
-                direction=Direction.OUTBOUND,
-                audience=DEBTOR,
-                sent_at__gt=now - CONTACT_WINDOW,
-            )
-            .exclude(step="")
-            .exclude(id=row.id)
-            .values_list("sent_at", flat=True)
-        )
-        return next_contact_moment(now, debtor.timezone, policy, [t for t in recent if t])
 
     async def _still_chased(
         self,
@@ -500,10 +502,8 @@ class Dispatcher:
         first_contact: bool = False,
     ) -> OutgoingMessage:
         channel = point.channel
-        session_open = point.last_inbound_at is not None and (
-            now - point.last_inbound_at < WHATSAPP_SESSION
-        )
-        if row.context.get("reply") and row.body:
+        session_open = whatsapp_session_open(point.last_inbound_at, now)
+        if (row.context.get("reply") or row.context.get("prewritten")) and row.body:
             text, subject, html = row.body, "", ""
         else:
             ctx = render_context(self.runtime, debtor, context, pay_url)

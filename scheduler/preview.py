@@ -4,13 +4,14 @@ skipped and why. Reads only; `python -m bot preview [--date YYYY-MM-DD]` prints 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from bot.models import Debtor, Direction, Message, MessageStatus
+from bot.models import ContactPoint, Debtor, Direction, Message, MessageStatus
 from bot.runtime import Runtime
 from bot.texts import money
 from scheduler.cadence import PlanResult, Reminder, SkipReason, plan
 from scheduler.calendar import holiday_name, is_business_day, next_allowed_moment
+from scheduler.proactive import consent_reason, skipped_for_consent
 
 WHY = {
     SkipReason.PAUSED: "paused by staff",
@@ -37,6 +38,8 @@ class Preview:
     result: PlanResult
     already_queued: list[Message]
     names: dict[int, str]
+    # Contact points the outbox skips for lack of a recorded opt-in, of the debtors planned.
+    no_consent: list[ContactPoint] = field(default_factory=list)
 
 
 def preview_moment(day: dt.date | None, runtime: Runtime) -> dt.datetime:
@@ -61,15 +64,29 @@ async def build_preview(runtime: Runtime, day: dt.date | None = None) -> Preview
     ).order_by("scheduled_at", "id")
     ids = {m.debtor_id for m in queued if m.debtor_id}  # type: ignore[attr-defined]
     names = dict(await Debtor.filter(id__in=ids).values_list("id", "name")) if ids else {}
-    return Preview(day=result.today, result=result, already_queued=queued, names=names)
+    planned = {r.debtor_id for r in result.queued} | {s.debtor_id for s in result.skipped}
+    no_consent = await skipped_for_consent(sorted(planned), runtime.policy)
+    names.update(await _names({p.debtor_id for p in no_consent} - set(names)))  # type: ignore[attr-defined]
+    return Preview(result.today, result, queued, names, no_consent)
 
 
-def _reminder_line(reminder: Reminder, runtime: Runtime, moment: dt.datetime) -> str:
-    first = reminder.route[0]
+async def _names(ids: set[int]) -> dict[int, str]:
+    return dict(await Debtor.filter(id__in=ids).values_list("id", "name")) if ids else {}
+
+
+def _reminder_line(
+    reminder: Reminder, runtime: Runtime, moment: dt.datetime, skipped: set[int]
+) -> str:
+    route = [c for c in reminder.route if c.id not in skipped]
+    if not route:
+        why = "; ".join(sorted({consent_reason(c.channel) for c in reminder.route}))
+        who = f"{reminder.debtor_name} (#{reminder.debtor_id})"
+        return f"  {who}  {reminder.step.name}  not sent: {why}"
+    first = route[0]
     at = next_allowed_moment(moment, reminder.timezone, runtime.policy)
     local = at.astimezone(runtime.settings.zone)
     totals = " + ".join(money(c, cur, "en") for cur, c in reminder.totals.items())
-    fallbacks = ", ".join(c.channel.value for c in reminder.route[1:])
+    fallbacks = ", ".join(c.channel.value for c in route[1:])
     extra = f" (then {fallbacks})" if fallbacks else ""
     flags = " [staff alert]" if reminder.step.escalate else ""
     return (
@@ -87,9 +104,10 @@ def render_preview(preview: Preview, runtime: Runtime) -> str:
         why = holiday_name(day, runtime.policy) or "weekend"
         lines.append(f"Not a business day ({why}): the clock plans nothing today.")
     lines.append("")
+    skipped_ids = {point.id for point in preview.no_consent}
     lines.append(f"New reminders the cadence would queue: {len(result.queued)}")
     for reminder in sorted(result.queued, key=lambda r: (r.debtor_name, r.debtor_id)):
-        lines.append(_reminder_line(reminder, runtime, result.planned_at))
+        lines.append(_reminder_line(reminder, runtime, result.planned_at, skipped_ids))
     lines.append("")
     lines.append(f"Already in the outbox for this day: {len(preview.already_queued)}")
     for message in preview.already_queued:
@@ -110,6 +128,19 @@ def render_preview(preview: Preview, runtime: Runtime) -> str:
     for skip in sorted(skipped, key=lambda s: (s.reason.value, s.debtor_name)):
         detail = f" ({skip.detail})" if skip.detail else ""
         lines.append(f"  {skip.debtor_name} (#{skip.debtor_id}): {WHY[skip.reason]}{detail}")
+    lines.extend(_consent_lines(preview))
     lines.append("")
     lines.append("Nothing was written.")
     return "\n".join(lines)
+
+
+def _consent_lines(preview: Preview) -> list[str]:
+    """Contact points skipped for lack of a recorded opt-in, and why."""
+    if not preview.no_consent:
+        return []
+    lines = ["", f"Contact points skipped: {len(preview.no_consent)}"]
+    for point in preview.no_consent:
+        debtor_id = point.debtor_id  # type: ignore[attr-defined]
+        who = f"{preview.names.get(debtor_id, '?')} (#{debtor_id})"
+        lines.append(f"  {who}: {consent_reason(point.channel)} ({point.address})")
+    return lines

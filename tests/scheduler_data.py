@@ -86,7 +86,9 @@ async def add_contact(
     address: str | None = None,
     opted_out: bool = False,
     unreachable: bool = False,
+    opted_in: bool = True,
 ) -> ContactPoint:
+    """A contact point; with `opted_in` (the default) its opt-in is recorded, as WhatsApp needs."""
     stamp = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     default = {
         Channel.TELEGRAM: f"{100000 + debtor.id}",
@@ -101,6 +103,8 @@ async def add_contact(
         is_pec=is_pec,
         priority=priority,
         opted_out_at=stamp if opted_out else None,
+        opted_in_at=stamp if opted_in else None,
+        opt_in_source="test data" if opted_in else "",
         unreachable_at=stamp if unreachable else None,
     )
 

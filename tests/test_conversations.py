@@ -95,13 +95,16 @@ async def test_notify_debtor_uses_the_channel_last_spoken_on(sandbox_runtime: Ru
     await ContactPoint.create(debtor=debtor, channel=Channel.TELEGRAM, address="55", priority=0)
     await ContactPoint.create(debtor=debtor, channel=Channel.SMS, address="+393331112222")
 
+    # Not an answer to the debtor: queued in the outbox, sent by the dispatcher.
     await notify_debtor(sandbox_runtime, debtor, [Reply(text="uno")])
+    await Dispatcher(sandbox_runtime).drain()
     telegram = sandbox_runtime.sender(Channel.TELEGRAM)
     assert isinstance(telegram, SandboxSender)
     assert [m.text for m in telegram.sent] == ["uno"]  # the preferred contact point
 
     await set_state(debtor, initial_state(), channel=Channel.SMS)
     await notify_debtor(sandbox_runtime, debtor, [Reply(text="due")])
+    await Dispatcher(sandbox_runtime).drain()
     sms = sandbox_runtime.sender(Channel.SMS)
     assert isinstance(sms, SandboxSender)
     assert [(m.address, m.text) for m in sms.sent] == [("+393331112222", "due")]
@@ -577,6 +580,7 @@ async def test_a_conversation_left_mid_way_is_closed_politely(settings: Settings
     assert await close_idle_conversations(sandbox_runtime) == [debtor.id]
     assert (await get_state(debtor))["flow"] == "menu"
     assert (await get_state(waiting))["flow"] == "promise"  # active within the timeout
+    await Dispatcher(sandbox_runtime).drain()
     telegram = sandbox_runtime.sender(Channel.TELEGRAM)
     assert isinstance(telegram, SandboxSender)
     assert [m.text for m in telegram.sent] == [render("flows/closed.txt", "it").strip()]
@@ -595,6 +599,7 @@ async def _plan_countered_by_staff(runtime: Runtime, chat: TelegramDebtor) -> Pa
         telegram_user_id=77, name="Anna", approval_limit_cents=10_000_000
     )
     await counter_plan(runtime, plan, staff, count=3)
+    await Dispatcher(runtime).drain()  # the counter-offer is a proactive message
     return plan
 
 

@@ -23,6 +23,7 @@ from bot.models import (
     PaymentPlan,
     PromiseToPay,
 )
+from scheduler.dispatch import Dispatcher
 from tests.twilio_app import SMS_FROM, debtor_with, twilio_stack
 
 
@@ -127,5 +128,6 @@ async def test_a_staff_answer_during_a_hand_off_reaches_the_debtor_by_sms(
         )
         before = len(stack.fake.requests)
         await notify_debtor(stack.runtime, debtor, [Reply(text=words)])
+        await Dispatcher(stack.runtime).drain()
         [sent] = stack.fake.requests[before:]
     assert sent["To"] == point.address and "La chiamo io" in sent["Body"]

@@ -36,6 +36,7 @@ from bot.models import (
 )
 from bot.runtime import Runtime, build_senders
 from bot.texts import render
+from scheduler.dispatch import Dispatcher
 from tests.payment_data import NOW, TODAY, make_debtor, make_invoice
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -100,6 +101,9 @@ async def test_approve_activates_the_plan_and_sends_schedule_and_link(runtime: R
     assert [row.amount_cents for row in rows] == [100_000, 100_000, 100_000]
     link = await PayLink.get(purpose="instalment")
     assert link.instalment_id == rows[0].id  # type: ignore[attr-defined]
+    [queued] = await _to_debtor()
+    assert queued.status.value == "pending"  # a proactive message: the dispatcher sends it
+    await Dispatcher(runtime).drain()
     [sent] = await _to_debtor()
     assert sent.template == "flows/plan/approved_by_staff.txt"
     assert f"/pay/{link.token}" in sent.body and sent.status.value == "sent"

@@ -52,7 +52,12 @@ async def two_companies(channel: Channel, address: str) -> tuple[ContactPoint, C
         )
         points.append(
             await ContactPoint.create(
-                debtor=debtor, channel=channel, address=address, verified_at=NOW
+                debtor=debtor,
+                channel=channel,
+                address=address,
+                verified_at=NOW,
+                opted_in_at=NOW,  # WhatsApp is written to only with a recorded opt-in
+                opt_in_source="test data",
             )
         )
     return points[0], points[1]

@@ -92,6 +92,13 @@ async def staff(db: str) -> dict[str, StaffMember]:
     return {"anna": anna, "marco": marco}
 
 
+async def debtor_texts(runtime: Runtime, fake: FakeTelegram) -> list[str]:
+    """What the debtor's chat shows once the outbox has sent what is due: a staff decision is a
+    proactive message, queued for the debtor's contact window (scheduler/proactive.py)."""
+    await Dispatcher(runtime).drain()
+    return fake.texts_to(DEBTOR_CHAT)
+
+
 _update_ids = iter(range(10_000, 100_000))
 
 
@@ -207,7 +214,7 @@ async def audit(action: str) -> list[AuditEvent]:
 
 
 async def test_approve_pending_plan(
-    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember], runtime: Runtime
 ) -> None:
     debtor, invoice, plan = await pending_plan()
 
@@ -219,7 +226,7 @@ async def test_approve_pending_plan(
     assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.IN_PLAN
     assert await Instalment.filter(plan_id=plan.id).count() == 3
     link = await PayLink.get(debtor_id=debtor.id, purpose="instalment")
-    [to_debtor] = fake.texts_to(DEBTOR_CHAT)
+    [to_debtor] = await debtor_texts(runtime, fake)
     assert "1.000,00" in to_debtor.replace("\xa0", " ") and f"/pay/{link.token}" in to_debtor
     assert answers(fake) == ["✅ Approvato da Anna"]
     [edit] = fake.calls_to("editMessageText")
@@ -231,7 +238,7 @@ async def test_approve_pending_plan(
 
 
 async def test_second_press_answers_already_decided(
-    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember], runtime: Runtime
 ) -> None:
     _, _, plan = await pending_plan()
     await post(app_url, staff_press(ANNA, f"plan:reject:{plan.id}"))
@@ -239,7 +246,9 @@ async def test_second_press_answers_already_decided(
 
     assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.REJECTED
     assert answers(fake) == ["❌ Rifiutato da Anna", "Già deciso da Anna."]
-    assert [m for m in fake.texts_to(DEBTOR_CHAT)] == [render("flows/plan/rejected.txt", "it")]
+    assert [m for m in (await debtor_texts(runtime, fake))] == [
+        render("flows/plan/rejected.txt", "it")
+    ]
     assert len(await audit("plan.approve.already_decided")) == 1
 
 
@@ -275,7 +284,7 @@ async def test_unregistered_user_is_refused(
 
 
 async def test_counter_with_another_count_then_the_debtor_accepts(
-    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember], runtime: Runtime
 ) -> None:
     debtor, invoice, plan = await pending_plan(count=6)
     await post(app_url, staff_press(ANNA, f"plan:counter:{plan.id}"))
@@ -288,7 +297,7 @@ async def test_counter_with_another_count_then_the_debtor_accepts(
     assert plan.status is PlanStatus.COUNTERED and plan.instalment_count == 2
     state = await get_state(debtor)
     assert (state["flow"], state["stage"]) == ("plan", "counter")
-    [offer] = fake.texts_to(DEBTOR_CHAT)
+    [offer] = await debtor_texts(runtime, fake)
     assert "1.500,00" in offer.replace("\xa0", " ")
 
     # The debtor presses "yes" in the private chat: the flow engine activates the plan.
@@ -323,7 +332,7 @@ async def test_counter_with_another_first_date(
 
 
 async def test_discount_approve(
-    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember], runtime: Runtime
 ) -> None:
     debtor = await make_debtor()
     invoice = await make_invoice(debtor, "F-1", 400_000, 5)
@@ -340,13 +349,13 @@ async def test_discount_approve(
     assert (await DiscountRequest.get(id=request.id)).status is RequestStatus.APPROVED
     link = await PayLink.get(purpose="discount")
     assert link.amount_cents == 392_000
-    [text] = fake.texts_to(DEBTOR_CHAT)
+    [text] = await debtor_texts(runtime, fake)
     assert link.token in text and "3.920,00" in text.replace("\xa0", " ")
     assert answers(fake) == ["✅ Approvato da Anna"]
 
 
 async def test_claim_confirm_records_the_payment(
-    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember], runtime: Runtime
 ) -> None:
     debtor = await make_debtor()
     invoice = await make_invoice(debtor, "F-2", 40_000, 15)
@@ -363,11 +372,11 @@ async def test_claim_confirm_records_the_payment(
     assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.PAID
     assert (await Debtor.get(id=debtor.id)).paused_until is None
     assert answers(fake) == ["✅ Pagamento confermato da Marco (400,00 € registrati)"]
-    assert any("abbiamo trovato il suo pagamento" in t for t in fake.texts_to(DEBTOR_CHAT))
+    assert any("abbiamo trovato il suo pagamento" in t for t in (await debtor_texts(runtime, fake)))
 
 
 async def test_dispute_cancel_invoice(
-    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember], runtime: Runtime
 ) -> None:
     debtor = await make_debtor()
     invoice = await make_invoice(debtor, "F-3", 20_000, 30, status=InvoiceStatus.DISPUTED)
@@ -380,7 +389,7 @@ async def test_dispute_cancel_invoice(
     assert dispute.status is DisputeStatus.INVOICE_CANCELLED
     assert dispute.resolved_by_id == staff["anna"].id  # type: ignore[attr-defined]
     assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.CANCELLED
-    assert fake.texts_to(DEBTOR_CHAT) == [
+    assert (await debtor_texts(runtime, fake)) == [
         render(
             "decisions/dispute_invoice_cancelled.txt", "it", invoice_number="F-3", invoice_count=1
         )
@@ -520,21 +529,21 @@ async def relayed(debtor: Debtor, fake: FakeTelegram) -> int:
 
 
 async def test_handoff_reply_reaches_the_debtor_and_done_hands_back(
-    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember]
+    app_url: str, fake: FakeTelegram, staff: dict[str, StaffMember], runtime: Runtime
 ) -> None:
     debtor = await make_debtor()
     await make_invoice(debtor, "F-9", 50_000, 12)
     message_id = await relayed(debtor, fake)
 
     await post(app_url, staff_says(ANNA, "Certo, le mando il link.", reply_to=message_id))
-    assert fake.texts_to(DEBTOR_CHAT) == [
+    assert (await debtor_texts(runtime, fake)) == [
         "Anna (Forniture Bianchi S.p.A.): Certo, le mando il link."
     ]
     await post(app_url, staff_says(ANNA, "/done", reply_to=message_id))
 
     state = await get_state(debtor)
     assert state["flow"] == "menu"
-    to_debtor = fake.texts_to(DEBTOR_CHAT)
+    to_debtor = await debtor_texts(runtime, fake)
     assert to_debtor[1].startswith(render("flows/handoff/ended.txt", "it"))
     assert staff_texts(fake)[-1] == (
         "🤖 La conversazione con Rossi Impianti S.r.l. torna al bot (Anna)."
@@ -545,7 +554,7 @@ async def test_handoff_reply_reaches_the_debtor_and_done_hands_back(
     ]
     # Once handed back, a reply no longer goes to the debtor.
     await post(app_url, staff_says(ANNA, "ancora una cosa", reply_to=message_id))
-    assert len(fake.texts_to(DEBTOR_CHAT)) == len(to_debtor)
+    assert len(await debtor_texts(runtime, fake)) == len(to_debtor)
     assert staff_texts(fake)[-1] == render("staff/not_in_handoff.txt", "it", debtor=debtor)
 
 
@@ -597,14 +606,14 @@ async def test_debtor_plan_request_card_approved_in_the_staff_chat(
     _, message_id = card.provider_id.split(":")
     approve = next(o["key"] for o in card.options if o["key"].startswith("plan:approve:"))
     assert approve == f"plan:approve:{plan.id}"
-    before = len(fake.texts_to(DEBTOR_CHAT))
+    before = len(await debtor_texts(runtime, fake))
 
     await post(app_url, staff_press(ANNA, approve, message_id=int(message_id)))
 
     plan = await PaymentPlan.get(id=plan.id)
     assert plan.status is PlanStatus.ACTIVE
     assert (await Invoice.get(id=invoice.id)).status is InvoiceStatus.IN_PLAN
-    [approved] = fake.texts_to(DEBTOR_CHAT)[before:]
+    [approved] = (await debtor_texts(runtime, fake))[before:]
     link = await PayLink.get(debtor_id=debtor.id, purpose="instalment")
     assert f"/pay/{link.token}" in approved and "1.500,00" in approved.replace("\xa0", " ")
     [edit] = fake.calls_to("editMessageText")
@@ -623,12 +632,12 @@ async def test_debtor_relayed_message_answered_from_the_staff_chat(
     relayed_row = next(m for m in relay if "metà" in (m.body or "") + str(m.context))
     _, message_id = relayed_row.provider_id.split(":")
     assert any("Posso pagare la metà adesso?" in text for text in staff_texts(fake))
-    before = len(fake.texts_to(DEBTOR_CHAT))
+    before = len(await debtor_texts(runtime, fake))
 
     await post(app_url, staff_says(MARCO, "Sì, va bene.", reply_to=int(message_id)))
     await post(app_url, staff_says(MARCO, "/done", reply_to=int(message_id)))
 
-    new = fake.texts_to(DEBTOR_CHAT)[before:]
+    new = (await debtor_texts(runtime, fake))[before:]
     assert new[0] == "Marco (Forniture Bianchi S.p.A.): Sì, va bene."
     assert new[1].startswith(render("flows/handoff/ended.txt", "it"))
     assert (await get_state(debtor))["flow"] == "menu"

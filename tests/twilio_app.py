@@ -90,9 +90,20 @@ async def twilio_stack(
 
 
 async def debtor_with(
-    channel: Channel, address: str = DEBTOR_PHONE, language: str = "it", ref: str = "D-001"
+    channel: Channel,
+    address: str = DEBTOR_PHONE,
+    language: str = "it",
+    ref: str = "D-001",
+    opted_in: bool = True,
 ) -> ContactPoint:
+    """A debtor with one contact point, its opt-in recorded unless `opted_in` is False."""
     debtor = await Debtor.create(external_ref=ref, name="Rossi Impianti S.r.l.", language=language)
-    point = await ContactPoint.create(debtor=debtor, channel=channel, address=address)
+    point = await ContactPoint.create(
+        debtor=debtor,
+        channel=channel,
+        address=address,
+        opted_in_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC) if opted_in else None,
+        opt_in_source="test data" if opted_in else "",
+    )
     await point.fetch_related("debtor")
     return point

@@ -150,7 +150,9 @@ async def _debtor(settings: Settings) -> tuple[Debtor, Invoice, str]:
         (Channel.SMS, DEBTOR_PHONE),
         (Channel.WHATSAPP, DEBTOR_PHONE),
     ):
-        await ContactPoint.create(debtor=debtor, channel=channel, address=address, verified_at=NOW)
+        await ContactPoint.create(
+            debtor=debtor, channel=channel, address=address, verified_at=NOW, opted_in_at=NOW
+        )
     url = await make_pay_link(settings, debtor, "balance", invoice_ids=[invoice.id])
     return debtor, invoice, url
 

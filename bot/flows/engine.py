@@ -40,7 +40,7 @@ from bot.models import (
     InvoiceStatus,
     Message,
 )
-from bot.outbox import queue_staff_alert
+from bot.outbox import queue_message, queue_staff_alert
 from bot.payments.bank import bank_transfer
 from bot.runtime import Runtime
 from bot.texts import language_or_default, render
@@ -305,20 +305,29 @@ async def reply_contact_point(debtor: Debtor) -> ContactPoint | None:
     return min(points, key=lambda p: (p.priority, order.get(p.channel, 99), p.id))
 
 
-async def notify_debtor(runtime: Runtime, debtor: Debtor, replies: list[Reply]) -> None:
-    """Send replies to a debtor outside an inbound exchange (e.g. after a staff decision).
-
-    A send that fails is left in the outbox by send_reply for the dispatcher to retry.
+async def notify_debtor(
+    runtime: Runtime, debtor: Debtor, replies: list[Reply], kind: str = "notice"
+) -> None:
+    """Tell a debtor something outside an inbound exchange: a staff decision, a closed
+    conversation, a staff member's words. Nothing the debtor just wrote is being answered, so
+    these are proactive messages: queued in the outbox for the chat the debtor last used, they
+    wait for the debtor's contact window and count against the weekly cap like any reminder
+    (scheduler/proactive.py), and WhatsApp outside its 24-hour window carries them as a template.
     """
-    # Imported here: bot.inbound imports this module for handle_message.
-    from bot.inbound import send_reply
-
     point = await reply_contact_point(debtor)
     if point is None:
         return
-    point.debtor = debtor
+    now = runtime.now()
     for reply in replies:
-        await send_reply(runtime, point.channel, point.address, point, reply)
+        await queue_message(
+            debtor=debtor,
+            template=reply.template,
+            context={"kind": kind, "prewritten": True},
+            scheduled_at=now,
+            options=reply.options,
+            contact_point=point,
+            body=reply.text,
+        )
 
 
 # Conversations at these flows wait for nothing: there is nothing to close.
@@ -345,7 +354,7 @@ async def close_idle_conversations(runtime: Runtime) -> list[int]:
             log.exception("closing the conversation of debtor %s failed", debtor.id)
             continue
         if replies:
-            await notify_debtor(runtime, debtor, replies)
+            await notify_debtor(runtime, debtor, replies, kind="conversation_closed")
             closed.append(debtor.id)
     return closed
 

@@ -354,7 +354,7 @@ class StaffChat:
             else:
                 debtor = await self._one_debtor(update, query)
                 if debtor is not None:
-                    report = await debtor_report(debtor)
+                    report = await debtor_report(debtor, self.runtime.policy)
                     await self._say(update, self.text("debtor.txt", **report))
         raise ApplicationHandlerStop
 
@@ -501,7 +501,10 @@ class StaffChat:
             data={"chars": len(text)},
         )
         await notify_debtor(
-            self.runtime, debtor, [Reply(text=words, template=STAFF_MESSAGE_TEMPLATE)]
+            self.runtime,
+            debtor,
+            [Reply(text=words, template=STAFF_MESSAGE_TEMPLATE)],
+            kind="staff_message",
         )
 
     async def on_other(self, update: Update, context: Context) -> None:

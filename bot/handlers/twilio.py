@@ -245,6 +245,8 @@ async def answer_keyword(
         await record_opt_in(event.channel, event.address, now)
     if point is not None:
         await ContactPoint.filter(id=point.id).update(last_inbound_at=now)
+        # The confirmation reads both: the session the debtor just opened, their consent.
+        await point.refresh_from_db(fields=["last_inbound_at", "opted_in_at", "opted_out_at"])
     settings = runtime.settings
     language = (
         point.debtor.language if point is not None else found.language or settings.default_language

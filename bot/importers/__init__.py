@@ -10,8 +10,11 @@ The rules a user can rely on:
 - An empty optional cell leaves what is stored: an import never erases a value. New rows take
   the defaults (language and time zone from the settings, currency EUR, paid 0).
 - Contact columns (email, pec, phone -> SMS, whatsapp) add contact points or update their PEC
-  flag; contact points that are not in the file are kept. Telegram chats are not imported: a
-  chat is tied to a debtor only through the signed deep link.
+  flag; contact points that are not in the file are kept. Each kind of address may carry its
+  opt-in: `whatsapp_opt_in_date` and `whatsapp_opt_in_source` (likewise `phone_...`,
+  `email_...`), a date and how consent was given, both or neither; an empty pair leaves a
+  recorded opt-in as it is. WhatsApp is never written to without one (scheduler/proactive.py).
+  Telegram chats are not imported: a chat is tied to a debtor only through the signed deep link.
 - Invoice status: a `status` cell wins. Without one, new invoices get open / partially paid /
   paid from the paid amount, and stored invoices keep a status the bot decided (disputed,
   in plan, cancelled, written off). The paid amount never drops below the payments the bot
@@ -25,6 +28,7 @@ aliases) in bot/importers/csvfile.py and bot/importers/columns.py.
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import BaseORMException
 
@@ -70,7 +74,8 @@ async def run_import(
         if table is None:
             debtor_file_readable = False
         else:
-            debtor_records = read_debtors(table, problems)
+            today = clock.now().astimezone(ZoneInfo(default_timezone)).date()
+            debtor_records = read_debtors(table, problems, today)
             refs_in_debtor_file = {row.values["external_ref"] for row in table.rows}
 
     invoice_records: list[InvoiceRecord] = []

@@ -41,6 +41,16 @@ DEBTOR_COLUMNS: tuple[Column, ...] = (
     Column("phone", aliases=("mobile", "telefono", "cellulare", "tel")),
     Column("whatsapp", aliases=("whats_app",)),
     Column("notes", aliases=("note", "annotazioni")),
+    # Consent (bot/policy.py [consent]): when and how each address's owner agreed to be written
+    # to there. WhatsApp needs one always; SMS (phone) and e-mail when the lawful basis is consent.
+    *(
+        column
+        for prefix, italian in (("whatsapp", "whatsapp"), ("phone", "telefono"), ("email", "email"))
+        for column in (
+            Column(f"{prefix}_opt_in_date", aliases=(f"consenso_{italian}_data",)),
+            Column(f"{prefix}_opt_in_source", aliases=(f"consenso_{italian}_fonte",)),
+        )
+    ),
 )
 
 INVOICE_COLUMNS: tuple[Column, ...] = (

@@ -33,6 +33,13 @@ class ContactRecord:
     channel: Channel
     address: str  # normalised: E.164 or lower-cased e-mail
     is_pec: bool = False
+    opted_in_on: dt.date | None = None  # the day the owner agreed to be written to here
+    opt_in_source: str = ""  # how: "modulo web", "contratto firmato", ...
+
+
+# The consent columns of each contact column: e-mail and PEC share the e-mail ones.
+CONSENT_PREFIX = {"email": "email", "pec": "email", "phone": "phone", "whatsapp": "whatsapp"}
+OPT_IN_SOURCE_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -101,8 +108,11 @@ class _RowReader:
             return None
 
 
-def read_debtors(table: CsvTable, problems: list[Problem]) -> list[DebtorRecord]:
-    """Validate every debtor row; duplicate references inside the file are problems too."""
+def read_debtors(
+    table: CsvTable, problems: list[Problem], today: dt.date | None = None
+) -> list[DebtorRecord]:
+    """Validate every debtor row; duplicate references inside the file are problems too. An
+    opt-in dated after `today` is a problem."""
     records: list[DebtorRecord] = []
     first_line: dict[str, int] = {}
     for row in table.rows:
@@ -119,7 +129,7 @@ def read_debtors(table: CsvTable, problems: list[Problem]) -> list[DebtorRecord]
         if credit_limit is not None and credit_limit < 0:
             cells.fail("credit_limit", "cannot be negative")
         notes = cells.text("notes")
-        contacts = _contacts(cells)
+        contacts = _contacts(cells, today)
         if ref and ref in first_line:
             cells.fail("external_ref", f"{ref!r} is already on line {first_line[ref]}")
         elif ref:
@@ -143,9 +153,14 @@ def read_debtors(table: CsvTable, problems: list[Problem]) -> list[DebtorRecord]
     return records
 
 
-def _contacts(cells: _RowReader) -> tuple[ContactRecord, ...]:
-    """email, pec, phone, whatsapp cells -> contact records, one per (channel, address)."""
+def _contacts(cells: _RowReader, today: dt.date | None) -> tuple[ContactRecord, ...]:
+    """email, pec, phone, whatsapp cells -> contact records, one per (channel, address), each
+    with its opt-in (date and source) when the row gives one."""
     found: dict[tuple[Channel, str], ContactRecord] = {}
+    opt_ins = {
+        prefix: _opt_in(cells, prefix, today, [c for c, p in CONSENT_PREFIX.items() if p == prefix])
+        for prefix in dict.fromkeys(CONSENT_PREFIX.values())
+    }
     for column, channel, parse, is_pec in (
         ("email", Channel.EMAIL, normalise_email, False),
         ("pec", Channel.EMAIL, normalise_email, True),
@@ -157,10 +172,33 @@ def _contacts(cells: _RowReader) -> tuple[ContactRecord, ...]:
             continue
         # An address given as both e-mail and PEC is one mailbox, and a certified one.
         previous = found.get((channel, address))
+        day, source = opt_ins[CONSENT_PREFIX[column]]
         found[(channel, address)] = ContactRecord(
-            channel, address, is_pec or (previous is not None and previous.is_pec)
+            channel, address, is_pec or (previous is not None and previous.is_pec), day, source
         )
     return tuple(found.values())
+
+
+def _opt_in(
+    cells: _RowReader, prefix: str, today: dt.date | None, address_columns: list[str]
+) -> tuple[dt.date | None, str]:
+    """The opt-in date and source given for one kind of address, each checked against the
+    other and against the address itself."""
+    date_column, source_column = f"{prefix}_opt_in_date", f"{prefix}_opt_in_source"
+    given = bool(cells.row.values.get(date_column))
+    day = cells.parsed(date_column, parse_date)
+    source = cells.text(source_column, max_length=OPT_IN_SOURCE_LENGTH)
+    if not given and not source:
+        return None, ""
+    if not any(cells.row.values.get(column) for column in address_columns):
+        cells.fail(date_column if given else source_column, f"an opt-in but no {prefix} address")
+    if source and not given:
+        cells.fail(date_column, "the opt-in date is required with its source")
+    if given and not source:
+        cells.fail(source_column, "say how the opt-in was given (e.g. modulo web, contratto)")
+    if day is not None and today is not None and day > today:
+        cells.fail(date_column, f"{day.isoformat()} is in the future")
+    return day, source
 
 
 def _compact(code: str) -> str:

@@ -18,6 +18,7 @@ from tortoise.functions import Sum
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from bot.importers.consent import opt_in_fields, opt_in_stamp, same_opt_in
 from bot.importers.report import Problem, Tally
 from bot.importers.rows import ContactRecord, DebtorRecord, InvoiceRecord
 from bot.models import ContactPoint, Debtor, Invoice, InvoiceStatus, PaymentAllocation
@@ -57,6 +58,9 @@ class ImportPlan:
     changed_debtor_fields: set[str] = field(default_factory=set)
     new_contacts: list[tuple[str, ContactRecord]] = field(default_factory=list)  # (debtor ref, …)
     pec_flags: dict[int, bool] = field(default_factory=dict)  # contact point id -> new is_pec
+    # contact point id -> (opted_in_at, opt_in_source): an opt-in the file records anew.
+    opt_ins: dict[int, tuple[dt.datetime, str]] = field(default_factory=dict)
+    timezone: str = "Europe/Rome"  # the company's: an opt-in day is stored at noon there
     new_invoices: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (debtor ref, …)
     # invoice id -> the fields that change and their new values; "debtor_ref" for a move.
     invoice_changes: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -105,7 +109,9 @@ async def plan_import(
     defaults: Defaults,
 ) -> ImportPlan:
     """Compare the records with what is stored; decide every create and update."""
-    plan = ImportPlan(debtor_ids={ref: debtor.id for ref, debtor in stored.items()})
+    plan = ImportPlan(
+        debtor_ids={ref: debtor.id for ref, debtor in stored.items()}, timezone=defaults.timezone
+    )
     _plan_debtors(plan, debtors, stored, defaults)
     await _plan_contacts(plan, debtors, stored)
     await _plan_invoices(plan, invoices)
@@ -159,13 +165,14 @@ async def _plan_contacts(
     plan: ImportPlan, records: Sequence[DebtorRecord], stored: dict[str, Debtor]
 ) -> None:
     debtor_ids = [stored[r.external_ref].id for r in records if r.external_ref in stored]
-    existing: dict[tuple[int, str, str], tuple[int, bool]] = {}
+    existing: dict[tuple[int, str, str], tuple[int, bool, tuple[Any, str]]] = {}
     for chunk in chunks(debtor_ids):
         rows = await ContactPoint.filter(debtor_id__in=chunk).values_list(
-            "id", "debtor_id", "channel", "address", "is_pec"
+            "id", "debtor_id", "channel", "address", "is_pec", "opted_in_at", "opt_in_source"
         )
-        for point_id, debtor_id, channel, address, is_pec in rows:
-            existing[(debtor_id, str(channel), address)] = (point_id, bool(is_pec))
+        for point_id, debtor_id, channel, address, is_pec, opted_in_at, source in rows:
+            key = (debtor_id, str(channel), address)
+            existing[key] = (point_id, bool(is_pec), (opted_in_at, source))
     for record in records:
         debtor = stored.get(record.external_ref)
         for contact in record.contacts:
@@ -174,8 +181,14 @@ async def _plan_contacts(
             if point is None:
                 plan.new_contacts.append((record.external_ref, contact))
                 plan.contact_points.created += 1
-            elif point[1] != contact.is_pec:
+                continue
+            opt_in = opt_in_stamp(contact, plan.timezone)
+            new_opt_in = opt_in is not None and not same_opt_in(opt_in, point[2])
+            if new_opt_in and opt_in is not None:
+                plan.opt_ins[point[0]] = opt_in
+            if point[1] != contact.is_pec:
                 plan.pec_flags[point[0]] = contact.is_pec
+            if new_opt_in or point[1] != contact.is_pec:
                 plan.contact_points.updated += 1
             else:
                 plan.contact_points.unchanged += 1
@@ -319,10 +332,15 @@ async def _write(plan: ImportPlan, now: dt.datetime) -> None:
                     "is_pec": contact.is_pec,
                     "priority": CONTACT_PRIORITY[str(contact.channel)]
                     + (1 if contact.is_pec else 0),
+                    **opt_in_fields(contact, plan.timezone),
                 }
                 for ref, contact in plan.new_contacts
             ]
             await insert_rows(ContactPoint, points, conn, now)
+        for point_id, (opted_in_at, source) in plan.opt_ins.items():
+            await ContactPoint.filter(id=point_id).using_db(conn).update(
+                opted_in_at=opted_in_at, opt_in_source=source
+            )
         for is_pec in (True, False):
             ids = [point_id for point_id, flag in plan.pec_flags.items() if flag is is_pec]
             for chunk in chunks(ids):

@@ -7,7 +7,7 @@ product on an accelerated clock, and an audit of every text it sent.
 
 The Runtime gets a clock of its own (a mutable object passed as `now`): the clock jobs of
 scheduler/clock.py run at their cron times in the company time zone, the outbox worker every five
-simulated minutes, debtors answer through bot.inbound.receive and pay through their pay links,
+simulated minutes, debtors answer through bot.receive.receive and pay through their pay links,
 staff decide plans and disputes in working hours. Sandbox senders record what each provider would
 have been handed. Progress goes to stderr; the last line of stdout is the JSON report: one counter
 per row of issue 14's table (and the rows that must stay 0), examples of each, the run's figures.

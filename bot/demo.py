@@ -64,7 +64,7 @@ def demo_start(settings: Settings) -> dt.datetime:
 # reminders and the pay page offer the transfer with its EPC QR code), the bot's name and a
 # WhatsApp number (so they carry the chat links) and a phone. None of them turns a sandbox live.
 DEMO_IBAN = "IT60X0542811101000000123456"  # the well-known example IBAN: it passes the check
-DEMO_BIC = "BPMOIT22XXX"
+DEMO_BIC = "BPMOIT22"
 DEMO_BOT_USERNAME = "SollecitoDemoBot"
 DEMO_WHATSAPP = "+390200000000"
 DEMO_PHONE = "+39 02 0000 0000"
@@ -235,7 +235,8 @@ async def _negotiate_plan(
     out: Callable[[str], None],
 ) -> tuple[PaymentPlan, str] | None:
     """A debtor with a large balance answers the SMS reminder by typing, as on a phone."""
-    from bot.inbound import InboundEvent, receive
+    from bot.inbound import InboundEvent
+    from bot.receive import receive
 
     sms = next(
         (m for m in reminders if m.channel is Channel.SMS and _has_option(m, "instalments")),

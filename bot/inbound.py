@@ -160,17 +160,6 @@ async def store(
     return await _insert_message(_inbound_fields(event, contact_point, now))
 
 
-async def receive(runtime: Runtime, event: InboundEvent) -> Received | None:
-    """Store, answer, send the answers. None when the event is a retried delivery."""
-    points = await find_contact_points(event.channel, event.address)
-    if len(points) > 1:
-        # Imported here: bot.shared_address builds on this module.
-        from bot.shared_address import receive_shared
-
-        return await receive_shared(runtime, event, points)
-    return await receive_from(runtime, event, points[0] if points else None)
-
-
 async def receive_from(
     runtime: Runtime, event: InboundEvent, contact_point: ContactPoint | None
 ) -> Received | None:
@@ -424,7 +413,6 @@ __all__ = [
     "find_contact_points",
     "finish_sending",
     "note_inbound",
-    "receive",
     "receive_from",
     "send_reply",
     "store",

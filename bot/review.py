@@ -405,7 +405,7 @@ def _samples() -> dict[str, list[Sample]]:
     transfer = _ns(
         iban=IBAN,
         iban_display="IT60 X054 2811 1010 0000 0123 456",
-        bic="BPMOIT22XXX",
+        bic="BPMOIT22",
         beneficiary=COMPANY,
         reference="SOL-7-82 F-2026-101 F-2026-102 F-2026-103",
         amount_cents=1_773_540,
@@ -746,7 +746,7 @@ def _common_context(language: str) -> dict[str, Any]:
         "with_receipt": False,
         "beneficiary": COMPANY,
         "iban": "IT60 X054 2811 1010 0000 0123 456",
-        "bic": "BPMOIT22XXX",
+        "bic": "BPMOIT22",
         "reference": "SOL-7-82 F-2026-101 F-2026-102",
         "reason": "other",
         "text": "Buongiorno, la fattura F-2026-102 riporta un importo diverso dall'ordine.",

@@ -29,7 +29,9 @@ from bot.inbound import (
     deliver,
     new_reply,
     note_inbound,
+    receive_from,
     reply_fields,
+    send_reply,
     store,
 )
 from bot.models import ContactPoint, Debtor, Direction, Message, MessageStatus
@@ -134,8 +136,6 @@ async def receive_shared(
     # well be about the other one.
     settled = settled_point(latest, points, runtime) if keyword is None else None
     if settled is not None:
-        from bot.inbound import receive_from
-
         return await receive_from(runtime, event, settled)
     return await _ask(runtime, event, points, keyword)
 
@@ -223,8 +223,6 @@ async def apply_keyword(
     language: str,
 ) -> None:
     """Opt the chosen contact points out (or back in), and confirm naming the companies."""
-    from bot.inbound import send_reply
-
     now = runtime.now()
     ids = [p.id for p in points]
     if keyword is Keyword.OPT_OUT:

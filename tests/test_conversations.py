@@ -30,7 +30,7 @@ from bot.flows.engine import (
 )
 from bot.flows.states import after_reminder, initial_state
 from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH
-from bot.inbound import InboundEvent, receive
+from bot.inbound import InboundEvent
 from bot.models import (
     AuditEvent,
     Channel,
@@ -59,6 +59,7 @@ from bot.models import (
 )
 from bot.outbox import STAFF, queue_message
 from bot.policy import load_policy
+from bot.receive import receive
 from bot.runtime import Runtime
 from bot.texts import render
 from bot.web import create_app

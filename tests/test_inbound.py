@@ -11,9 +11,10 @@ import pytest
 from bot import inbound
 from bot.channels.base import OutgoingMessage
 from bot.config import Settings
-from bot.inbound import InboundEvent, receive, storable
+from bot.inbound import InboundEvent, storable
 from bot.models import Channel, ContactPoint, Debtor, Direction, Message, MessageStatus
 from bot.policy import load_policy
+from bot.receive import receive
 from bot.runtime import Runtime, build_senders
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)

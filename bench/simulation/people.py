@@ -1,7 +1,7 @@
 """What the simulated people do: debtors answer reminders in chat (buttons on Telegram, numbers
 on SMS and WhatsApp), pay by the link they were sent, promise, dispute, ask for plans, say STOP;
 staff decide plans and disputes in working hours. Every act goes through the product's own entry
-points: bot.inbound.receive, the pay link's sandbox checkout, bot.decisions."""
+points: bot.receive.receive, the pay link's sandbox checkout, bot.decisions."""
 
 from __future__ import annotations
 

@@ -207,7 +207,8 @@ class World:
             )
 
     async def _say(self, person: Person, turn: people.Turn) -> None:
-        from bot.inbound import InboundEvent, receive
+        from bot.inbound import InboundEvent
+        from bot.receive import receive
 
         assert person.chat is not None
         channel, address = person.chat

@@ -5,7 +5,7 @@ it; then checked against TELEGRAM_WEBHOOK_SECRET, 403 otherwise; then its shape,
 bot/handlers/telegram_shapes.py, and an authentic update that does not fit is parked and answered
 200) or, with no public URL, by long polling (`run_polling`). Either way each update is fed to
 the Application, whose handlers turn a text, a button press, a photo or a document into an
-`InboundEvent` for `bot.inbound.receive`. `/start <token>` links the chat to a debtor through a
+`InboundEvent` for `bot.receive.receive`. `/start <token>` links the chat to a debtor through a
 signed deep-link token (bot.linking); an unlinked chat never sees a debtor's data. A debtor's
 button press is acknowledged (answerCallbackQuery) in the webhook's own response, or by a call of
 its own when polling.
@@ -41,10 +41,11 @@ from bot.config import SUPPORTED_LANGUAGES, ConfigError
 from bot.flows.engine import Reply
 from bot.handlers import staff
 from bot.handlers.telegram_shapes import check_update, update_kind
-from bot.inbound import InboundEvent, receive, send_reply, store
+from bot.inbound import InboundEvent, send_reply, store
 from bot.linking import LinkOutcome, redeem
 from bot.models import Channel, MessageStatus
 from bot.parking import park
+from bot.receive import receive
 from bot.runtime import Runtime
 from bot.texts import render
 from bot.web import WebPart

@@ -298,7 +298,7 @@ def reply_fields(
         "direction": Direction.OUTBOUND,
         "channel": channel,
         "template": reply.template,
-        "body": reply.text,
+        "body": reply.short_text if channel is Channel.SMS and reply.short_text else reply.text,
         "options": options_payload(reply.options),
         "context": {"reply": True, "address": address},
         "status": MessageStatus.SENDING,

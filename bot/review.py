@@ -518,6 +518,10 @@ def _samples() -> dict[str, list[Sample]]:
             ("staff decide", {"needs_staff": True}),
             ("within the policy", {"needs_staff": False}),
         ],
+        "flows/plan/confirm.sms.txt": [
+            ("staff decide", {"needs_staff": True}),
+            ("within the policy", {"needs_staff": False}),
+        ],
         "flows/plan/not_possible.txt": [
             ("", {"problems": ["instalment_too_small", "too_long"]}),
         ],

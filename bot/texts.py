@@ -81,6 +81,10 @@ def environment() -> Environment:
     return env
 
 
+def template_exists(language: str, name: str) -> bool:
+    return (TEMPLATES_DIR / language_or_default(language) / name).is_file()
+
+
 def render(name: str, language: str, /, **context: Any) -> str:
     """Render templates/<language>/<name> with money and date filters bound to the language."""
     language = language_or_default(language)

@@ -123,3 +123,47 @@ def test_options_are_dropped_before_the_text_goes_over_budget(language: str) -> 
     )
     body = sms_body(fit_sms_budget(message, BUDGET))
     assert codec_segments(body)[1] <= BUDGET
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_a_plan_schedule_by_sms_fits_the_budget_and_lists_every_instalment(language: str) -> None:
+    """The plan's confirmation has an SMS form: the longest plan the policy allows, at the
+    largest amounts, with its two answers, stays within budget and names each date and amount."""
+    import datetime as dt
+
+    from bot.flows.context import ReplySpec
+    from bot.flows.engine import render_replies
+    from bot.flows.options import option
+
+    count = POLICY.instalments.max_count
+    first = dt.date(2026, 11, 16)
+    schedule = [
+        {"due_date": first + dt.timedelta(days=30 * n), "amount_cents": 999_999_999 + n}
+        for n in range(count)
+    ]
+    spec = ReplySpec(
+        "flows/plan/confirm.txt",
+        {
+            "count": count,
+            "total_cents": sum(row["amount_cents"] for row in schedule),
+            "currency": "EUR",
+            "schedule": schedule,
+            "needs_staff": True,
+        },
+        (option("yes", language), option("no", language)),
+    )
+    [reply] = render_replies([spec], language)
+    assert reply.short_text and reply.short_text != reply.text
+    message = OutgoingMessage(
+        channel=Channel.SMS,
+        address="+393331234567",
+        text=reply.short_text,
+        options=reply.options,
+        language=language,
+    )
+    body = sms_body(message)
+    assert codec_segments(body) == ("GSM-7", count_segments(body).segments)
+    assert count_segments(body).segments <= BUDGET
+    for row in schedule:
+        assert money(row["amount_cents"], "EUR", language) in reply.short_text
+        assert row["due_date"].strftime("%d/%m/") in reply.short_text

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -43,7 +43,7 @@ from bot.models import (
 from bot.outbox import queue_message, queue_staff_alert
 from bot.payments.bank import bank_transfer
 from bot.runtime import Runtime
-from bot.texts import language_or_default, render
+from bot.texts import language_or_default, render, template_exists
 from scheduler.routing import DEFAULT_CHANNEL_ORDER
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ class Reply:
     options: tuple[Option, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     template: str = ""
+    # The same reply written for a narrow channel (SMS), where the template has a `.sms.txt` form.
+    short_text: str = ""
 
 
 def reply(
@@ -251,9 +253,18 @@ def render_replies(
             options=spec.options,
             attachments=spec.attachments,
             template=spec.template,
+            short_text=_short_text(spec, language, filled),
         )
         for spec in specs
     ]
+
+
+def _short_text(spec: ReplySpec, language: str, filled: dict[str, object] | None) -> str:
+    """The reply's SMS form (templates/<lang>/<name>.sms.txt), or "" when it has none."""
+    short = spec.template.removesuffix(".txt") + ".sms.txt"
+    if not template_exists(language, short):
+        return ""
+    return render_reply(replace(spec, template=short), language, filled)
 
 
 async def get_state(debtor: Debtor) -> dict[str, Any]:

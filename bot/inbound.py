@@ -298,7 +298,7 @@ def reply_fields(
         "direction": Direction.OUTBOUND,
         "channel": channel,
         "template": reply.template,
-        "body": reply.short_text if channel is Channel.SMS and reply.short_text else reply.text,
+        "body": channel_text(reply, channel),
         "options": options_payload(reply.options),
         "context": {"reply": True, "address": address},
         "status": MessageStatus.SENDING,
@@ -312,6 +312,11 @@ async def new_reply(fields: dict[str, Any]) -> Message:
     row = await _insert_message(fields)
     assert row is not None  # a reply has no idempotency key to collide on
     return row
+
+
+def channel_text(reply: Reply, channel: Channel) -> str:
+    """The reply as `channel` carries it: its SMS form by SMS, where it has one."""
+    return reply.short_text if channel is Channel.SMS and reply.short_text else reply.text
 
 
 async def send_reply(
@@ -358,7 +363,7 @@ async def _deliver(
         channel=channel,
         address=address,
         language=debtor.language if isinstance(debtor, Debtor) else "",
-        text=reply.text,
+        text=channel_text(reply, channel),
         options=tuple(reply.options),
         attachments=tuple(reply.attachments),
         template=reply.template,

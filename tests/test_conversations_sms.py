@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 
+from bot.channels.segments import count_segments
 from bot.config import Settings
 from bot.models import (
     Channel,
@@ -65,6 +66,10 @@ async def test_instalments_typed_then_confirmed(settings: Settings, db: str) -> 
     point, debtor = await overdue_debtor()
     answers = await chat_by_sms(settings, point, ["menu", "paga a rate", "3 rate", "si, confermo"])
     assert "300,00" in answers[2]  # three instalments of 300,00
+    # The schedule's SMS form: every date and amount on one line, within two segments.
+    assert answers[2].startswith("Piano in 3 rate per 900,00 €, scadenze: ")
+    assert answers[2].count("300,00 €") == 3
+    assert count_segments(answers[2]).segments <= 2
     plan = await PaymentPlan.get(debtor_id=debtor.id)
     assert plan.instalment_count == 3 and plan.total_cents == 90_000
 

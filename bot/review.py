@@ -565,6 +565,13 @@ def _samples() -> dict[str, list[Sample]]:
                 {**receipt, "unallocated_cents": 20_000, "remaining_cents": 0},
             ),
         ],
+        "payments/receipt.sms.txt": [
+            ("part of the balance", receipt),
+            (
+                "an instalment, the plan completed",
+                {**receipt, "instalment_seq": 3, "plan_completed": True, "remaining_cents": 0},
+            ),
+        ],
         "payments/staff_payment_received.txt": [("", receipt)],
         "payments/staff_overpayment.txt": [("", {**receipt, "unallocated_cents": 20_000})],
         "payments/staff_payment_failed.txt": [("", receipt)],
@@ -918,7 +925,12 @@ def _everything_else(review: Review) -> None:
                     shown = f"{language}" + (f" · {label}" if label else "")
                     review.block(shown, text)
     for language in LANGUAGES:
-        for partial in ("flows/plan/_problems.txt", "flows/plan/_schedule.txt", "pay/_layout.html"):
+        for partial in (
+            "flows/plan/_problems.txt",
+            "flows/plan/_schedule.txt",
+            "flows/plan/_schedule.sms.txt",
+            "pay/_layout.html",
+        ):
             review.rendered.add(f"{language}/{partial}")
 
 

@@ -504,7 +504,8 @@ class Dispatcher:
         channel = point.channel
         session_open = whatsapp_session_open(point.last_inbound_at, now)
         if (row.context.get("reply") or row.context.get("prewritten")) and row.body:
-            text, subject, html = row.body, "", ""
+            short = row.context.get("sms_body") if channel is Channel.SMS else ""
+            text, subject, html = short or row.body, "", ""
         else:
             ctx = render_context(self.runtime, debtor, context, pay_url)
             ctx.update(

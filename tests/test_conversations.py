@@ -17,6 +17,7 @@ from twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, debtor_with, twili
 
 from bot.channels.base import Option
 from bot.channels.sandbox import SandboxSender
+from bot.channels.segments import count_segments, gsm_text
 from bot.config import Settings
 from bot.decisions import counter_plan
 from bot.flows import apply
@@ -26,6 +27,7 @@ from bot.flows.engine import (
     get_state,
     handle_message,
     notify_debtor,
+    reply,
     set_state,
 )
 from bot.flows.states import after_reminder, initial_state
@@ -89,6 +91,35 @@ async def sandbox_runtime(settings: Settings, db: str) -> AsyncIterator[Runtime]
     )
     yield runtime
     await runtime.close()
+
+
+async def test_a_notice_by_sms_goes_in_its_sms_form(sandbox_runtime: Runtime) -> None:
+    """A staff decision queued for a debtor who writes by SMS: the dispatcher sends the SMS form
+    of the text (the plan's schedule on one line, within the budget), not the chat form."""
+    debtor = await Debtor.create(external_ref="N2", name="Neri S.r.l.", language="it")
+    await ContactPoint.create(debtor=debtor, channel=Channel.SMS, address="+393331112223")
+    schedule = [
+        {"due_date": dt.date(2026, 11, 23) + dt.timedelta(days=30 * n), "amount_cents": 137_013}
+        for n in range(6)
+    ]
+    approved = reply(
+        "flows/plan/approved_by_staff.txt",
+        "it",
+        count=6,
+        total_cents=822_078,
+        currency="EUR",
+        schedule=schedule,
+        pay_url="https://sollecito.example/pay/abc",
+    )
+    await notify_debtor(sandbox_runtime, debtor, [approved])
+    await Dispatcher(sandbox_runtime).drain()
+    sms = sandbox_runtime.sender(Channel.SMS)
+    assert isinstance(sms, SandboxSender)
+    [sent] = [m.text for m in sms.sent]
+    assert sent == approved.short_text != approved.text
+    assert "6 rate per 8.220,78" in sent and sent.count("1.370,13") == 6
+    assert "23/11/26" in sent and "https://sollecito.example/pay/abc" in sent
+    assert count_segments(gsm_text(sent)).segments <= 2
 
 
 async def test_notify_debtor_uses_the_channel_last_spoken_on(sandbox_runtime: Runtime) -> None:

@@ -167,3 +167,32 @@ def test_a_plan_schedule_by_sms_fits_the_budget_and_lists_every_instalment(langu
     for row in schedule:
         assert money(row["amount_cents"], "EUR", language) in reply.short_text
         assert row["due_date"].strftime("%d/%m/") in reply.short_text
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_a_receipt_by_sms_fits_the_budget_and_names_what_it_settled(language: str) -> None:
+    receipt = {
+        "debtor_name": "X" * 60,
+        "company": "Forniture Industriali Bianchi & Figli S.r.l.",
+        "amount_cents": 999_999_999,
+        "payment_currency": "EUR",
+        "paid_invoices": [
+            {"number": f"FPR-2026-00{n}/A", "cents": 333_333_333, "settled": True} for n in range(3)
+        ]
+        + [{"number": "FPR-2026-009/A", "cents": 1, "settled": False}],
+        "discount_cents": 0,  # an early-payment discount settles invoices, not plan instalments
+        "instalment_seq": 12,
+        "plan_completed": True,
+        "unallocated_cents": 99_999,  # paid more than owed: nothing remains
+        "remaining_cents": 0,
+    }
+    text = gsm_text(render("payments/receipt.sms.txt", language, **receipt))
+    assert count_segments(text).segments <= BUDGET
+    assert all(f"FPR-2026-00{n}/A" in text for n in range(3))
+    assert "FPR-2026-009/A" not in text  # not settled: not named as settled
+    still_owed = render(
+        "payments/receipt.sms.txt",
+        language,
+        **{**receipt, "unallocated_cents": 0, "remaining_cents": 999_999_999},
+    )
+    assert count_segments(gsm_text(still_owed)).segments <= BUDGET

@@ -64,7 +64,17 @@ class Reply:
 def reply(
     template: str, language: str, options: tuple[Option, ...] = (), **context: object
 ) -> Reply:
-    return Reply(text=render(template, language, **context), options=options, template=template)
+    short = _sms_form(template)
+    return Reply(
+        text=render(template, language, **context),
+        options=options,
+        template=template,
+        short_text=render(short, language, **context) if template_exists(language, short) else "",
+    )
+
+
+def _sms_form(template: str) -> str:
+    return template.removesuffix(".txt") + ".sms.txt"
 
 
 CHASED_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
@@ -261,7 +271,7 @@ def render_replies(
 
 def _short_text(spec: ReplySpec, language: str, filled: dict[str, object] | None) -> str:
     """The reply's SMS form (templates/<lang>/<name>.sms.txt), or "" when it has none."""
-    short = spec.template.removesuffix(".txt") + ".sms.txt"
+    short = _sms_form(spec.template)
     if not template_exists(language, short):
         return ""
     return render_reply(replace(spec, template=short), language, filled)
@@ -333,7 +343,8 @@ async def notify_debtor(
         await queue_message(
             debtor=debtor,
             template=reply.template,
-            context={"kind": kind, "prewritten": True},
+            # The SMS form goes along: the dispatcher picks the channel when it sends.
+            context={"kind": kind, "prewritten": True, "sms_body": reply.short_text},
             scheduled_at=now,
             options=reply.options,
             contact_point=point,

@@ -196,3 +196,12 @@ def test_a_receipt_by_sms_fits_the_budget_and_names_what_it_settled(language: st
         **{**receipt, "unallocated_cents": 0, "remaining_cents": 999_999_999},
     )
     assert count_segments(gsm_text(still_owed)).segments <= BUDGET
+
+
+def test_the_first_of_the_month_does_not_force_ucs2() -> None:
+    """babel writes "1º gennaio 2027"; "º" is not GSM-7 and would make the whole SMS UCS-2."""
+    from bot.texts import date
+
+    text = gsm_text(f"La fattura scade il {date('2027-01-01', 'it')}: {money(354_462)}.")
+    assert text == "La fattura scade il 1 gennaio 2027: 3.544,62 €."
+    assert count_segments(text).encoding is Encoding.GSM7

@@ -83,6 +83,8 @@ _GSM_STANDINS = str.maketrans(
         "Ì": "I'",
         "Ò": "O'",
         "Ù": "U'",
+        "\u00ba": "",  # "1º gennaio" (babel's first of the month) is "1 gennaio" in an SMS
+        "\u00aa": "a",
     }
 )
 

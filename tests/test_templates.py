@@ -14,22 +14,11 @@ from bot.channels.segments import Encoding, count_segments, over_budget, sms_bud
 from bot.channels.sms import sms_body
 from bot.models import Channel
 from bot.policy import load_policy
+from bot.review import REMINDERS  # every reminder template, one list for review and tests
 from bot.texts import TEMPLATES_DIR, render
 from scheduler.cadence import REMINDER_OPTIONS
 from scheduler.rendering import fit_sms_budget, sms_friendly
 
-REMINDERS = (
-    "courtesy",
-    "due_today",
-    "overdue_1",
-    "overdue_2",
-    "overdue_3",
-    "final_notice",
-    "instalment_due",
-    "plan_lapsed",
-    "promise_reminder",
-    "thank_you",
-)
 VARIANTS = (".txt", ".sms.txt", ".subject.txt", ".html")
 STAFF = ("escalation", "delivery_failed", "digest", "promise_broken", "plan_broken")
 LANGUAGES = ("it", "en")

@@ -15,7 +15,6 @@ import pytest
 
 from bot import decisions
 from bot.channels.sandbox import SandboxSender
-from bot.channels.whatsapp import WhatsAppSender
 from bot.config import Settings
 from bot.flows.context import ReplySpec
 from bot.flows.engine import Reply, close_idle_conversations, notify_debtor, set_state
@@ -28,7 +27,7 @@ from scheduler.dispatch import Dispatcher, Outcome
 from scheduler.proactive import whatsapp_session_open
 from tests.fake_twilio import FakeTwilio
 from tests.scheduler_data import FrozenClock, make_debtor, make_runtime
-from tests.twilio_app import twilio_settings
+from tests.twilio_app import whatsapp_runtime
 
 UTC = dt.UTC
 # Europe/Rome is UTC+1 in November and December.
@@ -295,11 +294,6 @@ async def fake() -> AsyncIterator[FakeTwilio]:
     await server.stop()
 
 
-def whatsapp_runtime(settings: Settings, fake: FakeTwilio, clock: FrozenClock) -> Runtime:
-    live = twilio_settings(settings, fake, twilio_whatsapp_content_sids=SIDS)
-    senders: dict[Channel, Any] = {channel: SandboxSender(channel) for channel in Channel}
-    senders[Channel.WHATSAPP] = WhatsAppSender.from_settings(live)
-    return make_runtime(live, clock, senders, company_name="Forniture Bianchi S.p.A.")
 
 
 @pytest.mark.parametrize("hours_since_the_debtor_wrote", [None, 24, 30])
@@ -307,7 +301,7 @@ async def test_whatsapp_outside_the_window_gets_the_approved_template_never_free
     db: str, settings: Settings, fake: FakeTwilio, hours_since_the_debtor_wrote: int | None
 ) -> None:
     clock = FrozenClock(WEDNESDAY)
-    runtime = whatsapp_runtime(settings, fake, clock)
+    runtime = whatsapp_runtime(settings, fake, clock, SIDS)
     try:
         debtor = await make_debtor("Bar Sport di Rossi", channels=(Channel.WHATSAPP,))
         if hours_since_the_debtor_wrote is not None:
@@ -328,7 +322,7 @@ async def test_whatsapp_inside_the_window_sends_the_text_itself(
     db: str, settings: Settings, fake: FakeTwilio
 ) -> None:
     clock = FrozenClock(WEDNESDAY)
-    runtime = whatsapp_runtime(settings, fake, clock)
+    runtime = whatsapp_runtime(settings, fake, clock, SIDS)
     try:
         debtor = await make_debtor("Bar Sport di Rossi", channels=(Channel.WHATSAPP,))
         wrote = WEDNESDAY - dt.timedelta(hours=23)

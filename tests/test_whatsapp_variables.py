@@ -12,12 +12,10 @@ from typing import Any
 import pytest
 
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
-from bot.channels.sandbox import SandboxSender
 from bot.channels.whatsapp import WhatsAppSender
 from bot.config import Settings
 from bot.models import Channel, Message, MessageStatus
 from bot.outbox import queue_message
-from bot.runtime import Runtime
 from scheduler.dispatch import DispatchConfig, Dispatcher, Outcome
 from scheduler.whatsapp_variables import (
     VARIABLES,
@@ -27,8 +25,8 @@ from scheduler.whatsapp_variables import (
     variables_for,
 )
 from tests.fake_twilio import FakeTwilio
-from tests.scheduler_data import FrozenClock, make_debtor, make_runtime
-from tests.twilio_app import twilio_settings
+from tests.scheduler_data import FrozenClock, make_debtor
+from tests.twilio_app import twilio_settings, whatsapp_runtime
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)  # Wednesday, 10:00 in Rome
 FACTS = Facts("Bar Sport di Rossi", "it", "Forniture Bianchi S.p.A.", "https://pay.example/p/x")
@@ -145,18 +143,13 @@ async def fake() -> AsyncIterator[FakeTwilio]:
     await server.stop()
 
 
-def whatsapp_runtime(settings: Settings, fake: FakeTwilio, clock: FrozenClock) -> Runtime:
-    live = twilio_settings(settings, fake, twilio_whatsapp_content_sids=SIDS)
-    senders: dict[Channel, Any] = {channel: SandboxSender(channel) for channel in Channel}
-    senders[Channel.WHATSAPP] = WhatsAppSender.from_settings(live)
-    return make_runtime(live, clock, senders, company_name="Forniture Bianchi S.p.A.")
 
 
 async def test_a_receipt_goes_out_with_the_receipts_variables_not_a_reminders(
     db: str, settings: Settings, fake: FakeTwilio
 ) -> None:
     clock = FrozenClock(NOW)
-    runtime = whatsapp_runtime(settings, fake, clock)
+    runtime = whatsapp_runtime(settings, fake, clock, SIDS)
     try:
         debtor = await make_debtor("Bar Sport di Rossi", channels=(Channel.WHATSAPP,))
         await queue_message(
@@ -180,7 +173,7 @@ async def test_an_instalment_reminder_without_a_pay_link_is_refused_on_whatsapp_
     db: str, settings: Settings, fake: FakeTwilio
 ) -> None:
     clock = FrozenClock(NOW)
-    runtime = whatsapp_runtime(settings, fake, clock)
+    runtime = whatsapp_runtime(settings, fake, clock, SIDS)
     try:
         debtor = await make_debtor(channels=(Channel.WHATSAPP, Channel.EMAIL))
         await queue_message(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fake_twilio import FakeTwilio
 from live_server import serve
@@ -107,3 +108,19 @@ async def debtor_with(
     )
     await point.fetch_related("debtor")
     return point
+
+
+def whatsapp_runtime(
+    settings: Settings,
+    fake: FakeTwilio,
+    clock: Callable[[], dt.datetime],
+    content_sids: dict[str, str],
+) -> Runtime:
+    """A runtime on `clock` with the real WhatsApp sender against `fake` (and its approved
+    templates), sandboxes on the other channels."""
+    from tests.scheduler_data import make_runtime
+
+    live = twilio_settings(settings, fake, twilio_whatsapp_content_sids=content_sids)
+    senders: dict[Channel, Any] = {channel: SandboxSender(channel) for channel in Channel}
+    senders[Channel.WHATSAPP] = WhatsAppSender.from_settings(live)
+    return make_runtime(live, clock, senders, company_name="Forniture Bianchi S.p.A.")  # type: ignore[arg-type]

@@ -19,23 +19,15 @@ import datetime as dt
 import logging
 from typing import Any
 
-from bot import sql
+from tortoise.transactions import in_transaction
+
 from bot.channels.base import Option
-from bot.flows.engine import Reply, reply
-from bot.inbound import (
-    InboundEvent,
-    Received,
-    answer,
-    deliver,
-    new_reply,
-    note_inbound,
-    receive_from,
-    reply_fields,
-    send_reply,
-    store,
-)
-from bot.models import ContactPoint, Debtor, Direction, Message, MessageStatus
-from bot.optout import Keyword, KeywordMatch, normalise
+from bot.flows.engine import reply
+from bot.flows.vocabulary import Keyword, KeywordMatch, normalise
+from bot.inbound import InboundEvent, Received, mark_handled, note_inbound, store
+from bot.inbound_apply import answer, receive_from
+from bot.models import ContactPoint, Debtor, Direction, Message
+from bot.reply_sending import deliver, new_reply, reply_fields
 from bot.runtime import Runtime
 from bot.texts import language_or_default
 
@@ -125,7 +117,10 @@ async def receive_shared(
 ) -> Received | None:
     """A message from an address several debtors share. None when it is a retried delivery.
 
-    `keyword`: the Twilio handler read the whole text as an opt-out or opt-in keyword."""
+    `keyword`: bot.receive read the whole text as a keyword. Help needs no company: answered
+    at once; an opt-out or opt-in waits for the person to say which."""
+    if keyword is not None and keyword.keyword not in CHOSEN_KEYWORDS:
+        return await receive_from(runtime, event, None, keyword)
     latest = await latest_outbound(points)
     pending = pending_question(latest)
     if pending is not None:
@@ -150,7 +145,6 @@ async def _ask(
     now = runtime.now()
     message = await store(event, None, now)
     if message is None:
-        log.info("duplicate %s delivery %s ignored", event.channel, event.provider_event_id)
         return None
     for point in points:
         await note_inbound(point, now)
@@ -177,8 +171,9 @@ async def _ask(
         "keyword": kind,
         "language": language,
     }
-    row = await new_reply(fields)
-    await _handled(message)
+    async with in_transaction():
+        row = await new_reply(fields)
+        await mark_handled(message)
     await deliver(runtime, [row], [question], event, first)
     return Received(message=message, debtor=None, contact_point=None, replies=[question])
 
@@ -197,13 +192,13 @@ async def _apply_choice(
     if answer_row is None:
         return None
     await note_inbound(target, now)
-    await _handled(answer_row)
-    original = await Message.get_or_none(id=int(pending["message_id"]))
     keyword = str(pending.get("keyword") or "")
     if keyword:
         language = str(pending.get("language") or "")
-        await apply_keyword(runtime, event, chosen, Keyword(keyword), language)
+        await apply_keyword(runtime, event, answer_row, chosen, Keyword(keyword), language)
         return Received(answer_row, _debtor(target), target, [])
+    await mark_handled(answer_row)
+    original = await Message.get_or_none(id=int(pending["message_id"]))
     if original is None:  # deleted meanwhile: the answer alone goes to the chosen company
         return await answer(runtime, event, answer_row, target)
     original.debtor_id = target.debtor_id  # type: ignore[attr-defined]
@@ -218,34 +213,33 @@ async def _apply_choice(
 async def apply_keyword(
     runtime: Runtime,
     event: InboundEvent,
+    answer_row: Message,
     points: list[ContactPoint],
     keyword: Keyword,
     language: str,
 ) -> None:
-    """Opt the chosen contact points out (or back in), and confirm naming the companies."""
+    """Opt the chosen contact points out (or back in), and confirm naming the companies: the
+    change, the confirmation row and the answer marked handled in one transaction."""
     now = runtime.now()
     ids = [p.id for p in points]
-    if keyword is Keyword.OPT_OUT:
-        await ContactPoint.filter(id__in=ids).update(opted_out_at=now)
-    else:
-        await ContactPoint.filter(id__in=ids).update(opted_out_at=None, opted_in_at=now)
     settings = runtime.settings
     first = points[0]
-    confirmation: Reply = reply(
+    confirmation = reply(
         KEYWORD_TEMPLATE.format(keyword=keyword.value),
         language_or_default(language or _debtor(first).language, settings.default_language),
         company=settings.company_name,
         names=[_debtor(p).name for p in points],
+        channel=event.channel.value,
     )
-    await send_reply(runtime, event.channel, event.address, first, confirmation)
-
-
-async def _handled(message: Message) -> None:
-    await sql.execute(
-        "UPDATE message SET status = ?, updated_at = ? WHERE id = ?",
-        [MessageStatus.HANDLED.value, sql.written_at(sql.is_postgres()), message.id],
-    )
-    message.status = MessageStatus.HANDLED
+    async with in_transaction():
+        if keyword is Keyword.OPT_OUT:
+            await ContactPoint.filter(id__in=ids).update(opted_out_at=now)
+        else:
+            await ContactPoint.filter(id__in=ids).update(opted_out_at=None, opted_in_at=now)
+        fields = reply_fields(runtime, event.channel, event.address, first, confirmation)
+        row = await new_reply(fields)
+        await mark_handled(answer_row)
+    await deliver(runtime, [row], [confirmation], event, first)
 
 
 __all__ = ["WHO_ALL", "WHO_PREFIX", "apply_keyword", "receive_shared"]

@@ -17,7 +17,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 from tortoise import connections
 
-from bot.inbound import finish_sending
+from bot.receive import answer_unhandled_inbound
+from bot.reply_sending import finish_sending
 from bot.runtime import Runtime
 
 Hook = Callable[[], Awaitable[None]]
@@ -58,6 +59,8 @@ def create_app(runtime: Runtime) -> Starlette:
         for part in parts:
             for hook in part.on_startup:
                 await hook()
+        # Messages a previous process stored and died before applying (a STOP among them).
+        await answer_unhandled_inbound(runtime)
         try:
             yield
         finally:

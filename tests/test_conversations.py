@@ -382,7 +382,8 @@ async def test_stop_opts_out_and_tells_staff_when_nothing_is_left(
 ) -> None:
     debtor = await debtor_with_invoices()
     chat = TelegramDebtor(app_url, fake)
-    await chat.say("stop")
+    # Written in a sentence, "stop" is asked about (the whole word alone is the STOP keyword).
+    await chat.say("per favore stop")
     done = await chat.press("yes")
     assert done == [render("flows/stop/done.txt", "it").strip()]
     point = await ContactPoint.get(debtor_id=debtor.id)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bot import inbound
+from bot import reply_sending
 from bot.channels.base import OutgoingMessage
 from bot.config import Settings
 from bot.inbound import InboundEvent, storable
@@ -87,7 +87,7 @@ class SlowSender:
 async def test_a_slow_provider_does_not_hold_the_webhook_and_the_reply_still_goes_out(
     settings: Settings, db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inbound, "REPLY_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(reply_sending, "REPLY_WAIT_SECONDS", 0.05)
     debtor = await Debtor.create(external_ref="C1", name="Rossi S.r.l.")
     await ContactPoint.create(debtor=debtor, channel=Channel.TELEGRAM, address="4242")
     slow = SlowSender(0.5)
@@ -105,7 +105,7 @@ async def test_a_slow_provider_does_not_hold_the_webhook_and_the_reply_still_goe
     assert reply.status is MessageStatus.SENDING and reply.lease_until is not None
     assert slow.sent == []
 
-    await inbound.finish_sending(timeout=5)  # what the web app does when it stops
+    await reply_sending.finish_sending(timeout=5)  # what the web app does when it stops
     await reply.refresh_from_db()
     assert reply.status is MessageStatus.SENT and reply.provider_id == "slow-1"
     assert [message.address for message in slow.sent] == ["4242"]

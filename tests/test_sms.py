@@ -12,10 +12,11 @@ from bot.channels.sms import SmsSender, sms_body, sms_over_budget
 from bot.channels.twilio_client import TwilioMessaging
 from bot.config import Settings
 from bot.flows.engine import Reply
+from bot.flows.vocabulary import Keyword, match_keyword
 from bot.handlers.twilio import EMPTY_TWIML
-from bot.inbound import find_contact_point, send_reply
+from bot.inbound import find_contact_point
 from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
-from bot.optout import Keyword, match_keyword
+from bot.reply_sending import send_reply
 from bot.texts import render
 
 pytestmark = pytest.mark.usefixtures("db")

@@ -173,7 +173,7 @@ async def test_a_redelivery_answers_a_message_stored_but_not_handled(
     app_url: str, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _debtor_with_invoice()
-    import bot.inbound as inbound
+    import bot.inbound_apply as inbound
 
     real_handle = inbound.handle_message
     calls: list[int] = []

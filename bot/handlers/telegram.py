@@ -5,8 +5,9 @@ it; then checked against TELEGRAM_WEBHOOK_SECRET, 403 otherwise; then its shape,
 bot/handlers/telegram_shapes.py, and an authentic update that does not fit is parked and answered
 200) or, with no public URL, by long polling (`run_polling`). Either way each update is fed to
 the Application, whose handlers turn a text, a button press, a photo or a document into an
-`InboundEvent` for `bot.receive.receive`. `/start <token>` links the chat to a debtor through a
-signed deep-link token (bot.linking); an unlinked chat never sees a debtor's data. A debtor's
+`InboundEvent` for `bot.receive.receive`, the one inbound path. `/start <token>` becomes an event
+that links the chat to a debtor through a signed deep-link token (bot.inbound_commands,
+bot.linking); an unlinked chat never sees a debtor's data. A debtor's
 button press is acknowledged (answerCallbackQuery) in the webhook's own response, or by a call of
 its own when polling.
 """
@@ -37,17 +38,14 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram import TelegramSender, make_bot, retry_after_seconds
-from bot.config import SUPPORTED_LANGUAGES, ConfigError
-from bot.flows.engine import Reply
+from bot.config import ConfigError
 from bot.handlers import staff
 from bot.handlers.telegram_shapes import check_update, update_kind
-from bot.inbound import InboundEvent, send_reply, store
-from bot.linking import LinkOutcome, redeem
-from bot.models import Channel, MessageStatus
+from bot.inbound import InboundEvent
+from bot.models import Channel
 from bot.parking import park
 from bot.receive import receive
 from bot.runtime import Runtime
-from bot.texts import render
 from bot.web import WebPart
 from bot.webhooks import Malformed, NotHandled, load_json, read_body, refuse
 
@@ -80,59 +78,31 @@ class TelegramInbound:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.signing_key = runtime.settings.signing_key()
         self.failed_updates: set[int] = set()
         self.init_lock = asyncio.Lock()
 
     def _language(self, update: Update) -> str:
-        """For a chat we do not know yet: the user's Telegram language if we speak it."""
+        """The user's Telegram language (for a chat we do not know yet)."""
         user = update.effective_user
-        code = (user.language_code or "")[:2] if user else ""
-        return code if code in SUPPORTED_LANGUAGES else self.runtime.settings.default_language
+        return (user.language_code or "")[:2] if user else ""
 
     async def on_start(self, update: Update, context: Context) -> None:
+        """/start [TOKEN]: the deep link, into the one inbound path (bot.inbound_commands links
+        the chat). The token is kept on the stored row only until it is handled."""
         message = update.effective_message
         chat = update.effective_chat
         if message is None or chat is None:
             return
-        runtime = self.runtime
-        now = runtime.now()
-        chat_id = str(chat.id)
-        # The token is not kept: a used token is harmless, but it has no business in the log.
         event = InboundEvent(
             channel=Channel.TELEGRAM,
-            address=chat_id,
+            address=str(chat.id),
             provider_event_id=str(update.update_id),
-            text="/start",
             received_at=message.date,
+            start=True,
+            start_token=context.args[0] if context.args else "",
+            language=self._language(update),
         )
-        stored = await store(event, None, now)
-        if stored is None:
-            log.info("duplicate telegram delivery %s ignored", update.update_id)
-            return
-        company = runtime.settings.company_name
-        token = context.args[0] if context.args else ""
-        contact_point = None
-        if not token:
-            template = "linking/start_without_token.txt"
-            text = render(template, self._language(update), company=company)
-        else:
-            result = await redeem(token, chat_id, self.signing_key, now)
-            if result.outcome is LinkOutcome.LINKED and result.debtor and result.contact_point:
-                debtor, contact_point = result.debtor, result.contact_point
-                template = "linking/linked.txt"
-                text = render(template, debtor.language, debtor_name=debtor.name, company=company)
-                stored.debtor_id = debtor.id  # type: ignore[attr-defined]
-                stored.contact_point = contact_point
-            else:
-                template = "linking/link_invalid.txt"
-                language = self._language(update)
-                text = render(template, language, reason=result.outcome.value, company=company)
-        await send_reply(
-            runtime, Channel.TELEGRAM, chat_id, contact_point, Reply(text=text, template=template)
-        )
-        stored.status = MessageStatus.HANDLED
-        await stored.save()
+        await receive(self.runtime, event)
 
     async def on_message(self, update: Update, context: Context) -> None:
         message = update.effective_message

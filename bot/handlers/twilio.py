@@ -10,11 +10,12 @@ stored), then the form's shape (pydantic, below): a signed form that does not fi
 `POST /twilio/status` moves the outbound message's delivery status forward only (a late "sent"
 never undoes "delivered"), so retried and out-of-order callbacks are harmless.
 
-`POST /twilio/inbound` turns the form into an InboundEvent: "whatsapp:+39..." senders are WhatsApp,
-media become attachments, a template button's payload or a bare "2" answering numbered choices
-becomes the chosen option. Opt-out, opt-in and help keywords are answered here; everything else
-goes to bot.inbound.receive_from. Replies go out through the REST API, so the answer is an empty
-TwiML <Response/>. A retried delivery (same MessageSid) is stored once and handled once.
+`POST /twilio/inbound` turns the form into an InboundEvent ("whatsapp:+39..." senders are WhatsApp,
+media become attachments, a template button's payload the chosen option) for the one inbound path,
+bot.receive.receive, which reads keywords and bare numbers (bot/flows/vocabulary.py) as on every
+channel. Replies go out through the REST API, so the answer is an empty TwiML <Response/>. A
+retried delivery (same MessageSid) is stored once and applied once; one whose first attempt failed
+before the message was handled (a 500, which Twilio may deliver again) is applied then.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -31,7 +31,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.channels.numbered import option_for_number
 from bot.channels.twilio_client import (
     INBOUND_PATH,
     STATUS_CALLBACK_PATH,
@@ -40,20 +39,11 @@ from bot.channels.twilio_client import (
 )
 from bot.channels.whatsapp import WHATSAPP_PREFIX, plain_phone
 from bot.contacts import channel_address
-from bot.flows.engine import reply
-from bot.inbound import InboundEvent, find_contact_points, receive_from, send_reply, store
+from bot.inbound import InboundEvent
 from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
-from bot.optout import (
-    Keyword,
-    KeywordMatch,
-    confirmation_template,
-    match_keyword,
-    record_opt_in,
-    record_opt_out,
-)
 from bot.parking import park
+from bot.receive import receive
 from bot.runtime import Runtime
-from bot.shared_address import CHOSEN_KEYWORDS, receive_shared
 from bot.web import WebPart
 from bot.webhooks import Malformed, read_body, refuse, validate
 
@@ -186,21 +176,6 @@ async def apply_delivery_status(
     return True
 
 
-async def last_offered_options(points: list[ContactPoint]) -> list[dict[str, str]]:
-    """The options of the last message we sent to this address (a bare "2" answers them), on
-    whichever of its contact points it went to (an address may serve several debtors)."""
-    if not points:
-        return []
-    last = (
-        await Message.filter(
-            contact_point_id__in=[p.id for p in points], direction=Direction.OUTBOUND
-        )
-        .order_by("-id")
-        .first()
-    )
-    return list(last.options) if last is not None and last.options else []
-
-
 def inbound_event(form: Mapping[str, str], now: dt.datetime) -> InboundEvent:
     """The normalised event. 400 for an invalid sender; Malformed for a form that does not fit."""
     channel, address = sender(form)
@@ -228,38 +203,6 @@ def inbound_event(form: Mapping[str, str], now: dt.datetime) -> InboundEvent:
         attachments=attachments,
         received_at=now,
     )
-
-
-async def answer_keyword(
-    runtime: Runtime, event: InboundEvent, point: ContactPoint | None, found: KeywordMatch
-) -> None:
-    """Store the message, record the opt-out or opt-in, confirm from a template."""
-    now = runtime.now()
-    message = await store(event, point, now)
-    if message is None:
-        log.info("duplicate %s delivery %s ignored", event.channel, event.provider_event_id)
-        return
-    if found.keyword is Keyword.OPT_OUT:
-        await record_opt_out(event.channel, event.address, now)
-    elif found.keyword is Keyword.OPT_IN:
-        await record_opt_in(event.channel, event.address, now)
-    if point is not None:
-        await ContactPoint.filter(id=point.id).update(last_inbound_at=now)
-        # The confirmation reads both: the session the debtor just opened, their consent.
-        await point.refresh_from_db(fields=["last_inbound_at", "opted_in_at", "opted_out_at"])
-    settings = runtime.settings
-    language = (
-        point.debtor.language if point is not None else found.language or settings.default_language
-    )
-    confirmation = reply(
-        confirmation_template(found.keyword),
-        language,
-        company=settings.company_name,
-        reply_to=settings.smtp_reply_to,
-    )
-    await send_reply(runtime, event.channel, event.address, point, confirmation)
-    message.status = MessageStatus.HANDLED
-    await message.save(update_fields=["status", "updated_at"])
 
 
 class TwilioWebhooks:
@@ -300,24 +243,8 @@ async def handle_status(runtime: Runtime, form: Mapping[str, str]) -> str:
 
 
 async def handle_inbound(runtime: Runtime, form: Mapping[str, str]) -> str:
-    event = inbound_event(form, runtime.now())
-    points = await find_contact_points(event.channel, event.address)
-    keyword = None
-    if not event.chosen_option and not event.attachments:
-        opted_out = bool(points) and all(p.opted_out_at is not None for p in points)
-        keyword = match_keyword(event.text, opted_out=opted_out)
-    shared = len(points) > 1
-    if keyword is not None and not (shared and keyword.keyword in CHOSEN_KEYWORDS):
-        await answer_keyword(runtime, event, points[0] if len(points) == 1 else None, keyword)
-        return "keyword"
-    if not event.chosen_option and keyword is None:
-        offered = await last_offered_options(points)
-        event = _with_numbered_choice(event, offered)
-    if shared:
-        # Which company is this about? Asked before anything is applied (bot.shared_address).
-        received = await receive_shared(runtime, event, points, keyword)
-    else:
-        received = await receive_from(runtime, event, points[0] if points else None)
+    """The form as an event, into the one inbound path (bot.receive)."""
+    received = await receive(runtime, inbound_event(form, runtime.now()))
     return "received" if received is not None else "duplicate"
 
 
@@ -329,11 +256,6 @@ async def replay(runtime: Runtime, kind: str, raw: bytes) -> str:
     if kind == STATUS_KIND:
         return await handle_status(runtime, form)
     return await handle_inbound(runtime, form)
-
-
-def _with_numbered_choice(event: InboundEvent, offered: list[dict[str, str]]) -> InboundEvent:
-    chosen = option_for_number(event.text, offered)
-    return replace(event, chosen_option=chosen) if chosen else event
 
 
 def web_part(runtime: Runtime) -> WebPart:

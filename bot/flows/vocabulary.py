@@ -1,0 +1,139 @@
+"""One vocabulary: what a debtor's whole message means before any conversation reads it.
+
+The same words mean the same on every channel (Telegram, SMS, WhatsApp), in Italian and English:
+
+- a keyword (bot/flows/vocabulary.toml, the one list): opt-out ("STOP", "basta"), opt-in
+  ("START"; "sì"/"yes" only while the address is opted out) and help ("AIUTO", "INFO");
+- a button's data (Telegram callback data, WhatsApp ButtonPayload): that option, as pressed;
+- a bare number ("2", "2.", " 2) "): the option shown with that number in the last list we sent;
+- anything else (free text, media): for the conversation (bot/flows/options.py matches typed
+  labels and synonyms against the options a stage offers).
+
+Pure: it reads its data file once and imports no database, runtime, outbox or templates engine.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+DATA_FILE = Path(__file__).with_name("vocabulary.toml")
+LANGUAGES = ("it", "en")
+BOTH = "both"
+
+
+class Keyword(StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+
+
+@dataclass(frozen=True)
+class KeywordMatch:
+    keyword: Keyword
+    language: str  # "it", "en", or "" when the word does not tell
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents dropped, inner spaces collapsed, trailing punctuation dropped."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(plain.split()).strip(" .!;,")
+
+
+def _load(path: Path) -> dict[str, dict[str, str]]:
+    """{section: {normalised word: language or ""}} from the data file."""
+    with path.open("rb") as source:
+        data = tomllib.load(source)
+    table: dict[str, dict[str, str]] = {}
+    for section, languages in data.items():
+        words: dict[str, str] = {}
+        for language, listed in languages.items():
+            if language != BOTH and language not in LANGUAGES:
+                raise ValueError(f"{path.name}: [{section}] has an unknown language {language!r}")
+            for word in listed:
+                key = normalise(word)
+                if key in words or key != word:
+                    raise ValueError(f"{path.name}: [{section}] {word!r} twice or not normalised")
+                words[key] = "" if language == BOTH else language
+        table[section] = words
+    return table
+
+
+WORDS = _load(DATA_FILE)
+OPT_OUT_WORDS = WORDS["opt_out"]
+OPT_IN_WORDS = WORDS["opt_in"]
+OPT_IN_WHEN_OPTED_OUT = WORDS["opt_in_when_opted_out"]
+HELP_WORDS = WORDS["help"]
+
+
+def match_keyword(text: str, *, opted_out: bool) -> KeywordMatch | None:
+    """The keyword the whole message is, if it is one."""
+    word = normalise(text)
+    if word in OPT_OUT_WORDS:
+        return KeywordMatch(Keyword.OPT_OUT, OPT_OUT_WORDS[word])
+    if word in OPT_IN_WORDS:
+        return KeywordMatch(Keyword.OPT_IN, OPT_IN_WORDS[word])
+    if opted_out and word in OPT_IN_WHEN_OPTED_OUT:
+        return KeywordMatch(Keyword.OPT_IN, OPT_IN_WHEN_OPTED_OUT[word])
+    if word in HELP_WORDS:
+        return KeywordMatch(Keyword.HELP, HELP_WORDS[word])
+    return None
+
+
+def is_keyword(word: str) -> bool:
+    """Whether a (normalised) word is a keyword whatever the address's state."""
+    return word in OPT_OUT_WORDS or word in OPT_IN_WORDS or word in HELP_WORDS
+
+
+_BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+def bare_number(text: str) -> int | None:
+    """2 for "2", " 2. " or "2)"; None for anything else."""
+    found = _BARE_NUMBER.match(text)
+    return int(found.group(1)) if found else None
+
+
+def option_for_number(text: str, offered: Sequence[Mapping[str, str]]) -> str:
+    """The key of the option a bare number picks among those offered (numbered from 1), or ""."""
+    number = bare_number(text)
+    if number is None or not 1 <= number <= len(offered):
+        return ""
+    return str(offered[number - 1].get("key", ""))
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What an inbound message is: a keyword, or an option chosen, or words for the conversation."""
+
+    keyword: KeywordMatch | None = None
+    chosen_option: str = ""  # a button's data, or the option a bare number picked
+
+
+def meaning(
+    text: str,
+    *,
+    button: str = "",
+    has_media: bool = False,
+    opted_out: bool = False,
+    offered: Sequence[Mapping[str, str]] = (),
+) -> Meaning:
+    """The one reading of a message, the same on every channel.
+
+    `button`: the data of a button pressed; `offered`: the options of the last list we sent (a
+    bare number picks among them); `opted_out`: every contact point at the address is opted out.
+    """
+    if button:
+        return Meaning(chosen_option=button)
+    if has_media:
+        return Meaning()
+    keyword = match_keyword(text, opted_out=opted_out)
+    if keyword is not None:
+        return Meaning(keyword=keyword)
+    return Meaning(chosen_option=option_for_number(text, offered))

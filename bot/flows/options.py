@@ -12,8 +12,6 @@ English, ignoring case, accents, punctuation and surrounding blanks.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -22,6 +20,7 @@ from jinja2 import meta
 
 from bot.channels.base import Option
 from bot.config import SUPPORTED_LANGUAGES
+from bot.flows.vocabulary import choice_number, fold
 from bot.texts import TEMPLATES_DIR, environment, render
 
 # The options every reminder offers, in the order they are numbered. The discount and the bank
@@ -62,22 +61,6 @@ INVOICE_PREFIX = "invoice:"
 
 # Longer than any label or keyword: such a text is a message, not a choice.
 _LONGEST_CHOICE = 120
-_NUMBERED = re.compile(r"^(\d{1,12})(?: (.*))?$")
-_SIGNED_NUMBER = re.compile(r"^\s*[-+\u2212]\s*\d")
-
-
-def normalise(text: str) -> str:
-    """Lower case, no accents, punctuation and blanks folded into single spaces.
-
-    "  PAGÀ ora!! " -> "paga ora"; "I'll pay on…" -> "i ll pay on"; "1." -> "1".
-    """
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = []
-    for char in decomposed:
-        if unicodedata.combining(char):
-            continue
-        kept.append(char.casefold() if char.isalnum() else " ")
-    return " ".join("".join(kept).split())
 
 
 def option(key: str, language: str, template: str | None = None, **context: Any) -> Option:
@@ -165,11 +148,11 @@ def keywords(key: str, language: str) -> frozenset[str]:
         return frozenset()
     count = plan_count_of(key)
     text = render(f"flows/keywords/{template}.txt", language, count=count)
-    words = {word for line in text.splitlines() if (word := normalise(line))}
+    words = {word for line in text.splitlines() if (word := fold(line))}
     # The label in this language chooses it too: "pay now" works for an Italian debtor.
     # A label that shows data (a date) is never typed as is; its keywords suffice.
     if not _label_shows_data(template, language):
-        words.add(normalise(render(f"flows/options/{template}.txt", language, count=count)))
+        words.add(fold(render(f"flows/options/{template}.txt", language, count=count)))
     words.discard("")
     return frozenset(words)
 
@@ -177,7 +160,7 @@ def keywords(key: str, language: str) -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def _words_for(choice: Option, language: str) -> frozenset[str]:
     """Every normalised form that names `choice`: key, label, keywords in both languages."""
-    words = {normalise(choice.key), normalise(choice.label)}
+    words = {fold(choice.key), fold(choice.label)}
     for lang in (language, *(other for other in SUPPORTED_LANGUAGES if other != language)):
         words |= keywords(choice.key, lang)
     words.discard("")
@@ -201,14 +184,12 @@ def match_option(text: str, options: tuple[Option, ...], language: str) -> Optio
         return None
     if len(text) > 4 * _LONGEST_CHOICE:
         return None
-    wanted = normalise(text)
+    wanted = fold(text)
     if not wanted or len(wanted) > _LONGEST_CHOICE:
         return None
-    if _SIGNED_NUMBER.match(text):
-        return None  # "-1" is no option's number
-    numbered = _NUMBERED.match(wanted)
-    if numbered:
-        position, rest = int(numbered.group(1)), numbered.group(2)
+    numbered = choice_number(text)  # the one reading of numbers (bot/flows/vocabulary.py)
+    if numbered is not None:
+        position, rest = numbered
         if rest is None:
             return options[position - 1] if 1 <= position <= len(options) else None
         # "2 Paga a rate" as copied from a numbered list: the words decide.

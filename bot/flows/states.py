@@ -34,6 +34,7 @@ from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome
 from bot.flows.effects import ALERT_FAILED, AlertStaff
 from bot.flows.stages import MENU, STAGES, Data, Stage, go, say, state_at
+from bot.flows.vocabulary import fold
 from bot.policy import Policy
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ def _global_choice(user: Input, ctx: FlowContext) -> str | None:
     options = _global_options(ctx)
     if user.option:
         return user.option if user.option in {o.key for o in options} else None
-    if not user.text or _STARTS_WITH_NUMBER.match(opt.normalise(user.text)):
+    if not user.text or _STARTS_WITH_NUMBER.match(fold(user.text)):
         return None
     chosen = opt.match_option(user.text, options, ctx.language)
     return chosen.key if chosen else None
@@ -184,7 +185,7 @@ def _answer(stage: Stage, data: Data, user: Input, ctx: FlowContext) -> Outcome:
         outcome = stage.text(user, data, ctx)
         if outcome is not None:
             return outcome
-    if has_text and not user.option and not _STARTS_WITH_NUMBER.match(opt.normalise(user.text)):
+    if has_text and not user.option and not _STARTS_WITH_NUMBER.match(fold(user.text)):
         outcome = free_text.answer(user, ctx, stage.name)
         if outcome is not None:
             return outcome

@@ -91,13 +91,36 @@ def is_keyword(word: str) -> bool:
     return word in OPT_OUT_WORDS or word in OPT_IN_WORDS or word in HELP_WORDS
 
 
-_BARE_NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+def fold(text: str) -> str:
+    """Lower case, no accents, punctuation and blanks folded into single spaces: how a typed
+    choice is compared. "  PAGÀ ora!! " -> "paga ora"; "I'll pay on…" -> "i ll pay on"; "2." -> "2".
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = []
+    for char in decomposed:
+        if unicodedata.combining(char):
+            continue
+        kept.append(char.casefold() if char.isalnum() else " ")
+    return " ".join("".join(kept).split())
+
+
+_NUMBERED = re.compile(r"^(\d{1,12})(?: (.*))?$")
+_SIGNED_NUMBER = re.compile(r"^\s*[-+\u2212]\s*\d")
+
+
+def choice_number(text: str) -> tuple[int, str | None] | None:
+    """The number a typed choice starts with, and the folded words after it: "2" and " 2. " ->
+    (2, None), "2 Paga a rate" -> (2, "paga a rate"); None without a number, or a signed one."""
+    if _SIGNED_NUMBER.match(text):
+        return None  # "-1" is no option's number
+    found = _NUMBERED.match(fold(text))
+    return (int(found.group(1)), found.group(2)) if found else None
 
 
 def bare_number(text: str) -> int | None:
-    """2 for "2", " 2. " or "2)"; None for anything else."""
-    found = _BARE_NUMBER.match(text)
-    return int(found.group(1)) if found else None
+    """2 for "2", " 2. " or "2)"; None for anything else (words after it included)."""
+    found = choice_number(text)
+    return found[0] if found is not None and found[1] is None else None
 
 
 def option_for_number(text: str, offered: Sequence[Mapping[str, str]]) -> str:

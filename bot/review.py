@@ -545,14 +545,18 @@ def _samples() -> dict[str, list[Sample]]:
             ("used", {"reason": "used"}),
             ("invalid", {"reason": "invalid"}),
         ],
+        "optout/opt_out.txt": [("SMS, WhatsApp", {}), ("Telegram", {"channel": "telegram"})],
+        "optout/opt_in.txt": [("SMS, WhatsApp", {}), ("Telegram", {"channel": "telegram"})],
         "optout/shared_opt_out.txt": [
             ("one company of a shared number", {"names": [DEBTOR]}),
             ("every company", {"names": [DEBTOR, "Verdi Impianti S.p.A."]}),
+            ("one company of a shared chat", {"names": [DEBTOR], "channel": "telegram"}),
         ],
         "optout/shared_opt_in.txt": [("one company of a shared number", {"names": [DEBTOR]})],
         "optout/help.txt": [
             ("with a reply-to address", {"reply_to": "amministrazione@forniture-bianchi.it"}),
             ("without", {"reply_to": ""}),
+            ("Telegram", {"reply_to": "", "channel": "telegram"}),
         ],
         "payments/receipt.txt": [
             ("part of the balance", receipt),
@@ -900,7 +904,10 @@ def _everything_else(review: Review) -> None:
         ("decisions", "After a staff decision, to the debtor"),
         ("payments", "Payments: receipts, bank details, staff notices"),
         ("linking", "Linking a Telegram chat"),
-        ("optout", "Opt-out (SMS and WhatsApp keywords)"),
+        (
+            "optout",
+            "Keywords: STOP, START, AIUTO (every channel; words in bot/flows/vocabulary.toml)",
+        ),
         ("replies", "Other replies"),
         ("pay", "The pay pages (HTML, as text)"),
         ("staff", "The staff chat"),

@@ -5,7 +5,7 @@ before sending it, whoever queued it (cadence, promise and instalment checks, re
 decisions, a closed conversation, a staff member's relayed words):
 
 - **When.** Only an immediate answer to something the debtor just wrote (`context.reply`, written
-  by bot/inbound.py) skips the weekly contact cap; it still waits for the contact window when the
+  by bot/reply_sending.py) skips the weekly contact cap; it still waits for the contact window when the
   worker resends it. Every other message is proactive: it waits for the debtor's next allowed hour
   and day (quiet hours, weekdays, holidays in the debtor's time zone) and counts against the cap,
   and the proactive messages already sent in the last 7 days count against it, whatever their kind.

@@ -18,7 +18,8 @@ import pytest
 from bot import clock as product_clock
 from bot import inbound_commands, web
 from bot.config import Settings
-from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
+from bot.linking import issue_token
+from bot.models import Channel, ContactPoint, Debtor, Direction, Message, MessageStatus
 from bot.policy import load_policy
 from bot.runtime import Runtime, build_senders
 from bot.texts import render
@@ -166,3 +167,32 @@ async def test_the_next_process_applies_a_stop_left_unhandled_at_start_up(
     finally:
         await restarted.close()
         product_clock.install(stack.runtime.now)  # the stack's own clock again
+
+
+async def test_a_deep_link_start_is_linked_once_after_a_crash(
+    stack: Stack, crash_once: CrashOnce
+) -> None:
+    """/start TOKEN enters the same path: the link rolls back with the crash, the token waits on
+    the stored row for the redelivery, and is forgotten once the chat is linked."""
+    newcomer = await Debtor.create(external_ref="C777", name="Verdi S.p.A.", language="it")
+    key = stack.settings.signing_key()
+    token = await issue_token(newcomer, key, NOW, dt.timedelta(days=7))
+    chat = 5005
+    update = encode(message_update(950, chat, f"/start {token}"))
+    assert (await stack.telegram_post(update)).status_code == 500
+    [stored] = await Message.filter(direction=Direction.INBOUND)
+    assert stored.status is MessageStatus.RECEIVED and stored.context["token"] == token
+    assert not await ContactPoint.filter(address=str(chat)).exists()
+
+    assert (await stack.telegram_post(update)).status_code == 200
+    assert (await stack.telegram_post(update)).status_code == 200
+    [point] = await ContactPoint.filter(address=str(chat))
+    assert point.debtor_id == newcomer.id  # type: ignore[attr-defined]
+    await stored.refresh_from_db()
+    assert stored.status is MessageStatus.HANDLED and stored.body == "/start"
+    assert stored.context == {"address": str(chat)}  # the token is not kept
+    assert stored.contact_point_id == point.id  # type: ignore[attr-defined]
+    linked = render(
+        "linking/linked.txt", "it", debtor_name=newcomer.name, company=stack.settings.company_name
+    )
+    assert stack.telegram.texts_to(chat) == [linked.strip()]

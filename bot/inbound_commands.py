@@ -12,12 +12,14 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from bot.config import SUPPORTED_LANGUAGES
-from bot.flows.engine import Reply, reply
+from bot.flows.apply import OPTED_OUT_EVERYWHERE
+from bot.flows.engine import Reply, open_invoices, reply
 from bot.flows.vocabulary import Keyword, KeywordMatch
 from bot.inbound import InboundEvent, Received, mark_handled
 from bot.linking import LinkOutcome, redeem
-from bot.models import ContactPoint, Debtor, Message
+from bot.models import AuditEvent, ContactPoint, Debtor, Message
 from bot.optout import KEYWORD_OPT_IN_SOURCE, confirmation_template, record_opt_in, record_opt_out
+from bot.outbox import queue_staff_alert
 from bot.reply_sending import deliver, new_reply, reply_fields
 from bot.runtime import Runtime
 from bot.texts import language_or_default, render
@@ -43,6 +45,7 @@ async def apply_keyword(
             await record_opt_out(event.channel, event.address, now)
             if point is not None:
                 point.opted_out_at = now
+                await tell_staff_if_unreachable(runtime, point, message)
         elif found.keyword is Keyword.OPT_IN:
             await record_opt_in(event.channel, event.address, now)
             if point is not None:
@@ -63,6 +66,43 @@ async def apply_keyword(
     await deliver(runtime, [row], [confirmation], event, point)
     known = debtor if isinstance(debtor, Debtor) else None
     return Received(message=message, debtor=known, contact_point=point, replies=[confirmation])
+
+
+async def tell_staff_if_unreachable(
+    runtime: Runtime, point: ContactPoint, message: Message
+) -> None:
+    """Inside the opt-out's transaction: staff hear when it closed the debtor's last reachable
+    channel (as the conversation's own opt-out does, bot/flows/apply.py), and it is audited."""
+    debtor = point.debtor
+    if not isinstance(debtor, Debtor):
+        return
+    reachable = await ContactPoint.filter(
+        debtor_id=debtor.id, opted_out_at__isnull=True, unreachable_at__isnull=True
+    ).count()
+    await AuditEvent.create(
+        actor=f"debtor:{debtor.id}",
+        action="keyword.opt_out",
+        subject=f"contact_point:{point.id}",
+        data={"reachable_left": reachable},
+    )
+    if reachable:
+        return
+    invoices = await open_invoices(debtor)
+    context = {
+        "debtor_id": debtor.id,
+        "debtor_name": debtor.name,
+        "debtor_ref": debtor.external_ref,
+        "channel": point.channel.value,
+        "total_cents": sum(invoice.balance_cents for invoice in invoices),
+        "currency": invoices[0].currency if invoices else "EUR",
+    }
+    await queue_staff_alert(
+        OPTED_OUT_EVERYWHERE,
+        context,
+        now=runtime.now(),
+        debtor=debtor,
+        idempotency_key=f"opted_out_everywhere:{message.id}",
+    )
 
 
 def _start_language(runtime: Runtime, event: InboundEvent) -> str:

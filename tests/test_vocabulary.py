@@ -203,3 +203,17 @@ async def test_a_bare_number_picks_from_the_last_list_on_every_channel(
     assert inbound.chosen_option == opt.INSTALMENTS
     assert inbound.status is MessageStatus.HANDLED
     assert (await ContactPoint.get(channel=channel)).opted_out_at is None
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_staff_hear_when_a_keyword_closes_the_last_channel(
+    stack: Stack, channel: Channel
+) -> None:
+    await ContactPoint.exclude(channel=channel).update(opted_out_at=NOW)
+    await deliver(stack, channel, "basta", 31)
+    await deliver(stack, channel, "basta", 31)  # the provider's redelivery changes nothing
+    [alert] = await Message.filter(audience="staff")
+    assert alert.template == "staff/opted_out_everywhere.txt"
+    assert alert.context["channel"] == channel.value
+    assert alert.context["total_cents"] == stack.invoice.amount_cents
+    assert not (await ContactPoint.get(channel=channel)).reachable

@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from bot import reply_sending
+from bot import inbound, reply_sending
 from bot.channels.base import OutgoingMessage
 from bot.config import Settings
 from bot.inbound import InboundEvent, storable
 from bot.models import Channel, ContactPoint, Debtor, Direction, Message, MessageStatus
 from bot.policy import load_policy
-from bot.receive import receive
+from bot.receive import UNHANDLED_GRACE, answer_unhandled_inbound, receive
 from bot.runtime import Runtime, build_senders
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
@@ -109,3 +109,40 @@ async def test_a_slow_provider_does_not_hold_the_webhook_and_the_reply_still_goe
     await reply.refresh_from_db()
     assert reply.status is MessageStatus.SENT and reply.provider_id == "slow-1"
     assert [message.address for message in slow.sent] == ["4242"]
+
+
+async def test_start_up_answers_unhandled_messages_past_the_grace_only(
+    settings: Settings, db: str
+) -> None:
+    """A message stored by an attempt that died is answered by the next start-up; one stored a
+    moment ago may still be in its request's hands, and one that does not say its address (stored
+    before rows kept it) is left alone."""
+    debtor = await Debtor.create(external_ref="C1", name="Rossi S.r.l.")
+    point = await ContactPoint.create(debtor=debtor, channel=Channel.SMS, address="+393331112222")
+    runtime = runtime_for(settings)
+    event = InboundEvent(
+        channel=Channel.SMS, address="+393331112222", provider_event_id="SM9", text="STOP"
+    )
+    stored = await inbound.store(event, point, NOW)
+    assert stored is not None
+    legacy = await Message.create(
+        direction=Direction.INBOUND, channel=Channel.SMS, status=MessageStatus.RECEIVED, body="x"
+    )
+
+    assert await answer_unhandled_inbound(runtime) == []  # within the grace
+    await stored.refresh_from_db()
+    assert stored.status is MessageStatus.RECEIVED
+
+    later = Runtime(
+        settings=settings,
+        policy=runtime.policy,
+        senders=runtime.senders,
+        now=lambda: NOW + UNHANDLED_GRACE + dt.timedelta(seconds=1),
+    )
+    assert await answer_unhandled_inbound(later) == [stored.id]
+    await stored.refresh_from_db()
+    await point.refresh_from_db()
+    assert stored.status is MessageStatus.HANDLED and point.opted_out_at is not None
+    await legacy.refresh_from_db()
+    assert legacy.status is MessageStatus.RECEIVED
+    assert await answer_unhandled_inbound(later) == []  # nothing twice

@@ -46,7 +46,7 @@ async def receive(runtime: Runtime, event: InboundEvent) -> Received | None:
     read = meaning(
         event.text,
         button=event.chosen_option,
-        has_media=bool(event.attachments) or event.start,
+        has_media=bool(event.attachments),
         opted_out=bool(points) and all(p.opted_out_at is not None for p in points),
         offered=offered,
     )

@@ -294,6 +294,8 @@ async def fake() -> AsyncIterator[FakeTwilio]:
     await server.stop()
 
 
+
+
 @pytest.mark.parametrize("hours_since_the_debtor_wrote", [None, 24, 30])
 async def test_whatsapp_outside_the_window_gets_the_approved_template_never_free_text(
     db: str, settings: Settings, fake: FakeTwilio, hours_since_the_debtor_wrote: int | None

@@ -143,6 +143,8 @@ async def fake() -> AsyncIterator[FakeTwilio]:
     await server.stop()
 
 
+
+
 async def test_a_receipt_goes_out_with_the_receipts_variables_not_a_reminders(
     db: str, settings: Settings, fake: FakeTwilio
 ) -> None:

@@ -6,9 +6,10 @@ decisions, a closed conversation, a staff member's relayed words):
 
 - **When.** Only an immediate answer to something the debtor just wrote (`context.reply`, written
   by bot/reply_sending.py) skips the weekly contact cap; it still waits for the contact window
-  when the worker resends it. Every other message is proactive: it waits for the debtor's next allowed hour
-  and day (quiet hours, weekdays, holidays in the debtor's time zone) and counts against the cap,
-  and the proactive messages already sent in the last 7 days count against it, whatever their kind.
+  when the worker resends it. Every other message is proactive: it waits for the debtor's next
+  allowed hour and day (quiet hours, weekdays, holidays in the debtor's time zone) and counts
+  against the cap, and the proactive messages already sent in the last 7 days count against it,
+  whatever their kind.
 - **WhatsApp session.** Whether the 24-hour customer-service window is open is computed from the
   contact point's `last_inbound_at` at send time, never assumed; outside it the WhatsApp sender only
   sends an approved template.

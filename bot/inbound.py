@@ -19,7 +19,8 @@ from typing import Any
 from bot import sql
 from bot.channels.base import OutgoingMessage, SendError
 from bot.contacts import channel_address
-from bot.flows.engine import Reply, handle_message
+from bot.conversations.engine import handle_message
+from bot.conversations.replies import Reply
 from bot.models import (
     Channel,
     ContactPoint,

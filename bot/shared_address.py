@@ -21,7 +21,7 @@ from typing import Any
 
 from bot import sql
 from bot.channels.base import Option
-from bot.flows.engine import Reply, reply
+from bot.conversations.replies import Reply, reply
 from bot.inbound import (
     InboundEvent,
     Received,

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.conversations.replies import render_reply
 from bot.flows import options as opt
-from bot.flows.context import Input, OpenInvoice, render_reply
+from bot.flows.context import Input, OpenInvoice
 from bot.flows.effects import (
     ALERT_RELAY,
     AlertStaff,
@@ -588,7 +589,7 @@ def test_every_input_in_every_stage_gets_a_reply_and_only_the_debtors_own_data()
 
 
 def test_the_engine_renders_the_flows_replies_with_what_effects_produced() -> None:
-    from bot.flows.engine import Reply, render_replies
+    from bot.conversations.replies import Reply, render_replies
 
     outcome = step(initial_state(), Input(option="pay_now"), context(language="en"))
     (sent,) = render_replies(outcome.replies, "en", {"pay_url": "https://x/pay/abc"})

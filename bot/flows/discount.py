@@ -17,7 +17,7 @@ from bot.channels.base import Option
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Outcome, ReplySpec, same_day
 from bot.flows.effects import ALERT_DISCOUNT_APPROVAL, PAY_DISCOUNT, AlertStaff, MakePayLink
-from bot.flows.stages import MENU, STAGES, Data, Stage, go, register, say
+from bot.flows.stages import MENU, Data, Stage, go, register, say
 from bot.policy import Policy
 
 
@@ -124,28 +124,6 @@ def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     link = MakePayLink(PAY_DISCOUNT, offer.amount_cents, offer.valid_until)
     reply = say("flows/discount/link.txt", fills=("pay_url",), **context)
     return go(MENU, ctx, before=[reply], effects=[link], prompt=False)
-
-
-# Staff decided (the offer was above the threshold) -------------------------------------------
-
-
-def approved_replies(data: dict[str, object]) -> list[ReplySpec]:
-    """Staff approved the discount: the engine makes the link (MakePayLink(PAY_DISCOUNT,
-    data["amount_cents"], valid_until)) and fills `pay_url`. `data` is the alert's data."""
-    return [
-        say(
-            "flows/discount/approved_by_staff.txt",
-            fills=("pay_url",),
-            percent=data["percent"],
-            amount_cents=data["amount_cents"],
-            valid_until=dt.date.fromisoformat(str(data["valid_until"])),
-            currency=data.get("currency", "EUR"),
-        )
-    ]
-
-
-def rejected_replies(ctx: FlowContext) -> list[ReplySpec]:
-    return [say("flows/discount/rejected.txt", STAGES[MENU].options({}, ctx))]
 
 
 register(Stage("discount.offer", _options, _prompt, _choose))

@@ -18,7 +18,7 @@ from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, same_day
 from bot.flows.effects import AnswerCounter, RequestPlan
 from bot.flows.promise import parse_promise_date
-from bot.flows.stages import MENU, STAGES, Data, Stage, go, register, say
+from bot.flows.stages import MENU, Data, Stage, go, register, say
 from bot.policy import Instalments, Policy
 
 Schedule = list[tuple[dt.date, int]]
@@ -266,45 +266,6 @@ def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     template = "flows/plan/sent_to_staff.txt" if staff else "flows/plan/approved.txt"
     done = say(template, **_schedule_context(total, count, first_due, ctx))
     return go(MENU, ctx, before=[done], effects=[effect], prompt=False)
-
-
-# Staff decided ------------------------------------------------------------------------------
-# The engine calls these when a staff member presses Approve, Reject or Counter on the card.
-
-
-def approved_replies(rows: Schedule, currency: str, total_cents: int) -> list[ReplySpec]:
-    """What the debtor reads when staff approve: the schedule and the first instalment's link.
-
-    The engine fills `pay_url` with the link for the first instalment.
-    """
-    return [
-        say(
-            "flows/plan/approved_by_staff.txt",
-            fills=("pay_url",),
-            count=len(rows),
-            total_cents=total_cents,
-            currency=currency,
-            schedule=[{"due_date": due, "amount_cents": amount} for due, amount in rows],
-        )
-    ]
-
-
-def rejected_replies(ctx: FlowContext) -> list[ReplySpec]:
-    """Staff rejected the plan: say so, with the menu's options to go on."""
-    return [say("flows/plan/rejected.txt", STAGES[MENU].options({}, ctx))]
-
-
-def counter_offer(
-    ctx: FlowContext, plan_id: int, total_cents: int, count: int, first_due: dt.date
-) -> Outcome:
-    """Staff countered with other terms: show them and wait for the debtor's yes or no."""
-    data = {
-        "plan_id": plan_id,
-        "total_cents": total_cents,
-        "count": count,
-        "first_due": first_due.isoformat(),
-    }
-    return go("plan.counter", ctx, data)
 
 
 def _counter_terms(data: Data) -> tuple[int, int, int, dt.date]:

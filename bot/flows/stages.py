@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from bot.channels.base import Option
@@ -25,7 +26,28 @@ PromptFor = Callable[[Data, FlowContext], ReplySpec]
 OnChoice = Callable[[str, Data, FlowContext], Outcome | None]
 OnText = Callable[[Input, Data, FlowContext], Outcome | None]
 
-MENU = "menu.main"
+
+class At(StrEnum):
+    """Every place a conversation can be: "<flow>.<stage>", as stored in the state."""
+
+    MENU = "menu.main"
+    HANDOFF = "handoff.relay"
+    STOP = "stop.confirm"
+    PROMISE_CHOOSE = "promise.choose"
+    PROMISE_CONFIRM = "promise.confirm"
+    PLAN_CHOOSE = "plan.choose"
+    PLAN_FIRST_DATE = "plan.first_date"
+    PLAN_CONFIRM = "plan.confirm"
+    PLAN_COUNTER = "plan.counter"
+    DISCOUNT = "discount.offer"
+    DISPUTE_REASON = "dispute.reason"
+    DISPUTE_INVOICE = "dispute.invoice"
+    DISPUTE_DESCRIBE = "dispute.describe"
+    PAID_DATE = "already_paid.date"
+    PAID_RECEIPT = "already_paid.receipt"
+
+
+MENU = At.MENU
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from telegram.ext import (
 
 from bot.channels.telegram import TelegramSender, make_bot, retry_after_seconds
 from bot.config import SUPPORTED_LANGUAGES, ConfigError
-from bot.flows.engine import Reply
+from bot.conversations.replies import Reply
 from bot.handlers import staff
 from bot.handlers.telegram_shapes import check_update, update_kind
 from bot.inbound import InboundEvent, send_reply, store

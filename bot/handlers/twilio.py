@@ -40,7 +40,7 @@ from bot.channels.twilio_client import (
 )
 from bot.channels.whatsapp import WHATSAPP_PREFIX, plain_phone
 from bot.contacts import channel_address
-from bot.flows.engine import reply
+from bot.conversations.replies import reply
 from bot.inbound import InboundEvent, find_contact_points, receive_from, send_reply, store
 from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
 from bot.optout import (

@@ -25,13 +25,14 @@ from bot.flows.effects import (
     OptOut,
     RequestPlan,
 )
-from bot.flows.stages import STAGES
+from bot.flows.graph import STAGES, next_stages
 from bot.flows.states import (
     after_reminder,
     close_if_inactive,
     discount_offered,
     hand_back,
     initial_state,
+    is_inactive,
     step,
 )
 from bot.payments.bank import BankTransfer, payment_reference
@@ -545,6 +546,13 @@ def contexts(draw: st.DrawFn) -> Any:
     )
 
 
+def _stage_of(state: Any) -> str | None:
+    if not isinstance(state, dict):
+        return None
+    name = f"{state.get('flow')}.{state.get('stage')}"
+    return name if name in STAGES and isinstance(state.get("data", {}), dict) else None
+
+
 def test_every_input_in_every_stage_gets_a_reply_and_only_the_debtors_own_data() -> None:
     seen = {"inputs": 0, "stages": set()}
 
@@ -561,8 +569,11 @@ def test_every_input_in_every_stage_gets_a_reply_and_only_the_debtors_own_data()
         for user in inputs:
             if isinstance(state, dict) and isinstance(state.get("flow"), str):
                 seen["stages"].add(f"{state['flow']}.{state.get('stage')}")
+            at = _stage_of(state)
             outcome = step(state, user, ctx)
             seen["inputs"] += 1
+            if at is not None and not is_inactive(state, ctx):  # a move the graph allows
+                assert _stage_of(outcome.new_state) in next_stages(at), (state, user)
             assert outcome.replies, (state, user)
             assert all(r.template != "flows/sorry.txt" for r in outcome.replies), (state, user)
             for reply in outcome.replies:

@@ -97,9 +97,13 @@ class ReplySpec:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a step decided: the new state, the replies, the effects. `prompt`: the stage moved
+    to still has to say its own prompt after `replies` (bot/flows/graph.py `arrive` adds it)."""
+
     new_state: dict[str, Any]
     replies: list[ReplySpec]
     effects: list[Effect] = field(default_factory=list)
+    prompt: bool = False
 
 
 def clean_message(text: str) -> str:

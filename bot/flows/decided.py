@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.flows.context import FlowContext, Outcome, ReplySpec
+from bot.flows.graph import arrive
 from bot.flows.menu import menu_options
 from bot.flows.plan import Schedule
 from bot.flows.stages import At, go, say
@@ -43,7 +44,7 @@ def counter_offer(
         "count": count,
         "first_due": first_due.isoformat(),
     }
-    return go(At.PLAN_COUNTER, ctx, data)
+    return arrive(go(At.PLAN_COUNTER, ctx, data), ctx)
 
 
 def discount_approved_replies(data: dict[str, object]) -> list[ReplySpec]:

@@ -17,7 +17,7 @@ from bot.channels.base import Option
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Outcome, ReplySpec, same_day
 from bot.flows.effects import ALERT_DISCOUNT_APPROVAL, PAY_DISCOUNT, AlertStaff, MakePayLink
-from bot.flows.stages import MENU, Data, Stage, go, register, say
+from bot.flows.stages import MENU, At, Data, Stage, go, say
 from bot.policy import Policy
 
 
@@ -84,7 +84,7 @@ def _offer_context(offer: Offer, ctx: FlowContext) -> dict[str, object]:
 def enter(ctx: FlowContext) -> Outcome:
     if offered(ctx) is None:
         return go(MENU, ctx, before=[say("flows/discount/not_available.txt")])
-    return go("discount.offer", ctx)
+    return go(At.DISCOUNT, ctx)
 
 
 def _options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
@@ -126,4 +126,5 @@ def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     return go(MENU, ctx, before=[reply], effects=[link], prompt=False)
 
 
-register(Stage("discount.offer", _options, _prompt, _choose))
+# The stage this module handles; where it may lead is declared in bot/flows/graph.py.
+OFFER = Stage(At.DISCOUNT, _options, _prompt, _choose)

@@ -114,7 +114,7 @@ def _instalments(reading: Understanding, ctx: FlowContext) -> Outcome | None:
     per_month = reading.slots.amount_cents
     if count is None and per_month:
         count = math.ceil(ctx.balance_cents / per_month)
-    offered = {o.key for o in entered.replies[-1].options}
+    offered = {o.key for o in plan.choose_options(entered.new_state["data"], ctx)}
     if count is not None and opt.plan_count_option(count, ctx.language).key in offered:
         return plan.choose_count(count, ctx)
     return entered

@@ -27,13 +27,12 @@ from dataclasses import replace
 from typing import Any
 
 from bot.channels.base import Option
-
-# Importing a flow module registers its stages; every flow is imported here, once.
-from bot.flows import already_paid, discount, dispute, free_text, menu, plan, promise  # noqa: F401
+from bot.flows import free_text, menu
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome
 from bot.flows.effects import ALERT_FAILED, AlertStaff
-from bot.flows.stages import MENU, STAGES, Data, Stage, go, say, state_at
+from bot.flows.graph import STAGES, arrive
+from bot.flows.stages import MENU, Data, Stage, go, say, state_at
 from bot.policy import Policy
 
 log = logging.getLogger(__name__)
@@ -204,18 +203,18 @@ def _stamp(outcome: Outcome, old_state: Any, ctx: FlowContext) -> Outcome:
 def _step(state: Any, user: Input, ctx: FlowContext) -> Outcome:
     where = _where(state)
     if where is None:
-        return go(MENU, ctx, before=[say("flows/stale.txt")])
+        return arrive(go(MENU, ctx, before=[say("flows/stale.txt")]), ctx)
     stage, data = where
     before = []
     if stage.name != MENU and is_inactive(state, ctx):
         before.append(say("flows/resumed.txt"))
         stage, data = STAGES[MENU], {}
     try:
-        outcome = _answer(stage, data, user, ctx)
+        outcome = arrive(_answer(stage, data, user, ctx), ctx)
     except (KeyError, ValueError, TypeError, AttributeError):
         # Data written by an older version, or tampered with: start again from the menu.
         log.info("stale conversation data at %s: %r", stage.name, data, exc_info=True)
-        return go(MENU, ctx, before=[say("flows/stale.txt")])
+        return arrive(go(MENU, ctx, before=[say("flows/stale.txt")]), ctx)
     return Outcome(outcome.new_state, before + outcome.replies, outcome.effects)
 
 
@@ -243,4 +242,4 @@ def step(state: Any, user: Input, ctx: FlowContext) -> Outcome:
 
 def hand_back(state: Any, ctx: FlowContext) -> Outcome:
     """Staff sent /done: the bot takes the conversation back, starting from the menu."""
-    return _stamp(menu.hand_back(ctx), state, ctx)
+    return _stamp(arrive(menu.hand_back(ctx), ctx), state, ctx)

@@ -111,8 +111,9 @@ async def request_plan(exchange: Exchange, effect: RequestPlan) -> list[ReplySpe
 
 
 async def activate(runtime: Runtime, plan: PaymentPlan) -> tuple[str, Instalment]:
-    """Approve the plan without staff (bot.decisions.activate_plan, so a plan becomes active the
-    same way whoever approves it) and return its first instalment's link for the engine's reply.
+    """Approve the plan without staff (bot.decisions.plans.activate_plan, so a plan becomes
+    active the same way whoever approves it) and return its first instalment's link for the
+    engine's reply.
     """
     await activate_plan(runtime, plan, staff=None)
     due = Instalment.filter(plan_id=plan.id, status=InstalmentStatus.DUE)

@@ -199,29 +199,7 @@ async def counter_plan(
             )
             detail = ",".join(str(p) for p in problems)
             return Decision(Verdict.INVALID, subject, name_of(staff), detail=detail)
-        locked.status = PlanStatus.COUNTERED
-        locked.instalment_count = new_count
-        locked.first_due_date = new_first
-        locked.decided_by = staff
-        locked.decided_at = runtime.now()
-        await locked.save(
-            update_fields=[
-                "status",
-                "instalment_count",
-                "first_due_date",
-                "decided_by_id",
-                "decided_at",
-            ]
-        )
-        await Instalment.filter(plan_id=locked.id).delete()  # made again on acceptance
-        await audit(
-            staff,
-            "plan.countered",
-            subject,
-            count=new_count,
-            first_due=new_first.isoformat(),
-            total_cents=locked.total_cents,
-        )
+        await _record_counter(runtime, locked, staff, new_count, new_first)
         debtor = await Debtor.get(id=locked.debtor_id)
     plan.status = locked.status
     ctx = await debtor_context(runtime, debtor)
@@ -229,3 +207,25 @@ async def counter_plan(
     await set_state(debtor, outcome.new_state)
     await tell_debtor(runtime, debtor, outcome.replies)
     return Decision(Verdict.COUNTERED, subject, name_of(staff), locked.total_cents)
+
+
+async def _record_counter(
+    runtime: Runtime, locked: PaymentPlan, staff: StaffMember | None, count: int, first: dt.date
+) -> None:
+    """Inside the transaction: the plan COUNTERED with the new terms, its old schedule gone."""
+    locked.status = PlanStatus.COUNTERED
+    locked.instalment_count = count
+    locked.first_due_date = first
+    locked.decided_by = staff
+    locked.decided_at = runtime.now()
+    fields = ["status", "instalment_count", "first_due_date", "decided_by_id", "decided_at"]
+    await locked.save(update_fields=fields)
+    await Instalment.filter(plan_id=locked.id).delete()  # made again on acceptance
+    await audit(
+        staff,
+        "plan.countered",
+        f"plan:{locked.id}",
+        count=count,
+        first_due=first.isoformat(),
+        total_cents=locked.total_cents,
+    )

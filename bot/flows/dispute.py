@@ -9,11 +9,11 @@ The disputed invoice leaves the cadence when the engine applies OpenDispute.
 from __future__ import annotations
 
 from bot.channels.base import Option
+from bot.enums import DisputeReason
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, clean_message
 from bot.flows.effects import OpenDispute
 from bot.flows.stages import MENU, At, Data, Stage, go, say
-from bot.models import DisputeReason
 
 # Longer descriptions are cut: the staff alert must stay readable, the rest is in the message log.
 LONGEST_DESCRIPTION = 2000

@@ -42,7 +42,7 @@ LONGEST_FAILED_TEXT = 500  # of the debtor's message, in the staff alert
 # Top-level state keys a step carries over unchanged.
 REMINDER_STEP = "reminder_step"  # the policy step of the last reminder (does it offer a discount?)
 MENU_ORDER = "menu_order"  # the option keys in the order the last reminder numbered them
-WRITTEN_LANGUAGE = "language"  # the language the debtor last wrote in (bot.flows.engine)
+WRITTEN_LANGUAGE = "language"  # the language the debtor last wrote in (bot.conversations.engine)
 _CARRIED = (REMINDER_STEP, MENU_ORDER, WRITTEN_LANGUAGE)
 _STARTS_WITH_NUMBER = re.compile(r"^\d")
 

@@ -32,12 +32,12 @@ def _date_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 
 def _to_receipt(day: dt.date, ctx: FlowContext) -> Outcome:
-    return go(At.PAID_RECEIPT, ctx, {"date": day.isoformat()})
+    return go(At.PAID_RECEIPT, {"date": day.isoformat()})
 
 
 def _date_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go(MENU, ctx)
+        return go(MENU)
     if key == opt.PAID_TODAY:
         return _to_receipt(ctx.today, ctx)
     if key == opt.PAID_YESTERDAY:
@@ -55,7 +55,7 @@ def _date_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
 def _checked(day: dt.date, ctx: FlowContext) -> Outcome:
     if day > ctx.today or ctx.today - day > OLDEST_CLAIM:
         refused = say("flows/already_paid/date_refused.txt", day=day, today=ctx.today)
-        return go(At.PAID_DATE, ctx, before=[refused])
+        return go(At.PAID_DATE, before=[refused])
     return _to_receipt(day, ctx)
 
 
@@ -83,12 +83,12 @@ def _claim(data: Data, ctx: FlowContext, attachments: tuple[dict, ...]) -> Outco
         with_receipt=bool(attachments),
     )
     effect = ClaimPaid(date=day, attachments=attachments)
-    return go(MENU, ctx, before=[done], effects=[effect], prompt=False)
+    return go(MENU, before=[done], effects=[effect], prompt=False)
 
 
 def _receipt_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go(At.PAID_DATE, ctx)
+        return go(At.PAID_DATE)
     if key == opt.SKIP:
         return _claim(data, ctx, ())
     return None

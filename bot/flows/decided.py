@@ -44,7 +44,7 @@ def counter_offer(
         "count": count,
         "first_due": first_due.isoformat(),
     }
-    return arrive(go(At.PLAN_COUNTER, ctx, data), ctx)
+    return arrive(go(At.PLAN_COUNTER, data), ctx)
 
 
 def discount_approved_replies(data: dict[str, object]) -> list[ReplySpec]:

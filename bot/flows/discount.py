@@ -83,8 +83,8 @@ def _offer_context(offer: Offer, ctx: FlowContext) -> dict[str, object]:
 
 def enter(ctx: FlowContext) -> Outcome:
     if offered(ctx) is None:
-        return go(MENU, ctx, before=[say("flows/discount/not_available.txt")])
-    return go(At.DISCOUNT, ctx)
+        return go(MENU, before=[say("flows/discount/not_available.txt")])
+    return go(At.DISCOUNT)
 
 
 def _options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
@@ -100,12 +100,12 @@ def _prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go(MENU, ctx)
+        return go(MENU)
     if key != opt.ACCEPT:
         return None
     offer = offered(ctx)
     if offer is None:
-        return go(MENU, ctx, before=[say("flows/discount/not_available.txt")])
+        return go(MENU, before=[say("flows/discount/not_available.txt")])
     context = _offer_context(offer, ctx)
     if offer.needs_staff:
         alert = AlertStaff(
@@ -120,10 +120,10 @@ def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
             },
         )
         waiting = say("flows/discount/sent_to_staff.txt", **context)
-        return go(MENU, ctx, before=[waiting], effects=[alert], prompt=False)
+        return go(MENU, before=[waiting], effects=[alert], prompt=False)
     link = MakePayLink(PAY_DISCOUNT, offer.amount_cents, offer.valid_until)
     reply = say("flows/discount/link.txt", fills=("pay_url",), **context)
-    return go(MENU, ctx, before=[reply], effects=[link], prompt=False)
+    return go(MENU, before=[reply], effects=[link], prompt=False)
 
 
 # The stage this module handles; where it may lead is declared in bot/flows/graph.py.

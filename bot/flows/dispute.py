@@ -53,14 +53,14 @@ def _reason_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 def _reason_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go(MENU, ctx)
+        return go(MENU)
     reason = REASONS.get(key)
     if reason is None:
         return None
     if len(ctx.invoices) > 1:
-        return go(At.DISPUTE_INVOICE, ctx, {"reason": str(reason)})
+        return go(At.DISPUTE_INVOICE, {"reason": str(reason)})
     only = ctx.invoices[0].number if ctx.invoices else None
-    return go(At.DISPUTE_DESCRIBE, ctx, {"reason": str(reason), "invoice": only})
+    return go(At.DISPUTE_DESCRIBE, {"reason": str(reason), "invoice": only})
 
 
 def choose_reason(key: str, ctx: FlowContext) -> Outcome | None:
@@ -86,12 +86,12 @@ def _invoice_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 def _invoice_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     reason = str(_reason(data))
     if key == opt.BACK:
-        return go(At.DISPUTE_REASON, ctx)
+        return go(At.DISPUTE_REASON)
     if key == opt.DISPUTE_ALL_INVOICES:
-        return go(At.DISPUTE_DESCRIBE, ctx, {"reason": reason, "invoice": None})
+        return go(At.DISPUTE_DESCRIBE, {"reason": reason, "invoice": None})
     number = key.removeprefix(opt.INVOICE_PREFIX)
     if key.startswith(opt.INVOICE_PREFIX) and ctx.invoice(number) is not None:
-        return go(At.DISPUTE_DESCRIBE, ctx, {"reason": reason, "invoice": number})
+        return go(At.DISPUTE_DESCRIBE, {"reason": reason, "invoice": number})
     return None
 
 
@@ -119,12 +119,12 @@ def _open(data: Data, ctx: FlowContext, text: str, attachments: tuple[dict, ...]
         attachments=attachments,
     )
     done = say("flows/dispute/opened.txt", invoice=invoice)
-    return go(MENU, ctx, before=[done], effects=[effect], prompt=False)
+    return go(MENU, before=[done], effects=[effect], prompt=False)
 
 
 def _describe_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go(At.DISPUTE_REASON, ctx)
+        return go(At.DISPUTE_REASON)
     if key == opt.NO_DETAILS and _reason(data) != DisputeReason.OTHER:
         return _open(data, ctx, "", ())
     return None

@@ -153,9 +153,9 @@ def enter(ctx: FlowContext, first_due: dt.date | None = None) -> Outcome:
             ctx.policy.instalments,
         )
         reply = say("flows/plan/not_possible.txt", **_problems_context(problems, ctx))
-        return go(MENU, ctx, before=[reply])
+        return go(MENU, before=[reply])
     data = {"first_due": first_due.isoformat()} if first_due else {}
-    return go(At.PLAN_CHOOSE, ctx, data)
+    return go(At.PLAN_CHOOSE, data)
 
 
 def choose_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
@@ -182,18 +182,18 @@ def _choose_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go(MENU, ctx)
+        return go(MENU)
     if key == opt.PLAN_FIRST_DATE:
-        return go(At.PLAN_FIRST_DATE, ctx, data)
+        return go(At.PLAN_FIRST_DATE, data)
     count = opt.plan_count_of(key)
     if count is None:
         return None
-    return go(At.PLAN_CONFIRM, ctx, {**data, "count": count})
+    return go(At.PLAN_CONFIRM, {**data, "count": count})
 
 
 def choose_count(count: int, ctx: FlowContext) -> Outcome:
     """The debtor named a count the plan offers ("in 3 rate"): straight to its confirmation."""
-    return go(At.PLAN_CONFIRM, ctx, {"count": count})
+    return go(At.PLAN_CONFIRM, {"count": count})
 
 
 def _first_date_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
@@ -209,7 +209,7 @@ def _first_date_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 
 def _first_date_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
-    return go(At.PLAN_CHOOSE, ctx, {}) if key == opt.BACK else None
+    return go(At.PLAN_CHOOSE, {}) if key == opt.BACK else None
 
 
 def _first_date_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
@@ -218,10 +218,10 @@ def _first_date_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | Non
         return None
     rules = ctx.policy.instalments
     if offered_counts(ctx.balance_cents, rules, day, ctx.today):
-        return go(At.PLAN_CHOOSE, ctx, {"first_due": day.isoformat()})
+        return go(At.PLAN_CHOOSE, {"first_due": day.isoformat()})
     problems = validate_plan(ctx.balance_cents, min(rules.counts), day, ctx.today, rules)
     refused = say("flows/plan/refused.txt", first_due=day, **_problems_context(problems, ctx))
-    return go(At.PLAN_FIRST_DATE, ctx, data, before=[refused])
+    return go(At.PLAN_FIRST_DATE, data, before=[refused])
 
 
 def _confirm_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
@@ -247,7 +247,7 @@ def _confirm_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.NO:
-        return go(At.PLAN_CHOOSE, ctx, {k: v for k, v in data.items() if k == "first_due"})
+        return go(At.PLAN_CHOOSE, {k: v for k, v in data.items() if k == "first_due"})
     if key != opt.YES:
         return None
     total, count, first_due = ctx.balance_cents, _count(data), _first_due(data, ctx)
@@ -257,7 +257,7 @@ def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
         refused = say(
             "flows/plan/refused.txt", first_due=first_due, **_problems_context(problems, ctx)
         )
-        return go(At.PLAN_CHOOSE, ctx, {}, before=[refused])
+        return go(At.PLAN_CHOOSE, {}, before=[refused])
     rows = plan_schedule(total, count, first_due, ctx)
     staff = needs_staff_approval(total, ctx.policy)
     effect = RequestPlan(
@@ -265,7 +265,7 @@ def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     )
     template = "flows/plan/sent_to_staff.txt" if staff else "flows/plan/approved.txt"
     done = say(template, **_schedule_context(total, count, first_due, ctx))
-    return go(MENU, ctx, before=[done], effects=[effect], prompt=False)
+    return go(MENU, before=[done], effects=[effect], prompt=False)
 
 
 def _counter_terms(data: Data) -> tuple[int, int, int, dt.date]:
@@ -294,11 +294,11 @@ def _counter(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.YES:
         done = say("flows/plan/counter_accepted.txt")
         effect = AnswerCounter(plan_id=plan_id, accepted=True)
-        return go(MENU, ctx, before=[done], effects=[effect], prompt=False)
+        return go(MENU, before=[done], effects=[effect], prompt=False)
     if key == opt.NO:
         declined = say("flows/plan/counter_declined.txt")
         effect = AnswerCounter(plan_id=plan_id, accepted=False)
-        return go(MENU, ctx, before=[declined], effects=[effect])
+        return go(MENU, before=[declined], effects=[effect])
     return None
 
 

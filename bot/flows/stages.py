@@ -81,7 +81,6 @@ def state_at(name: str, data: Data | None = None) -> dict[str, Any]:
 
 def go(
     name: At,
-    ctx: FlowContext,
     data: Data | None = None,
     *,
     before: Iterable[ReplySpec] = (),

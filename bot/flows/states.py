@@ -203,7 +203,7 @@ def _stamp(outcome: Outcome, old_state: Any, ctx: FlowContext) -> Outcome:
 def _step(state: Any, user: Input, ctx: FlowContext) -> Outcome:
     where = _where(state)
     if where is None:
-        return arrive(go(MENU, ctx, before=[say("flows/stale.txt")]), ctx)
+        return arrive(go(MENU, before=[say("flows/stale.txt")]), ctx)
     stage, data = where
     before = []
     if stage.name != MENU and is_inactive(state, ctx):
@@ -214,7 +214,7 @@ def _step(state: Any, user: Input, ctx: FlowContext) -> Outcome:
     except (KeyError, ValueError, TypeError, AttributeError):
         # Data written by an older version, or tampered with: start again from the menu.
         log.info("stale conversation data at %s: %r", stage.name, data, exc_info=True)
-        return arrive(go(MENU, ctx, before=[say("flows/stale.txt")]), ctx)
+        return arrive(go(MENU, before=[say("flows/stale.txt")]), ctx)
     return Outcome(outcome.new_state, before + outcome.replies, outcome.effects)
 
 

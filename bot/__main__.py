@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot import db
 from bot.config import ConfigError, Settings, load_settings
+from bot.flows_doc import add_flows_parser
 from bot.policy import PolicyError
 from bot.processes import run_main
 
@@ -348,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     again = events_sub.add_parser("replay", help="run a parked event through its handler again")
     again.add_argument("event_id", type=int, metavar="ID")
     again.set_defaults(func=cmd_events)
+
+    add_flows_parser(sub)
 
     p = sub.add_parser("preview", help="what the cadence would send on a day, and who is skipped")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="the day to preview (default: today)")

@@ -121,7 +121,7 @@ def show_sent(
 
 
 async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> int:
-    from bot.decisions import activate_plan
+    from bot.decisions.plans import activate_plan
     from bot.importers import run_import
     from bot.payments.checkout import pay_link_in_sandbox
     from bot.staff import register_staff

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot import sql
 from bot.contacts import channel_address
-from bot.flows.engine import Reply
+from bot.conversations.replies import Reply
 from bot.models import Channel, ContactPoint, Debtor, Direction, Message, MessageStatus
 
 log = logging.getLogger(__name__)

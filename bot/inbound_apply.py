@@ -3,8 +3,8 @@
 `receive_from` stores the event (bot/inbound.py) and applies it with `apply_message`, which sends
 it where its meaning (bot/flows/vocabulary.py) says: a Telegram /start links the chat, a keyword
 opts out, back in or asks for help (bot/inbound_commands.py), anything else steps the debtor's
-conversation (bot.flows.engine.handle_message). Each writes what it changes, the reply rows and
-the message marked handled in one transaction: a crash leaves either nothing applied (the row
+conversation (bot.conversations.engine.handle_message). Each writes what it changes, the reply rows
+and the message marked handled in one transaction: a crash leaves either nothing applied (the row
 stays `received`; the provider's retry, or `bot.receive.answer_unhandled_inbound` at start-up,
 applies it once) or everything (a retry does nothing). Then the replies are sent
 (bot/reply_sending.py).
@@ -12,7 +12,8 @@ applies it once) or everything (a retry does nothing). Then the replies are sent
 
 from __future__ import annotations
 
-from bot.flows.engine import Reply, handle_message
+from bot.conversations.engine import handle_message
+from bot.conversations.replies import Reply
 from bot.flows.vocabulary import KeywordMatch
 from bot.inbound import InboundEvent, Received, mark_handled, note_inbound, store
 from bot.inbound_commands import apply_keyword, apply_start

@@ -12,8 +12,9 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from bot.config import SUPPORTED_LANGUAGES
-from bot.flows.apply import OPTED_OUT_EVERYWHERE
-from bot.flows.engine import Reply, open_invoices, reply
+from bot.conversations.exchange import OPTED_OUT_EVERYWHERE
+from bot.conversations.replies import Reply, reply
+from bot.conversations.store import open_invoices
 from bot.flows.vocabulary import Keyword, KeywordMatch
 from bot.inbound import InboundEvent, Received, mark_handled
 from bot.linking import LinkOutcome, redeem
@@ -72,7 +73,8 @@ async def tell_staff_if_unreachable(
     runtime: Runtime, point: ContactPoint, message: Message
 ) -> None:
     """Inside the opt-out's transaction: staff hear when it closed the debtor's last reachable
-    channel (as the conversation's own opt-out does, bot/flows/apply.py), and it is audited."""
+    channel (as the conversation's own opt-out does, bot/conversations/apply.py), and it is
+    audited."""
     debtor = point.debtor
     if not isinstance(debtor, Debtor):
         return

@@ -26,7 +26,8 @@ from pydantic import (
     model_validator,
 )
 
-from bot.models import Channel
+from bot.enums import Channel
+from bot.formats import money
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -376,8 +377,6 @@ def policy_warnings(policy: Policy) -> list[str]:
 
 
 def _euros(cents: int) -> str:
-    from bot.texts import money
-
     return money(cents, "EUR", "en")
 
 

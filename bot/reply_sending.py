@@ -15,7 +15,7 @@ from typing import Any
 
 from bot import sql
 from bot.channels.base import OutgoingMessage, SendError
-from bot.flows.engine import Reply
+from bot.conversations.replies import Reply
 from bot.inbound import InboundEvent, insert_message
 from bot.models import Channel, ContactPoint, Debtor, Direction, Message, MessageStatus
 from bot.outbox import delivery_key, options_payload

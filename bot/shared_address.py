@@ -22,7 +22,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from bot.channels.base import Option
-from bot.flows.engine import reply
+from bot.conversations.replies import reply
 from bot.flows.vocabulary import Keyword, KeywordMatch, normalise
 from bot.inbound import InboundEvent, Received, mark_handled, note_inbound, store
 from bot.inbound_apply import answer, receive_from

@@ -11,17 +11,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.flows.apply import debtor_history
 from bot.models import (
     CLOSED_STATUSES,
     Conversation,
     Debtor,
     Instalment,
     Invoice,
+    InvoiceStatus,
     Message,
     Payment,
+    PaymentAllocation,
     PaymentPlan,
     PaymentStatus,
+    PromiseStatus,
+    PromiseToPay,
 )
 
 if TYPE_CHECKING:
@@ -154,3 +157,34 @@ async def plan_report(debtor: Debtor) -> dict[str, Any]:
         await Instalment.filter(plan_id=plan.id).order_by("seq") if plan is not None else []
     )
     return {"debtor": debtor, "plan": plan, "instalments": instalments}
+
+
+async def debtor_history(debtor: Debtor, *, exclude_plan: int | None = None) -> dict[str, Any]:
+    """What staff weigh before deciding: exposure, lateness, broken promises, earlier plans."""
+    open_invoices = await Invoice.filter(debtor_id=debtor.id).exclude(status__in=CLOSED_STATUSES)
+    exposure = sum(invoice.balance_cents for invoice in open_invoices)
+    allocations = await PaymentAllocation.filter(
+        invoice__debtor_id=debtor.id,
+        invoice__status=InvoiceStatus.PAID,
+        payment__status=PaymentStatus.SUCCEEDED,
+    ).prefetch_related("invoice", "payment")
+    settled: dict[int, tuple[dt.date, dt.date]] = {}
+    for allocation in allocations:
+        invoice, payment = allocation.invoice, allocation.payment
+        paid_on = payment.received_at.date()
+        earlier = settled.get(invoice.id)
+        if earlier is None or paid_on > earlier[1]:
+            settled[invoice.id] = (invoice.due_date, paid_on)
+    late_days = [max(0, (paid - due).days) for due, paid in settled.values()]
+    plans = PaymentPlan.filter(debtor_id=debtor.id)
+    if exclude_plan is not None:
+        plans = plans.exclude(id=exclude_plan)
+    return {
+        "exposure_cents": exposure,
+        "paid_invoices": len(late_days),
+        "average_days_late": round(sum(late_days) / len(late_days)) if late_days else None,
+        "broken_promises": await PromiseToPay.filter(
+            debtor_id=debtor.id, status=PromiseStatus.BROKEN
+        ).count(),
+        "past_plans": await plans.count(),
+    }

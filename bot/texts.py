@@ -6,43 +6,16 @@ Template names are paths without the language: `render("reminders/overdue_1.txt"
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
-from babel.numbers import format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from bot.config import SUPPORTED_LANGUAGES
+from bot.formats import date, language_or_default, money
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-_LOCALES = {"it": "it_IT", "en": "en_GB"}
-
-
-def money(cents: int, currency: str = "EUR", language: str = "it") -> str:
-    """it: "1.234,56 €"; en: "€1,234.56". Exact: cents go through Decimal, never float."""
-    amount = Decimal(cents).scaleb(-2)
-    return format_currency(amount, currency, locale=_LOCALES.get(language, "it_IT"))
-
-
-def date(value: dt.date | str, language: str = "it", fmt: str = "long") -> str:
-    """it: "15 dicembre 2026"; en: "15 December 2026" (long, as a letter writes it).
-    `medium` gives "15 dic 2026", `short` 15/12/26, `full` adds the weekday.
-
-    An ISO string is read as a date: contexts stored as JSON carry dates that way.
-    """
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value)
-    text = format_date(value, format=fmt, locale=_LOCALES.get(language, "it_IT"))
-    if value.day == 1 and language_or_default(language) == "it" and fmt in ("long", "full"):
-        text = re.sub(r"\b1 ", "1º ", text, count=1)  # "1º febbraio 2027", as Italian writes it
-    return text
-
-
 # A name ending in a period ("Rossi S.r.l.") before the template's own period: "S.r.l..".
 _DOUBLE_PERIOD = re.compile(r"(?<=[^.\s])\.\.(?!\.)")
 # Spaces left at the end of a line, and more than one blank line in a row (optional parts that
@@ -56,10 +29,6 @@ def tidy(text: str) -> str:
     at the end of a line, runs of blank lines."""
     text = _DOUBLE_PERIOD.sub(".", text)
     return _BLANK_LINES.sub("\n\n", _TRAILING_SPACES.sub("", text))
-
-
-def language_or_default(language: str | None, default: str = "it") -> str:
-    return language if language in SUPPORTED_LANGUAGES else default
 
 
 @lru_cache(maxsize=1)

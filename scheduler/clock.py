@@ -25,8 +25,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from tortoise.transactions import in_transaction
 
+from bot.conversations.engine import close_idle_conversations
 from bot.db import is_postgres
-from bot.flows.engine import close_idle_conversations
 from bot.models import (
     CHASEABLE_STATUSES,
     Debtor,

@@ -40,7 +40,7 @@ from bot.answers import (
     first_contacts,
 )
 from bot.channels.base import Option, OutgoingMessage, SendError, SendOutcome
-from bot.flows.engine import get_state, set_state
+from bot.conversations.store import get_state, set_state
 from bot.flows.states import after_reminder
 from bot.models import (
     CLOSED_STATUSES,

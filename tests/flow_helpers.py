@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot.flows.context import FlowContext, Input, OpenInvoice, Outcome, render_reply
+from bot.conversations.replies import render_reply
+from bot.flows.context import FlowContext, Input, OpenInvoice, Outcome
 from bot.flows.states import initial_state, step
 from bot.payments.bank import BankTransfer
 from bot.policy import Policy, load_policy

@@ -12,7 +12,6 @@ from bot.payments.bank import (
     REMITTANCE_MAX,
     BankTransfer,
     bank_transfer,
-    bank_transfer_for_invoices,
     check_digits,
     debtor_reference,
     epc_qr,
@@ -151,22 +150,6 @@ async def test_pay_page_shows_iban_reference_and_qr(db: str, settings: Settings)
     assert "IT60 X054 2811 1010 0000 0123 456" in page and "Demo SRL" in page
     assert f"{debtor_reference(debtor.id)} F-2026-001" in page
     assert 'src="data:image/png;base64,' in page
-
-
-async def test_transfer_for_a_reminder_covers_the_open_balance(db: str, settings: Settings) -> None:
-    configured = settings.model_copy(update={"bank_iban": IBAN})
-    debtor = await make_debtor()
-    first = await make_invoice(debtor, "F-1", 10000, days_overdue=30)
-    await make_invoice(debtor, "F-2", 5000, paid_cents=1000, status="partially_paid")
-    await make_invoice(debtor, "F-3", 7000, status="paid", paid_cents=7000)
-    transfer = await bank_transfer_for_invoices(configured, debtor.id, [])
-    assert transfer is not None
-    assert transfer.amount_cents == 14000
-    assert transfer.reference == f"{debtor_reference(debtor.id)} F-1 F-2"
-    only_first = await bank_transfer_for_invoices(configured, debtor.id, [first.id])
-    assert only_first is not None and only_first.amount_cents == 10000
-    assert await bank_transfer_for_invoices(settings, debtor.id, []) is None
-    assert epc_qr_attachment(transfer).content.startswith(b"\x89PNG")
 
 
 def test_bank_settings_are_checked_at_start_up() -> None:

@@ -308,7 +308,8 @@ async def test_a_lapsed_plan_is_told_to_the_debtor_where_it_was_agreed(
     grace = runtime.policy.instalments.grace_days
     missed_on = TODAY - dt.timedelta(days=grace + 1)
     plan = await make_plan(debtor, invoices, first_due=missed_on)
-    # The debtor asked for the plan by SMS (bot/flows/apply.py records where): the number wrote.
+    # The debtor asked for the plan by SMS (bot/conversations/apply_plans.py records where):
+    # the number wrote.
     await ContactPoint.filter(id=sms.id).update(last_inbound_at=ROME_10AM - dt.timedelta(days=40))
     await AuditEvent.create(
         actor=f"debtor:{debtor.id}",

@@ -19,17 +19,12 @@ from bot.channels.base import Option
 from bot.channels.sandbox import SandboxSender
 from bot.channels.segments import count_segments, gsm_text
 from bot.config import Settings
-from bot.decisions import counter_plan
-from bot.flows import apply
-from bot.flows.engine import (
-    Reply,
-    close_idle_conversations,
-    get_state,
-    handle_message,
-    notify_debtor,
-    reply,
-    set_state,
-)
+from bot.conversations import apply, exchange
+from bot.conversations.engine import close_idle_conversations, handle_message
+from bot.conversations.notify import notify_debtor
+from bot.conversations.replies import Reply, reply
+from bot.conversations.store import get_state, set_state
+from bot.decisions.plans import counter_plan
 from bot.flows.states import after_reminder, initial_state
 from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH
 from bot.inbound import InboundEvent
@@ -63,6 +58,7 @@ from bot.outbox import STAFF, queue_message
 from bot.policy import load_policy
 from bot.receive import receive
 from bot.runtime import Runtime
+from bot.staff_reports import debtor_history
 from bot.texts import render
 from bot.web import create_app
 from scheduler.dispatch import Dispatcher
@@ -267,7 +263,7 @@ async def test_instalments_within_the_limit_are_approved_at_once(
     assert invoice.status is InvoiceStatus.IN_PLAN
     link = await PayLink.get(purpose="instalment")
     assert link.instalment_id == rows[0].id  # type: ignore[attr-defined]
-    assert await staff_rows(apply.PLAN_REQUEST) == []
+    assert await staff_rows(exchange.PLAN_REQUEST) == []
 
 
 async def test_a_plan_above_the_limit_goes_to_staff_with_three_buttons(
@@ -282,7 +278,7 @@ async def test_a_plan_above_the_limit_goes_to_staff_with_three_buttons(
     plan = await PaymentPlan.get(debtor_id=debtor.id)
     assert plan.status is PlanStatus.PENDING_APPROVAL
     assert await Instalment.filter(plan_id=plan.id).count() == 6
-    [card] = await staff_rows(apply.PLAN_REQUEST)
+    [card] = await staff_rows(exchange.PLAN_REQUEST)
     assert [o["key"] for o in card.options] == [
         f"plan:approve:{plan.id}",
         f"plan:reject:{plan.id}",
@@ -333,7 +329,7 @@ async def test_already_paid_makes_a_claim_and_pauses_the_chase(
     await debtor.refresh_from_db()
     pause = runtime.policy.already_paid.pause_days
     assert debtor.paused_until == NOW + dt.timedelta(days=pause)
-    [alert] = await staff_rows(apply.PAYMENT_CLAIM)
+    [alert] = await staff_rows(exchange.PAYMENT_CLAIM)
     assert [o["key"] for o in alert.options] == [
         f"claim:confirm:{claim.id}",
         f"claim:notfound:{claim.id}",
@@ -355,7 +351,7 @@ async def test_a_dispute_takes_the_invoice_out_of_the_chase(
     assert dispute.reason is DisputeReason.WRONG_AMOUNT and dispute.invoice.number == "F-C042-1"
     statuses = {i.number: i.status for i in await Invoice.filter(debtor_id=debtor.id)}
     assert statuses == {"F-C042-0": InvoiceStatus.OPEN, "F-C042-1": InvoiceStatus.DISPUTED}
-    [alert] = await staff_rows(apply.DISPUTE_OPENED)
+    [alert] = await staff_rows(exchange.DISPUTE_OPENED)
     assert [o["key"] for o in alert.options] == [
         f"dispute:resolve:{dispute.id}",
         f"dispute:cancel_invoice:{dispute.id}",
@@ -370,9 +366,9 @@ async def test_talk_to_a_person_hands_off_and_relays(
     chat = TelegramDebtor(app_url, fake)
     await chat.press("talk_to_person")
     assert (await Conversation.get(debtor_id=debtor.id)).flow == "handoff"
-    assert len(await staff_rows(apply.HANDOFF)) == 1
+    assert len(await staff_rows(exchange.HANDOFF)) == 1
     await chat.say("Posso pagare a gennaio?")
-    [relayed] = await staff_rows(apply.RELAY)
+    [relayed] = await staff_rows(exchange.RELAY)
     assert relayed.context["text"] == "Posso pagare a gennaio?"
     assert relayed.debtor_id == debtor.id  # type: ignore[attr-defined]
 
@@ -388,7 +384,7 @@ async def test_stop_opts_out_and_tells_staff_when_nothing_is_left(
     assert done == [render("flows/stop/done.txt", "it").strip()]
     point = await ContactPoint.get(debtor_id=debtor.id)
     assert point.opted_out_at == NOW
-    assert len(await staff_rows(apply.OPTED_OUT_EVERYWHERE)) == 1
+    assert len(await staff_rows(exchange.OPTED_OUT_EVERYWHERE)) == 1
 
 
 async def test_nonsense_gets_help_and_a_failure_gets_an_apology(
@@ -660,7 +656,7 @@ async def test_the_debtor_declines_a_counter_offer(
     await chat.press("no")
     await plan.refresh_from_db()
     assert plan.status is PlanStatus.DECLINED
-    [alert] = await staff_rows(apply.COUNTER_DECLINED)
+    [alert] = await staff_rows(exchange.COUNTER_DECLINED)
     assert alert.context["plan_id"] == plan.id
 
 
@@ -675,7 +671,7 @@ async def test_a_discount_above_the_threshold_waits_for_staff(
     request = await DiscountRequest.get(debtor_id=debtor.id)
     assert request.status is RequestStatus.PENDING and request.balance_cents == 600_000
     assert request.amount_cents < 600_000
-    [alert] = await staff_rows(apply.DISCOUNT_REQUEST)
+    [alert] = await staff_rows(exchange.DISCOUNT_REQUEST)
     assert [o["key"] for o in alert.options] == [
         f"discount:approve:{request.id}",
         f"discount:reject:{request.id}",
@@ -721,7 +717,7 @@ async def test_the_plan_card_history_counts_lateness_promises_and_plans(db: str)
         instalment_count=2,
         first_due_date=dt.date(2026, 3, 1),
     )
-    history = await apply.debtor_history(debtor)
+    history = await debtor_history(debtor)
     assert history == {
         "exposure_cents": 70_000,
         "paid_invoices": 2,

@@ -119,9 +119,11 @@ async def test_stop_is_confirmed_then_honoured(settings: Settings, db: str, conf
 async def test_a_staff_answer_during_a_hand_off_reaches_the_debtor_by_sms(
     settings: Settings, db: str
 ) -> None:
-    """What the staff chat's reply handler does (bot/handlers/staff.py) reaches an SMS debtor."""
-    from bot.flows.engine import Reply, notify_debtor
-    from bot.handlers.staff import STAFF_MESSAGE_TEMPLATE
+    """What the staff chat's reply handler (bot/handlers/staff_commands.py) says reaches an SMS
+    debtor."""
+    from bot.conversations.notify import notify_debtor
+    from bot.conversations.replies import Reply
+    from bot.handlers.staff_commands import STAFF_MESSAGE_TEMPLATE
     from bot.texts import render
 
     point, debtor = await overdue_debtor()

@@ -1,4 +1,4 @@
-"""Staff decisions (bot/decisions.py) against the database, with the sandbox senders: authority,
+"""Staff decisions (bot/decisions/) against the database, with the sandbox senders: authority,
 idempotency, the audit trail and what the debtor is told."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from bot import decisions
-from bot.decisions import Verdict
-from bot.flows.engine import get_state
+from bot.conversations.store import get_state
+from bot.decisions import claims, discounts, disputes, plans
+from bot.decisions.common import Verdict
 from bot.models import (
     AuditEvent,
     Channel,
@@ -90,7 +90,7 @@ async def test_approve_activates_the_plan_and_sends_schedule_and_link(runtime: R
     plan = await _plan(debtor, invoice)
     anna = await _staff()
 
-    decision = await decisions.activate_plan(runtime, plan, anna)
+    decision = await plans.activate_plan(runtime, plan, anna)
 
     assert decision.verdict is Verdict.APPROVED and decision.by == "Anna"
     plan = await PaymentPlan.get(id=plan.id)
@@ -115,9 +115,9 @@ async def test_second_press_answers_already_decided_and_changes_nothing(runtime:
     debtor, invoice = await _debtor()
     plan = await _plan(debtor, invoice)
     anna, marco = await _staff("Anna"), await _staff("Marco")
-    await decisions.activate_plan(runtime, plan, anna)
+    await plans.activate_plan(runtime, plan, anna)
 
-    again = await decisions.reject_plan(runtime, await PaymentPlan.get(id=plan.id), marco)
+    again = await plans.reject_plan(runtime, await PaymentPlan.get(id=plan.id), marco)
 
     assert again.verdict is Verdict.ALREADY_DECIDED and again.by == "Anna"
     assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.ACTIVE
@@ -141,7 +141,7 @@ async def test_staff_without_authority_is_refused_and_audited(
     plan = await _plan(debtor, invoice)
     member = await _staff("Luca", **fields)  # type: ignore[arg-type]
 
-    decision = await decisions.activate_plan(runtime, plan, member)
+    decision = await plans.activate_plan(runtime, plan, member)
 
     assert decision.verdict is Verdict.NOT_ALLOWED and decision.detail == why
     assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.PENDING_APPROVAL
@@ -153,7 +153,7 @@ async def test_staff_without_authority_is_refused_and_audited(
 async def test_unregistered_presser_is_refused(runtime: Runtime) -> None:
     debtor, invoice = await _debtor()
     plan = await _plan(debtor, invoice)
-    decision = await decisions.reject_plan(runtime, plan, None)
+    decision = await plans.reject_plan(runtime, plan, None)
     assert decision.verdict is Verdict.NOT_ALLOWED and decision.detail == "not_registered"
     assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.PENDING_APPROVAL
 
@@ -161,7 +161,7 @@ async def test_unregistered_presser_is_refused(runtime: Runtime) -> None:
 async def test_reject_tells_the_debtor_with_the_menu(runtime: Runtime) -> None:
     debtor, invoice = await _debtor()
     plan = await _plan(debtor, invoice)
-    decision = await decisions.reject_plan(runtime, plan, await _staff())
+    decision = await plans.reject_plan(runtime, plan, await _staff())
     assert decision.verdict is Verdict.REJECTED
     assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.REJECTED
     [sent] = await _to_debtor()
@@ -173,7 +173,7 @@ async def test_counter_stores_terms_and_puts_the_debtor_in_the_counter_stage(
 ) -> None:
     debtor, invoice = await _debtor()
     plan = await _plan(debtor, invoice, count=6)
-    decision = await decisions.counter_plan(runtime, plan, await _staff(), count=2)
+    decision = await plans.counter_plan(runtime, plan, await _staff(), count=2)
 
     assert decision.verdict is Verdict.COUNTERED
     plan = await PaymentPlan.get(id=plan.id)
@@ -186,7 +186,7 @@ async def test_counter_stores_terms_and_puts_the_debtor_in_the_counter_stage(
     assert [o["key"] for o in sent.options] == ["yes", "no"]
 
     # The debtor accepts: the engine activates the countered plan without a staff member.
-    accepted = await decisions.activate_plan(runtime, plan, None)
+    accepted = await plans.activate_plan(runtime, plan, None)
     assert accepted.verdict is Verdict.APPROVED
     plan = await PaymentPlan.get(id=plan.id)
     assert plan.status is PlanStatus.ACTIVE and plan.decided_by_id is not None  # type: ignore[attr-defined]
@@ -196,7 +196,7 @@ async def test_counter_stores_terms_and_puts_the_debtor_in_the_counter_stage(
 async def test_counter_outside_the_policy_is_invalid(runtime: Runtime) -> None:
     debtor, invoice = await _debtor()
     plan = await _plan(debtor, invoice)
-    decision = await decisions.counter_plan(runtime, plan, await _staff(), count=99)
+    decision = await plans.counter_plan(runtime, plan, await _staff(), count=99)
     assert decision.verdict is Verdict.INVALID and "count_too_high" in decision.detail
     assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.PENDING_APPROVAL
 
@@ -211,7 +211,7 @@ async def test_discount_approve_makes_the_discount_link(runtime: Runtime) -> Non
         valid_until=TODAY + dt.timedelta(days=7),
         invoice_ids=[invoice.id],
     )
-    decision = await decisions.approve_discount(runtime, request, await _staff())
+    decision = await discounts.approve_discount(runtime, request, await _staff())
     assert decision.verdict is Verdict.APPROVED
     assert (await DiscountRequest.get(id=request.id)).status is RequestStatus.APPROVED
     link = await PayLink.get(purpose="discount")
@@ -230,7 +230,7 @@ async def test_discount_reject(runtime: Runtime) -> None:
         valid_until=TODAY,
         invoice_ids=[invoice.id],
     )
-    decision = await decisions.reject_discount(runtime, request, await _staff())
+    decision = await discounts.reject_discount(runtime, request, await _staff())
     assert decision.verdict is Verdict.REJECTED
     assert not await PayLink.exists()
     [sent] = await _to_debtor()
@@ -244,7 +244,7 @@ async def test_confirm_claim_records_the_payment_and_unpauses(runtime: Runtime) 
     claim = await PaymentClaim.create(
         debtor=debtor, paid_on=TODAY - dt.timedelta(days=1), invoice_ids=[invoice.id]
     )
-    decision = await decisions.confirm_claim(runtime, claim, await _staff())
+    decision = await claims.confirm_claim(runtime, claim, await _staff())
 
     assert decision.verdict is Verdict.CONFIRMED and decision.amount_cents == 300_000
     payment = await Payment.get(provider_ref=f"manual:claim:{claim.id}")
@@ -254,7 +254,7 @@ async def test_confirm_claim_records_the_payment_and_unpauses(runtime: Runtime) 
     assert (await PaymentClaim.get(id=claim.id)).status is ClaimStatus.CONFIRMED
     sent = [m.template for m in await _to_debtor()]
     assert "decisions/claim_confirmed.txt" in sent
-    again = await decisions.confirm_claim(runtime, claim, await _staff("Marco"))
+    again = await claims.confirm_claim(runtime, claim, await _staff("Marco"))
     assert again.verdict is Verdict.ALREADY_DECIDED
     assert await Payment.all().count() == 1
 
@@ -264,7 +264,7 @@ async def test_claim_not_found_resumes_chasing_politely(runtime: Runtime) -> Non
     debtor.paused_until = NOW + dt.timedelta(days=7)
     await debtor.save()
     claim = await PaymentClaim.create(debtor=debtor, paid_on=TODAY, invoice_ids=[invoice.id])
-    decision = await decisions.claim_not_found(runtime, claim, await _staff())
+    decision = await claims.claim_not_found(runtime, claim, await _staff())
     assert decision.verdict is Verdict.NOT_FOUND
     assert (await Debtor.get(id=debtor.id)).paused_until is None
     assert not await Payment.exists()
@@ -278,13 +278,13 @@ async def test_claim_not_found_resumes_chasing_politely(runtime: Runtime) -> Non
 @pytest.mark.parametrize(
     ("decide", "status", "invoice_status"),
     [
-        (decisions.resolve_dispute, DisputeStatus.RESOLVED, InvoiceStatus.OPEN),
+        (disputes.resolve_dispute, DisputeStatus.RESOLVED, InvoiceStatus.OPEN),
         (
-            decisions.cancel_disputed_invoice,
+            disputes.cancel_disputed_invoice,
             DisputeStatus.INVOICE_CANCELLED,
             InvoiceStatus.CANCELLED,
         ),
-        (decisions.resume_chasing, DisputeStatus.CHASING_RESUMED, InvoiceStatus.OPEN),
+        (disputes.resume_chasing, DisputeStatus.CHASING_RESUMED, InvoiceStatus.OPEN),
     ],
 )
 async def test_dispute_decisions(
@@ -304,7 +304,7 @@ async def test_dispute_decisions(
     assert dispute.status is status and dispute.resolved_by_id == anna.id  # type: ignore[attr-defined]
     assert (await Invoice.get(id=invoice.id)).status is invoice_status
     assert len(await _to_debtor()) == 1
-    again = await decisions.resume_chasing(runtime, dispute, anna)
+    again = await disputes.resume_chasing(runtime, dispute, anna)
     assert again.verdict is Verdict.ALREADY_DECIDED
 
 
@@ -320,7 +320,7 @@ async def test_dispute_of_every_invoice_covers_those_no_other_dispute_names(
     await Dispute.create(debtor=debtor, invoice=third, reason=DisputeReason.WRONG_AMOUNT)
     everything = await Dispute.create(debtor=debtor, reason=DisputeReason.GOODS_OR_SERVICE)
 
-    decision = await decisions.cancel_disputed_invoice(runtime, everything, await _staff())
+    decision = await disputes.cancel_disputed_invoice(runtime, everything, await _staff())
 
     assert decision.amount_cents == 350_000
     statuses = {i.number: i.status for i in await Invoice.filter(debtor_id=debtor.id)}

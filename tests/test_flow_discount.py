@@ -8,13 +8,14 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.flows.context import OpenInvoice, render_reply
+from bot.conversations.replies import render_reply
+from bot.flows.context import OpenInvoice
+from bot.flows.decided import discount_approved_replies as approved_replies
+from bot.flows.decided import discount_rejected_replies as rejected_replies
 from bot.flows.discount import (
     Offer,
-    approved_replies,
     discount_cents,
     discount_offer,
-    rejected_replies,
 )
 from bot.flows.effects import AlertStaff, MakePayLink
 from tests.flow_helpers import TODAY, Chat, context, policy

@@ -8,15 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.flows.context import OpenInvoice, render_reply
+from bot.conversations.replies import render_reply
+from bot.flows.context import OpenInvoice
+from bot.flows.decided import counter_offer
+from bot.flows.decided import plan_approved_replies as approved_replies
+from bot.flows.decided import plan_rejected_replies as rejected_replies
 from bot.flows.effects import AnswerCounter, RequestPlan
 from bot.flows.plan import (
     PlanProblem,
-    approved_replies,
-    counter_offer,
     needs_staff_approval,
     offered_counts,
-    rejected_replies,
     schedule,
     validate_plan,
 )

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.conversations.replies import render_reply
 from bot.flows import options as opt
-from bot.flows.context import Input, OpenInvoice, render_reply
+from bot.flows.context import Input, OpenInvoice
 from bot.flows.effects import (
     ALERT_RELAY,
     AlertStaff,
@@ -24,13 +25,14 @@ from bot.flows.effects import (
     OptOut,
     RequestPlan,
 )
-from bot.flows.stages import STAGES
+from bot.flows.graph import STAGES, next_stages
 from bot.flows.states import (
     after_reminder,
     close_if_inactive,
     discount_offered,
     hand_back,
     initial_state,
+    is_inactive,
     step,
 )
 from bot.payments.bank import BankTransfer, payment_reference
@@ -544,6 +546,13 @@ def contexts(draw: st.DrawFn) -> Any:
     )
 
 
+def _stage_of(state: Any) -> str | None:
+    if not isinstance(state, dict):
+        return None
+    name = f"{state.get('flow')}.{state.get('stage')}"
+    return name if name in STAGES and isinstance(state.get("data", {}), dict) else None
+
+
 def test_every_input_in_every_stage_gets_a_reply_and_only_the_debtors_own_data() -> None:
     seen = {"inputs": 0, "stages": set()}
 
@@ -560,8 +569,11 @@ def test_every_input_in_every_stage_gets_a_reply_and_only_the_debtors_own_data()
         for user in inputs:
             if isinstance(state, dict) and isinstance(state.get("flow"), str):
                 seen["stages"].add(f"{state['flow']}.{state.get('stage')}")
+            at = _stage_of(state)
             outcome = step(state, user, ctx)
             seen["inputs"] += 1
+            if at is not None and not is_inactive(state, ctx):  # a move the graph allows
+                assert _stage_of(outcome.new_state) in next_stages(at), (state, user)
             assert outcome.replies, (state, user)
             assert all(r.template != "flows/sorry.txt" for r in outcome.replies), (state, user)
             for reply in outcome.replies:
@@ -588,7 +600,7 @@ def test_every_input_in_every_stage_gets_a_reply_and_only_the_debtors_own_data()
 
 
 def test_the_engine_renders_the_flows_replies_with_what_effects_produced() -> None:
-    from bot.flows.engine import Reply, render_replies
+    from bot.conversations.replies import Reply, render_replies
 
     outcome = step(initial_state(), Input(option="pay_now"), context(language="en"))
     (sent,) = render_replies(outcome.replies, "en", {"pay_url": "https://x/pay/abc"})

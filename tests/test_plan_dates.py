@@ -9,9 +9,9 @@ from functools import partial
 
 import pytest
 
-from bot import decisions
 from bot.config import Settings
-from bot.decisions import Verdict
+from bot.decisions import plans
+from bot.decisions.common import Verdict
 from bot.flows.discount import discount_offer
 from bot.flows.plan import schedule
 from bot.flows.promise import preset_dates
@@ -166,7 +166,7 @@ async def test_approved_days_later_the_schedule_starts_today_not_in_the_past(
     runtime = Runtime(
         settings=settings, policy=policy, senders=build_senders(settings), now=lambda: decided
     )
-    decision = await decisions.activate_plan(runtime, plan, anna)
+    decision = await plans.activate_plan(runtime, plan, anna)
     assert decision.verdict is Verdict.APPROVED
 
     rows = await Instalment.filter(plan_id=plan.id).order_by("seq")

@@ -13,12 +13,14 @@ from typing import Any
 
 import pytest
 
-from bot import decisions
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
+from bot.conversations.engine import close_idle_conversations
+from bot.conversations.notify import notify_debtor, tell_debtor
+from bot.conversations.replies import Reply
+from bot.conversations.store import set_state
 from bot.flows.context import ReplySpec
-from bot.flows.engine import Reply, close_idle_conversations, notify_debtor, set_state
-from bot.handlers.staff import STAFF_MESSAGE_TEMPLATE
+from bot.handlers.staff_commands import STAFF_MESSAGE_TEMPLATE
 from bot.models import Channel, ContactPoint, Debtor, Direction, Message, MessageStatus
 from bot.outbox import queue_message
 from bot.runtime import Runtime
@@ -49,8 +51,8 @@ Producer = Callable[[Runtime, FrozenClock, Debtor], Awaitable[None]]
 
 
 async def staff_decision(runtime: Runtime, clock: FrozenClock, debtor: Debtor) -> None:
-    """What bot/decisions.py does after a plan is rejected: tell the debtor."""
-    await decisions.tell_debtor(runtime, debtor, [ReplySpec("flows/plan/rejected.txt")])
+    """What bot/decisions/plans.py does after a plan is rejected: tell the debtor."""
+    await tell_debtor(runtime, debtor, [ReplySpec("flows/plan/rejected.txt")])
 
 
 async def staff_message(runtime: Runtime, clock: FrozenClock, debtor: Debtor) -> None:
@@ -292,8 +294,6 @@ async def fake() -> AsyncIterator[FakeTwilio]:
     server = await FakeTwilio().start()
     yield server
     await server.stop()
-
-
 
 
 @pytest.mark.parametrize("hours_since_the_debtor_wrote", [None, 24, 30])

@@ -11,7 +11,7 @@ from bot.channels.base import Attachment, Option, OutgoingMessage, SendError, Se
 from bot.channels.sms import SmsSender, sms_body, sms_over_budget
 from bot.channels.twilio_client import TwilioMessaging
 from bot.config import Settings
-from bot.flows.engine import Reply
+from bot.conversations.replies import Reply
 from bot.flows.vocabulary import Keyword, match_keyword
 from bot.handlers.twilio import EMPTY_TWIML
 from bot.inbound import find_contact_point

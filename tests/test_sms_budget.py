@@ -131,8 +131,8 @@ def test_a_plan_schedule_by_sms_fits_the_budget_and_lists_every_instalment(langu
     largest amounts, with its two answers, stays within budget and names each date and amount."""
     import datetime as dt
 
+    from bot.conversations.replies import render_replies
     from bot.flows.context import ReplySpec
-    from bot.flows.engine import render_replies
     from bot.flows.options import option
 
     count = POLICY.instalments.max_count

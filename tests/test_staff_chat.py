@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from bot.config import Settings
-from bot.flows.engine import get_state, set_state
-from bot.handlers.staff import parse_button, parse_pause_args
+from bot.conversations.store import get_state, set_state
+from bot.handlers.staff_buttons import parse_button
+from bot.handlers.staff_commands import parse_pause_args
 from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH
 from bot.models import (
     AuditEvent,

@@ -261,7 +261,7 @@ class World:
                 self.at(when, "dispute_decision", dispute_id)
 
     async def _plan_decision(self, plan_id: int) -> None:
-        from bot.decisions import activate_plan, reject_plan
+        from bot.decisions.plans import activate_plan, reject_plan
 
         plan = await PaymentPlan.get(id=plan_id)
         approve = self.rng.random() < 0.7
@@ -269,7 +269,7 @@ class World:
         self.stats[f"plan_{decision.verdict.value}"] += 1
 
     async def _dispute_decision(self, dispute_id: int) -> None:
-        from bot.decisions import cancel_disputed_invoice, resolve_dispute, resume_chasing
+        from bot.decisions.disputes import cancel_disputed_invoice, resolve_dispute, resume_chasing
 
         dispute = await Dispute.get(id=dispute_id)
         decide = self.rng.choice(

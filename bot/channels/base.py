@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from bot.models import Channel
+from bot.enums import Channel
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec
 from bot.flows.effects import ClaimPaid
 from bot.flows.promise import parse_paid_date
-from bot.flows.stages import MENU, Data, Stage, go, register, say
+from bot.flows.stages import MENU, At, Data, Stage, go, say
 
 # A claimed payment older than this is surely a misreading (or a different matter for staff).
 OLDEST_CLAIM = dt.timedelta(days=366)
@@ -32,12 +32,12 @@ def _date_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 
 def _to_receipt(day: dt.date, ctx: FlowContext) -> Outcome:
-    return go("already_paid.receipt", ctx, {"date": day.isoformat()})
+    return go(At.PAID_RECEIPT, {"date": day.isoformat()})
 
 
 def _date_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go(MENU, ctx)
+        return go(MENU)
     if key == opt.PAID_TODAY:
         return _to_receipt(ctx.today, ctx)
     if key == opt.PAID_YESTERDAY:
@@ -55,7 +55,7 @@ def _date_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
 def _checked(day: dt.date, ctx: FlowContext) -> Outcome:
     if day > ctx.today or ctx.today - day > OLDEST_CLAIM:
         refused = say("flows/already_paid/date_refused.txt", day=day, today=ctx.today)
-        return go("already_paid.date", ctx, before=[refused])
+        return go(At.PAID_DATE, before=[refused])
     return _to_receipt(day, ctx)
 
 
@@ -83,12 +83,12 @@ def _claim(data: Data, ctx: FlowContext, attachments: tuple[dict, ...]) -> Outco
         with_receipt=bool(attachments),
     )
     effect = ClaimPaid(date=day, attachments=attachments)
-    return go(MENU, ctx, before=[done], effects=[effect], prompt=False)
+    return go(MENU, before=[done], effects=[effect], prompt=False)
 
 
 def _receipt_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go("already_paid.date", ctx)
+        return go(At.PAID_DATE)
     if key == opt.SKIP:
         return _claim(data, ctx, ())
     return None
@@ -100,9 +100,6 @@ def _receipt_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
     return _claim(data, ctx, tuple(user.attachments))
 
 
-register(
-    Stage("already_paid.date", _date_options, _date_prompt, _date_choose, _date_text),
-    Stage(
-        "already_paid.receipt", _receipt_options, _receipt_prompt, _receipt_choose, _receipt_text
-    ),
-)
+# The stages this module handles; where each may lead is declared in bot/flows/graph.py.
+DATE = Stage(At.PAID_DATE, _date_options, _date_prompt, _date_choose, _date_text)
+RECEIPT = Stage(At.PAID_RECEIPT, _receipt_options, _receipt_prompt, _receipt_choose, _receipt_text)

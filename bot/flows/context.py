@@ -2,8 +2,8 @@
 
 `FlowContext` carries only the current debtor's data, so nothing a step says can show another
 debtor's invoices. `ReplySpec` names a template and its context; rendering happens at the edge
-(`render_reply`), where the engine also fills in what only effects produce (`fills`: the payment
-link's URL).
+(bot/conversations/replies.py), where the engine also fills in what only effects produce
+(`fills`: the payment link's URL).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from bot.channels.base import Attachment, Option
 from bot.flows.effects import Effect
 from bot.payments.bank import BankTransfer
 from bot.policy import Policy
-from bot.texts import render
 
 DEFAULT_INACTIVITY = dt.timedelta(hours=72)
 
@@ -98,9 +97,13 @@ class ReplySpec:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a step decided: the new state, the replies, the effects. `prompt`: the stage moved
+    to still has to say its own prompt after `replies` (bot/flows/graph.py `arrive` adds it)."""
+
     new_state: dict[str, Any]
     replies: list[ReplySpec]
     effects: list[Effect] = field(default_factory=list)
+    prompt: bool = False
 
 
 def clean_message(text: str) -> str:
@@ -108,11 +111,3 @@ def clean_message(text: str) -> str:
     return "".join(
         char for char in text if char in "\n\t" or unicodedata.category(char) != "Cc"
     ).strip()
-
-
-def render_reply(spec: ReplySpec, language: str, filled: dict[str, Any] | None = None) -> str:
-    """The text of a reply; `filled` must supply every key in `spec.fills`."""
-    missing = [key for key in spec.fills if key not in (filled or {})]
-    if missing:
-        raise KeyError(f"{spec.template} needs {', '.join(missing)} from the engine")
-    return render(spec.template, language, **spec.context, **(filled or {}))

@@ -17,7 +17,7 @@ from bot.channels.base import Option
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Outcome, ReplySpec, same_day
 from bot.flows.effects import ALERT_DISCOUNT_APPROVAL, PAY_DISCOUNT, AlertStaff, MakePayLink
-from bot.flows.stages import MENU, STAGES, Data, Stage, go, register, say
+from bot.flows.stages import MENU, At, Data, Stage, go, say
 from bot.policy import Policy
 
 
@@ -83,8 +83,8 @@ def _offer_context(offer: Offer, ctx: FlowContext) -> dict[str, object]:
 
 def enter(ctx: FlowContext) -> Outcome:
     if offered(ctx) is None:
-        return go(MENU, ctx, before=[say("flows/discount/not_available.txt")])
-    return go("discount.offer", ctx)
+        return go(MENU, before=[say("flows/discount/not_available.txt")])
+    return go(At.DISCOUNT)
 
 
 def _options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
@@ -100,12 +100,12 @@ def _prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go(MENU, ctx)
+        return go(MENU)
     if key != opt.ACCEPT:
         return None
     offer = offered(ctx)
     if offer is None:
-        return go(MENU, ctx, before=[say("flows/discount/not_available.txt")])
+        return go(MENU, before=[say("flows/discount/not_available.txt")])
     context = _offer_context(offer, ctx)
     if offer.needs_staff:
         alert = AlertStaff(
@@ -120,32 +120,11 @@ def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
             },
         )
         waiting = say("flows/discount/sent_to_staff.txt", **context)
-        return go(MENU, ctx, before=[waiting], effects=[alert], prompt=False)
+        return go(MENU, before=[waiting], effects=[alert], prompt=False)
     link = MakePayLink(PAY_DISCOUNT, offer.amount_cents, offer.valid_until)
     reply = say("flows/discount/link.txt", fills=("pay_url",), **context)
-    return go(MENU, ctx, before=[reply], effects=[link], prompt=False)
+    return go(MENU, before=[reply], effects=[link], prompt=False)
 
 
-# Staff decided (the offer was above the threshold) -------------------------------------------
-
-
-def approved_replies(data: dict[str, object]) -> list[ReplySpec]:
-    """Staff approved the discount: the engine makes the link (MakePayLink(PAY_DISCOUNT,
-    data["amount_cents"], valid_until)) and fills `pay_url`. `data` is the alert's data."""
-    return [
-        say(
-            "flows/discount/approved_by_staff.txt",
-            fills=("pay_url",),
-            percent=data["percent"],
-            amount_cents=data["amount_cents"],
-            valid_until=dt.date.fromisoformat(str(data["valid_until"])),
-            currency=data.get("currency", "EUR"),
-        )
-    ]
-
-
-def rejected_replies(ctx: FlowContext) -> list[ReplySpec]:
-    return [say("flows/discount/rejected.txt", STAGES[MENU].options({}, ctx))]
-
-
-register(Stage("discount.offer", _options, _prompt, _choose))
+# The stage this module handles; where it may lead is declared in bot/flows/graph.py.
+OFFER = Stage(At.DISCOUNT, _options, _prompt, _choose)

@@ -9,11 +9,11 @@ The disputed invoice leaves the cadence when the engine applies OpenDispute.
 from __future__ import annotations
 
 from bot.channels.base import Option
+from bot.enums import DisputeReason
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, clean_message
 from bot.flows.effects import OpenDispute
-from bot.flows.stages import MENU, Data, Stage, go, register, say
-from bot.models import DisputeReason
+from bot.flows.stages import MENU, At, Data, Stage, go, say
 
 # Longer descriptions are cut: the staff alert must stay readable, the rest is in the message log.
 LONGEST_DESCRIPTION = 2000
@@ -53,14 +53,14 @@ def _reason_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 def _reason_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go(MENU, ctx)
+        return go(MENU)
     reason = REASONS.get(key)
     if reason is None:
         return None
     if len(ctx.invoices) > 1:
-        return go("dispute.invoice", ctx, {"reason": str(reason)})
+        return go(At.DISPUTE_INVOICE, {"reason": str(reason)})
     only = ctx.invoices[0].number if ctx.invoices else None
-    return go("dispute.describe", ctx, {"reason": str(reason), "invoice": only})
+    return go(At.DISPUTE_DESCRIBE, {"reason": str(reason), "invoice": only})
 
 
 def choose_reason(key: str, ctx: FlowContext) -> Outcome | None:
@@ -86,12 +86,12 @@ def _invoice_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 def _invoice_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     reason = str(_reason(data))
     if key == opt.BACK:
-        return go("dispute.reason", ctx)
+        return go(At.DISPUTE_REASON)
     if key == opt.DISPUTE_ALL_INVOICES:
-        return go("dispute.describe", ctx, {"reason": reason, "invoice": None})
+        return go(At.DISPUTE_DESCRIBE, {"reason": reason, "invoice": None})
     number = key.removeprefix(opt.INVOICE_PREFIX)
     if key.startswith(opt.INVOICE_PREFIX) and ctx.invoice(number) is not None:
-        return go("dispute.describe", ctx, {"reason": reason, "invoice": number})
+        return go(At.DISPUTE_DESCRIBE, {"reason": reason, "invoice": number})
     return None
 
 
@@ -119,12 +119,12 @@ def _open(data: Data, ctx: FlowContext, text: str, attachments: tuple[dict, ...]
         attachments=attachments,
     )
     done = say("flows/dispute/opened.txt", invoice=invoice)
-    return go(MENU, ctx, before=[done], effects=[effect], prompt=False)
+    return go(MENU, before=[done], effects=[effect], prompt=False)
 
 
 def _describe_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go("dispute.reason", ctx)
+        return go(At.DISPUTE_REASON)
     if key == opt.NO_DETAILS and _reason(data) != DisputeReason.OTHER:
         return _open(data, ctx, "", ())
     return None
@@ -139,15 +139,14 @@ def _describe_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
     return _open(data, ctx, text, tuple(user.attachments))
 
 
-register(
-    Stage("dispute.reason", _reason_options, _reason_prompt, _reason_choose),
-    Stage("dispute.invoice", _invoice_options, _invoice_prompt, _invoice_choose),
-    Stage(
-        "dispute.describe",
-        _describe_options,
-        _describe_prompt,
-        _describe_choose,
-        _describe_text,
-        text_first=True,
-    ),
+# The stages this module handles; where each may lead is declared in bot/flows/graph.py.
+REASON = Stage(At.DISPUTE_REASON, _reason_options, _reason_prompt, _reason_choose)
+INVOICE = Stage(At.DISPUTE_INVOICE, _invoice_options, _invoice_prompt, _invoice_choose)
+DESCRIBE = Stage(
+    At.DISPUTE_DESCRIBE,
+    _describe_options,
+    _describe_prompt,
+    _describe_choose,
+    _describe_text,
+    text_first=True,
 )

@@ -66,7 +66,7 @@ def ask(choices: tuple[Intent, ...], ctx: FlowContext) -> Outcome | None:
     if not keys:
         return None
     options = tuple(opt.option(key, ctx.language) for key in [*keys[:3], opt.MENU])
-    return go(MENU, ctx, before=[say("flows/words/ask.txt", options)], prompt=False)
+    return go(MENU, before=[say("flows/words/ask.txt", options)], prompt=False)
 
 
 def act(reading: Understanding, user: Input, ctx: FlowContext) -> Outcome | None:
@@ -86,18 +86,18 @@ def act(reading: Understanding, user: Input, ctx: FlowContext) -> Outcome | None
             return _wrong_person(user, ctx)
         case Intent.WHO_ARE_YOU | Intent.GREETING:
             who = say("flows/words/who.txt", menu.menu_options(ctx), company=ctx.company)
-            return go(MENU, ctx, before=[who], prompt=False)
+            return go(MENU, before=[who], prompt=False)
         case Intent.THANKS:
-            return go(MENU, ctx, before=[say("flows/words/thanks.txt")], prompt=False)
+            return go(MENU, before=[say("flows/words/thanks.txt")], prompt=False)
         case Intent.ABUSE:
             alert = _alert("abuse", user)
             calm = say("flows/words/calm.txt")
-            return go(MENU, ctx, before=[calm], effects=[alert], prompt=False)
+            return go(MENU, before=[calm], effects=[alert], prompt=False)
         case Intent.CANNOT_PAY:
             keys = (opt.INSTALMENTS, opt.PROMISE, opt.TALK_TO_PERSON)
             options = tuple(opt.option(key, ctx.language) for key in keys)
             reply = say("flows/words/cannot_pay.txt", options)
-            return go(MENU, ctx, before=[reply], prompt=False)
+            return go(MENU, before=[reply], prompt=False)
     return None
 
 
@@ -114,7 +114,7 @@ def _instalments(reading: Understanding, ctx: FlowContext) -> Outcome | None:
     per_month = reading.slots.amount_cents
     if count is None and per_month:
         count = math.ceil(ctx.balance_cents / per_month)
-    offered = {o.key for o in entered.replies[-1].options}
+    offered = {o.key for o in plan.choose_options(entered.new_state["data"], ctx)}
     if count is not None and opt.plan_count_option(count, ctx.language).key in offered:
         return plan.choose_count(count, ctx)
     return entered
@@ -131,7 +131,7 @@ def _already_paid(reading: Understanding, user: Input, ctx: FlowContext) -> Outc
         told = say(
             "flows/words/partial_claim.txt", total_cents=ctx.balance_cents, currency=ctx.currency
         )
-        return go(MENU, ctx, before=[told], effects=[_alert("partial_claim", user)], prompt=False)
+        return go(MENU, before=[told], effects=[_alert("partial_claim", user)], prompt=False)
     if reading.slots.date is None or ctx.balance_cents <= 0:
         return menu.start(opt.ALREADY_PAID, ctx)
     return already_paid.claim_on(reading.slots.date, ctx)
@@ -147,4 +147,4 @@ def _dispute(reason: str | None, ctx: FlowContext) -> Outcome | None:
 def _wrong_person(user: Input, ctx: FlowContext) -> Outcome:
     told = say("flows/words/wrong_person.txt")
     effects = [OptOut(), _alert("wrong_person", user)]
-    return go(MENU, ctx, before=[told], effects=effects, prompt=False)
+    return go(MENU, before=[told], effects=effects, prompt=False)

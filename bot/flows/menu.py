@@ -13,7 +13,7 @@ from bot.flows import discount, plan
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, clean_message
 from bot.flows.effects import ALERT_RELAY, PAY_BALANCE, AlertStaff, HandOff, MakePayLink, OptOut
-from bot.flows.stages import MENU, Data, Stage, go, no_options, register, say
+from bot.flows.stages import MENU, At, Data, Stage, go, no_options, say
 from bot.flows.understanding import understand
 from bot.flows.understanding_words import Intent
 from bot.payments.bank import epc_qr_attachment
@@ -46,7 +46,7 @@ def _menu_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 
 def _nothing_due(ctx: FlowContext) -> Outcome:
-    return go(MENU, ctx, before=[say("flows/menu/nothing_due.txt")], prompt=False)
+    return go(MENU, before=[say("flows/menu/nothing_due.txt")], prompt=False)
 
 
 def pay_now(ctx: FlowContext) -> Outcome:
@@ -60,7 +60,7 @@ def pay_now(ctx: FlowContext) -> Outcome:
         currency=ctx.currency,
         invoices=ctx.invoices_for_template(),
     )
-    return go(MENU, ctx, before=[reply], effects=[link], prompt=False)
+    return go(MENU, before=[reply], effects=[link], prompt=False)
 
 
 def bank_details(ctx: FlowContext) -> Outcome:
@@ -81,17 +81,17 @@ def bank_details(ctx: FlowContext) -> Outcome:
             },
             attachments=(epc_qr_attachment(transfer),) if transfer.has_qr else (),
         )
-    return go(MENU, ctx, before=[reply], prompt=False)
+    return go(MENU, before=[reply], prompt=False)
 
 
 def hand_off(ctx: FlowContext) -> Outcome:
     started = say("flows/handoff/started.txt")
-    return go("handoff.relay", ctx, before=[started], effects=[HandOff()], prompt=False)
+    return go(At.HANDOFF, before=[started], effects=[HandOff()], prompt=False)
 
 
 def hand_back(ctx: FlowContext) -> Outcome:
     """Staff sent /done: the bot answers again, starting from the menu."""
-    return go(MENU, ctx, before=[say("flows/handoff/ended.txt")])
+    return go(MENU, before=[say("flows/handoff/ended.txt")])
 
 
 def start(key: str, ctx: FlowContext) -> Outcome | None:
@@ -104,11 +104,11 @@ def start(key: str, ctx: FlowContext) -> Outcome | None:
         case opt.INSTALMENTS:
             return plan.enter(ctx)
         case opt.PROMISE:
-            return go("promise.choose", ctx)
+            return go(At.PROMISE_CHOOSE)
         case opt.ALREADY_PAID:
-            return go("already_paid.date", ctx)
+            return go(At.PAID_DATE)
         case opt.DISPUTE:
-            return go("dispute.reason", ctx)
+            return go(At.DISPUTE_REASON)
         case opt.TALK_TO_PERSON:
             return hand_off(ctx)
         case opt.DISCOUNT:
@@ -116,9 +116,9 @@ def start(key: str, ctx: FlowContext) -> Outcome | None:
         case opt.BANK_DETAILS:
             return bank_details(ctx)
         case opt.STOP:
-            return go("stop.confirm", ctx)
+            return go(At.STOP)
         case opt.MENU:
-            return go(MENU, ctx)
+            return go(MENU)
     return None
 
 
@@ -132,16 +132,16 @@ def _relay_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 def _relay_text(user: Input, data: Data, ctx: FlowContext) -> Outcome:
     if not user.text.strip() and not user.attachments:
-        return go("handoff.relay", ctx, data)  # a button press: remind them a person is here
+        return go(At.HANDOFF, data)  # a button press: remind them a person is here
     alert = AlertStaff(
         ALERT_RELAY,
         {"text": clean_message(user.text)[:LONGEST_RELAY], "attachments": list(user.attachments)},
     )
     relayed = say("flows/handoff/relayed.txt")
-    if understand(user.text, ctx.today, stage="handoff.relay").act == Intent.STOP:
+    if understand(user.text, ctx.today, stage=At.HANDOFF).act == Intent.STOP:
         # Staff read the stop in the relay; the debtor is asked to confirm it, as anywhere.
-        return go("stop.confirm", ctx, before=[relayed], effects=[alert])
-    return go("handoff.relay", ctx, data, before=[relayed], effects=[alert], prompt=False)
+        return go(At.STOP, before=[relayed], effects=[alert])
+    return go(At.HANDOFF, data, before=[relayed], effects=[alert], prompt=False)
 
 
 def _stop_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
@@ -155,22 +155,21 @@ def _stop_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 def _stop_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.YES:
         done = say("flows/stop/done.txt")
-        return go(MENU, ctx, before=[done], effects=[OptOut()], prompt=False)
+        return go(MENU, before=[done], effects=[OptOut()], prompt=False)
     if key == opt.NO:
-        return go(MENU, ctx, before=[say("flows/stop/kept.txt")])
+        return go(MENU, before=[say("flows/stop/kept.txt")])
     return None
 
 
-register(
-    Stage(MENU, _menu_options, _menu_prompt, _menu_choose),
-    Stage(
-        "handoff.relay",
-        no_options,
-        _relay_prompt,
-        lambda key, data, ctx: None,
-        _relay_text,
-        text_first=True,
-        takes_everything=True,
-    ),
-    Stage("stop.confirm", _stop_options, _stop_prompt, _stop_choose),
+# The stages this module handles; where each may lead is declared in bot/flows/graph.py.
+MAIN = Stage(MENU, _menu_options, _menu_prompt, _menu_choose)
+RELAY = Stage(
+    At.HANDOFF,
+    no_options,
+    _relay_prompt,
+    lambda key, data, ctx: None,
+    _relay_text,
+    text_first=True,
+    takes_everything=True,
 )
+STOP_CONFIRM = Stage(At.STOP, _stop_options, _stop_prompt, _stop_choose)

@@ -18,7 +18,7 @@ from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, same_day
 from bot.flows.effects import AnswerCounter, RequestPlan
 from bot.flows.promise import parse_promise_date
-from bot.flows.stages import MENU, STAGES, Data, Stage, go, register, say
+from bot.flows.stages import MENU, At, Data, Stage, go, say
 from bot.policy import Instalments, Policy
 
 Schedule = list[tuple[dt.date, int]]
@@ -153,12 +153,12 @@ def enter(ctx: FlowContext, first_due: dt.date | None = None) -> Outcome:
             ctx.policy.instalments,
         )
         reply = say("flows/plan/not_possible.txt", **_problems_context(problems, ctx))
-        return go(MENU, ctx, before=[reply])
+        return go(MENU, before=[reply])
     data = {"first_due": first_due.isoformat()} if first_due else {}
-    return go("plan.choose", ctx, data)
+    return go(At.PLAN_CHOOSE, data)
 
 
-def _choose_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+def choose_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
     counts = offered_counts(
         ctx.balance_cents, ctx.policy.instalments, _first_due(data, ctx), ctx.today
     )
@@ -172,7 +172,7 @@ def _choose_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
 def _choose_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
     return say(
         "flows/plan/choose.txt",
-        _choose_options(data, ctx),
+        choose_options(data, ctx),
         total_cents=ctx.balance_cents,
         currency=ctx.currency,
         first_due=_first_due(data, ctx),
@@ -182,18 +182,18 @@ def _choose_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go(MENU, ctx)
+        return go(MENU)
     if key == opt.PLAN_FIRST_DATE:
-        return go("plan.first_date", ctx, data)
+        return go(At.PLAN_FIRST_DATE, data)
     count = opt.plan_count_of(key)
     if count is None:
         return None
-    return go("plan.confirm", ctx, {**data, "count": count})
+    return go(At.PLAN_CONFIRM, {**data, "count": count})
 
 
 def choose_count(count: int, ctx: FlowContext) -> Outcome:
     """The debtor named a count the plan offers ("in 3 rate"): straight to its confirmation."""
-    return go("plan.confirm", ctx, {"count": count})
+    return go(At.PLAN_CONFIRM, {"count": count})
 
 
 def _first_date_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
@@ -209,7 +209,7 @@ def _first_date_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 
 def _first_date_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
-    return go("plan.choose", ctx, {}) if key == opt.BACK else None
+    return go(At.PLAN_CHOOSE, {}) if key == opt.BACK else None
 
 
 def _first_date_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
@@ -218,10 +218,10 @@ def _first_date_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | Non
         return None
     rules = ctx.policy.instalments
     if offered_counts(ctx.balance_cents, rules, day, ctx.today):
-        return go("plan.choose", ctx, {"first_due": day.isoformat()})
+        return go(At.PLAN_CHOOSE, {"first_due": day.isoformat()})
     problems = validate_plan(ctx.balance_cents, min(rules.counts), day, ctx.today, rules)
     refused = say("flows/plan/refused.txt", first_due=day, **_problems_context(problems, ctx))
-    return go("plan.first_date", ctx, data, before=[refused])
+    return go(At.PLAN_FIRST_DATE, data, before=[refused])
 
 
 def _confirm_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
@@ -247,7 +247,7 @@ def _confirm_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
 
 def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.NO:
-        return go("plan.choose", ctx, {k: v for k, v in data.items() if k == "first_due"})
+        return go(At.PLAN_CHOOSE, {k: v for k, v in data.items() if k == "first_due"})
     if key != opt.YES:
         return None
     total, count, first_due = ctx.balance_cents, _count(data), _first_due(data, ctx)
@@ -257,7 +257,7 @@ def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
         refused = say(
             "flows/plan/refused.txt", first_due=first_due, **_problems_context(problems, ctx)
         )
-        return go("plan.choose", ctx, {}, before=[refused])
+        return go(At.PLAN_CHOOSE, {}, before=[refused])
     rows = plan_schedule(total, count, first_due, ctx)
     staff = needs_staff_approval(total, ctx.policy)
     effect = RequestPlan(
@@ -265,46 +265,7 @@ def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     )
     template = "flows/plan/sent_to_staff.txt" if staff else "flows/plan/approved.txt"
     done = say(template, **_schedule_context(total, count, first_due, ctx))
-    return go(MENU, ctx, before=[done], effects=[effect], prompt=False)
-
-
-# Staff decided ------------------------------------------------------------------------------
-# The engine calls these when a staff member presses Approve, Reject or Counter on the card.
-
-
-def approved_replies(rows: Schedule, currency: str, total_cents: int) -> list[ReplySpec]:
-    """What the debtor reads when staff approve: the schedule and the first instalment's link.
-
-    The engine fills `pay_url` with the link for the first instalment.
-    """
-    return [
-        say(
-            "flows/plan/approved_by_staff.txt",
-            fills=("pay_url",),
-            count=len(rows),
-            total_cents=total_cents,
-            currency=currency,
-            schedule=[{"due_date": due, "amount_cents": amount} for due, amount in rows],
-        )
-    ]
-
-
-def rejected_replies(ctx: FlowContext) -> list[ReplySpec]:
-    """Staff rejected the plan: say so, with the menu's options to go on."""
-    return [say("flows/plan/rejected.txt", STAGES[MENU].options({}, ctx))]
-
-
-def counter_offer(
-    ctx: FlowContext, plan_id: int, total_cents: int, count: int, first_due: dt.date
-) -> Outcome:
-    """Staff countered with other terms: show them and wait for the debtor's yes or no."""
-    data = {
-        "plan_id": plan_id,
-        "total_cents": total_cents,
-        "count": count,
-        "first_due": first_due.isoformat(),
-    }
-    return go("plan.counter", ctx, data)
+    return go(MENU, before=[done], effects=[effect], prompt=False)
 
 
 def _counter_terms(data: Data) -> tuple[int, int, int, dt.date]:
@@ -333,23 +294,22 @@ def _counter(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.YES:
         done = say("flows/plan/counter_accepted.txt")
         effect = AnswerCounter(plan_id=plan_id, accepted=True)
-        return go(MENU, ctx, before=[done], effects=[effect], prompt=False)
+        return go(MENU, before=[done], effects=[effect], prompt=False)
     if key == opt.NO:
         declined = say("flows/plan/counter_declined.txt")
         effect = AnswerCounter(plan_id=plan_id, accepted=False)
-        return go(MENU, ctx, before=[declined], effects=[effect])
+        return go(MENU, before=[declined], effects=[effect])
     return None
 
 
-register(
-    Stage("plan.choose", _choose_options, _choose_prompt, _choose),
-    Stage(
-        "plan.first_date",
-        lambda data, ctx: (opt.option(opt.BACK, ctx.language),),
-        _first_date_prompt,
-        _first_date_choose,
-        _first_date_text,
-    ),
-    Stage("plan.confirm", _confirm_options, _confirm_prompt, _confirm),
-    Stage("plan.counter", _confirm_options, _counter_prompt, _counter),
+# The stages this module handles; where each may lead is declared in bot/flows/graph.py.
+CHOOSE = Stage(At.PLAN_CHOOSE, choose_options, _choose_prompt, _choose)
+FIRST_DATE = Stage(
+    At.PLAN_FIRST_DATE,
+    lambda data, ctx: (opt.option(opt.BACK, ctx.language),),
+    _first_date_prompt,
+    _first_date_choose,
+    _first_date_text,
 )
+CONFIRM = Stage(At.PLAN_CONFIRM, _confirm_options, _confirm_prompt, _confirm)
+COUNTER = Stage(At.PLAN_COUNTER, _confirm_options, _counter_prompt, _counter)

@@ -35,7 +35,7 @@ from bot.config import SUPPORTED_LANGUAGES
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, same_day
 from bot.flows.effects import RecordPromise
-from bot.flows.stages import MENU, Data, Stage, go, register, say
+from bot.flows.stages import MENU, At, Data, Stage, go, say
 from bot.policy import Policy
 
 Prefer = Literal["future", "past"]
@@ -296,7 +296,7 @@ def _record(day: dt.date, ctx: FlowContext) -> Outcome:
     done = say(
         "flows/promise/recorded.txt", day=day, total_cents=ctx.balance_cents, currency=ctx.currency
     )
-    return go(MENU, ctx, before=[done], effects=[RecordPromise(date=day)], prompt=False)
+    return go(MENU, before=[done], effects=[RecordPromise(date=day)], prompt=False)
 
 
 def _refuse(day: dt.date, problem: PromiseProblem, data: Data, ctx: FlowContext) -> Outcome:
@@ -306,12 +306,12 @@ def _refuse(day: dt.date, problem: PromiseProblem, data: Data, ctx: FlowContext)
         problem=str(problem),
         latest=latest_promise_date(ctx.today, ctx.policy),
     )
-    return go("promise.choose", ctx, {}, before=[refused])
+    return go(At.PROMISE_CHOOSE, {}, before=[refused])
 
 
 def _choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.BACK:
-        return go(MENU, ctx)
+        return go(MENU)
     day = preset_dates(ctx.today, ctx.business_day).get(key)
     if day is None:
         return None
@@ -330,7 +330,7 @@ def promise_on(day: dt.date, ctx: FlowContext) -> Outcome:
     problem = check_promise_date(day, ctx.today, ctx.policy)
     if problem:
         return _refuse(day, problem, {}, ctx)
-    return go("promise.confirm", ctx, {"date": day.isoformat()})
+    return go(At.PROMISE_CONFIRM, {"date": day.isoformat()})
 
 
 def _choose_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
@@ -348,7 +348,7 @@ def _confirm_prompt(data: Data, ctx: FlowContext):
 
 def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     if key == opt.NO:
-        return go("promise.choose", ctx)
+        return go(At.PROMISE_CHOOSE)
     if key != opt.YES:
         return None
     day = dt.date.fromisoformat(data["date"])
@@ -356,7 +356,6 @@ def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     return _refuse(day, problem, data, ctx) if problem else _record(day, ctx)
 
 
-register(
-    Stage("promise.choose", _choose_options, _choose_prompt, _choose, _choose_text),
-    Stage("promise.confirm", _confirm_options, _confirm_prompt, _confirm),
-)
+# The stages this module handles; where each may lead is declared in bot/flows/graph.py.
+CHOOSE = Stage(At.PROMISE_CHOOSE, _choose_options, _choose_prompt, _choose, _choose_text)
+CONFIRM = Stage(At.PROMISE_CONFIRM, _confirm_options, _confirm_prompt, _confirm)

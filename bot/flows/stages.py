@@ -5,14 +5,16 @@ A conversation's state is a JSON-able dict: {"flow": "plan", "stage": "choose", 
 arrival (`prompt`), what a chosen option does (`choose`) and, when it takes typed answers such
 as a date, what free text does (`text`). A handler returns None when it cannot use the input;
 the dispatcher (bot/flows/states.py) then answers with a short help and the options again.
-Flows name the stages they move to ("menu.main"), so flow modules never import each other in
-circles.
+Flows name the stages they move to by `At` ("menu.main"), so flow modules never import each
+other in circles; which stage may move to which is declared once, in bot/flows/graph.py, and
+checked there and by tests/test_flow_graph.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from bot.channels.base import Option
@@ -25,12 +27,33 @@ PromptFor = Callable[[Data, FlowContext], ReplySpec]
 OnChoice = Callable[[str, Data, FlowContext], Outcome | None]
 OnText = Callable[[Input, Data, FlowContext], Outcome | None]
 
-MENU = "menu.main"
+
+class At(StrEnum):
+    """Every place a conversation can be: "<flow>.<stage>", as stored in the state."""
+
+    MENU = "menu.main"
+    HANDOFF = "handoff.relay"
+    STOP = "stop.confirm"
+    PROMISE_CHOOSE = "promise.choose"
+    PROMISE_CONFIRM = "promise.confirm"
+    PLAN_CHOOSE = "plan.choose"
+    PLAN_FIRST_DATE = "plan.first_date"
+    PLAN_CONFIRM = "plan.confirm"
+    PLAN_COUNTER = "plan.counter"
+    DISCOUNT = "discount.offer"
+    DISPUTE_REASON = "dispute.reason"
+    DISPUTE_INVOICE = "dispute.invoice"
+    DISPUTE_DESCRIBE = "dispute.describe"
+    PAID_DATE = "already_paid.date"
+    PAID_RECEIPT = "already_paid.receipt"
+
+
+MENU = At.MENU
 
 
 @dataclass(frozen=True)
 class Stage:
-    name: str  # "<flow>.<stage>"
+    name: At  # "<flow>.<stage>"
     options: OptionsFor
     prompt: PromptFor
     choose: OnChoice
@@ -47,14 +70,6 @@ class Stage:
         return self.name.split(".", 1)[0]
 
 
-STAGES: dict[str, Stage] = {}
-
-
-def register(*stages: Stage) -> None:
-    for stage in stages:
-        STAGES[stage.name] = stage
-
-
 def no_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
     return ()
 
@@ -65,20 +80,17 @@ def state_at(name: str, data: Data | None = None) -> dict[str, Any]:
 
 
 def go(
-    name: str,
-    ctx: FlowContext,
+    name: At,
     data: Data | None = None,
     *,
     before: Iterable[ReplySpec] = (),
     effects: Iterable[Effect] = (),
     prompt: bool = True,
 ) -> Outcome:
-    """Move to stage `name`: say `before`, then (unless prompt=False) the stage's own prompt."""
-    data = dict(data or {})
-    replies = list(before)
-    if prompt:
-        replies.append(STAGES[name].prompt(data, ctx))
-    return Outcome(new_state=state_at(name, data), replies=replies, effects=list(effects))
+    """Move to stage `name`: say `before`, then (unless prompt=False) the stage's own prompt,
+    which bot/flows/graph.py `arrive` adds once the step is done."""
+    state = state_at(name, data)
+    return Outcome(new_state=state, replies=list(before), effects=list(effects), prompt=prompt)
 
 
 def say(

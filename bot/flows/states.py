@@ -27,13 +27,12 @@ from dataclasses import replace
 from typing import Any
 
 from bot.channels.base import Option
-
-# Importing a flow module registers its stages; every flow is imported here, once.
-from bot.flows import already_paid, discount, dispute, free_text, menu, plan, promise  # noqa: F401
+from bot.flows import free_text, menu
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome
 from bot.flows.effects import ALERT_FAILED, AlertStaff
-from bot.flows.stages import MENU, STAGES, Data, Stage, go, say, state_at
+from bot.flows.graph import STAGES, arrive
+from bot.flows.stages import MENU, Data, Stage, go, say, state_at
 from bot.flows.vocabulary import fold
 from bot.policy import Policy
 
@@ -44,7 +43,7 @@ LONGEST_FAILED_TEXT = 500  # of the debtor's message, in the staff alert
 # Top-level state keys a step carries over unchanged.
 REMINDER_STEP = "reminder_step"  # the policy step of the last reminder (does it offer a discount?)
 MENU_ORDER = "menu_order"  # the option keys in the order the last reminder numbered them
-WRITTEN_LANGUAGE = "language"  # the language the debtor last wrote in (bot.flows.engine)
+WRITTEN_LANGUAGE = "language"  # the language the debtor last wrote in (bot.conversations.engine)
 _CARRIED = (REMINDER_STEP, MENU_ORDER, WRITTEN_LANGUAGE)
 _STARTS_WITH_NUMBER = re.compile(r"^\d")
 
@@ -205,18 +204,18 @@ def _stamp(outcome: Outcome, old_state: Any, ctx: FlowContext) -> Outcome:
 def _step(state: Any, user: Input, ctx: FlowContext) -> Outcome:
     where = _where(state)
     if where is None:
-        return go(MENU, ctx, before=[say("flows/stale.txt")])
+        return arrive(go(MENU, before=[say("flows/stale.txt")]), ctx)
     stage, data = where
     before = []
     if stage.name != MENU and is_inactive(state, ctx):
         before.append(say("flows/resumed.txt"))
         stage, data = STAGES[MENU], {}
     try:
-        outcome = _answer(stage, data, user, ctx)
+        outcome = arrive(_answer(stage, data, user, ctx), ctx)
     except (KeyError, ValueError, TypeError, AttributeError):
         # Data written by an older version, or tampered with: start again from the menu.
         log.info("stale conversation data at %s: %r", stage.name, data, exc_info=True)
-        return go(MENU, ctx, before=[say("flows/stale.txt")])
+        return arrive(go(MENU, before=[say("flows/stale.txt")]), ctx)
     return Outcome(outcome.new_state, before + outcome.replies, outcome.effects)
 
 
@@ -244,4 +243,4 @@ def step(state: Any, user: Input, ctx: FlowContext) -> Outcome:
 
 def hand_back(state: Any, ctx: FlowContext) -> Outcome:
     """Staff sent /done: the bot takes the conversation back, starting from the menu."""
-    return _stamp(menu.hand_back(ctx), state, ctx)
+    return _stamp(arrive(menu.hand_back(ctx), ctx), state, ctx)

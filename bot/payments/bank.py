@@ -27,7 +27,6 @@ from segno import helpers
 
 from bot.channels.base import Attachment
 from bot.config import Settings
-from bot.models import CLOSED_STATUSES, Invoice, InvoiceStatus
 
 PREFIX = "SOL"
 REMITTANCE_MAX = 140  # EPC069-12: unstructured remittance information, at most 140 characters
@@ -124,26 +123,6 @@ def bank_transfer(
         amount_cents=amount_cents,
         currency=currency.upper(),
     )
-
-
-async def bank_transfer_for_invoices(
-    settings: Settings, debtor_id: int, invoice_ids: Sequence[int]
-) -> BankTransfer | None:
-    """Transfer details for the open balance of some of a debtor's invoices (all open ones when
-    none are named), for a reminder to show and attach as a QR; None without an IBAN or a balance.
-    """
-    query = Invoice.filter(debtor_id=debtor_id).exclude(status__in=CLOSED_STATUSES)
-    query = (
-        query.filter(id__in=list(invoice_ids))
-        if invoice_ids
-        else query.exclude(status=InvoiceStatus.DISPUTED)
-    )
-    invoices = await query.order_by("due_date", "id")
-    amount = sum(invoice.balance_cents for invoice in invoices)
-    if not invoices or amount <= 0:
-        return None
-    numbers = [invoice.number for invoice in invoices]
-    return bank_transfer(settings, debtor_id, numbers, amount, invoices[0].currency)
 
 
 def epc_qr(transfer: BankTransfer) -> segno.QRCode:

@@ -73,7 +73,8 @@ async def prepare(url: str, messages: int) -> int:
                 )
                 await sql.execute(
                     "INSERT INTO contact_point (debtor_id, channel, address, is_pec, priority, "
-                    "unreachable_reason, created_at) VALUES (?, 'telegram', ?, false, 0, '', ?)",
+                    "unreachable_reason, opt_in_source, created_at) "
+                    "VALUES (?, 'telegram', ?, false, 0, '', '', ?)",
                     (i, str(100000 + i), created),
                 )
                 await sql.execute(

@@ -385,7 +385,7 @@ def main() -> None:
     debtors = args.invoices // INVOICES_PER_DEBTOR
 
     if args.generate_only:
-        if db.is_postgres(url):
+        if db.is_postgres_url(url):
             asyncio.run(generate_postgres(url, debtors))
         else:
             generate_sqlite(url.removeprefix("sqlite://"), debtors)

@@ -45,7 +45,7 @@ from scheduler.selection import (
     DebtorSnapshot,
     Group,
     History,
-    OpenInvoice,
+    InvoiceSnapshot,
     SkipReason,
     debtor_id_range,
     invoice_totals,
@@ -57,7 +57,7 @@ from scheduler.steps import Wait, listed_invoices, next_step
 
 __all__ = [
     "Coverage",
-    "OpenInvoice",
+    "InvoiceSnapshot",
     "SkipReason",
     "insert_outbox_rows",
     "invoice_totals",

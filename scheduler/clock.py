@@ -25,7 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from tortoise.transactions import in_transaction
 
-from bot.db import is_postgres
+from bot.db import is_postgres_url
 from bot.flows.engine import close_idle_conversations
 from bot.models import (
     CHASEABLE_STATUSES,
@@ -389,7 +389,7 @@ class ClockLock:
 
     @property
     def needed(self) -> bool:
-        return is_postgres(self.database_url)
+        return is_postgres_url(self.database_url)
 
     async def try_acquire(self) -> bool:
         if not self.needed:

@@ -58,7 +58,7 @@ from bot.texts import render
 from scheduler import outbox_lease
 from scheduler.cadence import (
     Coverage,
-    OpenInvoice,
+    InvoiceSnapshot,
     SkipReason,
     company_today,
     invoice_totals,
@@ -123,7 +123,7 @@ def backoff_delay(
     return dt.timedelta(seconds=delay)
 
 
-class Outcome(StrEnum):
+class DispatchOutcome(StrEnum):
     SENT = "sent"
     RETRY_LATER = "retry_later"  # a transient error; back in the outbox after the backoff
     RESCHEDULED = "rescheduled"  # outside quiet hours or over the cap; moved, not dropped
@@ -149,9 +149,9 @@ class Dispatcher:
             self.runtime.now(), self.config.lease, self.config.batch_size
         )
 
-    async def run_once(self) -> dict[Outcome, int]:
+    async def run_once(self) -> dict[DispatchOutcome, int]:
         """Claim one batch and process it; the count of each outcome."""
-        counts: dict[Outcome, int] = {}
+        counts: dict[DispatchOutcome, int] = {}
         claimed = await self._claim()
         if not claimed:
             return counts
@@ -165,15 +165,15 @@ class Dispatcher:
         for lease in claimed:
             row = rows.get(lease.message_id)
             if row is None:
-                outcome = Outcome.CANCELLED
+                outcome = DispatchOutcome.CANCELLED
             else:
                 outcome = await self._send(row, lease, coverage, debtors)
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
 
-    async def drain(self, max_batches: int = 1000) -> dict[Outcome, int]:
+    async def drain(self, max_batches: int = 1000) -> dict[DispatchOutcome, int]:
         """Process batches until nothing is due (tests, the bench, a one-shot run)."""
-        total: dict[Outcome, int] = {}
+        total: dict[DispatchOutcome, int] = {}
         for _ in range(max_batches):
             counts = await self.run_once()
             if not counts:
@@ -208,11 +208,11 @@ class Dispatcher:
 
     async def process(
         self, message_id: int, lease_until: dt.datetime, coverage: Coverage | None = None
-    ) -> Outcome:
+    ) -> DispatchOutcome:
         """Send one claimed row. `coverage` may be preloaded for the batch's debtors."""
         row = await Message.get_or_none(id=message_id)
         if row is None:
-            return Outcome.CANCELLED
+            return DispatchOutcome.CANCELLED
         return await self._send(row, Lease(message_id, lease_until), coverage, {})
 
     async def _send(
@@ -221,7 +221,7 @@ class Dispatcher:
         lease: Lease,
         coverage: Coverage | None,
         debtors: dict[int, Debtor],
-    ) -> Outcome:
+    ) -> DispatchOutcome:
         """`debtors` holds those preloaded for the batch; any other is read here."""
         try:
             if row.audience == STAFF:
@@ -232,7 +232,7 @@ class Dispatcher:
             return await self._send_debtor(row, lease, coverage, debtor)
         except LeaseLost:
             log.info("message %s: another worker took it over; not sent by %s", row.id, self.name)
-            return Outcome.LOST_LEASE
+            return DispatchOutcome.LOST_LEASE
 
     async def _transmit(self, lease: Lease, outgoing: OutgoingMessage) -> str:
         """Send under a lease that covers the whole send, or raise LeaseLost without sending.
@@ -250,7 +250,7 @@ class Dispatcher:
             reason = f"{outgoing.channel.value}: no answer within {seconds:g} s"
             raise SendError(SendOutcome.RETRY, reason) from None
 
-    async def _send_staff(self, row: Message, lease: Lease) -> Outcome:
+    async def _send_staff(self, row: Message, lease: Lease) -> DispatchOutcome:
         chat_id = self.runtime.settings.telegram_staff_chat_id
         if chat_id is None:
             return await self._finish(
@@ -289,7 +289,7 @@ class Dispatcher:
         lease: Lease,
         coverage: Coverage | None,
         debtor: Debtor | None,
-    ) -> Outcome:
+    ) -> DispatchOutcome:
         now = self.runtime.now()
         if debtor is None:
             return await self._finish(row, lease, MessageStatus.CANCELLED, error="no debtor")
@@ -334,7 +334,7 @@ class Dispatcher:
             await self._owned(row, lease).update(
                 status=MessageStatus.PENDING, scheduled_at=moment, lease_until=None
             )
-            return Outcome.RESCHEDULED
+            return DispatchOutcome.RESCHEDULED
 
         pay_url = await self._pay_url(debtor, context) if not is_reply else ""
         links: list[ChatLink] = []
@@ -376,7 +376,7 @@ class Dispatcher:
                 row, lease, contact.channel, contact.id, provider_id, outgoing.text
             )
             # A reminder's options start a conversation; a notice's belong to the one under way.
-            if outcome is Outcome.SENT and chase and outgoing.options:
+            if outcome is DispatchOutcome.SENT and chase and outgoing.options:
                 await self._remember_options(debtor, row, outgoing, now)
             return outcome
         return await self._fail_everywhere(row, lease, debtor, context)
@@ -566,7 +566,7 @@ class Dispatcher:
         contact_point_id: int | None,
         provider_id: str,
         text: str,
-    ) -> Outcome:
+    ) -> DispatchOutcome:
         now = self.runtime.now()
         updated = await self._owned(row, lease).update(
             status=MessageStatus.SENT,
@@ -584,8 +584,8 @@ class Dispatcher:
             # `_transmit` held the lease for longer than the send may take: only a clock that
             # jumped, or a process frozen mid-send, gets here.
             log.error("message %s sent but its lease had passed to another worker", row.id)
-            return Outcome.LOST_LEASE
-        return Outcome.SENT
+            return DispatchOutcome.LOST_LEASE
+        return DispatchOutcome.SENT
 
     async def _retry_later(
         self,
@@ -594,7 +594,7 @@ class Dispatcher:
         reason: str,
         retry_after: float | None,
         context: dict[str, Any] | None = None,
-    ) -> Outcome:
+    ) -> DispatchOutcome:
         attempts = row.attempts + 1
         delay = backoff_delay(attempts, self.config, self.rng, retry_after)
         await self._owned(row, lease).update(
@@ -605,11 +605,11 @@ class Dispatcher:
             last_error=reason[:2000],
             context=context if context is not None else row.context,
         )
-        return Outcome.RETRY_LATER
+        return DispatchOutcome.RETRY_LATER
 
     async def _retry_or_fail(
         self, row: Message, lease: Lease, reason: str, retry_after: float | None
-    ) -> Outcome:
+    ) -> DispatchOutcome:
         if row.attempts + 1 < self.config.max_attempts:
             return await self._retry_later(row, lease, reason, retry_after)
         log.error("staff message %s failed after %s attempts: %s", row.id, row.attempts + 1, reason)
@@ -624,7 +624,7 @@ class Dispatcher:
         error: str = "",
         context: dict[str, Any] | None = None,
         release_key: bool = False,
-    ) -> Outcome:
+    ) -> DispatchOutcome:
         changes: dict[str, Any] = {"status": status, "lease_until": None, "last_error": error}
         if context is not None:
             changes["context"] = context
@@ -633,9 +633,11 @@ class Dispatcher:
             # gone (a pause ends, a dispute is resolved); the log keeps the original key.
             changes["idempotency_key"] = f"{row.idempotency_key}#cancelled-{row.id}"[:200]
         await self._owned(row, lease).update(**changes)
-        return Outcome.FAILED if status is MessageStatus.FAILED else Outcome.CANCELLED
+        return (
+            DispatchOutcome.FAILED if status is MessageStatus.FAILED else DispatchOutcome.CANCELLED
+        )
 
-    async def _cancel(self, row: Message, lease: Lease, reason: SkipReason) -> Outcome:
+    async def _cancel(self, row: Message, lease: Lease, reason: SkipReason) -> DispatchOutcome:
         log.info("message %s cancelled: %s", row.id, reason)
         return await self._finish(
             row, lease, MessageStatus.CANCELLED, error=str(reason), release_key=True
@@ -643,7 +645,7 @@ class Dispatcher:
 
     async def _fail_everywhere(
         self, row: Message, lease: Lease, debtor: Debtor, context: dict[str, Any]
-    ) -> Outcome:
+    ) -> DispatchOutcome:
         errors = context.get("errors", [])
         outcome = await self._finish(
             row,
@@ -693,8 +695,8 @@ def _options(payload: list[dict[str, str]]) -> tuple[Option, ...]:
     return tuple(Option(key=o["key"], label=o["label"]) for o in payload or ())
 
 
-def _as_open(invoice: Invoice) -> OpenInvoice:
-    return OpenInvoice(
+def _as_open(invoice: Invoice) -> InvoiceSnapshot:
+    return InvoiceSnapshot(
         invoice.id,
         invoice.number,
         invoice.due_date,
@@ -704,9 +706,9 @@ def _as_open(invoice: Invoice) -> OpenInvoice:
     )
 
 
-def _open_invoices(entries: list[dict[str, Any]]) -> list[OpenInvoice]:
+def _open_invoices(entries: list[dict[str, Any]]) -> list[InvoiceSnapshot]:
     return [
-        OpenInvoice(
+        InvoiceSnapshot(
             int(e["id"]),
             e["number"],
             dt.date.fromisoformat(e["due_date"]),

@@ -61,7 +61,7 @@ class SkipReason(StrEnum):
     SETTLED = "settled"  # (at dispatch) every listed invoice was paid or closed meanwhile
 
 
-class OpenInvoice(NamedTuple):
+class InvoiceSnapshot(NamedTuple):
     """An unsettled invoice as the planner reads it (a tuple: a million of them are made)."""
 
     id: int
@@ -129,7 +129,7 @@ class Coverage:
             or self.promised_debtors
         )
 
-    def reason(self, debtor_id: int, invoice: OpenInvoice, today: dt.date) -> SkipReason | None:
+    def reason(self, debtor_id: int, invoice: InvoiceSnapshot, today: dt.date) -> SkipReason | None:
         if invoice.status == InvoiceStatus.IN_PLAN or invoice.id in self.plan_invoices:
             if invoice.id in self.pending_plan_invoices:
                 return SkipReason.PLAN_PENDING
@@ -146,7 +146,7 @@ class Coverage:
         return None
 
 
-def invoice_totals(invoices: Sequence[OpenInvoice]) -> dict[str, int]:
+def invoice_totals(invoices: Sequence[InvoiceSnapshot]) -> dict[str, int]:
     totals: dict[str, int] = {}
     for invoice in invoices:
         totals[invoice.currency] = totals.get(invoice.currency, 0) + invoice.balance_cents

@@ -23,7 +23,7 @@ from bot.models import Channel, ContactPoint, Debtor, Direction, Message, Messag
 from bot.outbox import queue_message
 from bot.runtime import Runtime
 from bot.texts import render
-from scheduler.dispatch import Dispatcher, Outcome
+from scheduler.dispatch import Dispatcher, DispatchOutcome
 from scheduler.proactive import whatsapp_session_open
 from tests.fake_twilio import FakeTwilio
 from tests.scheduler_data import FrozenClock, make_debtor, make_runtime
@@ -173,7 +173,7 @@ async def test_a_proactive_message_waits_for_the_next_allowed_hour_and_day(
     debtor = await make_debtor("Bar Sport di Rossi")
 
     await PRODUCERS[kind](runtime, clock, debtor)
-    assert await Dispatcher(runtime).drain() == {Outcome.RESCHEDULED: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.RESCHEDULED: 1}
 
     assert sent(runtime) == []
     [row] = await debtor_rows()
@@ -181,7 +181,7 @@ async def test_a_proactive_message_waits_for_the_next_allowed_hour_and_day(
     clock.now = allowed - dt.timedelta(minutes=1)
     assert await Dispatcher(runtime).drain() == {}  # not due a minute before
     clock.now = allowed
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     [text] = sent(runtime)
     assert text.strip()
     [row] = await debtor_rows()
@@ -221,14 +221,14 @@ async def test_a_proactive_message_over_the_weekly_cap_waits_for_room(
     assert runtime.policy.contact.cap_per_7_days == 3
 
     await PRODUCERS[kind](runtime, clock, debtor)
-    assert await Dispatcher(runtime).drain() == {Outcome.RESCHEDULED: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.RESCHEDULED: 1}
 
     assert sent(runtime) == []
     row = (await debtor_rows())[-1]
     # The oldest contact leaves the 7-day window next Monday at 10:00 in Rome: a contact day.
     assert row.scheduled_at == monday + dt.timedelta(days=7)
     clock.now = monday + dt.timedelta(days=7)
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
 
 
 async def test_an_answer_to_what_the_debtor_just_wrote_skips_the_cap(
@@ -248,7 +248,7 @@ async def test_an_answer_to_what_the_debtor_just_wrote_skips_the_cap(
         channel=Channel.TELEGRAM,
         body="Ecco il menu",
     )
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     assert sent(runtime) == ["Ecco il menu"]
 
 
@@ -268,7 +268,7 @@ async def test_a_sent_answer_does_not_use_up_the_cap(runtime: Runtime, clock: Fr
             sent_at=at,
         )
     await staff_decision(runtime, clock, debtor)
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
 
 
 async def test_a_staff_decision_goes_to_the_chat_last_used_then_elsewhere(
@@ -277,7 +277,7 @@ async def test_a_staff_decision_goes_to_the_chat_last_used_then_elsewhere(
     debtor = await make_debtor("Bar Sport di Rossi", channels=(Channel.TELEGRAM, Channel.SMS))
     await set_state(debtor, {"flow": "idle"}, channel=Channel.SMS)
     await staff_decision(runtime, clock, debtor)
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     assert sent(runtime, Channel.SMS) == [render("flows/plan/rejected.txt", "it")]
     assert sent(runtime) == []
 
@@ -294,8 +294,6 @@ async def fake() -> AsyncIterator[FakeTwilio]:
     await server.stop()
 
 
-
-
 @pytest.mark.parametrize("hours_since_the_debtor_wrote", [None, 24, 30])
 async def test_whatsapp_outside_the_window_gets_the_approved_template_never_free_text(
     db: str, settings: Settings, fake: FakeTwilio, hours_since_the_debtor_wrote: int | None
@@ -308,7 +306,7 @@ async def test_whatsapp_outside_the_window_gets_the_approved_template_never_free
             wrote = WEDNESDAY - dt.timedelta(hours=hours_since_the_debtor_wrote)
             await ContactPoint.filter(debtor_id=debtor.id).update(last_inbound_at=wrote)
         await staff_decision(runtime, clock, debtor)
-        assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+        assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     finally:
         await runtime.close()
     [request] = fake.requests
@@ -328,7 +326,7 @@ async def test_whatsapp_inside_the_window_sends_the_text_itself(
         wrote = WEDNESDAY - dt.timedelta(hours=23)
         await ContactPoint.filter(debtor_id=debtor.id).update(last_inbound_at=wrote)
         await staff_decision(runtime, clock, debtor)
-        assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+        assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     finally:
         await runtime.close()
     [request] = fake.requests

@@ -338,8 +338,10 @@ async def _write(plan: ImportPlan, now: dt.datetime) -> None:
             ]
             await insert_rows(ContactPoint, points, conn, now)
         for point_id, (opted_in_at, source) in plan.opt_ins.items():
-            await ContactPoint.filter(id=point_id).using_db(conn).update(
-                opted_in_at=opted_in_at, opt_in_source=source
+            await (
+                ContactPoint.filter(id=point_id)
+                .using_db(conn)
+                .update(opted_in_at=opted_in_at, opt_in_source=source)
             )
         for is_pec in (True, False):
             ids = [point_id for point_id, flag in plan.pec_flags.items() if flag is is_pec]

@@ -51,7 +51,7 @@ STAFF_FAILED_TEMPLATE = "payments/staff_payment_failed.txt"
 
 
 @dataclass(frozen=True)
-class OpenInvoice:
+class InvoiceBalance:
     id: int
     balance_cents: int
 
@@ -63,7 +63,7 @@ class Allocation:
 
 
 def allocate(
-    amount_cents: int, first: Sequence[OpenInvoice], then: Sequence[OpenInvoice]
+    amount_cents: int, first: Sequence[InvoiceBalance], then: Sequence[InvoiceBalance]
 ) -> Allocation:
     """Spread an amount over invoices: `first` in order, then `then` in order; the rest is left."""
     left = amount_cents
@@ -274,12 +274,12 @@ async def _allocate_and_settle(payment: Payment, target: PaymentTarget) -> Recor
         if instalment is not None and not first_ids:
             first_ids = {int(i) for i in instalment.plan.invoice_ids}
     first = [
-        OpenInvoice(i.id, i.balance_cents)
+        InvoiceBalance(i.id, i.balance_cents)
         for i in invoices
         if i.id in first_ids  # keeps oldest-first order within the purpose
     ]
     then = [
-        OpenInvoice(i.id, i.balance_cents)
+        InvoiceBalance(i.id, i.balance_cents)
         for i in invoices
         if i.id not in first_ids and i.status is not InvoiceStatus.DISPUTED
     ]

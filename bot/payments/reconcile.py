@@ -156,7 +156,7 @@ def _header_index(rows: list[list[str]]) -> int | None:
     return None
 
 
-def _parse_date(text: str) -> dt.date:
+def _parse_booking_date(text: str) -> dt.date:
     value = text.strip()
     for fmt in DATE_FORMATS:
         try:
@@ -211,7 +211,7 @@ def read_bank_csv(raw: bytes) -> BankFile:
             return row[col].strip() if col is not None and col < len(row) else ""
 
         try:
-            booked_on = _parse_date(cell(date_col))
+            booked_on = _parse_booking_date(cell(date_col))
             if amount_col is not None:
                 amount = parse_amount(cell(amount_col))
             else:

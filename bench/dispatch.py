@@ -30,7 +30,8 @@ from bot.models import Channel  # noqa: E402
 from bot.policy import load_policy  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from scheduler import cadence  # noqa: E402
-from scheduler.dispatch import DispatchConfig, Dispatcher, DispatchOutcome  # noqa: E402
+from scheduler.dispatch import DispatchConfig, Dispatcher  # noqa: E402
+from scheduler.outbox_record import DispatchOutcome  # noqa: E402
 
 # Wednesday 25 November 2026, 10:00 in Rome: inside every debtor's contact window.
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)

@@ -23,7 +23,8 @@ from bot.runtime import Runtime
 from bot.staff_reports import debtor_report
 from bot.texts import render
 from scheduler.cadence import plan
-from scheduler.dispatch import Dispatcher, DispatchOutcome
+from scheduler.dispatch import Dispatcher
+from scheduler.outbox_record import DispatchOutcome
 from scheduler.preview import build_preview, render_preview
 from scheduler.proactive import consent_missing, needs_opt_in
 from tests.scheduler_data import FrozenClock, add_contact, make_debtor, make_invoice, make_runtime

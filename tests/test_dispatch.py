@@ -28,7 +28,8 @@ from bot.models import (
 )
 from bot.runtime import Runtime
 from scheduler.cadence import plan
-from scheduler.dispatch import DispatchConfig, Dispatcher, DispatchOutcome, backoff_delay
+from scheduler.dispatch import DispatchConfig, Dispatcher
+from scheduler.outbox_record import DispatchOutcome, backoff_delay
 from tests.fake_twilio import FakeTwilio
 from tests.scheduler_data import (
     FrozenClock,

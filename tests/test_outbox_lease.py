@@ -27,7 +27,8 @@ from bot.models import Channel, Message, MessageStatus
 from bot.runtime import Runtime
 from scheduler import outbox_lease
 from scheduler.cadence import plan
-from scheduler.dispatch import DispatchConfig, Dispatcher, DispatchOutcome
+from scheduler.dispatch import DispatchConfig, Dispatcher
+from scheduler.outbox_record import DispatchOutcome
 from tests.fake_telegram import FakeTelegram
 from tests.scheduler_data import FrozenClock, make_debtor, make_invoice, make_runtime
 

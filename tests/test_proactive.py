@@ -23,7 +23,8 @@ from bot.models import Channel, ContactPoint, Debtor, Direction, Message, Messag
 from bot.outbox import queue_message
 from bot.runtime import Runtime
 from bot.texts import render
-from scheduler.dispatch import Dispatcher, DispatchOutcome
+from scheduler.dispatch import Dispatcher
+from scheduler.outbox_record import DispatchOutcome
 from scheduler.proactive import whatsapp_session_open
 from tests.fake_twilio import FakeTwilio
 from tests.scheduler_data import FrozenClock, make_debtor, make_runtime

@@ -23,7 +23,7 @@ from bot.channels.sms import sms_body
 from bot.models import Channel
 from bot.policy import load_policy
 from bot.texts import money, render
-from scheduler.dispatch import fit_sms_budget
+from scheduler.rendering import fit_sms_budget
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy.toml")
 BUDGET = POLICY.contact.sms_segment_budget

@@ -16,7 +16,8 @@ from bot.channels.whatsapp import WhatsAppSender
 from bot.config import Settings
 from bot.models import Channel, Message, MessageStatus
 from bot.outbox import queue_message
-from scheduler.dispatch import DispatchConfig, Dispatcher, DispatchOutcome
+from scheduler.dispatch import DispatchConfig, Dispatcher
+from scheduler.outbox_record import DispatchOutcome
 from scheduler.whatsapp_variables import (
     VARIABLES,
     Facts,

@@ -21,7 +21,8 @@ from bot.models import (
     PromiseToPay,
 )
 from bot.texts import render
-from scheduler.cadence import PlanResult, Skip, SkipReason, plan
+from scheduler.cadence import PlanResult, Skip, plan
+from scheduler.selection import SkipReason
 from tests.scheduler_data import (
     FrozenClock,
     add_contact,

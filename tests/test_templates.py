@@ -16,7 +16,7 @@ from bot.models import Channel
 from bot.policy import load_policy
 from bot.review.samples import REMINDERS  # every reminder template, one list for review and tests
 from bot.texts import TEMPLATES_DIR, render
-from scheduler.cadence import REMINDER_OPTIONS
+from scheduler.reminder_rows import REMINDER_OPTIONS
 from scheduler.rendering import fit_sms_budget, sms_friendly
 
 VARIANTS = (".txt", ".sms.txt", ".subject.txt", ".html")

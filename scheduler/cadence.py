@@ -33,6 +33,7 @@ from bot import sql
 from bot.policy import Policy, Step
 from bot.runtime import Runtime
 from scheduler.calendar import next_allowed_moment
+from scheduler.coverage import Coverage, SkipReason, load_coverage
 from scheduler.outbox_rows import insert_outbox_rows
 from scheduler.reminder_rows import (
     ESCALATION_ALERTS_PER_RUN,
@@ -44,12 +45,9 @@ from scheduler.reminder_rows import (
 )
 from scheduler.routing import Contact, contact_state, route
 from scheduler.selection import (
-    Coverage,
     DebtorSnapshot,
     History,
-    SkipReason,
     debtor_id_range,
-    load_coverage,
     load_history,
     load_snapshots,
 )

@@ -28,16 +28,16 @@ from bot.models import CLOSED_STATUSES, Channel, ContactPoint, Debtor, Invoice, 
 from bot.outbox import delivery_key
 from bot.runtime import Runtime
 from scheduler.cadence import company_today
-from scheduler.proactive import whatsapp_session_open
-from scheduler.rendering import fit_sms_budget, render_context, render_for_channel
-from scheduler.routing import DEFAULT_CHANNEL_ORDER, Contact, route
-from scheduler.selection import (
+from scheduler.coverage import (
     Coverage,
     InvoiceSnapshot,
     SkipReason,
     invoice_totals,
     load_coverage,
 )
+from scheduler.proactive import whatsapp_session_open
+from scheduler.rendering import fit_sms_budget, render_context, render_for_channel
+from scheduler.routing import DEFAULT_CHANNEL_ORDER, Contact, route
 from scheduler.whatsapp_variables import Facts, message_kind, variables_for
 
 HANDOFF_FLOW = "handoff"  # bot/flows/menu.py: the stage "handoff.relay"

@@ -41,6 +41,7 @@ from bot.runtime import Runtime
 from bot.texts import render
 from scheduler import outbox_lease
 from scheduler.cadence import company_today
+from scheduler.coverage import Coverage, SkipReason, load_coverage
 from scheduler.debtor_message import (
     candidates,
     contact_of,
@@ -57,7 +58,6 @@ from scheduler.outbox_record import DispatchOutcome, Recorder
 from scheduler.proactive import allowed_moment, consent_reason, split_by_consent
 from scheduler.rendering import as_dates
 from scheduler.routing import Contact, contact_state
-from scheduler.selection import Coverage, SkipReason, load_coverage
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from bot.runtime import Runtime
 from bot.texts import money
 from scheduler.cadence import PlanResult, plan
 from scheduler.calendar import holiday_name, is_business_day, next_allowed_moment
+from scheduler.coverage import SkipReason
 from scheduler.proactive import consent_reason, skipped_for_consent
 from scheduler.reminder_rows import Reminder
-from scheduler.selection import SkipReason
 
 WHY = {
     SkipReason.PAUSED: "paused by staff",

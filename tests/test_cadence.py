@@ -22,7 +22,7 @@ from bot.models import (
 )
 from bot.texts import render
 from scheduler.cadence import PlanResult, Skip, plan
-from scheduler.selection import SkipReason
+from scheduler.coverage import SkipReason
 from tests.scheduler_data import (
     FrozenClock,
     add_contact,

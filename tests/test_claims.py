@@ -18,9 +18,9 @@ from bot.policy import Reminders
 from bot.runtime import Runtime
 from bot.texts import render
 from scheduler.cadence import plan
+from scheduler.coverage import SkipReason
 from scheduler.dispatch import Dispatcher
 from scheduler.outbox_record import DispatchOutcome
-from scheduler.selection import SkipReason
 from scheduler.steps import next_step
 from tests.scheduler_data import FrozenClock, make_debtor, make_invoice, sent_reminders
 from tests.test_dispatch import ScriptedSender, runtime_with, senders

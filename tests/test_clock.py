@@ -29,16 +29,9 @@ from bot.models import (
     PromiseToPay,
 )
 from bot.texts import date, money, render
-from scheduler.clock import (
-    Clock,
-    ClockConfig,
-    ClockLock,
-    build_scheduler,
-    check_instalments,
-    check_promises,
-    morning_digest,
-    plan_cadence,
-)
+from scheduler.clock import Clock, ClockConfig, ClockLock, build_scheduler, plan_cadence
+from scheduler.commitments import check_instalments, check_promises
+from scheduler.digest import morning_digest
 from scheduler.dispatch import DispatchConfig, Dispatcher
 from tests.scheduler_data import FrozenClock, make_debtor, make_invoice, make_runtime
 

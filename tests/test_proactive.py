@@ -74,7 +74,7 @@ async def conversation_closed(runtime: Runtime, clock: FrozenClock, debtor: Debt
 
 
 async def instalment_due(runtime: Runtime, clock: FrozenClock, debtor: Debtor) -> None:
-    """The row scheduler/clock.py check_instalments queues."""
+    """The row scheduler/commitments.py check_instalments queues."""
     context = {
         "kind": "instalment_due",
         "plan_id": 1,
@@ -95,7 +95,7 @@ async def instalment_due(runtime: Runtime, clock: FrozenClock, debtor: Debtor) -
 
 
 async def promise_reminder(runtime: Runtime, clock: FrozenClock, debtor: Debtor) -> None:
-    """The row scheduler/clock.py check_promises queues for a broken promise."""
+    """The row scheduler/commitments.py check_promises queues for a broken promise."""
     context = {
         "kind": "promise_reminder",
         "promised_date": "2026-11-20",

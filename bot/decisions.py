@@ -40,8 +40,9 @@ from bot.models import (
     RequestStatus,
     StaffMember,
 )
-from bot.payments.allocation import PaymentTarget, record_payment
+from bot.payments.allocation import PaymentTarget
 from bot.payments.links import make_pay_link
+from bot.payments.recording import record_payment
 from bot.runtime import Runtime
 from bot.staff import may_approve
 

@@ -13,12 +13,8 @@ from bot.models import (
     Payment,
     PaymentMethod,
 )
-from bot.payments.allocation import (
-    InvoiceBalance,
-    PaymentTarget,
-    allocate,
-    record_payment,
-)
+from bot.payments.allocation import InvoiceBalance, PaymentTarget, allocate
+from bot.payments.recording import record_payment
 from bot.texts import render
 from scheduler.rendering import render_context, render_for_channel
 from tests.payment_data import NOW, make_debtor, make_invoice, make_runtime

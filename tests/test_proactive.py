@@ -112,7 +112,7 @@ async def promise_reminder(runtime: Runtime, clock: FrozenClock, debtor: Debtor)
 
 
 async def receipt(runtime: Runtime, clock: FrozenClock, debtor: Debtor) -> None:
-    """The thank-you bot/payments/allocation.py queues when a payment arrives (no step)."""
+    """The thank-you bot/payments/receipts.py queues when a payment arrives (no step)."""
     context = {
         "debtor_name": debtor.name,
         "amount_cents": 50_000,

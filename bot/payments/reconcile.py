@@ -44,8 +44,9 @@ from bot.models import (
     PlanStatus,
 )
 from bot.money import parse_amount
-from bot.payments.allocation import PaymentTarget, record_payment
+from bot.payments.allocation import PaymentTarget
 from bot.payments.bank import find_debtor_ids, squash
+from bot.payments.recording import record_payment
 from bot.texts import render
 
 DATE_COLUMNS = (

@@ -1,0 +1,116 @@
+"""The enums of the tables: channels, and every status a row can be in."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    DISPUTED = "disputed"
+    IN_PLAN = "in_plan"
+    CANCELLED = "cancelled"
+    WRITTEN_OFF = "written_off"
+
+
+# Invoices with these statuses still carry an outstanding balance the cadence may chase.
+CHASEABLE_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+
+
+# Invoices with these statuses are settled or out of scope: nothing is owed on them any more.
+CLOSED_STATUSES = (InvoiceStatus.PAID, InvoiceStatus.CANCELLED, InvoiceStatus.WRITTEN_OFF)
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"  # started but not settled yet (SEPA Direct Debit takes days)
+    SUCCEEDED = "succeeded"  # money received and allocated
+    FAILED = "failed"  # the debit failed: nothing was paid
+
+
+class PaymentMethod(StrEnum):
+    STRIPE = "stripe"
+    BANK_TRANSFER = "bank_transfer"
+    MANUAL = "manual"
+
+
+class Direction(StrEnum):
+    OUTBOUND = "out"
+    INBOUND = "in"
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"  # in the outbox, waiting for its scheduled time
+    SENDING = "sending"  # claimed by a worker; lease_until says until when
+    SENT = "sent"  # accepted by the provider
+    DELIVERED = "delivered"
+    READ = "read"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"  # every channel failed; staff were alerted
+    CANCELLED = "cancelled"  # no longer due (paid meanwhile, opted out, paused)
+    RECEIVED = "received"  # an inbound message, stored before it is handled
+    HANDLED = "handled"  # an inbound message the flow engine has answered
+
+
+class PlanStatus(StrEnum):
+    PROPOSED = "proposed"  # shown to the debtor, not yet confirmed
+    PENDING_APPROVAL = "pending_approval"  # waiting for staff
+    COUNTERED = "countered"  # staff proposed other terms; waiting for the debtor
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    DECLINED = "declined"  # the debtor declined a counter-offer
+    BROKEN = "broken"  # an instalment was missed past the grace days
+
+
+class InstalmentStatus(StrEnum):
+    DUE = "due"
+    PAID = "paid"
+    MISSED = "missed"
+
+
+class PromiseStatus(StrEnum):
+    PENDING = "pending"
+    KEPT = "kept"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"
+
+
+class DisputeReason(StrEnum):
+    WRONG_AMOUNT = "wrong_amount"
+    GOODS_OR_SERVICE = "goods_or_service"
+    NOT_MINE = "not_mine"
+    OTHER = "other"
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"  # settled in the debtor's favour or explained; chasing resumes
+    INVOICE_CANCELLED = "invoice_cancelled"
+    CHASING_RESUMED = "chasing_resumed"
+
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    CONTROLLER = "controller"
+    VIEWER = "viewer"
+
+
+class RequestStatus(StrEnum):
+    PENDING = "pending"  # waiting for staff
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ClaimStatus(StrEnum):
+    PENDING = "pending"  # the debtor says it is paid; staff check the bank
+    CONFIRMED = "confirmed"
+    NOT_FOUND = "not_found"

@@ -55,7 +55,8 @@ async def cmd_makemigrations(settings: Settings, args: argparse.Namespace) -> in
 
 async def cmd_policy_check(settings: Settings, args: argparse.Namespace) -> int:
     import bot.channels.segments  # noqa: F401  (registers the SMS segment-budget check)
-    from bot.policy import describe_policy, load_policy
+    from bot.policy import load_policy
+    from bot.policy_description import describe_policy
 
     path = Path(args.file) if args.file else settings.policy_file
     policy = load_policy(path)

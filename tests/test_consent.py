@@ -18,7 +18,8 @@ from bot.config import Settings
 from bot.importers import ImportReport, run_import
 from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
 from bot.optout import KEYWORD_OPT_IN_SOURCE
-from bot.policy import Consent, PolicyError, describe_policy, load_policy, parse_policy
+from bot.policy import Consent, PolicyError, load_policy, parse_policy
+from bot.policy_description import describe_policy
 from bot.runtime import Runtime
 from bot.staff_reports import debtor_report
 from bot.texts import render

@@ -175,11 +175,10 @@ def _decode(raw: bytes) -> str:
         return raw.decode("cp1252")
 
 
-def read_bank_csv(raw: bytes) -> BankFile:
-    """The credits of a statement, with errors by line number; debits are only counted."""
-    text = _decode(raw)
-    # The delimiter is the one under which a header line appears: amounts like "1.234,56"
-    # make counting characters unreliable.
+def _header_and_rows(text: str) -> tuple[list[str], list[list[str]], int]:
+    """The header's column keys, every row, and the header's index. The delimiter is the one
+    under which a header line appears: amounts like "1.234,56" make counting characters
+    unreliable."""
     rows: list[list[str]] = []
     header_at = None
     for delimiter in (";", ",", "\t"):
@@ -192,7 +191,12 @@ def read_bank_csv(raw: bytes) -> BankFile:
             "no header line with a date column (Data contabile, Date) and an amount column "
             "(Importo, Avere, Amount)"
         )
-    header = [_header_key(cell) for cell in rows[header_at]]
+    return [_header_key(cell) for cell in rows[header_at]], rows, header_at
+
+
+def read_bank_csv(raw: bytes) -> BankFile:
+    """The credits of a statement, with errors by line number; debits are only counted."""
+    header, rows, header_at = _header_and_rows(_decode(raw))
     date_col = _find(header, DATE_COLUMNS)
     amount_col = _find(header, AMOUNT_COLUMNS)
     credit_col = _find(header, CREDIT_COLUMNS)
@@ -225,12 +229,7 @@ def read_bank_csv(raw: bytes) -> BankFile:
             result.debits += 1
             continue
         description = " ".join(cell(col) for col in text_cols if cell(col))
-        bank_id = cell(id_col)
-        if not bank_id:
-            fingerprint = f"{booked_on.isoformat()}|{amount}|{' '.join(description.split())}"
-            seen[fingerprint] += 1
-            fingerprint += f"|{seen[fingerprint]}"
-            bank_id = "sha256:" + hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+        bank_id = cell(id_col) or _fingerprint(booked_on, amount, description, seen)
         result.credits.append(
             BankLine(
                 line_no=index,
@@ -242,6 +241,15 @@ def read_bank_csv(raw: bytes) -> BankFile:
             )
         )
     return result
+
+
+def _fingerprint(booked_on: dt.date, amount: int, description: str, seen: Counter[str]) -> str:
+    """An id for a line the bank gave none: its day, amount and text, and how many such lines
+    came before it in the file (two equal transfers on one day are two payments)."""
+    fingerprint = f"{booked_on.isoformat()}|{amount}|{' '.join(description.split())}"
+    seen[fingerprint] += 1
+    fingerprint += f"|{seen[fingerprint]}"
+    return "sha256:" + hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
 
 
 class InvoiceNumbers:

@@ -39,7 +39,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 async def cmd_payments_import_bank(settings: Settings, args: argparse.Namespace) -> int:
     from bot import clock
-    from bot.payments.reconcile import BankFileError, import_bank_file
+    from bot.payments.bank_csv import BankFileError
+    from bot.payments.reconcile import import_bank_file
 
     await db.connect(settings.database_url)
     try:

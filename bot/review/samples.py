@@ -35,7 +35,7 @@ REMINDERS = (
     "promise_reminder",
     "thank_you",
 )
-# The reply options a reminder offers (scheduler/cadence.py: REMINDER_OPTIONS, plan first).
+# The reply options a reminder offers (scheduler/reminder_rows.py: REMINDER_OPTIONS, plan first).
 REMINDER_OPTION_KEYS = (
     "instalments",
     "pay_now",

@@ -275,7 +275,7 @@ class Dispatcher:
         moment = await allowed_moment(row, debtor.id, debtor.timezone, now, self.runtime.policy)
         if moment > now:
             return await self.record.rescheduled(row, lease, moment)
-        return await self._try_channels(row, lease, debtor, points, tried, context, chase)
+        return await self._try_channels(row, lease, debtor, points, tried, context, chase, now)
 
     async def _nowhere(
         self,
@@ -312,9 +312,9 @@ class Dispatcher:
         tried: list[Contact],
         context: dict[str, Any],
         chase: bool,
+        now: dt.datetime,
     ) -> DispatchOutcome:
         """Each contact point in turn until one accepts; a transient error retries later."""
-        now = self.runtime.now()
         is_reply = bool(row.context.get("reply"))
         pay_url = await pay_url_for(self.runtime, debtor, context) if not is_reply else ""
         links: list[ChatLink] = []

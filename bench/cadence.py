@@ -75,7 +75,7 @@ def contact_rows(debtors: int, rng: random.Random) -> Iterator[tuple[object, ...
         opted = created if rng.random() < 0.02 else None
         channel = ("telegram", "whatsapp", "sms", "email")[i % 4]
         address = f"c{i}@example.it" if channel == "email" else f"+39333{i:07d}"
-        yield (n, i, channel, address, False, 0, None, None, opted, None, None, "", created)
+        yield (n, i, channel, address, False, 0, None, None, opted, None, None, "", "", created)
         if i % 5 == 0:  # a second address for some debtors
             n += 1
             yield (
@@ -90,6 +90,7 @@ def contact_rows(debtors: int, rng: random.Random) -> Iterator[tuple[object, ...
                 None,
                 None,
                 None,
+                "",
                 "",
                 created,
             )
@@ -130,7 +131,7 @@ DEBTOR_COLUMNS = (
 )
 CONTACT_COLUMNS = (
     "id, debtor_id, channel, address, is_pec, priority, verified_at, opted_in_at, opted_out_at, "
-    "last_inbound_at, unreachable_at, unreachable_reason, created_at"
+    "last_inbound_at, unreachable_at, unreachable_reason, opt_in_source, created_at"
 )
 INVOICE_COLUMNS = (
     "id, number, issue_date, due_date, amount_cents, paid_cents, discount_cents, currency, status, "
@@ -384,7 +385,7 @@ def main() -> None:
     debtors = args.invoices // INVOICES_PER_DEBTOR
 
     if args.generate_only:
-        if db.is_postgres(url):
+        if db.is_postgres_url(url):
             asyncio.run(generate_postgres(url, debtors))
         else:
             generate_sqlite(url.removeprefix("sqlite://"), debtors)

@@ -30,7 +30,8 @@ from bot.models import Channel  # noqa: E402
 from bot.policy import load_policy  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from scheduler import cadence  # noqa: E402
-from scheduler.dispatch import DispatchConfig, Dispatcher, Outcome  # noqa: E402
+from scheduler.dispatch import DispatchConfig, Dispatcher  # noqa: E402
+from scheduler.outbox_record import DispatchOutcome  # noqa: E402
 
 # Wednesday 25 November 2026, 10:00 in Rome: inside every debtor's contact window.
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
@@ -73,7 +74,8 @@ async def prepare(url: str, messages: int) -> int:
                 )
                 await sql.execute(
                     "INSERT INTO contact_point (debtor_id, channel, address, is_pec, priority, "
-                    "unreachable_reason, created_at) VALUES (?, 'telegram', ?, false, 0, '', ?)",
+                    "unreachable_reason, opt_in_source, created_at) "
+                    "VALUES (?, 'telegram', ?, false, 0, '', '', ?)",
                     (i, str(100000 + i), created),
                 )
                 await sql.execute(
@@ -110,7 +112,7 @@ async def work(url: str, batch: int) -> int:
         counts = await dispatcher.drain(max_batches=1_000_000)
     finally:
         await db.close()
-    return counts.get(Outcome.SENT, 0)
+    return counts.get(DispatchOutcome.SENT, 0)
 
 
 async def verify(url: str) -> tuple[int, int]:
@@ -158,11 +160,11 @@ def main() -> None:
 
     queued = asyncio.run(prepare(url, args.messages))
     figures: dict[str, object] = {
-        "database": "postgres" if db.is_postgres(url) else "sqlite",
+        "database": "postgres" if db.is_postgres_url(url) else "sqlite",
         "messages": queued,
         "batch": args.batch,
     }
-    worker_counts = (1, 4) if db.is_postgres(url) else (1,)
+    worker_counts = (1, 4) if db.is_postgres_url(url) else (1,)
     for workers in worker_counts:
         asyncio.run(reset_outbox(url))
         seconds, sent = run_workers(url, workers, args.batch)

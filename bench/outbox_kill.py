@@ -181,7 +181,7 @@ def main() -> None:
     parser.add_argument("--api", default="", help=argparse.SUPPRESS)
     parser.add_argument("--offset", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not db.is_postgres(args.database_url):
+    if not db.is_postgres_url(args.database_url):
         raise SystemExit("--database-url must be PostgreSQL: several workers share the outbox")
     if args.work:
         asyncio.run(work(args.database_url, args.token, args.api, args.offset))

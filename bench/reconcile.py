@@ -104,7 +104,7 @@ async def main() -> None:
     print(
         json.dumps(
             {
-                "database": "postgres" if db.is_postgres(url) else "sqlite",
+                "database": "postgres" if db.is_postgres_url(url) else "sqlite",
                 "open_invoices": len(invoices),
                 "lines": args.lines,
                 "matched": len(report.matched),

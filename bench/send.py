@@ -389,7 +389,7 @@ async def telegram_inbound(args: argparse.Namespace, workdir: Path) -> dict[str,
     figures["server_log_lines"] = len(log_lines)
     # Answered in the webhook's response; calls on the fake would mean the server made its own.
     figures["callback_answers"] += len(fake.calls_to("answerCallbackQuery"))
-    figures["database"] = "postgres" if db.is_postgres(url) else "sqlite"
+    figures["database"] = "postgres" if db.is_postgres_url(url) else "sqlite"
     return figures
 
 

@@ -75,7 +75,7 @@ async def run(messages: int, concurrency: int, url: str) -> dict[str, object]:
         public_base_url="https://sollecito.example",
         policy_file=ROOT / "policy.toml",
     )
-    figures: dict[str, object] = {"database": "postgres" if db.is_postgres(url) else "sqlite"}
+    figures: dict[str, object] = {"database": "postgres" if db.is_postgres_url(url) else "sqlite"}
     async with twilio_stack(settings) as stack:
         sender = stack.runtime.sender(Channel.SMS)
         gate = asyncio.Semaphore(concurrency)

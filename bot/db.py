@@ -52,7 +52,7 @@ def _normalise_url(url: str) -> str:
     return url
 
 
-def is_postgres(database_url: str) -> bool:
+def is_postgres_url(database_url: str) -> bool:
     return database_url.startswith(("postgres://", "postgresql://", "asyncpg://"))
 
 
@@ -95,7 +95,7 @@ async def recreate(database_url: str) -> None:
 
     PostgreSQL loses its whole public schema; SQLite its file. The connection is left closed.
     """
-    if is_postgres(database_url):
+    if is_postgres_url(database_url):
         await Tortoise.init(config=tortoise_config(database_url))
         await connections.get("default").execute_script(
             "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;"

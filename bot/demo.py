@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import db
 from bot.channels.base import OutgoingMessage
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
+from bot.formats import money
 from bot.models import (
     CLOSED_STATUSES,
     Channel,
@@ -35,7 +36,6 @@ from bot.models import (
 )
 from bot.policy import load_policy
 from bot.runtime import Runtime
-from bot.texts import money
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_STAFF_CHAT_ID = -1001000000001  # stands for the staff group; the sandbox sends nothing
@@ -120,15 +120,21 @@ def show_sent(
     return fresh
 
 
-async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> int:
-    from bot.decisions.plans import activate_plan
-    from bot.importers import run_import
-    from bot.payments.checkout import pay_link_in_sandbox
-    from bot.staff import register_staff
-    from scheduler import cadence
-    from scheduler.dispatch import Dispatcher
-    from scheduler.preview import build_preview, render_preview
+@dataclass
+class _Demo:
+    """What the acts of the demo share: the runtime, the sandboxes and what of them was shown."""
 
+    runtime: Runtime
+    senders: dict[Channel, SandboxSender]
+    clock: DemoClock
+    out: Callable[[str], None]
+    seen: dict[Channel, int] = field(default_factory=dict)
+
+    def show_sent(self) -> list[OutgoingMessage]:
+        return show_sent(self.senders, self.seen, self.out)
+
+
+async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> int:
     settings = demo_settings(settings)
     database = Path(settings.database_url.removeprefix("sqlite://"))
     database.unlink(missing_ok=True)
@@ -144,86 +150,121 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
         senders=dict(senders),
         now=clock,
     )
-    seen: dict[Channel, int] = {}
     try:
         local = clock.now.astimezone(settings.zone)
         out(f"Sollecito demo: {database} (fresh), every channel in the sandbox")
         out(f"demo clock: {local:%A %d %B %Y, %H:%M} ({settings.timezone})")
-
-        heading("1. Import the example debtors and invoices", out)
-        report = await run_import(
-            debtors=EXAMPLES / "debtors.csv",
-            invoices=EXAMPLES / "invoices.csv",
-            dry_run=False,
-            default_language=settings.default_language,
-            default_timezone=settings.timezone,
-            payment_terms_days=runtime.policy.payment_terms_days,
-        )
-        out(report.render())
-        if not report.ok:
-            return 1
-        await register_staff(
-            DEMO_STAFF_USER_ID,
-            "Giulia (credit control)",
-            StaffRole.CONTROLLER,
-            500_000,
-            actor="demo",
-        )
-
-        heading("2. Preview and plan today's cadence: one consolidated reminder per debtor", out)
-        out(textwrap.indent(render_preview(await build_preview(runtime), runtime), "   "))
-        result = await cadence.plan(runtime)
-        skipped = sum(result.skip_counts.values())
-        out(f"   planned: {result.queued_count} reminder(s) queued, {skipped} debtor(s) skipped")
-
-        heading("3. The worker sends them (quiet hours, caps and fallbacks apply)", out)
-        dispatcher = Dispatcher(runtime)
-        await dispatcher.drain()
-        reminders = show_sent(senders, seen, out)
-
-        heading("4. A debtor taps Pay; the sandbox checkout completes", out)
-        payer = await _first_payer(reminders)
-        if payer is None:
-            out("   no reminder carried a pay link")
-            return 1
-        debtor, url = payer
-        before, _ = await _standing(debtor)
-        out(f"   {debtor.name} opens {url}")
-        clock.advance(minutes=20)
-        outcome = await pay_link_in_sandbox(settings, clock(), url)
-        after, _ = await _standing(debtor)
-        out(f"   checkout: {outcome}; open balance {euros(before)} -> {euros(after)}")
-
-        heading("5. The debtor is thanked and staff are told", out)
-        await dispatcher.drain()
-        show_sent(senders, seen, out)
-
-        heading("6. Another debtor negotiates an instalment plan by SMS", out)
-        negotiation = await _negotiate_plan(runtime, senders, seen, reminders, clock, out)
-        if negotiation is None:
-            return 1
-        plan, debtor_name = negotiation
-
-        heading("7. Staff get the card in the staff chat and press Approve", out)
-        await dispatcher.drain()
-        show_sent(senders, seen, out)
-        staff = await StaffMember.get(telegram_user_id=DEMO_STAFF_USER_ID)
-        out(f"   {staff.name} presses Approve on plan {plan.id} ({debtor_name})")
-        decision = await activate_plan(runtime, plan, staff)
-        out(f"   decision: {decision.verdict.value} by {decision.by}")
-        await dispatcher.drain()
-        show_sent(senders, seen, out)
-
-        heading("Where things stand", out)
-        for row in await Debtor.all().order_by("external_ref"):
-            owed, notes = await _standing(row)
-            out(f"   {row.external_ref} {row.name:<36} owes {euros(owed):>12}{notes}")
-        sent = await Message.filter(direction="out").count()
-        out(f"   {sent} outbound message(s) in the log; database: {database}")
-        return 0
+        return await _acts(_Demo(runtime, senders, clock, out), database)
     finally:
         await runtime.close()
         await db.close()
+
+
+async def _acts(demo: _Demo, database: Path) -> int:
+    from scheduler.dispatch import Dispatcher
+
+    out = demo.out
+    if not await _import_and_plan(demo):
+        return 1
+
+    heading("3. The worker sends them (quiet hours, caps and fallbacks apply)", out)
+    dispatcher = Dispatcher(demo.runtime)
+    await dispatcher.drain()
+    reminders = demo.show_sent()
+
+    heading("4. A debtor taps Pay; the sandbox checkout completes", out)
+    if not await _pay(demo, reminders):
+        return 1
+
+    heading("5. The debtor is thanked and staff are told", out)
+    await dispatcher.drain()
+    demo.show_sent()
+
+    heading("6. Another debtor negotiates an instalment plan by SMS", out)
+    negotiation = await _negotiate_plan(
+        demo.runtime, demo.senders, demo.seen, reminders, demo.clock, out
+    )
+    if negotiation is None:
+        return 1
+    plan, debtor_name = negotiation
+
+    heading("7. Staff get the card in the staff chat and press Approve", out)
+    await dispatcher.drain()
+    demo.show_sent()
+    await _approve(demo, plan, debtor_name)
+    await dispatcher.drain()
+    demo.show_sent()
+
+    heading("Where things stand", out)
+    for row in await Debtor.all().order_by("external_ref"):
+        owed, notes = await _standing(row)
+        out(f"   {row.external_ref} {row.name:<36} owes {euros(owed):>12}{notes}")
+    sent = await Message.filter(direction="out").count()
+    out(f"   {sent} outbound message(s) in the log; database: {database}")
+    return 0
+
+
+async def _import_and_plan(demo: _Demo) -> bool:
+    from bot.importers import run_import
+    from bot.staff import register_staff
+    from scheduler import cadence
+    from scheduler.preview import build_preview, render_preview
+
+    runtime, out = demo.runtime, demo.out
+    settings = runtime.settings
+    heading("1. Import the example debtors and invoices", out)
+    report = await run_import(
+        debtors=EXAMPLES / "debtors.csv",
+        invoices=EXAMPLES / "invoices.csv",
+        dry_run=False,
+        default_language=settings.default_language,
+        default_timezone=settings.timezone,
+        payment_terms_days=runtime.policy.payment_terms_days,
+    )
+    out(report.render())
+    if not report.ok:
+        return False
+    await register_staff(
+        DEMO_STAFF_USER_ID,
+        "Giulia (credit control)",
+        StaffRole.CONTROLLER,
+        500_000,
+        actor="demo",
+    )
+
+    heading("2. Preview and plan today's cadence: one consolidated reminder per debtor", out)
+    out(textwrap.indent(render_preview(await build_preview(runtime), runtime), "   "))
+    result = await cadence.plan(runtime)
+    skipped = sum(result.skip_counts.values())
+    out(f"   planned: {result.queued_count} reminder(s) queued, {skipped} debtor(s) skipped")
+    return True
+
+
+async def _pay(demo: _Demo, reminders: list[OutgoingMessage]) -> bool:
+    from bot.payments.checkout import pay_link_in_sandbox
+
+    out = demo.out
+    payer = await _first_payer(reminders)
+    if payer is None:
+        out("   no reminder carried a pay link")
+        return False
+    debtor, url = payer
+    before, _ = await _standing(debtor)
+    out(f"   {debtor.name} opens {url}")
+    demo.clock.advance(minutes=20)
+    outcome = await pay_link_in_sandbox(demo.runtime.settings, demo.clock(), url)
+    after, _ = await _standing(debtor)
+    out(f"   checkout: {outcome}; open balance {euros(before)} -> {euros(after)}")
+    return True
+
+
+async def _approve(demo: _Demo, plan: PaymentPlan, debtor_name: str) -> None:
+    from bot.decisions.plans import activate_plan
+
+    staff = await StaffMember.get(telegram_user_id=DEMO_STAFF_USER_ID)
+    demo.out(f"   {staff.name} presses Approve on plan {plan.id} ({debtor_name})")
+    decision = await activate_plan(demo.runtime, plan, staff)
+    demo.out(f"   decision: {decision.verdict.value} by {decision.by}")
 
 
 async def _negotiate_plan(

@@ -27,6 +27,14 @@ class InvoiceStatus(StrEnum):
     WRITTEN_OFF = "written_off"
 
 
+# Invoices with these statuses still carry an outstanding balance the cadence may chase.
+CHASEABLE_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
+
+
+# Invoices with these statuses are settled or out of scope: nothing is owed on them any more.
+CLOSED_STATUSES = (InvoiceStatus.PAID, InvoiceStatus.CANCELLED, InvoiceStatus.WRITTEN_OFF)
+
+
 class PaymentStatus(StrEnum):
     PENDING = "pending"  # started but not settled yet (SEPA Direct Debit takes days)
     SUCCEEDED = "succeeded"  # money received and allocated

@@ -173,10 +173,6 @@ def parse_time(value: Any) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
-def parse_date(value: Any) -> dt.date:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
 async def fetch(query: str, values: Sequence[Any] = ()) -> list[Sequence[Any]]:
     """Rows as tuples (or asyncpg Records); works for SELECT and for INSERT/UPDATE ... RETURNING."""
     conn = connection()

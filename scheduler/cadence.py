@@ -16,88 +16,44 @@ step: its texts claim no earlier reminder.
 Planning is set-based so it scales to a million invoices: debtors are streamed in chunks by id,
 each chunk is three indexed SELECTs and one range read of the message log (scheduler/selection.py),
 the decisions are plain Python functions, and the rows go in with multi-row
-``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (scheduler/outbox_rows.py).
+``INSERT ... ON CONFLICT DO NOTHING RETURNING`` (scheduler/outbox_rows.py); what a row holds (the
+context JSON, the options, the escalation alerts) is shaped in scheduler/reminder_rows.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import heapq
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot import sql
-from bot.models import Channel
-from bot.outbox import options_payload
 from bot.policy import Policy, Step
 from bot.runtime import Runtime
-from bot.texts import render
 from scheduler.calendar import next_allowed_moment
+from scheduler.coverage import Coverage, SkipReason, load_coverage
 from scheduler.outbox_rows import insert_outbox_rows
+from scheduler.reminder_rows import (
+    ESCALATION_ALERTS_PER_RUN,
+    EscalationSummary,
+    Reminder,
+    escalation_row,
+    reminder_row,
+    summary_row,
+)
 from scheduler.routing import Contact, contact_state, route
 from scheduler.selection import (
-    NO_INVOICES,
-    Coverage,
     DebtorSnapshot,
-    Group,
     History,
-    OpenInvoice,
-    SkipReason,
     debtor_id_range,
-    invoice_totals,
-    load_coverage,
     load_history,
     load_snapshots,
 )
 from scheduler.steps import Wait, listed_invoices, next_step
 
-__all__ = [
-    "Coverage",
-    "OpenInvoice",
-    "SkipReason",
-    "insert_outbox_rows",
-    "invoice_totals",
-    "load_coverage",
-]
-
 DEFAULT_CHUNK_DEBTORS = 20_000
-
-# What every reminder offers (the conversation flows handle the answers); "discount" and the
-# plan come first when the step makes that offer.
-REMINDER_OPTIONS = (
-    "pay_now",
-    "instalments",
-    "promise",
-    "already_paid",
-    "dispute",
-    "talk_to_person",
-)
-
-
-@dataclass(slots=True)
-class Reminder:
-    """One consolidated reminder the planner decided on."""
-
-    debtor_id: int
-    debtor_name: str
-    language: str
-    timezone: str
-    step: Step
-    days_overdue: int
-    anchor_id: int  # the cycle: the most overdue invoice still chased
-    invoice_count: int  # the invoices the step lists and totals
-    totals: dict[str, int]
-    invoices_json: str
-    route: tuple[Contact, ...]  # the order channels are tried; empty when decided unrouted
-    upcoming: Group = NO_INVOICES  # not yet due: a separate line, outside the total
-
-    @property
-    def idempotency_key(self) -> str:
-        return cadence_key(self.debtor_id, self.step.name, self.anchor_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +92,30 @@ class PlanResult:
         }
 
 
-def cadence_key(debtor_id: int, step: str, anchor_invoice_id: int) -> str:
-    return f"cadence:{debtor_id}:{step}:{anchor_invoice_id}"
-
-
 def company_today(now: dt.datetime, runtime: Runtime) -> dt.date:
     return now.astimezone(runtime.settings.zone).date()
+
+
+def _not_chased(debtor: DebtorSnapshot, now: dt.datetime) -> Skip | None:
+    """Why the debtor gets no reminder whatever the step: paused, no way to write, or nothing
+    chased (every open invoice covered by a plan, dispute or promise)."""
+    if debtor.paused_until is not None and debtor.paused_until > now:
+        detail = f"until {debtor.paused_until:%Y-%m-%d %H:%M} UTC"
+        return Skip(debtor.id, debtor.name, SkipReason.PAUSED, detail)
+    state = contact_state(debtor.contacts)
+    if state == "none":
+        return Skip(debtor.id, debtor.name, SkipReason.NO_CONTACT)
+    if state == "opted_out":
+        return Skip(debtor.id, debtor.name, SkipReason.OPTED_OUT)
+    if state == "unreachable":
+        return Skip(debtor.id, debtor.name, SkipReason.UNREACHABLE)
+    if not debtor.chased_count or debtor.anchor_id is None or debtor.anchor_due is None:
+        covered = debtor.covered
+        if len(covered) == 1:
+            return Skip(debtor.id, debtor.name, next(iter(covered)))
+        detail = ", ".join(sorted(r.value for r in covered))
+        return Skip(debtor.id, debtor.name, SkipReason.COVERED, detail)
+    return None
 
 
 def decide(
@@ -162,23 +136,10 @@ def decide(
     outbox row does not store it (dispatch routes again when it sends), and planning without
     recording (the clock) has no use for the order of the fallbacks.
     """
-    if debtor.paused_until is not None and debtor.paused_until > now:
-        detail = f"until {debtor.paused_until:%Y-%m-%d %H:%M} UTC"
-        return Skip(debtor.id, debtor.name, SkipReason.PAUSED, detail)
-    state = contact_state(debtor.contacts)
-    if state == "none":
-        return Skip(debtor.id, debtor.name, SkipReason.NO_CONTACT)
-    if state == "opted_out":
-        return Skip(debtor.id, debtor.name, SkipReason.OPTED_OUT)
-    if state == "unreachable":
-        return Skip(debtor.id, debtor.name, SkipReason.UNREACHABLE)
-    if not debtor.chased_count or debtor.anchor_id is None or debtor.anchor_due is None:
-        covered = debtor.covered
-        if len(covered) == 1:
-            return Skip(debtor.id, debtor.name, next(iter(covered)))
-        detail = ", ".join(sorted(r.value for r in covered))
-        return Skip(debtor.id, debtor.name, SkipReason.COVERED, detail)
-
+    skip = _not_chased(debtor, now)
+    if skip is not None:
+        return skip
+    assert debtor.anchor_id is not None and debtor.anchor_due is not None  # _not_chased saw to it
     key = (debtor.anchor_due, debtor.sent_step, debtor.sent_day)
     step = steps.get(key) if steps is not None else None
     if step is None:
@@ -212,145 +173,6 @@ def decide(
         route=contacts,
         upcoming=upcoming,
     )
-
-
-def _totals_json(totals: dict[str, int]) -> str:
-    if len(totals) == 1:
-        ((currency, cents),) = totals.items()
-        if currency.isascii() and currency.isalnum():
-            return f'{{"{currency}":{cents}}}'
-    return json.dumps(totals, ensure_ascii=False, separators=(",", ":"))
-
-
-def reminder_context_json(reminder: Reminder) -> str:
-    """What the dispatcher needs to render and route the reminder, stored on the outbox row.
-
-    Built as text around the invoice lists the database already serialised and the step's part
-    serialised once per run, so a million invoices are never turned into Python dictionaries and
-    back (the same text json.dumps would write: keys in this order, no spaces). `invoices` are
-    those the step lists and totals; `upcoming` (when present) those not yet due, for a separate
-    line outside the total."""
-    upcoming = reminder.upcoming
-    extra = (
-        f',"upcoming":{upcoming.invoices_json},"upcoming_totals":{_totals_json(upcoming.totals)}'
-        if upcoming.count
-        else ""
-    )
-    return (
-        f'{{"kind":"reminder","cycle":"invoice:{reminder.anchor_id}",'
-        f'"days_overdue":{reminder.days_overdue},{_step_context_json(reminder.step)},'
-        f'"totals":{_totals_json(reminder.totals)},"invoices":{reminder.invoices_json}{extra}}}'
-    )
-
-
-# Per-step texts, cached by the step object's identity: hashing a pydantic model costs more
-# than building the text, and planning asks hundreds of thousands of times.
-_BY_STEP: dict[tuple[int, str, str], tuple[Step, str]] = {}
-
-
-def _cached_for_step(step: Step, kind: str, language: str, build: Any) -> str:
-    key = (id(step), kind, language)
-    cached = _BY_STEP.get(key)
-    if cached is not None and cached[0] is step:
-        return cached[1]
-    if len(_BY_STEP) > 256:
-        _BY_STEP.clear()
-    text: str = build(step, language)
-    _BY_STEP[key] = (step, text)
-    return text
-
-
-def _step_context_json(step: Step) -> str:
-    return _cached_for_step(step, "context", "", _build_step_context_json)
-
-
-def _build_step_context_json(step: Step, _language: str) -> str:
-    """The step's part of a reminder's context, without the braces."""
-    part = json.dumps(
-        {
-            "courtesy": step.courtesy,
-            "formal": step.formal,
-            "offer": step.offer,
-            "channels": [c.value for c in step.channels],
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return part[1:-1]
-
-
-def reminder_options_keys(step: Step) -> tuple[str, ...]:
-    if step.offer == "discount":
-        return ("discount", *REMINDER_OPTIONS)
-    if step.offer == "plan":
-        return ("instalments", *(k for k in REMINDER_OPTIONS if k != "instalments"))
-    return REMINDER_OPTIONS
-
-
-def reminder_options_json(step: Step, language: str) -> str:
-    """The reply options of a step in a language, as stored on the row (rendered once per run)."""
-    return _cached_for_step(step, "options", language, _build_options_json)
-
-
-def _build_options_json(step: Step, language: str) -> str:
-    from bot.channels.base import Option
-
-    options = [
-        Option(key=key, label=render("reminders/option.txt", language, key=key))
-        for key in reminder_options_keys(step)
-    ]
-    return json.dumps(options_payload(options), ensure_ascii=False)
-
-
-def escalation_key(reminder_key: str) -> str:
-    return "escalation:" + reminder_key.removeprefix("cadence:")
-
-
-def escalation_context(reminder: Reminder) -> dict[str, Any]:
-    return {
-        "debtor_id": reminder.debtor_id,
-        "debtor_name": reminder.debtor_name,
-        "step": reminder.step.name,
-        "days_overdue": reminder.days_overdue,
-        "invoice_count": reminder.invoice_count,
-        "totals": reminder.totals,
-    }
-
-
-# Telegram lets a bot post about 20 messages a minute in a group: past this many escalations in
-# one run, staff get one summary instead of a flood (the reminders themselves are unaffected).
-ESCALATION_ALERTS_PER_RUN = 20
-_SUMMARY_TOP = 10
-
-
-@dataclass
-class EscalationSummary:
-    """Escalations beyond the per-run alert limit: counted by step, the largest kept by name."""
-
-    count: int = 0
-    by_step: Counter[str] = field(default_factory=Counter)
-    top: list[tuple[int, int, str, str]] = field(default_factory=list)  # (cents, id, name, step)
-
-    def add(self, reminder: Reminder) -> None:
-        self.count += 1
-        self.by_step[reminder.step.name] += 1
-        cents = sum(reminder.totals.values())
-        entry = (cents, reminder.debtor_id, reminder.debtor_name, reminder.step.name)
-        if len(self.top) < _SUMMARY_TOP:
-            heapq.heappush(self.top, entry)
-        elif entry > self.top[0]:
-            heapq.heapreplace(self.top, entry)
-
-    def context(self) -> dict[str, Any]:
-        return {
-            "count": self.count,
-            "by_step": dict(sorted(self.by_step.items())),
-            "top": [
-                {"debtor_id": d, "debtor_name": n, "step": st, "cents": c}
-                for c, d, n, st in sorted(self.top, reverse=True)
-            ],
-            "currency": "EUR",
-        }
 
 
 @dataclass
@@ -398,18 +220,7 @@ async def _write_chunk(
     result = run.result
     created = sql.db_time(run.now, run.postgres)
     rows = [
-        (
-            reminder.debtor_id,
-            "debtor",
-            None,
-            reminder.step.template,
-            reminder.step.name,
-            reminder_context_json(reminder),
-            reminder_options_json(reminder.step, reminder.language),
-            key,
-            run.scheduled_at(reminder.timezone),
-            created,
-        )
+        reminder_row(reminder, key, run.scheduled_at(reminder.timezone), created)
         for reminder, key in zip(reminders, keys, strict=True)
         if key not in known
     ]
@@ -423,20 +234,7 @@ async def _write_chunk(
     for reminder, key in escalated:
         if run.escalations_left > 0:
             run.escalations_left -= 1
-            alerts.append(
-                (
-                    reminder.debtor_id,
-                    "staff",
-                    Channel.TELEGRAM.value,
-                    "staff/escalation.txt",
-                    reminder.step.name,
-                    json.dumps(escalation_context(reminder), ensure_ascii=False),
-                    "[]",
-                    escalation_key(key),
-                    created,
-                    created,
-                )
-            )
+            alerts.append(escalation_row(reminder, key, created))
         else:
             run.overflow.add(reminder)
     if alerts:
@@ -447,18 +245,7 @@ async def _write_chunk(
 
 async def _queue_escalation_summary(run: _Run) -> None:
     created = sql.db_time(run.now, run.postgres)
-    row = (
-        None,
-        "staff",
-        Channel.TELEGRAM.value,
-        "staff/escalation_summary.txt",
-        "",
-        json.dumps(run.overflow.context(), ensure_ascii=False),
-        "[]",
-        f"escalation-summary:{run.now.isoformat()}",
-        created,
-        created,
-    )
+    row = summary_row(run.overflow, run.now, created)
     run.result.alerts_queued += len(await insert_outbox_rows([row]))
 
 
@@ -528,6 +315,20 @@ async def plan(
     run = _Run(runtime, result, now, sql.is_postgres(), record)
     run.step_names = tuple(step.name for step in policy.steps)
     lows = list(range(bounds[0], bounds[1] + 1, chunk_debtors))
+    await _plan_chunks(run, lows, chunk_debtors, coverage, today, dry_run)
+    return result
+
+
+async def _plan_chunks(
+    run: _Run,
+    lows: list[int],
+    chunk_debtors: int,
+    coverage: Coverage,
+    today: dt.date,
+    dry_run: bool,
+) -> None:
+    """Read, decide and write each chunk of debtors (pipelined on PostgreSQL, see `plan`)."""
+    result, policy = run.result, run.runtime.policy
     clock = time.perf_counter
     pipelined = run.postgres
     reading: asyncio.Future[tuple[list[DebtorSnapshot], set[str]]] | None = None
@@ -569,4 +370,3 @@ async def plan(
         for task in (reading, writing):
             if task is not None and not task.done():
                 task.cancel()
-    return result

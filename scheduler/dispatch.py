@@ -15,7 +15,9 @@ in routing order: a transient error (RETRY) is retried with exponential backoff 
 `max_attempts`, then the next channel; FALLBACK moves on at once; UNREACHABLE marks the address
 dead and moves on. When every channel failed the message is marked failed and staff get an alert.
 Staff messages go to the staff chat on Telegram and skip quiet hours and caps.
-See docs/ARCHITECTURE.md, "Delivery guarantees".
+What a debtor row becomes at its turn (still chased? which contact points? which text?) is
+scheduler/debtor_message.py; how a leased row's outcome is written (sent, retried with backoff,
+failed, cancelled) is scheduler/outbox_record.py. See docs/ARCHITECTURE.md, "Delivery guarantees".
 """
 
 from __future__ import annotations
@@ -28,56 +30,36 @@ import random
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-from bot.answers import (
-    ChatLink,
-    answer_context,
-    available_kinds,
-    carries_personal_link,
-    chat_links,
-    first_contacts,
-)
-from bot.channels.base import Option, OutgoingMessage, SendError, SendOutcome
-from bot.conversations.store import get_state, set_state
-from bot.flows.states import after_reminder
-from bot.models import (
-    CLOSED_STATUSES,
-    Channel,
-    ContactPoint,
-    Debtor,
-    Invoice,
-    Message,
-    MessageStatus,
-)
-from bot.outbox import STAFF, delivery_key, queue_staff_alert
+from bot.answers import ChatLink, first_contacts
+from bot.channels.base import OutgoingMessage, SendError, SendOutcome
+from bot.models import Channel, ContactPoint, Debtor, Message, MessageStatus
+from bot.outbox import STAFF, delivery_key
 from bot.reachability import mark_unreachable
 from bot.runtime import Runtime
 from bot.texts import render
 from scheduler import outbox_lease
-from scheduler.cadence import (
-    Coverage,
-    OpenInvoice,
-    SkipReason,
-    company_today,
-    invoice_totals,
-    load_coverage,
+from scheduler.cadence import company_today
+from scheduler.coverage import Coverage, SkipReason, load_coverage
+from scheduler.debtor_message import (
+    candidates,
+    contact_of,
+    links_for,
+    options_of,
+    outgoing_message,
+    pay_url_for,
+    refresh_reminder,
+    remember_options,
+    with_failure,
 )
 from scheduler.outbox_lease import Lease
-from scheduler.proactive import (
-    allowed_moment,
-    consent_reason,
-    split_by_consent,
-    whatsapp_session_open,
-)
-from scheduler.rendering import as_dates, fit_sms_budget, render_context, render_for_channel
-from scheduler.routing import DEFAULT_CHANNEL_ORDER, Contact, contact_state, route
-from scheduler.whatsapp_variables import Facts, message_kind, variables_for
+from scheduler.outbox_record import DispatchOutcome, Recorder
+from scheduler.proactive import allowed_moment, consent_reason, split_by_consent
+from scheduler.rendering import as_dates
+from scheduler.routing import Contact, contact_state
 
 log = logging.getLogger(__name__)
-
-HANDOFF_FLOW = "handoff"  # bot/flows/menu.py: the stage "handoff.relay"
 
 
 @dataclass(frozen=True)
@@ -105,39 +87,16 @@ class LeaseLost(Exception):
     """Another worker holds the row now: this one must not send it."""
 
 
-def backoff_delay(
-    attempt: int, config: DispatchConfig, rng: random.Random, retry_after: float | None = None
-) -> dt.timedelta:
-    """Exponential backoff with jitter: base * 2^(attempt-1), capped, drawn from [half, full].
-
-    The jitter spreads retries of many messages hit by the same outage. A provider's own
-    Retry-After is a floor.
-    """
-    ceiling = min(
-        config.backoff_cap.total_seconds(),
-        config.backoff_base.total_seconds() * 2 ** max(attempt - 1, 0),
-    )
-    delay = rng.uniform(ceiling / 2, ceiling)
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return dt.timedelta(seconds=delay)
-
-
-class Outcome(StrEnum):
-    SENT = "sent"
-    RETRY_LATER = "retry_later"  # a transient error; back in the outbox after the backoff
-    RESCHEDULED = "rescheduled"  # outside quiet hours or over the cap; moved, not dropped
-    CANCELLED = "cancelled"
-    FAILED = "failed"
-    LOST_LEASE = "lost_lease"  # another worker took the row over (our lease had expired)
-
-
 @dataclass
 class Dispatcher:
     runtime: Runtime
     config: DispatchConfig = field(default_factory=DispatchConfig)
     rng: random.Random = field(default_factory=random.Random)
     name: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    record: Recorder = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.record = Recorder(lambda: self.runtime.now(), self.config, self.rng)
 
     async def claim(self) -> list[tuple[int, dt.datetime]]:
         """Take up to batch_size due rows: (id, lease_until) of each."""
@@ -149,9 +108,9 @@ class Dispatcher:
             self.runtime.now(), self.config.lease, self.config.batch_size
         )
 
-    async def run_once(self) -> dict[Outcome, int]:
+    async def run_once(self) -> dict[DispatchOutcome, int]:
         """Claim one batch and process it; the count of each outcome."""
-        counts: dict[Outcome, int] = {}
+        counts: dict[DispatchOutcome, int] = {}
         claimed = await self._claim()
         if not claimed:
             return counts
@@ -165,15 +124,15 @@ class Dispatcher:
         for lease in claimed:
             row = rows.get(lease.message_id)
             if row is None:
-                outcome = Outcome.CANCELLED
+                outcome = DispatchOutcome.CANCELLED
             else:
                 outcome = await self._send(row, lease, coverage, debtors)
             counts[outcome] = counts.get(outcome, 0) + 1
         return counts
 
-    async def drain(self, max_batches: int = 1000) -> dict[Outcome, int]:
+    async def drain(self, max_batches: int = 1000) -> dict[DispatchOutcome, int]:
         """Process batches until nothing is due (tests, the bench, a one-shot run)."""
-        total: dict[Outcome, int] = {}
+        total: dict[DispatchOutcome, int] = {}
         for _ in range(max_batches):
             counts = await self.run_once()
             if not counts:
@@ -208,11 +167,11 @@ class Dispatcher:
 
     async def process(
         self, message_id: int, lease_until: dt.datetime, coverage: Coverage | None = None
-    ) -> Outcome:
+    ) -> DispatchOutcome:
         """Send one claimed row. `coverage` may be preloaded for the batch's debtors."""
         row = await Message.get_or_none(id=message_id)
         if row is None:
-            return Outcome.CANCELLED
+            return DispatchOutcome.CANCELLED
         return await self._send(row, Lease(message_id, lease_until), coverage, {})
 
     async def _send(
@@ -221,7 +180,7 @@ class Dispatcher:
         lease: Lease,
         coverage: Coverage | None,
         debtors: dict[int, Debtor],
-    ) -> Outcome:
+    ) -> DispatchOutcome:
         """`debtors` holds those preloaded for the batch; any other is read here."""
         try:
             if row.audience == STAFF:
@@ -232,7 +191,7 @@ class Dispatcher:
             return await self._send_debtor(row, lease, coverage, debtor)
         except LeaseLost:
             log.info("message %s: another worker took it over; not sent by %s", row.id, self.name)
-            return Outcome.LOST_LEASE
+            return DispatchOutcome.LOST_LEASE
 
     async def _transmit(self, lease: Lease, outgoing: OutgoingMessage) -> str:
         """Send under a lease that covers the whole send, or raise LeaseLost without sending.
@@ -250,10 +209,10 @@ class Dispatcher:
             reason = f"{outgoing.channel.value}: no answer within {seconds:g} s"
             raise SendError(SendOutcome.RETRY, reason) from None
 
-    async def _send_staff(self, row: Message, lease: Lease) -> Outcome:
+    async def _send_staff(self, row: Message, lease: Lease) -> DispatchOutcome:
         chat_id = self.runtime.settings.telegram_staff_chat_id
         if chat_id is None:
-            return await self._finish(
+            return await self.record.finish(
                 row, lease, MessageStatus.FAILED, error="TELEGRAM_STAFF_CHAT_ID is not set"
             )
         language = self.runtime.settings.default_language
@@ -262,7 +221,7 @@ class Dispatcher:
             channel=Channel.TELEGRAM,
             address=str(chat_id),
             text=text,
-            options=_options(row.options),
+            options=options_of(row.options),
             template=row.template,
             message_id=row.id,
             delivery_key=delivery_key(self.runtime.settings.secret_key, row),
@@ -273,12 +232,12 @@ class Dispatcher:
             raise
         except SendError as exc:
             if exc.outcome is SendOutcome.RETRY:
-                return await self._retry_or_fail(row, lease, exc.reason, exc.retry_after)
-            return await self._finish(row, lease, MessageStatus.FAILED, error=exc.reason)
+                return await self.record.retry_or_fail(row, lease, exc.reason, exc.retry_after)
+            return await self.record.finish(row, lease, MessageStatus.FAILED, error=exc.reason)
         except Exception as exc:  # a sender bug must not lose the alert: treat it as transient
             log.exception("staff message %s: unexpected error", row.id)
-            return await self._retry_or_fail(row, lease, repr(exc), None)
-        return await self._record_sent(row, lease, Channel.TELEGRAM, None, provider_id, text)
+            return await self.record.retry_or_fail(row, lease, repr(exc), None)
+        return await self.record.sent(row, lease, Channel.TELEGRAM, None, provider_id, text)
 
     def _staff_context(self, row: Message) -> dict[str, Any]:
         return {"company": self.runtime.settings.company_name, **as_dates(row.context)}
@@ -289,63 +248,84 @@ class Dispatcher:
         lease: Lease,
         coverage: Coverage | None,
         debtor: Debtor | None,
-    ) -> Outcome:
+    ) -> DispatchOutcome:
         now = self.runtime.now()
         if debtor is None:
-            return await self._finish(row, lease, MessageStatus.CANCELLED, error="no debtor")
+            return await self.record.finish(row, lease, MessageStatus.CANCELLED, error="no debtor")
         is_reply = bool(row.context.get("reply"))
         # A staff pause stops the chase, not what the debtor is told about a decision.
         chase = not is_reply and not row.context.get("prewritten")
         if chase and debtor.paused_until is not None and debtor.paused_until > now:
-            return await self._cancel(row, lease, SkipReason.PAUSED)
+            return await self.record.cancel(row, lease, SkipReason.PAUSED)
 
         points, no_consent = split_by_consent(
             await ContactPoint.filter(debtor_id=debtor.id), self.runtime.policy
         )
-        contacts = [_contact(p) for p in points]
+        contacts = [contact_of(p) for p in points]
         context = dict(row.context)
         if row.context.get("kind") == "reminder":
-            invoices, reason = await self._still_chased(debtor.id, context, now, coverage)
+            reason = await refresh_reminder(self.runtime, debtor.id, context, now, coverage)
             if reason is not None:
-                return await self._cancel(row, lease, reason)
-            context["invoices"] = invoices
-            context["totals"] = invoice_totals(_open_invoices(invoices))
-            await self._still_upcoming(context, now)
+                return await self.record.cancel(row, lease, reason)
 
-        candidates = self._candidates(row, contacts, context)
-        if not candidates:
-            fixed = row.contact_point_id  # type: ignore[attr-defined]
-            consent = not contacts or (is_reply and any(p.id == fixed for p in no_consent))
-            if not context.get("failed_contacts") and no_consent and consent:
-                # The cadence key stays taken: planning, which runs several times an hour and
-                # does not read consent, would queue the same step again and again.
-                reason = "; ".join(sorted({consent_reason(p.channel) for p in no_consent}))
-                return await self._finish(row, lease, MessageStatus.CANCELLED, error=reason)
-            if not context.get("failed_contacts"):
-                state = contact_state(contacts)
-                reason = SkipReason.OPTED_OUT if state == "opted_out" else SkipReason.UNREACHABLE
-                if state == "none":
-                    reason = SkipReason.NO_CONTACT
-                return await self._cancel(row, lease, reason)
-            return await self._fail_everywhere(row, lease, debtor, context)
+        tried = candidates(row, contacts, context)
+        if not tried:
+            return await self._nowhere(row, lease, debtor, context, contacts, no_consent)
 
         moment = await allowed_moment(row, debtor.id, debtor.timezone, now, self.runtime.policy)
         if moment > now:
-            await self._owned(row, lease).update(
-                status=MessageStatus.PENDING, scheduled_at=moment, lease_until=None
-            )
-            return Outcome.RESCHEDULED
+            return await self.record.rescheduled(row, lease, moment)
+        return await self._try_channels(row, lease, debtor, points, tried, context, chase, now)
 
-        pay_url = await self._pay_url(debtor, context) if not is_reply else ""
+    async def _nowhere(
+        self,
+        row: Message,
+        lease: Lease,
+        debtor: Debtor,
+        context: dict[str, Any],
+        contacts: list[Contact],
+        no_consent: list[ContactPoint],
+    ) -> DispatchOutcome:
+        """No contact point left to try: why, recorded as the row's end."""
+        fixed = row.contact_point_id  # type: ignore[attr-defined]
+        is_reply = bool(row.context.get("reply"))
+        consent = not contacts or (is_reply and any(p.id == fixed for p in no_consent))
+        if not context.get("failed_contacts") and no_consent and consent:
+            # The cadence key stays taken: planning, which runs several times an hour and
+            # does not read consent, would queue the same step again and again.
+            reason = "; ".join(sorted({consent_reason(p.channel) for p in no_consent}))
+            return await self.record.finish(row, lease, MessageStatus.CANCELLED, error=reason)
+        if not context.get("failed_contacts"):
+            state = contact_state(contacts)
+            skip = SkipReason.OPTED_OUT if state == "opted_out" else SkipReason.UNREACHABLE
+            if state == "none":
+                skip = SkipReason.NO_CONTACT
+            return await self.record.cancel(row, lease, skip)
+        return await self.record.fail_everywhere(row, lease, debtor, context)
+
+    async def _try_channels(
+        self,
+        row: Message,
+        lease: Lease,
+        debtor: Debtor,
+        points: list[ContactPoint],
+        tried: list[Contact],
+        context: dict[str, Any],
+        chase: bool,
+        now: dt.datetime,
+    ) -> DispatchOutcome:
+        """Each contact point in turn until one accepts; a transient error retries later."""
+        is_reply = bool(row.context.get("reply"))
+        pay_url = await pay_url_for(self.runtime, debtor, context) if not is_reply else ""
         links: list[ChatLink] = []
         first: set[int] = set()
         if not is_reply:  # the way to answer, next to the pay link (bot/answers.py)
             first = await first_contacts(points)
-            links = await self._chat_links(debtor, points, candidates, first, now)
-        for contact in candidates:
+            links = await links_for(self.runtime, debtor, points, tried, first, now)
+        for contact in tried:
             point = next(p for p in points if p.id == contact.id)
-            outgoing = self._outgoing(
-                row, debtor, point, context, pay_url, now, links, point.id in first
+            outgoing = outgoing_message(
+                self.runtime, row, debtor, point, context, pay_url, now, links, point.id in first
             )
             try:
                 provider_id = await self._transmit(lease, outgoing)
@@ -354,368 +334,32 @@ class Dispatcher:
             except SendError as exc:
                 if exc.outcome is SendOutcome.RETRY:
                     if row.attempts + 1 < self.config.max_attempts:
-                        return await self._retry_later(
+                        return await self.record.retry_later(
                             row, lease, exc.reason, exc.retry_after, context
                         )
                     log.warning("message %s: %s keeps failing, next channel", row.id, contact)
                 elif exc.outcome is SendOutcome.UNREACHABLE:
                     await mark_unreachable(point, exc.reason, now)
-                context = _failed(context, contact, exc.reason)
+                context = with_failure(context, contact, exc.reason)
                 row.attempts = 0
                 row.last_error = f"{contact.channel.value}: {exc.reason}"
                 continue
             except Exception as exc:  # a sender bug must not lose the message: transient
                 log.exception("message %s: unexpected error on %s", row.id, contact.channel)
                 if row.attempts + 1 < self.config.max_attempts:
-                    return await self._retry_later(row, lease, repr(exc), None, context)
-                context = _failed(context, contact, repr(exc))
+                    return await self.record.retry_later(row, lease, repr(exc), None, context)
+                context = with_failure(context, contact, repr(exc))
                 row.attempts = 0
                 continue
             row.context = context
-            outcome = await self._record_sent(
+            outcome = await self.record.sent(
                 row, lease, contact.channel, contact.id, provider_id, outgoing.text
             )
             # A reminder's options start a conversation; a notice's belong to the one under way.
-            if outcome is Outcome.SENT and chase and outgoing.options:
-                await self._remember_options(debtor, row, outgoing, now)
+            if outcome is DispatchOutcome.SENT and chase and outgoing.options:
+                await remember_options(debtor, row, outgoing, now)
             return outcome
-        return await self._fail_everywhere(row, lease, debtor, context)
-
-    async def _remember_options(
-        self, debtor: Debtor, row: Message, outgoing: OutgoingMessage, now: dt.datetime
-    ) -> None:
-        """The debtor's next answer refers to this message: "1" is what they saw as 1.
-
-        A conversation handed to a person stays with that person until staff hand it back.
-        """
-        state = await get_state(debtor)
-        if state.get("flow") == HANDOFF_FLOW:
-            return
-        keys = [option.key for option in outgoing.options]
-        await set_state(debtor, after_reminder(row.step, now, keys))
-
-    def _candidates(
-        self, row: Message, contacts: list[Contact], context: dict[str, Any]
-    ) -> list[Contact]:
-        failed = set(context.get("failed_contacts", ()))
-        chosen = [c for c in contacts if c.id == row.contact_point_id and c.reachable]  # type: ignore[attr-defined]
-        if context.get("reply"):  # an answer goes back where the debtor wrote, or not at all
-            return [c for c in chosen if c.id not in failed]
-        channels = [Channel(c) for c in context.get("channels", ())] or list(DEFAULT_CHANNEL_ORDER)
-        if row.channel is not None and row.channel not in channels:
-            channels.insert(0, row.channel)
-        # A notice queued for the chat the debtor last used goes there first, then anywhere.
-        ordered = chosen + [
-            c
-            for c in route(contacts, channels, formal=bool(context.get("formal")))
-            if c not in chosen
-        ]
-        return [c for c in ordered if c.id not in failed]
-
-    async def _still_chased(
-        self,
-        debtor_id: int,
-        context: dict[str, Any],
-        now: dt.datetime,
-        coverage: Coverage | None,
-    ) -> tuple[list[dict[str, Any]], SkipReason | None]:
-        """The reminder's invoices that are still chased now, or why none is."""
-        ids = [int(i["id"]) for i in context.get("invoices", ())]
-        invoices = {inv.id: inv for inv in await Invoice.filter(id__in=ids)}
-        today = company_today(now, self.runtime)
-        if coverage is None:
-            coverage = await load_coverage(today, [debtor_id])
-        kept: list[dict[str, Any]] = []
-        reasons: set[SkipReason] = set()
-        for entry in context.get("invoices", ()):
-            invoice = invoices.get(int(entry["id"]))
-            if invoice is None or invoice.status in CLOSED_STATUSES or invoice.balance_cents <= 0:
-                continue
-            snapshot = _as_open(invoice)
-            reason = coverage.reason(debtor_id, snapshot, today)
-            if reason is not None:
-                reasons.add(reason)
-                continue
-            kept.append({**entry, "balance_cents": invoice.balance_cents})
-        if kept:
-            return kept, None
-        if not reasons:
-            return [], SkipReason.SETTLED
-        return [], reasons.pop() if len(reasons) == 1 else SkipReason.COVERED
-
-    async def _chat_links(
-        self,
-        debtor: Debtor,
-        points: list[ContactPoint],
-        candidates: list[Contact],
-        first: set[int],
-        now: dt.datetime,
-    ) -> list[ChatLink]:
-        """The chat links the candidates may carry; a personal Telegram token is minted only
-        when one of them will carry it."""
-        settings, policy = self.runtime.settings, self.runtime.policy
-        kinds = available_kinds(settings, policy)
-        personal = any(
-            carries_personal_link(kinds, c.channel, first_contact=c.id in first, policy=policy)
-            for c in candidates
-        )
-        return await chat_links(settings, policy, debtor, now, points=points, personal=personal)
-
-    async def _still_upcoming(self, context: dict[str, Any], now: dt.datetime) -> None:
-        """The "not yet due" line keeps only invoices still open and still not due."""
-        entries = context.pop("upcoming", None) or []
-        context.pop("upcoming_totals", None)
-        ids = [int(e["id"]) for e in entries]
-        if not ids:
-            return
-        today = company_today(now, self.runtime)
-        invoices = {inv.id: inv for inv in await Invoice.filter(id__in=ids)}
-        kept = [
-            {**e, "balance_cents": inv.balance_cents}
-            for e in entries
-            if (inv := invoices.get(int(e["id"]))) is not None
-            and inv.status not in CLOSED_STATUSES
-            and inv.balance_cents > 0
-            and inv.due_date >= today
-        ]
-        if kept:
-            context["upcoming"] = kept
-            context["upcoming_totals"] = invoice_totals(_open_invoices(kept))
-
-    async def _pay_url(self, debtor: Debtor, context: dict[str, Any]) -> str:
-        if context.get("kind") != "reminder":
-            return str(context.get("pay_url", ""))
-        from bot.payments.links import make_pay_link
-
-        ids = [int(i["id"]) for i in context.get("invoices", ())]
-        return await make_pay_link(self.runtime.settings, debtor, "balance", invoice_ids=ids)
-
-    def _outgoing(
-        self,
-        row: Message,
-        debtor: Debtor,
-        point: ContactPoint,
-        context: dict[str, Any],
-        pay_url: str,
-        now: dt.datetime,
-        links: list[ChatLink] | None = None,
-        first_contact: bool = False,
-    ) -> OutgoingMessage:
-        channel = point.channel
-        session_open = whatsapp_session_open(point.last_inbound_at, now)
-        if (row.context.get("reply") or row.context.get("prewritten")) and row.body:
-            short = row.context.get("sms_body") if channel is Channel.SMS else ""
-            text, subject, html = short or row.body, "", ""
-        else:
-            ctx = render_context(self.runtime, debtor, context, pay_url)
-            ctx.update(
-                answer_context(
-                    self.runtime.settings,
-                    self.runtime.policy,
-                    channel,
-                    links or [],
-                    first_contact=first_contact,
-                )
-            )
-            text, subject, html = render_for_channel(row.template, channel, debtor.language, ctx)
-        outgoing = OutgoingMessage(
-            channel=channel,
-            address=point.address,
-            text=text,
-            options=_options(row.options),
-            subject=subject,
-            html=html,
-            template=row.template,
-            template_variables=self._whatsapp_variables(row, debtor, context, pay_url, channel),
-            message_id=row.id,
-            delivery_key=delivery_key(self.runtime.settings.secret_key, row),
-            session_open=session_open,
-            language=debtor.language,
-        )
-        if channel is Channel.SMS:
-            outgoing = fit_sms_budget(outgoing, self.runtime.policy.contact.sms_segment_budget)
-        return outgoing
-
-    def _whatsapp_variables(
-        self,
-        row: Message,
-        debtor: Debtor,
-        context: dict[str, Any],
-        pay_url: str,
-        channel: Channel,
-    ) -> dict[str, str]:
-        """The approved template's variables (used outside the 24-hour session), from the
-        message's own kind: a receipt's are not a reminder's."""
-        if channel is not Channel.WHATSAPP:
-            return {}
-        kind = message_kind(row.template, row.context)
-        facts = Facts(debtor.name, debtor.language, self.runtime.settings.company_name, pay_url)
-        return variables_for(kind, context, facts)
-
-    # --- recording ----------------------------------------------------------------------------
-
-    def _owned(self, row: Message, lease: Lease) -> Any:
-        """The row as a queryset that matches only while our lease holds."""
-        return Message.filter(id=row.id, status=MessageStatus.SENDING, lease_until=lease.until)
-
-    async def _record_sent(
-        self,
-        row: Message,
-        lease: Lease,
-        channel: Channel,
-        contact_point_id: int | None,
-        provider_id: str,
-        text: str,
-    ) -> Outcome:
-        now = self.runtime.now()
-        updated = await self._owned(row, lease).update(
-            status=MessageStatus.SENT,
-            channel=channel,
-            contact_point_id=contact_point_id,
-            provider_id=provider_id,
-            body=text,
-            sent_at=now,
-            lease_until=None,
-            attempts=row.attempts + 1,
-            context=row.context,
-            updated_at=now,
-        )
-        if not updated:
-            # `_transmit` held the lease for longer than the send may take: only a clock that
-            # jumped, or a process frozen mid-send, gets here.
-            log.error("message %s sent but its lease had passed to another worker", row.id)
-            return Outcome.LOST_LEASE
-        return Outcome.SENT
-
-    async def _retry_later(
-        self,
-        row: Message,
-        lease: Lease,
-        reason: str,
-        retry_after: float | None,
-        context: dict[str, Any] | None = None,
-    ) -> Outcome:
-        attempts = row.attempts + 1
-        delay = backoff_delay(attempts, self.config, self.rng, retry_after)
-        await self._owned(row, lease).update(
-            status=MessageStatus.PENDING,
-            scheduled_at=self.runtime.now() + delay,
-            lease_until=None,
-            attempts=attempts,
-            last_error=reason[:2000],
-            context=context if context is not None else row.context,
-        )
-        return Outcome.RETRY_LATER
-
-    async def _retry_or_fail(
-        self, row: Message, lease: Lease, reason: str, retry_after: float | None
-    ) -> Outcome:
-        if row.attempts + 1 < self.config.max_attempts:
-            return await self._retry_later(row, lease, reason, retry_after)
-        log.error("staff message %s failed after %s attempts: %s", row.id, row.attempts + 1, reason)
-        return await self._finish(row, lease, MessageStatus.FAILED, error=reason)
-
-    async def _finish(
-        self,
-        row: Message,
-        lease: Lease,
-        status: MessageStatus,
-        *,
-        error: str = "",
-        context: dict[str, Any] | None = None,
-        release_key: bool = False,
-    ) -> Outcome:
-        changes: dict[str, Any] = {"status": status, "lease_until": None, "last_error": error}
-        if context is not None:
-            changes["context"] = context
-        if release_key and row.idempotency_key:
-            # Frees the cadence key so planning can queue this step again once the cause is
-            # gone (a pause ends, a dispute is resolved); the log keeps the original key.
-            changes["idempotency_key"] = f"{row.idempotency_key}#cancelled-{row.id}"[:200]
-        await self._owned(row, lease).update(**changes)
-        return Outcome.FAILED if status is MessageStatus.FAILED else Outcome.CANCELLED
-
-    async def _cancel(self, row: Message, lease: Lease, reason: SkipReason) -> Outcome:
-        log.info("message %s cancelled: %s", row.id, reason)
-        return await self._finish(
-            row, lease, MessageStatus.CANCELLED, error=str(reason), release_key=True
-        )
-
-    async def _fail_everywhere(
-        self, row: Message, lease: Lease, debtor: Debtor, context: dict[str, Any]
-    ) -> Outcome:
-        errors = context.get("errors", [])
-        outcome = await self._finish(
-            row,
-            lease,
-            MessageStatus.FAILED,
-            error="; ".join(errors)[:2000] or "no channel left",
-            context=context,
-        )
-        await queue_staff_alert(
-            "staff/delivery_failed.txt",
-            {
-                "debtor_id": debtor.id,
-                "debtor_name": debtor.name,
-                "message_id": row.id,
-                "template": row.template,
-                "step": row.step,
-                "errors": errors,
-            },
-            now=self.runtime.now(),
-            debtor=debtor,
-            idempotency_key=f"delivery_failed:{row.id}",
-        )
-        return outcome
-
-
-def _contact(point: ContactPoint) -> Contact:
-    return Contact(
-        id=point.id,
-        channel=Channel(point.channel),
-        address=point.address,
-        is_pec=point.is_pec,
-        priority=point.priority,
-        opted_out=point.opted_out_at is not None,
-        unreachable=point.unreachable_at is not None,
-    )
-
-
-def _failed(context: dict[str, Any], contact: Contact, reason: str) -> dict[str, Any]:
-    return {
-        **context,
-        "failed_contacts": [*context.get("failed_contacts", ()), contact.id],
-        "errors": [*context.get("errors", ()), f"{contact.channel.value}: {reason}"[:300]],
-    }
-
-
-def _options(payload: list[dict[str, str]]) -> tuple[Option, ...]:
-    return tuple(Option(key=o["key"], label=o["label"]) for o in payload or ())
-
-
-def _as_open(invoice: Invoice) -> OpenInvoice:
-    return OpenInvoice(
-        invoice.id,
-        invoice.number,
-        invoice.due_date,
-        invoice.balance_cents,
-        invoice.currency,
-        str(invoice.status.value if hasattr(invoice.status, "value") else invoice.status),
-    )
-
-
-def _open_invoices(entries: list[dict[str, Any]]) -> list[OpenInvoice]:
-    return [
-        OpenInvoice(
-            int(e["id"]),
-            e["number"],
-            dt.date.fromisoformat(e["due_date"]),
-            int(e["balance_cents"]),
-            e["currency"],
-            "open",
-        )
-        for e in entries
-    ]
+        return await self.record.fail_everywhere(row, lease, debtor, context)
 
 
 async def run_worker(

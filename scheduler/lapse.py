@@ -1,5 +1,5 @@
 """A plan that lapses is told to the debtor, where the plan was agreed: what was missed, what is
-due again, what happens next. Staff get their own alert (scheduler/clock.py `_break_plan`).
+due again, what happens next. Staff get their own alert (scheduler/commitments.py `_break_plan`).
 
 The message goes through the outbox like every other (reminders/plan_lapsed, one per plan), to
 the contact point on which the debtor asked for the plan (the `flow.plan_requested` audit event

@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from bot.formats import money
 from bot.models import ContactPoint, Debtor, Direction, Message, MessageStatus
 from bot.runtime import Runtime
-from bot.texts import money
-from scheduler.cadence import PlanResult, Reminder, SkipReason, plan
+from scheduler.cadence import PlanResult, plan
 from scheduler.calendar import holiday_name, is_business_day, next_allowed_moment
+from scheduler.coverage import SkipReason
 from scheduler.proactive import consent_reason, skipped_for_consent
+from scheduler.reminder_rows import Reminder
 
 WHY = {
     SkipReason.PAUSED: "paused by staff",

@@ -2,19 +2,18 @@
 
 For each debtor in an id range one statement returns the chased invoices in three groups by due
 date — past due, due today, not yet due — each with its count, total and list as JSON, the anchor
-(the most overdue chased invoice: the cycle), and which kinds of cover (plans, disputes, promises)
-hold the others. The reminder's own history (which steps of the cycle were sent, and when) comes
-from the message log in one range read. Plain data out; the decisions are in scheduler/steps.py
-and scheduler/cadence.py.
+(the most overdue chased invoice: the cycle), and which kinds of cover (plans, disputes, promises;
+scheduler/coverage.py) hold the others. The reminder's own history (which steps of the cycle were
+sent, and when) comes from the message log in one range read. Plain data out; the decisions are
+in scheduler/steps.py and scheduler/cadence.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -23,53 +22,15 @@ from bot import sql
 from bot.models import (
     CHASEABLE_STATUSES,
     Channel,
-    Dispute,
-    DisputeStatus,
     InvoiceStatus,
     MessageStatus,
-    PaymentPlan,
-    PlanStatus,
-    PromiseStatus,
-    PromiseToPay,
 )
+from scheduler.coverage import Coverage, SkipReason
 from scheduler.routing import Contact
 
 # Invoices the planner reads: chaseable ones, plus those in a plan or disputed so the preview can
 # say why their debtor is skipped. Paid, cancelled and written-off invoices are never read.
 _READ_STATUSES = (*CHASEABLE_STATUSES, InvoiceStatus.IN_PLAN, InvoiceStatus.DISPUTED)
-
-# Plans that pause the chase of their invoices: an active one, and one the debtor asked for that
-# waits for staff (the debtor was told "no reminders while we review your request").
-PAUSING_PLAN_STATUSES = (PlanStatus.ACTIVE, PlanStatus.PENDING_APPROVAL)
-
-
-class SkipReason(StrEnum):
-    PAUSED = "paused"  # staff paused the debtor
-    NO_CONTACT = "no_contact"  # no contact point at all
-    OPTED_OUT = "opted_out"  # every contact point opted out
-    UNREACHABLE = "unreachable"  # every contact point opted out or unreachable
-    NO_CHANNEL_FOR_STEP = "no_channel_for_step"  # reachable, but not on the step's channels
-    IN_PLAN = "in_plan"  # every open invoice is in an active payment plan
-    PLAN_PENDING = "plan_pending"  # (at dispatch) in a plan the debtor asked for, staff to decide
-    DISPUTED = "disputed"  # every open invoice is under dispute
-    PROMISED = "promised"  # every open invoice is covered by a pending promise
-    COVERED = "covered"  # every open invoice is in a plan, disputed or promised (a mix)
-    NOT_DUE_YET = "not_due_yet"  # no step has come yet (before the courtesy reminder)
-    STEP_GAP = "step_gap"  # the next step waits: the previous one went out too recently
-    FINISHED = "finished"  # every step of this cycle was sent
-    ALREADY_QUEUED = "already_queued"  # this step of this cycle was planned before
-    SETTLED = "settled"  # (at dispatch) every listed invoice was paid or closed meanwhile
-
-
-class OpenInvoice(NamedTuple):
-    """An unsettled invoice as the planner reads it (a tuple: a million of them are made)."""
-
-    id: int
-    number: str
-    due_date: dt.date
-    balance_cents: int
-    currency: str
-    status: str
 
 
 class Group(NamedTuple):
@@ -107,102 +68,6 @@ class DebtorSnapshot:
     sent_day: dt.date | None = None  # the company day it was sent
 
 
-@dataclass(frozen=True)
-class Coverage:
-    """What pauses the chase of single invoices: active plans and plans waiting for staff, open
-    disputes, pending promises."""
-
-    plan_invoices: frozenset[int] = frozenset()  # active plans and plans waiting for staff
-    pending_plan_invoices: frozenset[int] = frozenset()  # those waiting for staff only
-    disputed_invoices: frozenset[int] = frozenset()
-    disputed_debtors: frozenset[int] = frozenset()  # a dispute not tied to one invoice
-    promised_invoices: dict[int, dt.date] = field(default_factory=dict)
-    promised_debtors: dict[int, dt.date] = field(default_factory=dict)  # promise on the balance
-
-    @property
-    def empty(self) -> bool:
-        return not (
-            self.plan_invoices
-            or self.disputed_invoices
-            or self.disputed_debtors
-            or self.promised_invoices
-            or self.promised_debtors
-        )
-
-    def reason(self, debtor_id: int, invoice: OpenInvoice, today: dt.date) -> SkipReason | None:
-        if invoice.status == InvoiceStatus.IN_PLAN or invoice.id in self.plan_invoices:
-            if invoice.id in self.pending_plan_invoices:
-                return SkipReason.PLAN_PENDING
-            return SkipReason.IN_PLAN
-        if (
-            invoice.status == InvoiceStatus.DISPUTED
-            or invoice.id in self.disputed_invoices
-            or debtor_id in self.disputed_debtors
-        ):
-            return SkipReason.DISPUTED
-        promised = self.promised_invoices.get(invoice.id) or self.promised_debtors.get(debtor_id)
-        if promised is not None and today <= promised:
-            return SkipReason.PROMISED
-        return None
-
-
-def invoice_totals(invoices: Sequence[OpenInvoice]) -> dict[str, int]:
-    totals: dict[str, int] = {}
-    for invoice in invoices:
-        totals[invoice.currency] = totals.get(invoice.currency, 0) + invoice.balance_cents
-    return totals
-
-
-async def _plan_invoices(only: dict[str, Any]) -> tuple[set[int], set[int]]:
-    """Invoices in pausing plans, and of those the ones whose plan waits for staff."""
-    covered: set[int] = set()
-    pending: set[int] = set()
-    for status, invoice_ids in await PaymentPlan.filter(
-        status__in=PAUSING_PLAN_STATUSES, **only
-    ).values_list("status", "invoice_ids"):
-        ids = {int(i) for i in invoice_ids or ()}
-        covered |= ids
-        if status == PlanStatus.PENDING_APPROVAL:
-            pending |= ids
-    return covered, pending
-
-
-async def load_coverage(today: dt.date, debtor_ids: Collection[int] | None = None) -> Coverage:
-    """Plans, disputes and promises in force today; only for `debtor_ids` when given."""
-    only: dict[str, Any] = {} if debtor_ids is None else {"debtor_id__in": list(debtor_ids)}
-    plan_invoices, pending_plan_invoices = await _plan_invoices(only)
-    disputed_invoices: set[int] = set()
-    disputed_debtors: set[int] = set()
-    for disputer, invoice_id in await Dispute.filter(status=DisputeStatus.OPEN, **only).values_list(
-        "debtor_id", "invoice_id"
-    ):
-        if invoice_id is None:
-            disputed_debtors.add(disputer)
-        else:
-            disputed_invoices.add(invoice_id)
-    promised_invoices: dict[int, dt.date] = {}
-    promised_debtors: dict[int, dt.date] = {}
-    promises = await PromiseToPay.filter(
-        status=PromiseStatus.PENDING, promised_date__gte=today, **only
-    ).values_list("debtor_id", "invoice_ids", "promised_date")
-    for promiser, invoice_ids, promised_date in promises:
-        if invoice_ids:
-            for invoice_id in invoice_ids:
-                current = promised_invoices.get(int(invoice_id))
-                promised_invoices[int(invoice_id)] = max(current or promised_date, promised_date)
-        else:
-            current = promised_debtors.get(promiser)
-            promised_debtors[promiser] = max(current or promised_date, promised_date)
-    return Coverage(
-        plan_invoices=frozenset(plan_invoices),
-        pending_plan_invoices=frozenset(pending_plan_invoices),
-        disputed_invoices=frozenset(disputed_invoices),
-        disputed_debtors=frozenset(disputed_debtors),
-        promised_invoices=promised_invoices,
-        promised_debtors=promised_debtors,
-    )
-
-
 _STATUS_LIST = ", ".join(f"'{s.value}'" for s in _READ_STATUSES)
 _CHASEABLE_LIST = ", ".join(f"'{s.value}'" for s in CHASEABLE_STATUSES)
 _CONTACTS_SQL = (
@@ -235,6 +100,43 @@ def _cover_reason(member: str, lists: tuple[bool, ...]) -> str:
     )
 
 
+class _Dialect(NamedTuple):
+    """The pieces of the summary query that differ between PostgreSQL and SQLite."""
+
+    member: str  # "is in the id list passed as one parameter"
+    anchor: str  # the sortable "due_date:zero-padded id" of an invoice
+    listing: str  # the JSON list of a group's invoices, by due date ({f}: the group's filter)
+    whole: str  # the cast that keeps a SUM an integer
+    ordered: str  # the inner query's ORDER BY, where the aggregate follows the rows' order
+    day: str  # the placeholder for today
+
+
+_POSTGRES = _Dialect(
+    member="= ANY(?::int[])",
+    anchor="c.due_date::text || ':' || lpad(c.id::text, 12, '0')",
+    listing=(
+        "(json_agg(json_build_object('id', c.id, 'number', c.number, 'due_date', c.due_date, "
+        "'balance_cents', c.balance, 'currency', c.currency) ORDER BY c.due_date, c.id) "
+        "FILTER (WHERE {f}))::text"
+    ),
+    whole="::bigint",  # SUM of bigint is numeric: a Decimal per debtor in Python otherwise
+    ordered="",
+    day="?::date",
+)
+_SQLITE = _Dialect(
+    member="IN (SELECT value FROM json_each(?))",
+    anchor="c.due_date || ':' || printf('%012d', c.id)",
+    listing=(
+        "json_group_array(json_object('id', c.id, 'number', c.number, 'due_date', c.due_date, "
+        "'balance_cents', c.balance, 'currency', c.currency)) FILTER (WHERE {f})"
+    ),
+    whole="",
+    # SQLite aggregates in the order rows arrive: the inner query sorts them.
+    ordered=" ORDER BY i.debtor_id, i.due_date, i.id",
+    day="?",
+)
+
+
 @lru_cache(maxsize=64)
 def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
     """Per debtor in an id range: the chased invoices aggregated in three groups, and which
@@ -248,29 +150,7 @@ def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
     what one did. The anchor is the smallest "due_date:zero-padded id", i.e. the most overdue
     invoice, ties broken by id.
     """
-    if postgres:
-        member = "= ANY(?::int[])"
-        anchor = "c.due_date::text || ':' || lpad(c.id::text, 12, '0')"
-        item = (
-            "json_build_object('id', c.id, 'number', c.number, 'due_date', c.due_date, "
-            "'balance_cents', c.balance, 'currency', c.currency)"
-        )
-        listing = "(json_agg(" + item + " ORDER BY c.due_date, c.id) FILTER (WHERE {f}))::text"
-        whole = "::bigint"  # SUM of bigint is numeric: a Decimal per debtor in Python otherwise
-        ordered = ""
-        day = "?::date"
-    else:
-        member = "IN (SELECT value FROM json_each(?))"
-        anchor = "c.due_date || ':' || printf('%012d', c.id)"
-        item = (
-            "json_object('id', c.id, 'number', c.number, 'due_date', c.due_date, "
-            "'balance_cents', c.balance, 'currency', c.currency)"
-        )
-        # SQLite aggregates in the order rows arrive: the inner query sorts them.
-        listing = "json_group_array(" + item + ") FILTER (WHERE {f})"
-        whole = ""
-        ordered = " ORDER BY i.debtor_id, i.due_date, i.id"
-        day = "?"
+    member, anchor, listing, whole, ordered, day = _POSTGRES if postgres else _SQLITE
     inner = (
         "SELECT i.debtor_id, i.id, i.number, i.due_date, i.amount_cents - i.paid_cents AS balance, "
         f"i.currency, i.status, {_cover_reason(member, lists)} AS reason, "

@@ -23,7 +23,8 @@ import datetime as dt
 from typing import NamedTuple
 
 from bot.policy import Policy, Step
-from scheduler.selection import NO_INVOICES, DebtorSnapshot, Group, SkipReason
+from scheduler.coverage import SkipReason
+from scheduler.selection import NO_INVOICES, DebtorSnapshot, Group
 
 
 class Wait(NamedTuple):

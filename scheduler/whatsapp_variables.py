@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from bot.texts import date, money
+from bot.formats import date, money
 
 RECEIPT_TEMPLATES = frozenset({"payments/receipt.txt"})
 

@@ -80,7 +80,7 @@ async def db(migrated_database: str) -> AsyncIterator[str]:
     """An empty, migrated database."""
     conn = connections.get("default")
     tables = _table_names()
-    if database.is_postgres(migrated_database):
+    if database.is_postgres_url(migrated_database):
         quoted = ", ".join(f'"{name}"' for name in tables)
         await conn.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
     else:

@@ -13,25 +13,21 @@ from bot.models import (
     Payment,
     PaymentMethod,
 )
-from bot.payments.allocation import (
-    OpenInvoice,
-    PaymentTarget,
-    allocate,
-    record_payment,
-)
+from bot.payments.allocation import InvoiceBalance, PaymentTarget, allocate
+from bot.payments.recording import record_payment
 from bot.texts import render
 from scheduler.rendering import render_context, render_for_channel
 from tests.payment_data import NOW, make_debtor, make_invoice, make_runtime
 
 
 def test_purpose_first_then_oldest_first_and_the_rest_left_over() -> None:
-    oldest, middle, newest = OpenInvoice(1, 100), OpenInvoice(2, 200), OpenInvoice(3, 300)
+    oldest, middle, newest = InvoiceBalance(1, 100), InvoiceBalance(2, 200), InvoiceBalance(3, 300)
     result = allocate(350, first=[newest], then=[oldest, middle])
     assert result.shares == ((3, 300), (1, 50))
     assert result.unallocated_cents == 0
     over = allocate(700, first=[], then=[oldest, middle, newest])
     assert over.shares == ((1, 100), (2, 200), (3, 300)) and over.unallocated_cents == 100
-    assert allocate(50, first=[OpenInvoice(9, 0)], then=[]).unallocated_cents == 50
+    assert allocate(50, first=[InvoiceBalance(9, 0)], then=[]).unallocated_cents == 50
 
 
 async def _pay(settings: Settings, debtor_id: int, cents: int, ref: str, **target: object):  # type: ignore[no-untyped-def]

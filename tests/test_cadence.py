@@ -21,7 +21,8 @@ from bot.models import (
     PromiseToPay,
 )
 from bot.texts import render
-from scheduler.cadence import PlanResult, Skip, SkipReason, plan
+from scheduler.cadence import PlanResult, Skip, plan
+from scheduler.coverage import SkipReason
 from tests.scheduler_data import (
     FrozenClock,
     add_contact,
@@ -439,7 +440,8 @@ async def test_preview_on_a_holiday_says_so(
 def test_preview_command_refuses_a_bad_date(capsys: pytest.CaptureFixture[str]) -> None:
     import argparse
 
-    from bot.__main__ import build_parser, cmd_preview
+    from bot.__main__ import build_parser
+    from bot.cli.operations import cmd_preview
 
     args = build_parser().parse_args(["preview", "--date", "31/12/2026"])
     assert args.func is cmd_preview

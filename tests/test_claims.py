@@ -17,8 +17,10 @@ from bot.models import Channel, Debtor, Message, MessageStatus, PaymentPlan, Pla
 from bot.policy import Reminders
 from bot.runtime import Runtime
 from bot.texts import render
-from scheduler.cadence import SkipReason, plan
-from scheduler.dispatch import Dispatcher, Outcome
+from scheduler.cadence import plan
+from scheduler.coverage import SkipReason
+from scheduler.dispatch import Dispatcher
+from scheduler.outbox_record import DispatchOutcome
 from scheduler.steps import next_step
 from tests.scheduler_data import FrozenClock, make_debtor, make_invoice, sent_reminders
 from tests.test_dispatch import ScriptedSender, runtime_with, senders
@@ -237,7 +239,7 @@ async def test_no_reminder_while_a_plan_waits_for_staff(
         invoice_ids=[invoice.id],
     )
     counts = await Dispatcher(runtime).drain()
-    assert counts == {Outcome.CANCELLED: 1}
+    assert counts == {DispatchOutcome.CANCELLED: 1}
     [row] = await Message.filter(debtor_id=debtor.id)
     assert row.status == MessageStatus.CANCELLED and row.last_error == "plan_pending"
     for _ in range(30):  # a month of waiting: planning queues nothing, nothing is sent

@@ -11,7 +11,7 @@ import pytest
 
 from bot.channels.base import OutgoingMessage
 from bot.config import Settings
-from bot.db import is_postgres
+from bot.db import is_postgres_url
 from bot.models import (
     AuditEvent,
     Channel,
@@ -29,16 +29,9 @@ from bot.models import (
     PromiseToPay,
 )
 from bot.texts import date, money, render
-from scheduler.clock import (
-    Clock,
-    ClockConfig,
-    ClockLock,
-    build_scheduler,
-    check_instalments,
-    check_promises,
-    morning_digest,
-    plan_cadence,
-)
+from scheduler.clock import Clock, ClockConfig, ClockLock, build_scheduler, plan_cadence
+from scheduler.commitments import check_instalments, check_promises
+from scheduler.digest import morning_digest
 from scheduler.dispatch import DispatchConfig, Dispatcher
 from tests.scheduler_data import FrozenClock, make_debtor, make_invoice, make_runtime
 
@@ -432,7 +425,7 @@ async def test_the_digest_counts_yesterday_by_the_runtimes_clock(
 
 
 async def test_on_sqlite_no_lock_is_needed(db: str, settings: Settings) -> None:
-    if is_postgres(settings.database_url):
+    if is_postgres_url(settings.database_url):
         pytest.skip("this test is about SQLite")
     lock = ClockLock(settings.database_url)
     assert not lock.needed
@@ -440,7 +433,7 @@ async def test_on_sqlite_no_lock_is_needed(db: str, settings: Settings) -> None:
 
 
 async def test_a_second_clock_stands_by_on_postgres(db: str, settings: Settings) -> None:
-    if not is_postgres(settings.database_url):
+    if not is_postgres_url(settings.database_url):
         pytest.skip("the advisory lock exists on PostgreSQL only; SQLite runs one clock")
     runtime = make_runtime(settings, FrozenClock(ROME_10AM))
     config = ClockConfig(standby_poll=0.05)

@@ -18,12 +18,14 @@ from bot.config import Settings
 from bot.importers import ImportReport, run_import
 from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
 from bot.optout import KEYWORD_OPT_IN_SOURCE
-from bot.policy import Consent, PolicyError, describe_policy, load_policy, parse_policy
+from bot.policy import Consent, PolicyError, load_policy, parse_policy
+from bot.policy_description import describe_policy
 from bot.runtime import Runtime
 from bot.staff_reports import debtor_report
 from bot.texts import render
 from scheduler.cadence import plan
-from scheduler.dispatch import Dispatcher, Outcome
+from scheduler.dispatch import Dispatcher
+from scheduler.outbox_record import DispatchOutcome
 from scheduler.preview import build_preview, render_preview
 from scheduler.proactive import consent_missing, needs_opt_in
 from tests.scheduler_data import FrozenClock, add_contact, make_debtor, make_invoice, make_runtime
@@ -84,7 +86,7 @@ async def test_whatsapp_without_an_opt_in_is_not_sent_and_the_row_says_why(
 ) -> None:
     debtor = await overdue((Channel.WHATSAPP, False))
     await plan(runtime)
-    assert await Dispatcher(runtime).drain() == {Outcome.CANCELLED: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.CANCELLED: 1}
     assert sent_on(runtime, Channel.WHATSAPP) == []
     row = await Message.get(debtor_id=debtor.id, direction=Direction.OUTBOUND)
     assert row.status is MessageStatus.CANCELLED
@@ -99,7 +101,7 @@ async def test_whatsapp_without_an_opt_in_is_passed_over_for_the_next_channel(
 ) -> None:
     await overdue((Channel.WHATSAPP, False), (Channel.SMS, False))
     await plan(runtime)
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     assert sent_on(runtime, Channel.WHATSAPP) == []
     assert len(sent_on(runtime, Channel.SMS)) == 1  # the contract is the basis for SMS
 
@@ -107,7 +109,7 @@ async def test_whatsapp_without_an_opt_in_is_passed_over_for_the_next_channel(
 async def test_whatsapp_with_an_opt_in_is_sent(runtime: Runtime) -> None:
     await overdue((Channel.WHATSAPP, True))
     await plan(runtime)
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     assert len(sent_on(runtime, Channel.WHATSAPP)) == 1
 
 
@@ -115,7 +117,7 @@ async def test_under_consent_sms_and_email_need_an_opt_in_too(runtime: Runtime) 
     consent_basis(runtime)
     await overdue((Channel.SMS, False), (Channel.EMAIL, True))
     await plan(runtime)
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     assert sent_on(runtime, Channel.SMS) == []
     assert len(sent_on(runtime, Channel.EMAIL)) == 1
 
@@ -124,7 +126,7 @@ async def test_under_consent_nothing_goes_without_any_opt_in(runtime: Runtime) -
     consent_basis(runtime)
     debtor = await overdue((Channel.SMS, False), (Channel.EMAIL, False))
     await plan(runtime)
-    assert await Dispatcher(runtime).drain() == {Outcome.CANCELLED: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.CANCELLED: 1}
     row = await Message.get(debtor_id=debtor.id, direction=Direction.OUTBOUND)
     assert row.last_error == "E-mail: no opt-in recorded; SMS: no opt-in recorded"
 

@@ -14,7 +14,7 @@ from bot.channels.sandbox import SandboxSender
 from bot.channels.sms import SmsSender
 from bot.channels.whatsapp import WhatsAppSender
 from bot.config import Settings
-from bot.db import is_postgres
+from bot.db import is_postgres_url
 from bot.models import (
     Channel,
     ContactPoint,
@@ -28,7 +28,8 @@ from bot.models import (
 )
 from bot.runtime import Runtime
 from scheduler.cadence import plan
-from scheduler.dispatch import DispatchConfig, Dispatcher, Outcome, backoff_delay
+from scheduler.dispatch import DispatchConfig, Dispatcher
+from scheduler.outbox_record import DispatchOutcome, backoff_delay
 from tests.fake_twilio import FakeTwilio
 from tests.scheduler_data import (
     FrozenClock,
@@ -127,7 +128,7 @@ async def test_a_planned_reminder_is_rendered_sent_and_recorded(
 
     counts = await dispatcher(runtime).drain()
 
-    assert counts == {Outcome.SENT: 1}
+    assert counts == {DispatchOutcome.SENT: 1}
     [message] = out[Channel.TELEGRAM].sent
     assert message.address == f"{100000 + debtor.id}"
     assert "FT-2026/0042" in message.text and "FT-2026/0077" in message.text
@@ -212,7 +213,7 @@ async def test_quiet_hours_hold_the_message_until_the_window_opens(
     row = await Message.get(audience="debtor")
     # The row was due at 10:00; the worker only gets to it at 20:30 Rome time.
     clock.now = dt.datetime(2026, 11, 25, 19, 30, tzinfo=dt.UTC)
-    assert await dispatcher(runtime).drain() == {Outcome.RESCHEDULED: 1}
+    assert await dispatcher(runtime).drain() == {DispatchOutcome.RESCHEDULED: 1}
     await row.refresh_from_db()
     assert row.status is MessageStatus.PENDING
     assert row.scheduled_at == dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
@@ -222,7 +223,7 @@ async def test_quiet_hours_hold_the_message_until_the_window_opens(
     assert await dispatcher(runtime).drain() == {}
     # ...and it goes at 09:00.
     clock.now = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
-    assert await dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
 
 
 async def test_quiet_hours_are_the_debtors_own(
@@ -238,11 +239,11 @@ async def test_quiet_hours_are_the_debtors_own(
     assert await dispatcher(runtime).drain() == {}
     # A worker that only gets to it after 19:00 in New York holds it to the next morning.
     clock.now = dt.datetime(2026, 11, 26, 0, 30, tzinfo=dt.UTC)  # 19:30 EST
-    assert await dispatcher(runtime).drain() == {Outcome.RESCHEDULED: 1}
+    assert await dispatcher(runtime).drain() == {DispatchOutcome.RESCHEDULED: 1}
     await row.refresh_from_db()
     assert row.scheduled_at == dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)
     clock.now = row.scheduled_at
-    assert await dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
 
 
 async def test_weekly_cap_moves_the_message(
@@ -268,7 +269,7 @@ async def test_weekly_cap_moves_the_message(
         sent_at=dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC),
     )
     await plan(runtime)
-    assert await dispatcher(runtime).drain() == {Outcome.RESCHEDULED: 1}
+    assert await dispatcher(runtime).drain() == {DispatchOutcome.RESCHEDULED: 1}
     row = await Message.get(audience="debtor", step="overdue_1")
     # The contact of the 19th leaves the window on the 26th at 10:00 UTC (11:00 in Rome).
     assert row.scheduled_at == dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
@@ -294,7 +295,7 @@ async def test_paid_meanwhile_cancels_and_partly_paid_drops_the_paid_invoice(
 
     counts = await dispatcher(runtime).drain()
 
-    assert counts == {Outcome.CANCELLED: 1, Outcome.SENT: 1}
+    assert counts == {DispatchOutcome.CANCELLED: 1, DispatchOutcome.SENT: 1}
     cancelled = await Message.get(debtor_id=paid.id)
     assert cancelled.status is MessageStatus.CANCELLED
     assert cancelled.last_error == "settled"
@@ -316,7 +317,7 @@ async def test_opt_out_pause_or_dispute_meanwhile_cancel(
     await paused.save()
     await Dispute.create(debtor=disputing, reason=DisputeReason.NOT_MINE)
 
-    assert await dispatcher(runtime).drain() == {Outcome.CANCELLED: 3}
+    assert await dispatcher(runtime).drain() == {DispatchOutcome.CANCELLED: 3}
     reasons = {m.debtor_id: m.last_error for m in await Message.filter(audience="debtor")}
     assert reasons == {opted.id: "opted_out", paused.id: "paused", disputing.id: "disputed"}
     assert out[Channel.TELEGRAM].sent == []
@@ -346,7 +347,7 @@ async def test_retry_backoff_then_fallback_against_fake_twilio(
         worker = dispatcher(runtime, max_attempts=5)
         delays = []
         for attempt in range(1, 5):
-            assert await worker.run_once() == {Outcome.RETRY_LATER: 1}
+            assert await worker.run_once() == {DispatchOutcome.RETRY_LATER: 1}
             row = await Message.get(audience="debtor")
             assert row.attempts == attempt
             delay = row.scheduled_at - clock.now
@@ -358,7 +359,7 @@ async def test_retry_backoff_then_fallback_against_fake_twilio(
         # The policy's overdue_1 tries WhatsApp before SMS (the debtor's SMS contact point being
         # first in the import changes nothing): the fifth transient failure exhausts WhatsApp,
         # and SMS takes it at once.
-        assert await worker.run_once() == {Outcome.SENT: 1}
+        assert await worker.run_once() == {DispatchOutcome.SENT: 1}
         row = await Message.get(audience="debtor")
         assert row.channel is Channel.SMS
         assert row.provider_id and row.provider_id.startswith("SM")
@@ -383,7 +384,7 @@ async def test_unreachable_number_is_marked_and_falls_back_at_once(
         debtor = await overdue_debtor(Channel.SMS, Channel.EMAIL)
         await plan(runtime)
         fake.fail_next(21211)  # not a valid phone number
-        assert await dispatcher(runtime).run_once() == {Outcome.SENT: 1}
+        assert await dispatcher(runtime).run_once() == {DispatchOutcome.SENT: 1}
         sms = await ContactPoint.get(debtor_id=debtor.id, channel=Channel.SMS)
         assert sms.unreachable_at is not None
         [email] = out[Channel.EMAIL].sent
@@ -411,7 +412,7 @@ async def test_every_channel_failing_marks_failed_and_alerts_staff(
     debtor = await overdue_debtor(Channel.TELEGRAM, Channel.EMAIL)
     await plan(runtime)
     worker = dispatcher(runtime)
-    assert await worker.run_once() == {Outcome.FAILED: 1}
+    assert await worker.run_once() == {DispatchOutcome.FAILED: 1}
     row = await Message.get(audience="debtor")
     assert row.status is MessageStatus.FAILED
     assert "bot blocked" in row.last_error and "mailbox" in row.last_error
@@ -420,7 +421,7 @@ async def test_every_channel_failing_marks_failed_and_alerts_staff(
     assert alert.context["debtor_id"] == debtor.id
     # The alert itself goes to the staff chat, even at night (no quiet hours for staff).
     clock.now = dt.datetime(2026, 11, 25, 23, 0, tzinfo=dt.UTC)
-    assert await worker.run_once() == {Outcome.SENT: 1}
+    assert await worker.run_once() == {DispatchOutcome.SENT: 1}
     [staff] = out[Channel.TELEGRAM].sent
     assert staff.address == str(STAFF_CHAT)
     assert "Bar Sport di Rossi" in staff.text and "bot blocked" in staff.text
@@ -444,7 +445,7 @@ async def test_pending_conversation_reply_is_resent_on_its_channel(
         status=MessageStatus.PENDING,
         scheduled_at=NOW,
     )
-    assert await dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     [message] = out[Channel.SMS].sent
     assert message.address == sms.address
     assert message.text == "Grazie, abbiamo ricevuto il suo messaggio."
@@ -461,7 +462,7 @@ async def test_staff_message_without_a_staff_chat_fails_visibly(
     await sent_reminders(debtor, late, ["overdue_1", "overdue_2"], NOW - dt.timedelta(days=8))
     await plan(runtime)
     counts = await dispatcher(runtime).drain()
-    assert counts == {Outcome.SENT: 1, Outcome.FAILED: 1}
+    assert counts == {DispatchOutcome.SENT: 1, DispatchOutcome.FAILED: 1}
     alert = await Message.get(audience="staff")
     assert alert.last_error == "TELEGRAM_STAFF_CHAT_ID is not set"
 
@@ -479,9 +480,9 @@ async def test_worker_killed_between_claim_and_send_loses_nothing(
     assert len(claimed) == 3
     survivor = dispatcher(runtime)
     # Before the lease expires the survivor takes only the unclaimed rows.
-    assert await survivor.drain() == {Outcome.SENT: 2}
+    assert await survivor.drain() == {DispatchOutcome.SENT: 2}
     clock.advance(minutes=6)  # the 5-minute lease has expired
-    assert await survivor.drain() == {Outcome.SENT: 3}
+    assert await survivor.drain() == {DispatchOutcome.SENT: 3}
     sent_to = [m.message_id for m in out[Channel.TELEGRAM].sent]
     assert len(sent_to) == 5 and len(set(sent_to)) == 5  # every message once, none lost
     assert await Message.filter(status=MessageStatus.SENT).count() == 5
@@ -510,7 +511,7 @@ async def test_worker_killed_between_send_and_record_resends_at_least_once(
     runtime.senders[Channel.TELEGRAM] = healthy
     assert await dispatcher(runtime).drain() == {}  # the lease still holds
     clock.advance(minutes=6)
-    assert await dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     # Sent twice in all, with the same message id for provider-side de-duplication.
     assert [m.message_id for m in dying.sent] == [row.id]
     assert [m.message_id for m in healthy.sent] == [row.id]
@@ -526,8 +527,8 @@ async def test_a_worker_whose_lease_passed_does_not_overwrite(
     slow = dispatcher(runtime)
     [(message_id, lease)] = await slow.claim()
     clock.advance(minutes=6)
-    assert await dispatcher(runtime).drain() == {Outcome.SENT: 1}
-    assert await slow.process(message_id, lease) is Outcome.LOST_LEASE
+    assert await dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
+    assert await slow.process(message_id, lease) is DispatchOutcome.LOST_LEASE
     row = await Message.get(id=message_id)
     assert row.provider_id == "telegram-1"
 
@@ -542,10 +543,10 @@ async def test_two_workers_share_the_outbox_without_duplicates(
     await plan(runtime)
     first, second = dispatcher(runtime, batch_size=4), dispatcher(runtime, batch_size=4)
     a, b = await asyncio.gather(first.drain(), second.drain())
-    assert a.get(Outcome.SENT, 0) + b.get(Outcome.SENT, 0) == 40
+    assert a.get(DispatchOutcome.SENT, 0) + b.get(DispatchOutcome.SENT, 0) == 40
     ids = [m.message_id for m in out[Channel.TELEGRAM].sent]
     assert len(ids) == 40 and len(set(ids)) == 40
-    if is_postgres(settings.database_url):
+    if is_postgres_url(settings.database_url):
         assert a and b  # with SKIP LOCKED both workers got a share
 
 
@@ -594,7 +595,7 @@ async def test_blocked_telegram_falls_back_and_staff_hear_on_the_real_bot_api(
 
         counts = await dispatcher(runtime).drain()
 
-        assert counts == {Outcome.SENT: 2}
+        assert counts == {DispatchOutcome.SENT: 2}
         telegram = await ContactPoint.get(debtor_id=debtor.id, channel=Channel.TELEGRAM)
         assert telegram.unreachable_at is not None  # bot blocked: the address is dead
         [email] = out[Channel.EMAIL].sent

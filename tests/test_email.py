@@ -256,7 +256,8 @@ async def test_a_resend_after_a_crash_carries_the_same_message_id(
 
     from bot.models import Message, MessageStatus
     from scheduler.cadence import plan
-    from scheduler.dispatch import DispatchConfig, Dispatcher, Outcome
+    from scheduler.dispatch import DispatchConfig, Dispatcher
+    from scheduler.outbox_record import DispatchOutcome
     from tests.scheduler_data import FrozenClock, make_debtor, make_invoice, make_runtime
 
     now = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)  # Wednesday, 10:00 in Rome
@@ -281,7 +282,7 @@ async def test_a_resend_after_a_crash_carries_the_same_message_id(
         await Dispatcher(runtime, DispatchConfig()).run_once()
     runtime.senders[Channel.EMAIL] = real
     clock.advance(minutes=6)  # the dead worker's lease has run out
-    assert await Dispatcher(runtime, DispatchConfig()).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime, DispatchConfig()).drain() == {DispatchOutcome.SENT: 1}
 
     first, second = handler_of(smtp).received
     assert first["Message-ID"] == second["Message-ID"]

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -179,34 +178,3 @@ def test_a_forbidden_import_in_a_flow_is_found() -> None:
     graph.add_import(importer="bot.flows.context", imported="bot.models")
     found = [m for m in graph.find_upstream_modules("bot.flows.menu") if _forbidden(m)]
     assert found == ["bot.models"]
-
-
-# Rooms by size -----------------------------------------------------------------------------------
-
-LONGEST_FILE = 400
-LONGEST_FUNCTION = 60
-# Data, not logic: the understanding step's word lists (it says so at its top).
-DATA_FILES = {"bot/flows/understanding_words.py"}
-
-
-def _owned_files() -> list[Path]:
-    rooms = ("bot/flows", "bot/conversations", "bot/decisions")
-    files = [path for room in rooms for path in sorted((ROOT / room).glob("*.py"))]
-    files += sorted((ROOT / "bot/handlers").glob("staff*.py"))
-    return files
-
-
-def test_no_file_over_400_lines_no_function_over_60() -> None:
-    too_long = []
-    for path in _owned_files():
-        name = path.relative_to(ROOT).as_posix()
-        source = path.read_text(encoding="utf-8")
-        if name not in DATA_FILES and source.count("\n") > LONGEST_FILE:
-            too_long.append(f"{name}: {source.count(chr(10))} lines")
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                length = (node.end_lineno or node.lineno) - node.lineno + 1
-                if length > LONGEST_FUNCTION:
-                    too_long.append(f"{name}:{node.lineno} {node.name}: {length} lines")
-    assert too_long == []
-    assert len(_owned_files()) > 20

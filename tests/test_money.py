@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.formats import money
 from bot.money import parse_amount
-from bot.texts import money
 
 
 @pytest.mark.parametrize(

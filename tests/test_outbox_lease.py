@@ -27,7 +27,8 @@ from bot.models import Channel, Message, MessageStatus
 from bot.runtime import Runtime
 from scheduler import outbox_lease
 from scheduler.cadence import plan
-from scheduler.dispatch import DispatchConfig, Dispatcher, Outcome
+from scheduler.dispatch import DispatchConfig, Dispatcher
+from scheduler.outbox_record import DispatchOutcome
 from tests.fake_telegram import FakeTelegram
 from tests.scheduler_data import FrozenClock, make_debtor, make_invoice, make_runtime
 
@@ -70,8 +71,8 @@ def worker_runtime(settings: Settings, fake: FakeTelegram, clock: FrozenClock) -
     return make_runtime(live, clock, {Channel.TELEGRAM: sender})
 
 
-async def work(dispatcher: Dispatcher, done: asyncio.Event) -> Counter[Outcome]:
-    total: Counter[Outcome] = Counter()
+async def work(dispatcher: Dispatcher, done: asyncio.Event) -> Counter[DispatchOutcome]:
+    total: Counter[DispatchOutcome] = Counter()
     while not done.is_set():
         counts = await dispatcher.run_once()
         total.update(counts)
@@ -112,8 +113,8 @@ async def test_two_workers_and_a_slow_provider_send_each_message_once(
     assert len(chats) == MESSAGES
     assert set(chats.values()) == {1}  # every debtor shown the reminder exactly once
     # The first batch did outlive its claim lease: rows changed hands and were not sent twice.
-    assert sum(o[Outcome.LOST_LEASE] for o in outcomes) > 0
-    assert sum(o[Outcome.SENT] for o in outcomes) == MESSAGES
+    assert sum(o[DispatchOutcome.LOST_LEASE] for o in outcomes) > 0
+    assert sum(o[DispatchOutcome.SENT] for o in outcomes) == MESSAGES
     provider_ids = {m.provider_id for m in await Message.filter(audience="debtor")}
     assert len(provider_ids) == MESSAGES
 
@@ -157,9 +158,9 @@ async def test_a_lease_taken_over_is_not_held_and_the_row_not_sent(
     slow = Dispatcher(runtime, DispatchConfig())
     [(message_id, lease_until)] = await slow.claim()
     clock.advance(minutes=6)  # the claim lease ran out before the slow worker got to the row
-    assert await Dispatcher(runtime, DispatchConfig()).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime, DispatchConfig()).drain() == {DispatchOutcome.SENT: 1}
     # The slow worker checks before it sends: the row is someone else's, nothing goes out.
-    assert await slow.process(message_id, lease_until) is Outcome.LOST_LEASE
+    assert await slow.process(message_id, lease_until) is DispatchOutcome.LOST_LEASE
     assert sent == [message_id]
     stale = outbox_lease.Lease(message_id, lease_until)
     assert not await outbox_lease.hold(stale, clock.now, dt.timedelta(minutes=2))

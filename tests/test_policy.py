@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.models import Channel
-from bot.policy import PolicyError, describe_policy, load_policy, parse_policy
+from bot.policy import PolicyError, load_policy, parse_policy
+from bot.policy_description import describe_policy
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "policy.toml"
 

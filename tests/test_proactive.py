@@ -25,7 +25,8 @@ from bot.models import Channel, ContactPoint, Debtor, Direction, Message, Messag
 from bot.outbox import queue_message
 from bot.runtime import Runtime
 from bot.texts import render
-from scheduler.dispatch import Dispatcher, Outcome
+from scheduler.dispatch import Dispatcher
+from scheduler.outbox_record import DispatchOutcome
 from scheduler.proactive import whatsapp_session_open
 from tests.fake_twilio import FakeTwilio
 from tests.scheduler_data import FrozenClock, make_debtor, make_runtime
@@ -75,7 +76,7 @@ async def conversation_closed(runtime: Runtime, clock: FrozenClock, debtor: Debt
 
 
 async def instalment_due(runtime: Runtime, clock: FrozenClock, debtor: Debtor) -> None:
-    """The row scheduler/clock.py check_instalments queues."""
+    """The row scheduler/commitments.py check_instalments queues."""
     context = {
         "kind": "instalment_due",
         "plan_id": 1,
@@ -96,7 +97,7 @@ async def instalment_due(runtime: Runtime, clock: FrozenClock, debtor: Debtor) -
 
 
 async def promise_reminder(runtime: Runtime, clock: FrozenClock, debtor: Debtor) -> None:
-    """The row scheduler/clock.py check_promises queues for a broken promise."""
+    """The row scheduler/commitments.py check_promises queues for a broken promise."""
     context = {
         "kind": "promise_reminder",
         "promised_date": "2026-11-20",
@@ -113,7 +114,7 @@ async def promise_reminder(runtime: Runtime, clock: FrozenClock, debtor: Debtor)
 
 
 async def receipt(runtime: Runtime, clock: FrozenClock, debtor: Debtor) -> None:
-    """The thank-you bot/payments/allocation.py queues when a payment arrives (no step)."""
+    """The thank-you bot/payments/receipts.py queues when a payment arrives (no step)."""
     context = {
         "debtor_name": debtor.name,
         "amount_cents": 50_000,
@@ -175,7 +176,7 @@ async def test_a_proactive_message_waits_for_the_next_allowed_hour_and_day(
     debtor = await make_debtor("Bar Sport di Rossi")
 
     await PRODUCERS[kind](runtime, clock, debtor)
-    assert await Dispatcher(runtime).drain() == {Outcome.RESCHEDULED: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.RESCHEDULED: 1}
 
     assert sent(runtime) == []
     [row] = await debtor_rows()
@@ -183,7 +184,7 @@ async def test_a_proactive_message_waits_for_the_next_allowed_hour_and_day(
     clock.now = allowed - dt.timedelta(minutes=1)
     assert await Dispatcher(runtime).drain() == {}  # not due a minute before
     clock.now = allowed
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     [text] = sent(runtime)
     assert text.strip()
     [row] = await debtor_rows()
@@ -223,14 +224,14 @@ async def test_a_proactive_message_over_the_weekly_cap_waits_for_room(
     assert runtime.policy.contact.cap_per_7_days == 3
 
     await PRODUCERS[kind](runtime, clock, debtor)
-    assert await Dispatcher(runtime).drain() == {Outcome.RESCHEDULED: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.RESCHEDULED: 1}
 
     assert sent(runtime) == []
     row = (await debtor_rows())[-1]
     # The oldest contact leaves the 7-day window next Monday at 10:00 in Rome: a contact day.
     assert row.scheduled_at == monday + dt.timedelta(days=7)
     clock.now = monday + dt.timedelta(days=7)
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
 
 
 async def test_an_answer_to_what_the_debtor_just_wrote_skips_the_cap(
@@ -250,7 +251,7 @@ async def test_an_answer_to_what_the_debtor_just_wrote_skips_the_cap(
         channel=Channel.TELEGRAM,
         body="Ecco il menu",
     )
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     assert sent(runtime) == ["Ecco il menu"]
 
 
@@ -270,7 +271,7 @@ async def test_a_sent_answer_does_not_use_up_the_cap(runtime: Runtime, clock: Fr
             sent_at=at,
         )
     await staff_decision(runtime, clock, debtor)
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
 
 
 async def test_a_staff_decision_goes_to_the_chat_last_used_then_elsewhere(
@@ -279,7 +280,7 @@ async def test_a_staff_decision_goes_to_the_chat_last_used_then_elsewhere(
     debtor = await make_debtor("Bar Sport di Rossi", channels=(Channel.TELEGRAM, Channel.SMS))
     await set_state(debtor, {"flow": "idle"}, channel=Channel.SMS)
     await staff_decision(runtime, clock, debtor)
-    assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+    assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     assert sent(runtime, Channel.SMS) == [render("flows/plan/rejected.txt", "it")]
     assert sent(runtime) == []
 
@@ -308,7 +309,7 @@ async def test_whatsapp_outside_the_window_gets_the_approved_template_never_free
             wrote = WEDNESDAY - dt.timedelta(hours=hours_since_the_debtor_wrote)
             await ContactPoint.filter(debtor_id=debtor.id).update(last_inbound_at=wrote)
         await staff_decision(runtime, clock, debtor)
-        assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+        assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     finally:
         await runtime.close()
     [request] = fake.requests
@@ -328,7 +329,7 @@ async def test_whatsapp_inside_the_window_sends_the_text_itself(
         wrote = WEDNESDAY - dt.timedelta(hours=23)
         await ContactPoint.filter(debtor_id=debtor.id).update(last_inbound_at=wrote)
         await staff_decision(runtime, clock, debtor)
-        assert await Dispatcher(runtime).drain() == {Outcome.SENT: 1}
+        assert await Dispatcher(runtime).drain() == {DispatchOutcome.SENT: 1}
     finally:
         await runtime.close()
     [request] = fake.requests

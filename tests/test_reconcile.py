@@ -21,8 +21,9 @@ from bot.models import (
     PaymentMethod,
 )
 from bot.payments.bank import debtor_reference
+from bot.payments.bank_csv import BankFileError, read_bank_csv
 from bot.payments.links import make_pay_link
-from bot.payments.reconcile import BankFileError, import_bank_statement, read_bank_csv
+from bot.payments.reconcile import import_bank_statement
 from tests.payment_data import NOW, TODAY, make_debtor, make_invoice, make_plan
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ from bot.channels.sms import sms_body
 from bot.models import Channel
 from bot.policy import load_policy
 from bot.texts import money, render
-from scheduler.dispatch import fit_sms_budget
+from scheduler.rendering import fit_sms_budget
 
 POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy.toml")
 BUDGET = POLICY.contact.sms_segment_budget
@@ -200,7 +200,7 @@ def test_a_receipt_by_sms_fits_the_budget_and_names_what_it_settled(language: st
 
 def test_the_first_of_the_month_does_not_force_ucs2() -> None:
     """babel writes "1º gennaio 2027"; "º" is not GSM-7 and would make the whole SMS UCS-2."""
-    from bot.texts import date
+    from bot.formats import date
 
     text = gsm_text(f"La fattura scade il {date('2027-01-01', 'it')}: {money(354_462)}.")
     assert text == "La fattura scade il 1 gennaio 2027: 3.544,62 €."

@@ -46,7 +46,7 @@ from bot.staff_reports import aging, debtor_report, overdue_report, plan_report
 from bot.texts import render
 from bot.web import create_app
 from scheduler.dispatch import Dispatcher
-from scheduler.dispatch import Outcome as DispatchOutcome
+from scheduler.outbox_record import DispatchOutcome
 from tests.fake_telegram import BOT_ID, FakeTelegram
 from tests.live_server import serve
 from tests.telegram_app import SECRET, STAFF_CHAT, fake_telegram, live_runtime, telegram_settings

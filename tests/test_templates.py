@@ -14,9 +14,9 @@ from bot.channels.segments import Encoding, count_segments, over_budget, sms_bud
 from bot.channels.sms import sms_body
 from bot.models import Channel
 from bot.policy import load_policy
-from bot.review import REMINDERS  # every reminder template, one list for review and tests
+from bot.review.samples import REMINDERS  # every reminder template, one list for review and tests
 from bot.texts import TEMPLATES_DIR, render
-from scheduler.cadence import REMINDER_OPTIONS
+from scheduler.reminder_rows import REMINDER_OPTIONS
 from scheduler.rendering import fit_sms_budget, sms_friendly
 
 VARIANTS = (".txt", ".sms.txt", ".subject.txt", ".html")

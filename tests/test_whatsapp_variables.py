@@ -16,7 +16,8 @@ from bot.channels.whatsapp import WhatsAppSender
 from bot.config import Settings
 from bot.models import Channel, Message, MessageStatus
 from bot.outbox import queue_message
-from scheduler.dispatch import DispatchConfig, Dispatcher, Outcome
+from scheduler.dispatch import DispatchConfig, Dispatcher
+from scheduler.outbox_record import DispatchOutcome
 from scheduler.whatsapp_variables import (
     VARIABLES,
     Facts,
@@ -143,8 +144,6 @@ async def fake() -> AsyncIterator[FakeTwilio]:
     await server.stop()
 
 
-
-
 async def test_a_receipt_goes_out_with_the_receipts_variables_not_a_reminders(
     db: str, settings: Settings, fake: FakeTwilio
 ) -> None:
@@ -155,7 +154,7 @@ async def test_a_receipt_goes_out_with_the_receipts_variables_not_a_reminders(
         await queue_message(
             debtor=debtor, template="payments/receipt.txt", context=RECEIPT, scheduled_at=NOW
         )
-        assert await Dispatcher(runtime, DispatchConfig()).drain() == {Outcome.SENT: 1}
+        assert await Dispatcher(runtime, DispatchConfig()).drain() == {DispatchOutcome.SENT: 1}
     finally:
         await runtime.close()
     [sent] = fake.requests
@@ -183,7 +182,7 @@ async def test_an_instalment_reminder_without_a_pay_link_is_refused_on_whatsapp_
             scheduled_at=NOW,
             step="instalment_due",
         )
-        assert await Dispatcher(runtime, DispatchConfig()).drain() == {Outcome.SENT: 1}
+        assert await Dispatcher(runtime, DispatchConfig()).drain() == {DispatchOutcome.SENT: 1}
     finally:
         await runtime.close()
     assert fake.requests == []  # nothing reached Twilio with an empty variable

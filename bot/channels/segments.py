@@ -165,22 +165,45 @@ def worst_case_contexts(language: str) -> list[dict[str, Any]]:
     several; an ordinary message (with the personal Telegram link, the longest chat link) and a
     first contact on a new number (who writes, "not the right number?", the WhatsApp link)."""
     from bot.answers import ChatLink
-    from bot.texts import date, money
 
-    def invoice(n: int) -> dict[str, Any]:
-        return {
-            "id": n,
-            "number": f"FT-2026/00012{n}-XX",
-            "amount_cents": WORST_CASE_CENTS,
-            "balance_cents": WORST_CASE_CENTS,
-            "paid_cents": 0,
-            "currency": "EUR",
-            "due_date": WORST_CASE_DATE,
-            "issue_date": WORST_CASE_DATE,
-            "description": WORST_CASE_TEXT,
-        }
+    base = _worst_base(language)
+    contexts = []
+    for count in (1, WORST_CASE_INVOICES):
+        invoices = [_worst_invoice(n) for n in range(count)]
+        for first_contact, link in (
+            (False, ChatLink("telegram", WORST_CASE_TELEGRAM)),
+            (True, ChatLink("whatsapp", WORST_CASE_WHATSAPP)),
+        ):
+            contexts.append(
+                {
+                    **base,
+                    "invoices": invoices,
+                    "invoice_count": count,
+                    "chat_links": [link],
+                    "first_contact": first_contact,
+                }
+            )
+    return contexts
 
-    base: dict[str, Any] = {
+
+def _worst_invoice(n: int) -> dict[str, Any]:
+    return {
+        "id": n,
+        "number": f"FT-2026/00012{n}-XX",
+        "amount_cents": WORST_CASE_CENTS,
+        "balance_cents": WORST_CASE_CENTS,
+        "paid_cents": 0,
+        "currency": "EUR",
+        "due_date": WORST_CASE_DATE,
+        "issue_date": WORST_CASE_DATE,
+        "description": WORST_CASE_TEXT,
+    }
+
+
+def _worst_base(language: str) -> dict[str, Any]:
+    from bot.formats import date, money
+
+    return {
         "company": WORST_CASE_TEXT,
         "company_name": WORST_CASE_TEXT,
         "debtor_name": WORST_CASE_TEXT,
@@ -210,23 +233,6 @@ def worst_case_contexts(language: str) -> list[dict[str, Any]]:
         "plural": lambda n, one, many: one if n == 1 else many,
         "language": language,
     }
-    contexts = []
-    for count in (1, WORST_CASE_INVOICES):
-        invoices = [invoice(n) for n in range(count)]
-        for first_contact, link in (
-            (False, ChatLink("telegram", WORST_CASE_TELEGRAM)),
-            (True, ChatLink("whatsapp", WORST_CASE_WHATSAPP)),
-        ):
-            contexts.append(
-                {
-                    **base,
-                    "invoices": invoices,
-                    "invoice_count": count,
-                    "chat_links": [link],
-                    "first_contact": first_contact,
-                }
-            )
-    return contexts
 
 
 def _environment(templates_dir: Path) -> Environment:

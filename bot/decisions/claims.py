@@ -28,7 +28,8 @@ from bot.models import (
     PaymentMethod,
     StaffMember,
 )
-from bot.payments.allocation import PaymentTarget, record_payment
+from bot.payments.allocation import PaymentTarget
+from bot.payments.recording import record_payment
 from bot.runtime import Runtime
 
 CLAIM_TEMPLATES = {

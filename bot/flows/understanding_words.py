@@ -1,5 +1,5 @@
+# house: long because it is data (the understanding step's word lists), not logic
 # ruff: noqa: E501  (the cue lists are data: a phrase per string reads better than wrapped)
-# A data file (the understanding step's word lists), not logic: it may pass the 400 lines of a module.
 """The words the understanding step (bot/flows/understanding.py) looks for: data, not logic.
 
 Each cue is a regular expression over the cleaned sentence (lower case, no accents, punctuation

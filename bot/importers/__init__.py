@@ -37,13 +37,8 @@ from bot.importers.columns import DEBTOR_COLUMNS, INVOICE_COLUMNS
 from bot.importers.csvfile import read_table
 from bot.importers.report import ImportReport, Problem, Tally
 from bot.importers.rows import DebtorRecord, InvoiceRecord, read_debtors, read_invoices
-from bot.importers.store import (
-    Defaults,
-    apply_plan,
-    plan_import,
-    stored_debtors,
-    unknown_debtor_problems,
-)
+from bot.importers.store import Defaults, plan_import, stored_debtors, unknown_debtor_problems
+from bot.importers.writing import apply_plan
 
 __all__ = ["ImportReport", "Problem", "Tally", "run_import"]
 
@@ -64,33 +59,9 @@ async def run_import(
         files=[str(path) for path in (debtors, invoices) if path], dry_run=dry_run
     )
     problems = report.problems
-
-    debtor_records: list[DebtorRecord] = []
-    refs_in_debtor_file: set[str] = set()
-    debtor_file_readable = True
-    if debtors is not None:
-        table, found = read_table(debtors, DEBTOR_COLUMNS)
-        problems.extend(found)
-        if table is None:
-            debtor_file_readable = False
-        else:
-            today = clock.now().astimezone(ZoneInfo(default_timezone)).date()
-            debtor_records = read_debtors(table, problems, today)
-            refs_in_debtor_file = {row.values["external_ref"] for row in table.rows}
-
-    invoice_records: list[InvoiceRecord] = []
-    invoice_refs: list[tuple[Problem, str]] = []
-    if invoices is not None:
-        table, found = read_table(invoices, INVOICE_COLUMNS)
-        problems.extend(found)
-        if table is not None:
-            invoice_records = read_invoices(table, problems, payment_terms_days)
-            column = table.header("debtor_ref")
-            invoice_refs = [
-                (Problem(table.file, row.line, column, ""), row.values["debtor_ref"])
-                for row in table.rows
-                if row.values["debtor_ref"]
-            ]
+    debtor_file = _read_debtor_file(debtors, problems, default_timezone)
+    invoice_records, invoice_refs = _read_invoice_file(invoices, problems, payment_terms_days)
+    debtor_records, refs_in_debtor_file, debtor_file_readable = debtor_file
 
     stored = await stored_debtors(
         [record.external_ref for record in debtor_records] + [ref for _, ref in invoice_refs]
@@ -123,3 +94,38 @@ async def run_import(
         plan.invoices,
     )
     return report
+
+
+def _read_debtor_file(
+    debtors: Path | None, problems: list[Problem], default_timezone: str
+) -> tuple[list[DebtorRecord], set[str], bool]:
+    """The debtors file's records, the references it holds, and whether it could be read."""
+    if debtors is None:
+        return [], set(), True
+    table, found = read_table(debtors, DEBTOR_COLUMNS)
+    problems.extend(found)
+    if table is None:
+        return [], set(), False
+    today = clock.now().astimezone(ZoneInfo(default_timezone)).date()
+    records = read_debtors(table, problems, today)
+    return records, {row.values["external_ref"] for row in table.rows}, True
+
+
+def _read_invoice_file(
+    invoices: Path | None, problems: list[Problem], payment_terms_days: int | None
+) -> tuple[list[InvoiceRecord], list[tuple[Problem, str]]]:
+    """The invoices file's records, and each debtor reference with where it stands."""
+    if invoices is None:
+        return [], []
+    table, found = read_table(invoices, INVOICE_COLUMNS)
+    problems.extend(found)
+    if table is None:
+        return [], []
+    records = read_invoices(table, problems, payment_terms_days)
+    column = table.header("debtor_ref")
+    refs = [
+        (Problem(table.file, row.line, column, ""), row.values["debtor_ref"])
+        for row in table.rows
+        if row.values["debtor_ref"]
+    ]
+    return records, refs

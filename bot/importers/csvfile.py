@@ -121,9 +121,23 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> tuple[CsvTable | None
     if problems:
         return None, problems
 
+    rows = _rows(file, records[1:], header_cells, positions, separator, problems)
+    return CsvTable(file, headers, rows), problems
+
+
+def _rows(
+    file: str,
+    records: list[tuple[int, list[str]]],
+    header_cells: list[str],
+    positions: dict[str, int],
+    separator: str,
+    problems: list[Problem],
+) -> list[CsvRow]:
+    """The data lines as rows of named values; a line with more values than named columns is a
+    problem (usually the wrong separator or a stray quote)."""
     rows: list[CsvRow] = []
     width = len(header_cells)
-    for line, cells in records[1:]:
+    for line, cells in records:
         if not any(cell.strip() for cell in cells):
             continue
         extra = [cell for cell in cells[width:] if cell.strip()]
@@ -148,7 +162,7 @@ def read_table(path: Path, columns: tuple[Column, ...]) -> tuple[CsvTable | None
             for name, index in positions.items()
         }
         rows.append(CsvRow(line, values))
-    return CsvTable(file, headers, rows), problems
+    return rows
 
 
 def _match_headers(

@@ -20,7 +20,7 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ITALIAN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
-def parse_date(text: str) -> dt.date:
+def parse_cell_date(text: str) -> dt.date:
     """'2026-11-23' or '23/11/2026' (day first, as in Italy) -> date."""
     match = _ISO_DATE.match(text)
     if match:

@@ -15,8 +15,8 @@ from typing import TypeVar
 from bot.contacts import normalise_email, normalise_mobile_phone
 from bot.importers.csvfile import CsvRow, CsvTable
 from bot.importers.fields import (
+    parse_cell_date,
     parse_currency,
-    parse_date,
     parse_language,
     parse_status,
     parse_timezone,
@@ -186,7 +186,7 @@ def _opt_in(
     other and against the address itself."""
     date_column, source_column = f"{prefix}_opt_in_date", f"{prefix}_opt_in_source"
     given = bool(cells.row.values.get(date_column))
-    day = cells.parsed(date_column, parse_date)
+    day = cells.parsed(date_column, parse_cell_date)
     source = cells.text(source_column, max_length=OPT_IN_SOURCE_LENGTH)
     if not given and not source:
         return None, ""
@@ -221,8 +221,8 @@ def read_invoices(
         debtor_ref = cells.text(
             "debtor_ref", required=True, max_length=_max_length(Debtor, "external_ref")
         )
-        issue_date = cells.parsed("issue_date", parse_date, required=True)
-        due_date = cells.parsed("due_date", parse_date, required=payment_terms_days is None)
+        issue_date = cells.parsed("issue_date", parse_cell_date, required=True)
+        due_date = cells.parsed("due_date", parse_cell_date, required=payment_terms_days is None)
         if due_date is None and issue_date is not None and payment_terms_days is not None:
             due_date = issue_date + dt.timedelta(days=payment_terms_days)
         amount = cells.parsed("amount", parse_amount, required=True)

@@ -32,12 +32,7 @@ from bot.models import (
     PaymentMethod,
     ProcessedEvent,
 )
-from bot.payments.allocation import (
-    PaymentTarget,
-    record_failure,
-    record_payment,
-    record_pending,
-)
+from bot.payments.allocation import PaymentTarget
 from bot.payments.events import (
     ASYNC_FAILED,
     ASYNC_SUCCEEDED,
@@ -50,6 +45,7 @@ from bot.payments.events import (
     db_id,
 )
 from bot.payments.links import Due, DueReason, due_now, pay_url, resolve_token
+from bot.payments.recording import record_failure, record_payment, record_pending
 from bot.payments.stripe import (
     CheckoutRequest,
     CheckoutSession,

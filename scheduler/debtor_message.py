@@ -23,6 +23,7 @@ from bot.answers import (
 )
 from bot.channels.base import Option, OutgoingMessage
 from bot.conversations.store import get_state, set_state
+from bot.flows.stages import handed_off
 from bot.flows.states import after_reminder
 from bot.models import CLOSED_STATUSES, Channel, ContactPoint, Debtor, Invoice, Message
 from bot.outbox import delivery_key
@@ -39,8 +40,6 @@ from scheduler.proactive import whatsapp_session_open
 from scheduler.rendering import fit_sms_budget, render_context, render_for_channel
 from scheduler.routing import DEFAULT_CHANNEL_ORDER, Contact, route
 from scheduler.whatsapp_variables import Facts, message_kind, variables_for
-
-HANDOFF_FLOW = "handoff"  # bot/flows/menu.py: the stage "handoff.relay"
 
 
 async def still_chased(
@@ -166,7 +165,7 @@ async def remember_options(
     A conversation handed to a person stays with that person until staff hand it back.
     """
     state = await get_state(debtor)
-    if state.get("flow") == HANDOFF_FLOW:
+    if handed_off(state):
         return
     keys = [option.key for option in outgoing.options]
     await set_state(debtor, after_reminder(row.step, now, keys))

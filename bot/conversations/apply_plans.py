@@ -76,7 +76,7 @@ async def request_plan(exchange: Exchange, effect: RequestPlan) -> list[ReplySpe
         total_cents=effect.total_cents,
         first_due=effect.first_due.isoformat(),
         needs_staff=effect.needs_staff,
-        # Where the plan was agreed: the debtor hears there if it lapses (scheduler/clock.py).
+        # Where the plan was agreed: the debtor hears there if it lapses (scheduler/commitments.py).
         contact_point_id=exchange.message.contact_point_id,  # type: ignore[attr-defined]
     )
     if effect.needs_staff:

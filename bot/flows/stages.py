@@ -51,6 +51,11 @@ class At(StrEnum):
 MENU = At.MENU
 
 
+def handed_off(state: dict[str, Any]) -> bool:
+    """A person took this conversation over (At.HANDOFF): the debtor's words go to staff."""
+    return state.get("flow") == At.HANDOFF.split(".", 1)[0]
+
+
 @dataclass(frozen=True)
 class Stage:
     name: At  # "<flow>.<stage>"

@@ -14,6 +14,7 @@ from bot.conversations.replies import Reply
 from bot.conversations.store import debtor_context, get_state, set_state
 from bot.decisions import pauses, plans
 from bot.flows.promise import parse_date
+from bot.flows.stages import handed_off
 from bot.flows.states import hand_back
 from bot.handlers.staff_chat import COUNTER_DATE_TEMPLATE, Context, StaffChat
 from bot.models import AuditEvent, Debtor, Message, PaymentPlan, StaffMember
@@ -22,7 +23,6 @@ from bot.texts import render
 
 DEFAULT_PAUSE_DAYS = 7
 MAX_PAUSE_DAYS = 365
-HANDOFF_FLOW = "handoff"
 STAFF_MESSAGE_TEMPLATE = "decisions/staff_message.txt"
 
 
@@ -118,7 +118,7 @@ class StaffCommands(StaffChat):
 
     async def _hand_back(self, update: Update, member: StaffMember, debtor: Debtor) -> None:
         state = await get_state(debtor)
-        if state.get("flow") != HANDOFF_FLOW:
+        if not handed_off(state):
             await self._say(update, self.text("not_in_handoff.txt", debtor=debtor))
             return
         ctx = await debtor_context(self.runtime, debtor)
@@ -159,7 +159,7 @@ class StaffCommands(StaffChat):
 
     async def _relay(self, update: Update, member: StaffMember, debtor: Debtor, text: str) -> None:
         state = await get_state(debtor)
-        if state.get("flow") != HANDOFF_FLOW:
+        if not handed_off(state):
             await self._say(update, self.text("not_in_handoff.txt", debtor=debtor))
             return
         if not text.strip():

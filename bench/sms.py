@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))  # the fake servers live in tests/
 sys.path.insert(0, str(ROOT / "tests"))
 
 import httpx  # noqa: E402
-from twilio_app import SMS_FROM, twilio_stack  # noqa: E402
 
 from bot import db  # noqa: E402
 from bot.channels.base import OutgoingMessage  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.models import Channel, ContactPoint, Debtor  # noqa: E402
+from tests.twilio_app import SMS_FROM, twilio_stack  # noqa: E402
 
 
 async def reset(url: str) -> None:

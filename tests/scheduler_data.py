@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from bot.channels.base import Sender
+from bot.channels.base import OutgoingMessage, Sender
 from bot.config import Settings
 from bot.models import (
     Channel,
@@ -151,3 +152,46 @@ async def sent_reminders(
             )
         )
     return rows[::-1]
+
+
+STAFF_CHAT = -100123  # the staff group of runtime_with's runtime
+
+
+@dataclass
+class ScriptedSender:
+    """A Sender whose next results are scripted: an exception to raise, or None to succeed."""
+
+    channel: Channel
+    script: list[BaseException | None] = field(default_factory=list)
+    sent: list[OutgoingMessage] = field(default_factory=list)
+    tried: int = 0
+
+    async def send(self, message: OutgoingMessage) -> str:
+        self.tried += 1
+        outcome = self.script.pop(0) if self.script else None
+        if outcome is not None:
+            raise outcome
+        self.sent.append(message)
+        return f"{self.channel.value}-{len(self.sent)}"
+
+    async def close(self) -> None:
+        return None
+
+
+def senders(**overrides: ScriptedSender) -> dict[Channel, ScriptedSender]:
+    result = {channel: ScriptedSender(channel) for channel in Channel}
+    for name, sender in overrides.items():
+        result[Channel(name)] = sender
+    return result
+
+
+def runtime_with(
+    settings: Settings, clock: FrozenClock, channel_senders: dict[Channel, ScriptedSender]
+) -> Runtime:
+    return make_runtime(
+        settings,
+        clock,
+        channel_senders,  # type: ignore[arg-type]
+        telegram_staff_chat_id=STAFF_CHAT,
+        company_name="Forniture Bianchi S.p.A.",
+    )

@@ -23,13 +23,17 @@ from tests.payment_data import make_runtime as make_pay_runtime
 from tests.payment_data import pay_client, token_of
 from tests.scheduler_data import (
     FrozenClock,
+    ScriptedSender,
     add_contact,
     make_debtor,
     make_invoice,
     make_runtime,
+    senders,
     sent_reminders,
 )
-from tests.test_dispatch import NOW, TODAY, ScriptedSender, senders
+
+NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
+TODAY = dt.date(2026, 11, 25)
 
 BOT = "FornitureBianchiBot"
 WHATSAPP_FROM = "+390212345678"

@@ -22,8 +22,15 @@ from scheduler.coverage import SkipReason
 from scheduler.dispatch import Dispatcher
 from scheduler.outbox_record import DispatchOutcome
 from scheduler.steps import next_step
-from tests.scheduler_data import FrozenClock, make_debtor, make_invoice, sent_reminders
-from tests.test_dispatch import ScriptedSender, runtime_with, senders
+from tests.scheduler_data import (
+    FrozenClock,
+    ScriptedSender,
+    make_debtor,
+    make_invoice,
+    runtime_with,
+    senders,
+    sent_reminders,
+)
 
 # Wednesday 25 November 2026, 10:00 in Rome.
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-from dataclasses import dataclass, field
 
 import pytest
 
@@ -32,11 +31,15 @@ from scheduler.dispatch import DispatchConfig, Dispatcher
 from scheduler.outbox_record import DispatchOutcome, backoff_delay
 from tests.fake_twilio import FakeTwilio
 from tests.scheduler_data import (
+    STAFF_CHAT,
     FrozenClock,
+    ScriptedSender,
     add_contact,
     make_debtor,
     make_invoice,
     make_runtime,
+    runtime_with,
+    senders,
     sent_reminders,
 )
 from tests.twilio_app import twilio_settings
@@ -44,52 +47,11 @@ from tests.twilio_app import twilio_settings
 # Wednesday 25 November 2026, 10:00 in Rome.
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 11, 25)
-STAFF_CHAT = -100123
-
-
-@dataclass
-class ScriptedSender:
-    """A Sender whose next results are scripted: an exception to raise, or None to succeed."""
-
-    channel: Channel
-    script: list[BaseException | None] = field(default_factory=list)
-    sent: list[OutgoingMessage] = field(default_factory=list)
-    tried: int = 0
-
-    async def send(self, message: OutgoingMessage) -> str:
-        self.tried += 1
-        outcome = self.script.pop(0) if self.script else None
-        if outcome is not None:
-            raise outcome
-        self.sent.append(message)
-        return f"{self.channel.value}-{len(self.sent)}"
-
-    async def close(self) -> None:
-        return None
-
-
-def senders(**overrides: ScriptedSender) -> dict[Channel, ScriptedSender]:
-    result = {channel: ScriptedSender(channel) for channel in Channel}
-    for name, sender in overrides.items():
-        result[Channel(name)] = sender
-    return result
 
 
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(NOW)
-
-
-def runtime_with(
-    settings: Settings, clock: FrozenClock, channel_senders: dict[Channel, ScriptedSender]
-) -> Runtime:
-    return make_runtime(
-        settings,
-        clock,
-        channel_senders,  # type: ignore[arg-type]
-        telegram_staff_chat_id=STAFF_CHAT,
-        company_name="Forniture Bianchi S.p.A.",
-    )
 
 
 def dispatcher(runtime: Runtime, **config: object) -> Dispatcher:

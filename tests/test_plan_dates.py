@@ -36,7 +36,7 @@ from scheduler.calendar import is_business_day, next_business_day
 from tests.fake_telegram import FakeTelegram
 from tests.live_server import serve
 from tests.telegram_app import fake_telegram, live_runtime, telegram_settings
-from tests.test_conversations import TelegramDebtor
+from tests.telegram_chat import TelegramDebtor
 
 SATURDAY = dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.UTC)  # Monday 7 is a working day, 8 is not
 CHAT = 5005

@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
-from twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, TwilioStack, twilio_stack
 
 from bot.config import Settings
 from bot.models import (
@@ -30,7 +29,8 @@ from bot.web import create_app
 from tests.fake_telegram import FakeTelegram
 from tests.live_server import serve
 from tests.telegram_app import COMPANY, fake_telegram, live_runtime, telegram_settings
-from tests.test_conversations import TelegramDebtor
+from tests.telegram_chat import TelegramDebtor
+from tests.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, TwilioStack, twilio_stack
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 CHAT = 4004

@@ -4,8 +4,6 @@ signatures posted over HTTP to the app."""
 from __future__ import annotations
 
 import pytest
-from fake_twilio import FakeTwilio
-from twilio_app import DEBTOR_PHONE, SMS_FROM, debtor_with, twilio_stack
 
 from bot.channels.base import Attachment, Option, OutgoingMessage, SendError, SendOutcome
 from bot.channels.sms import SmsSender, sms_body, sms_over_budget
@@ -18,6 +16,8 @@ from bot.inbound import find_contact_point
 from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
 from bot.reply_sending import send_reply
 from bot.texts import render
+from tests.fake_twilio import FakeTwilio
+from tests.twilio_app import DEBTOR_PHONE, SMS_FROM, debtor_with, twilio_stack
 
 pytestmark = pytest.mark.usefixtures("db")
 

@@ -8,9 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fake_twilio import FakeTwilio
-from live_server import serve
-
 from bot import web
 from bot.channels.sandbox import SandboxSender
 from bot.channels.sms import SmsSender
@@ -19,6 +16,8 @@ from bot.config import Settings
 from bot.models import Channel, ContactPoint, Debtor
 from bot.policy import load_policy
 from bot.runtime import Runtime
+from tests.fake_twilio import FakeTwilio
+from tests.live_server import serve
 
 SMS_FROM = "+390212345678"
 WHATSAPP_FROM = "+390287654321"

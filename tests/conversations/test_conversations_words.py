@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (the Telegram fixtures are imported from test_conversations and used by name)
+
 """Sentences in the debtor's own words, through the real inbound path on Telegram, WhatsApp and SMS.
 
 Every intent the understanding step knows is typed as a person would, on each channel, and the
@@ -27,14 +27,7 @@ from bot.models import (
 )
 from bot.outbox import STAFF
 from tests.fake_telegram import FakeTelegram
-from tests.test_conversations import (  # noqa: F401  (fixtures: the live Telegram stack)
-    CHAT,
-    NOW,
-    TelegramDebtor,
-    app_url,
-    fake,
-    runtime,
-)
+from tests.telegram_chat import CHAT, NOW, TelegramDebtor
 from tests.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, debtor_with, twilio_stack
 
 Send = Callable[[list[str]], Awaitable[None]]

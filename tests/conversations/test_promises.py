@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (the Telegram fixtures are imported from test_conversations and used by name)
+
 """Issue 14, item 3: a promise a reply makes, the product keeps. Each promise is made through the
 real inbound path on Telegram, then the real cadence and outbox run day by day on the company's
 calendar, and what reaches the debtor is read against what the reply said.
@@ -35,16 +35,8 @@ from bot.runtime import Runtime
 from scheduler.cadence import plan
 from scheduler.dispatch import Dispatcher
 from tests.fake_telegram import FakeTelegram
-from tests.scheduler_data import FrozenClock
-from tests.test_conversations import (  # noqa: F401  (fixtures: the live Telegram stack)
-    CHAT,
-    NOW,
-    TelegramDebtor,
-    app_url,
-    fake,
-    runtime,
-)
-from tests.test_dispatch import ScriptedSender, senders
+from tests.scheduler_data import FrozenClock, ScriptedSender, senders
+from tests.telegram_chat import CHAT, NOW, TelegramDebtor
 from tests.twilio_app import debtor_with
 
 Days = Callable[[int], Awaitable[list[str]]]

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as settings_for_hypothesis
 from hypothesis import strategies as st
-from twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, debtor_with, twilio_stack
 
 from bot.channels.base import Option
 from bot.channels.sandbox import SandboxSender
@@ -26,7 +22,6 @@ from bot.conversations.replies import Reply, reply
 from bot.conversations.store import get_state, set_state
 from bot.decisions.plans import counter_plan
 from bot.flows.states import after_reminder, initial_state
-from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH
 from bot.inbound import InboundEvent
 from bot.models import (
     AuditEvent,
@@ -60,19 +55,15 @@ from bot.receive import receive
 from bot.runtime import Runtime
 from bot.staff_reports import debtor_history
 from bot.texts import render
-from bot.web import create_app
 from scheduler.dispatch import Dispatcher
 from tests.fake_telegram import FakeTelegram
-from tests.live_server import serve
 from tests.scheduler_data import FrozenClock, make_runtime
 from tests.telegram_app import (
-    SECRET,
     STAFF_CHAT,
-    fake_telegram,
-    live_runtime,
-    telegram_settings,
 )
-from tests.telegram_updates import button_update, message_update, photo_update
+from tests.telegram_chat import CHAT, OTHER_CHAT, TelegramDebtor
+from tests.telegram_updates import photo_update
+from tests.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, debtor_with, twilio_stack
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
@@ -150,62 +141,6 @@ async def test_state_is_stored_per_debtor(sandbox_runtime: Runtime) -> None:
 
 
 # --- through the fake Telegram --------------------------------------------------------------
-
-CHAT = 3003
-OTHER_CHAT = 3004
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with fake_telegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def runtime(settings: Settings, fake: FakeTelegram, db: str) -> AsyncIterator[Runtime]:
-    async with live_runtime(telegram_settings(settings, fake), NOW) as runtime:
-        yield runtime
-
-
-@pytest.fixture
-async def app_url(runtime: Runtime) -> AsyncIterator[str]:
-    async with serve(create_app(runtime)) as url:
-        yield url
-
-
-class TelegramDebtor:
-    """A debtor writing to the bot in a Telegram chat; each update gets a new id."""
-
-    ids = itertools.count(10_000)
-
-    def __init__(self, app_url: str, fake: FakeTelegram, chat: int = CHAT) -> None:
-        self.app_url, self.fake, self.chat = app_url, fake, chat
-
-    async def _post(self, update: dict[str, Any]) -> None:
-        async with httpx.AsyncClient(base_url=self.app_url) as client:
-            response = await client.post(WEBHOOK_PATH, json=update, headers={SECRET_HEADER: SECRET})
-        assert response.status_code == 200
-
-    async def press(self, data: str) -> list[str]:
-        before = len(self.fake.texts_to(self.chat))
-        await self._post(button_update(next(self.ids), self.chat, data))
-        return self.fake.texts_to(self.chat)[before:]
-
-    async def say(self, text: str) -> list[str]:
-        before = len(self.fake.texts_to(self.chat))
-        await self._post(message_update(next(self.ids), self.chat, text))
-        return self.fake.texts_to(self.chat)[before:]
-
-    def last_buttons(self) -> list[str]:
-        sent = [
-            c for c in self.fake.calls_to("sendMessage") if c.params["chat_id"] == str(self.chat)
-        ]
-        markup = sent[-1].params.get("reply_markup")
-        if not markup:
-            return []
-        keyboard = json.loads(markup) if isinstance(markup, str) else markup
-        return [b["callback_data"] for row in keyboard["inline_keyboard"] for b in row]
-
 
 async def debtor_with_invoices(
     amounts: tuple[int, ...] = (123_456,), chat: int = CHAT, ref: str = "C042"

@@ -14,6 +14,7 @@ APP_LABEL = "models"
 MIGRATIONS_MODULE = "bot.migrations"
 # Tortoise turns SQLite URL query parameters into PRAGMAs; an explicit one in the URL wins.
 SQLITE_SYNCHRONOUS = "synchronous=NORMAL"
+SQLITE_ENGINE = "tortoise.backends.sqlite"
 
 
 class UnmigratedDatabase(Exception):
@@ -53,13 +54,14 @@ def _normalise_url(url: str) -> str:
     return url
 
 
-def _connection(url: str) -> str | dict[str, Any]:
-    """The URL as Tortoise takes it; on PostgreSQL expanded, so the pool gets `_keep_session`."""
-    url = _normalise_url(url)
-    if not is_postgres(url):
-        return url
-    config = expand_db_url(url)
-    config["credentials"].setdefault("reset", _keep_session)
+def _connection(url: str) -> dict[str, Any]:
+    """The URL as Tortoise takes it, expanded: SQLite on bot/sqlite_engine.py (statements on the
+    event loop's thread); the PostgreSQL pool with `_keep_session`."""
+    config = expand_db_url(_normalise_url(url))
+    if is_postgres(url):
+        config["credentials"].setdefault("reset", _keep_session)
+    elif config["engine"] == SQLITE_ENGINE:
+        config["engine"] = "bot.sqlite_engine"
     return config
 
 

@@ -17,8 +17,10 @@ Parts (each a function in PARTS; a channel adds its own there):
   per request on a machine whose cores the server needs): first one at a time, then open loop at
   --inbound-rate per second, each update due at start + n/rate whatever the previous one's
   latency. Latency counts from the due time, so waiting for a connection counts (no coordinated
-  omission); service time counts from the request's write. Each update goes through PTB's
-  Application, the inbound normalisation, the database and the flow engine. The server's CPU
+  omission); service time counts from the request's write. Each update goes through the shape
+  check, the webhook's direct path (bot/handlers/telegram_events.py: the bench's texts and button
+  presses are all plain debtor updates; PTB's Application takes the rest), the inbound
+  normalisation, the database and the flow engine. The server's CPU
   (utime + stime from /proc/<pid>/stat) is measured over the open-loop run. Replies are recorded
   by the server's sandbox sender: at 300 updates/s the replies are bound by Telegram's 30/s
   outbound limit and belong to the outbox, not to the webhook's latency. Button presses are

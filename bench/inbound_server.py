@@ -12,11 +12,20 @@ presses are answered with answerCallbackQuery over loopback.
 
 It stops on SIGTERM or SIGINT (serve_web's own handlers); then it prints one JSON line on stdout,
 {"replies_recorded": N}, the replies the sandbox recorded, and closes the runtime and database.
+
+Profiling: with --profile FILE (bench/send.py passes its own --profile through) the event loop's
+thread runs under cProfile from start-up to shutdown and the stats are written to FILE; read them
+with `python -m pstats FILE` (sort tottime, stats 30). The profiler roughly doubles the CPU per
+update, so latency figures of a profiled run mean nothing; the shares do. For a sampling view of
+every thread instead (aiosqlite's worker too), run the bench unprofiled and attach py-spy
+(`pip install py-spy`) to the server's pid: `py-spy top --pid PID` or `py-spy record --pid PID
+-o profile.svg`.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import logging
 import sys
@@ -87,11 +96,21 @@ def main() -> None:
     parser.add_argument(
         "--telegram-base-url", required=True, help="the fake Bot API's base URL (…/bot)"
     )
+    parser.add_argument("--profile", help="write the event loop's cProfile stats to this file")
     args = parser.parse_args()
     # As `python -m bot` configures logging at WARNING: errors reach stderr, which the bench shows.
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    profiler = cProfile.Profile() if args.profile else None
     with tempfile.TemporaryDirectory(prefix="sollecito-inbound-server-") as var_dir:
-        run_main(serve(args, Path(var_dir)))
+        if profiler is None:
+            run_main(serve(args, Path(var_dir)))
+            return
+        profiler.enable()
+        try:
+            run_main(serve(args, Path(var_dir)))
+        finally:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
 
 
 if __name__ == "__main__":

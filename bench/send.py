@@ -1,7 +1,7 @@
 """Channel benchmarks: sending within the providers' limits, and inbound webhook throughput.
 
     .venv/bin/python bench/send.py [--seconds 60] [--parts telegram_send,telegram_inbound]
-                                   [--inbound-rate 300] [--database-url URL]
+                                   [--inbound-rate 300] [--database-url URL] [--profile FILE]
 
 Parts (each a function in PARTS; a channel adds its own there):
 - telegram_send: the Telegram sender (python-telegram-bot with its AIORateLimiter) sends to many
@@ -17,14 +17,18 @@ Parts (each a function in PARTS; a channel adds its own there):
   per request on a machine whose cores the server needs): first one at a time, then open loop at
   --inbound-rate per second, each update due at start + n/rate whatever the previous one's
   latency. Latency counts from the due time, so waiting for a connection counts (no coordinated
-  omission); service time counts from the request's write. Each update goes through PTB's
-  Application, the inbound normalisation, the database and the flow engine. The server's CPU
+  omission); service time counts from the request's write. Each update goes through the shape
+  check, the webhook's direct path (bot/handlers/telegram_events.py: the bench's texts and button
+  presses are all plain debtor updates; PTB's Application takes the rest), the inbound
+  normalisation, the database and the flow engine. The server's CPU
   (utime + stime from /proc/<pid>/stat) is measured over the open-loop run. Replies are recorded
   by the server's sandbox sender: at 300 updates/s the replies are bound by Telegram's 30/s
   outbound limit and belong to the outbox, not to the webhook's latency. Button presses are
   answered in the webhook's response (answerCallbackQuery for Telegram to make), as production
   does; `callback_answers` counts those. Goal: at least 300 updates/s
-  with p95 latency under 20 ms, in one web process.
+  with p95 latency under 20 ms, in one web process. With --profile FILE the server runs under
+  cProfile and writes its stats there (bench/inbound_server.py tells how to read them; its CPU
+  and latency figures are then the profiler's, not the product's).
 
 The last line printed is one JSON object with the figures.
 """
@@ -272,10 +276,11 @@ class _InboundServer:
 
     @classmethod
     async def start(
-        cls, database_url: str, telegram_base_url: str, workdir: Path
+        cls, database_url: str, telegram_base_url: str, workdir: Path, profile: str | None = None
     ) -> _InboundServer:
         port = _free_port()
         stderr_path = workdir / "inbound_server.stderr"
+        extra = ["--profile", str(Path(profile).resolve())] if profile else []
         with stderr_path.open("wb") as stderr:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -286,6 +291,7 @@ class _InboundServer:
                 str(port),
                 "--telegram-base-url",
                 telegram_base_url,
+                *extra,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=stderr,
             )
@@ -367,7 +373,7 @@ async def telegram_inbound(args: argparse.Namespace, workdir: Path) -> dict[str,
     url = args.database_url or f"sqlite://{workdir}/inbound.sqlite3"
     await _seed_database(url)
     fake = await FakeTelegram(TOKEN).start()
-    server = await _InboundServer.start(url, fake.base_url, workdir)
+    server = await _InboundServer.start(url, fake.base_url, workdir, args.profile)
     try:
         await server.wait_healthy(timeout=60)
         try:
@@ -520,6 +526,7 @@ def main() -> None:
     )
     parser.add_argument("--inbound-rate", type=float, default=300.0, help="updates offered per s")
     parser.add_argument("--database-url", help="PostgreSQL scratch database (schema is DROPPED)")
+    parser.add_argument("--profile", help="telegram_inbound: the server's cProfile stats file")
     args = parser.parse_args()
     chosen = [name.strip() for name in args.parts.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in PARTS]

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -13,6 +14,7 @@ APP_LABEL = "models"
 MIGRATIONS_MODULE = "bot.migrations"
 # Tortoise turns SQLite URL query parameters into PRAGMAs; an explicit one in the URL wins.
 SQLITE_SYNCHRONOUS = "synchronous=NORMAL"
+SQLITE_ENGINE = "tortoise.backends.sqlite"
 
 
 class UnmigratedDatabase(Exception):
@@ -30,7 +32,7 @@ APPS: dict[str, dict[str, Any]] = {
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": _normalise_url(database_url)},
+        "connections": {"default": _connection(database_url)},
         "apps": APPS,
         "use_tz": True,
         "timezone": "UTC",
@@ -50,6 +52,28 @@ def _normalise_url(url: str) -> str:
             # commit and costs ~1-3 ms each (docs/ARCHITECTURE.md, "SQLite durability").
             url += ("&" if query else "?") + SQLITE_SYNCHRONOUS
     return url
+
+
+def _connection(url: str) -> dict[str, Any]:
+    """The URL as Tortoise takes it, expanded: SQLite on bot/sqlite_engine.py (statements on the
+    event loop's thread); the PostgreSQL pool with `_keep_session`."""
+    config = expand_db_url(_normalise_url(url))
+    if is_postgres_url(url):
+        config["credentials"].setdefault("reset", _keep_session)
+    elif config["engine"] == SQLITE_ENGINE:
+        config["engine"] = "bot.sqlite_engine"
+    return config
+
+
+async def _keep_session(connection: object) -> None:
+    """What the asyncpg pool runs on a connection given back, instead of its default reset.
+
+    The default ("SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL") is one more
+    round trip after every statement outside a transaction, and undoes what the product never
+    does on a pooled connection: no session advisory lock (the clock's lives on a connection of
+    its own, scheduler/clock.py), no cursor held open, no LISTEN, no SET. asyncpg still rolls back
+    a transaction left open before it runs this.
+    """
 
 
 def is_postgres_url(database_url: str) -> bool:

@@ -12,6 +12,7 @@ text in the same format Tortoise writes ("2026-01-05 09:00:00+00:00"), so text o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -19,8 +20,8 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.connection import get_connection
 from tortoise.fields import DateField, DatetimeField, Field, JSONField
 from tortoise.models import Model
 
@@ -32,7 +33,9 @@ _PLACEHOLDER = re.compile(r"\?")
 
 
 def connection() -> BaseDBAsyncClient:
-    return connections.get("default")
+    # get_connection, not the `connections` proxy: the proxy's attribute lookup fails over to
+    # __getattr__ on every call, three times the cost, and every statement asks.
+    return get_connection("default")
 
 
 def is_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
@@ -79,10 +82,32 @@ def select_list(model: type[Model], alias: str) -> str:
     return ", ".join(f'{alias}."{column}"' for column in columns(model))
 
 
+@lru_cache(maxsize=64)
+def _time_columns(model: type[Model]) -> tuple[int, ...]:
+    """Where `columns(model)` has a datetime column."""
+    meta = model._meta
+    by_column = {
+        column: meta.fields_map[name] for name, column in meta.fields_db_projection.items()
+    }
+    return tuple(
+        index
+        for index, column in enumerate(columns(model))
+        if isinstance(by_column.get(column), DatetimeField)
+    )
+
+
 def instance(model: type[M], row: Sequence[Any], start: int = 0) -> M:
     """The model behind `row[start:]`, selected with `select_list(model, ...)`."""
     names = columns(model)
-    values = tuple(row)[start : start + len(names)]
+    values = list(tuple(row)[start : start + len(names)])
+    for index in _time_columns(model):
+        # SQLite hands datetimes back as ISO text. Read here with the standard library's parser,
+        # the field then only sets the time zone; Tortoise's own parser (iso8601) took most of
+        # the time of building a message row.
+        text = values[index]
+        if isinstance(text, str):
+            with contextlib.suppress(ValueError):  # else left to the field's own parser
+                values[index] = dt.datetime.fromisoformat(text)
     return model._init_from_db(**dict(zip(names, values, strict=True)))
 
 
@@ -134,29 +159,36 @@ def _to_driver(value: Any, kind: str, field: Field[Any], postgres: bool) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
+@lru_cache(maxsize=64)
+def _insert_query(model: type[Model], postgres: bool, unless_taken: str | None) -> str:
+    """The INSERT of `insert`: every column of `_insert_columns`, in that order."""
+    names: list[str] = []
+    marks: list[str] = []
+    for _name, column, _field, kind in _insert_columns(model):
+        names.append(f'"{column}"')
+        marks.append(json_placeholder(postgres) if kind == "json" else "?")
+    conflict = f' ON CONFLICT ("{unless_taken}") DO NOTHING' if unless_taken else ""
+    return (
+        f'INSERT INTO "{model._meta.db_table}" ({", ".join(names)}) VALUES ({", ".join(marks)})'
+        f'{conflict} RETURNING "{model._meta.db_pk_column}"'
+    )
+
+
 async def insert(
     model: type[M], values: dict[str, Any], *, unless_taken: str | None = None
 ) -> M | None:
     """Write one new row in one statement and return it as a model; what `values` leaves out
     gets the model's default. With `unless_taken` (a unique column), None when the row's value
     there is already in use: a retried delivery, say."""
-    postgres = is_postgres()
+    conn = connection()
+    postgres = is_postgres(conn)
     row: dict[str, Any] = {}
     driver_values: list[Any] = []
-    marks: list[str] = []
-    names: list[str] = []
-    for name, column, field, kind in _insert_columns(model):
+    for name, _column, field, kind in _insert_columns(model):
         value = values[name] if name in values else _default_of(field)
         row[name] = value
-        names.append(f'"{column}"')
         driver_values.append(_to_driver(value, kind, field, postgres))
-        marks.append(json_placeholder(postgres) if kind == "json" else "?")
-    conflict = f' ON CONFLICT ("{unless_taken}") DO NOTHING' if unless_taken else ""
-    query = (
-        f'INSERT INTO "{model._meta.db_table}" ({", ".join(names)}) VALUES ({", ".join(marks)})'
-        f'{conflict} RETURNING "{model._meta.db_pk_column}"'
-    )
-    inserted = await fetch(query, driver_values)
+    inserted = await _fetch_on(conn, _insert_query(model, postgres, unless_taken), driver_values)
     if not inserted:
         return None
     return model.construct(_saved_in_db=True, **{model._meta.pk_attr: inserted[0][0]}, **row)
@@ -175,7 +207,12 @@ def parse_time(value: Any) -> dt.datetime | None:
 
 async def fetch(query: str, values: Sequence[Any] = ()) -> list[Sequence[Any]]:
     """Rows as tuples (or asyncpg Records); works for SELECT and for INSERT/UPDATE ... RETURNING."""
-    conn = connection()
+    return await _fetch_on(connection(), query, values)
+
+
+async def _fetch_on(
+    conn: BaseDBAsyncClient, query: str, values: Sequence[Any]
+) -> list[Sequence[Any]]:
     postgres = is_postgres(conn)
     sql = adapt_query(query, postgres)
     async with conn.acquire_connection() as raw:

@@ -50,7 +50,10 @@ def environment() -> Environment:
     return env
 
 
+@lru_cache(maxsize=1024)
 def template_exists(language: str, name: str) -> bool:
+    """Whether templates/<language>/<name> exists. Templates ship with the code and are read once
+    (the environment's auto_reload is off), so the answer is remembered, not a stat() a reply."""
     return (TEMPLATES_DIR / language_or_default(language) / name).is_file()
 
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -40,7 +40,8 @@ from telegram.ext import (
 from bot.channels.telegram import TelegramSender, make_bot, retry_after_seconds
 from bot.config import ConfigError
 from bot.handlers import staff
-from bot.handlers.telegram_shapes import check_update, update_kind
+from bot.handlers.telegram_events import button_event, direct_kind, message_event, sent_at
+from bot.handlers.telegram_shapes import UpdateShape, check_update, update_kind
 from bot.inbound import InboundEvent
 from bot.models import Channel
 from bot.parking import park
@@ -108,52 +109,14 @@ class TelegramInbound:
         message = update.effective_message
         if message is None:
             return
-        attachments: list[dict[str, Any]] = []
-        if message.photo:
-            largest = message.photo[-1]
-            attachments.append(
-                {
-                    "kind": "photo",
-                    "file_id": largest.file_id,
-                    "file_unique_id": largest.file_unique_id,
-                    "width": largest.width,
-                    "height": largest.height,
-                    "file_size": largest.file_size,
-                }
-            )
-        if message.document:
-            document = message.document
-            attachments.append(
-                {
-                    "kind": "document",
-                    "file_id": document.file_id,
-                    "file_unique_id": document.file_unique_id,
-                    "file_name": document.file_name or "",
-                    "mime_type": document.mime_type or "",
-                    "file_size": document.file_size,
-                }
-            )
-        event = InboundEvent(
-            channel=Channel.TELEGRAM,
-            address=str(message.chat_id),
-            provider_event_id=str(update.update_id),
-            text=message.text or message.caption or "",
-            attachments=attachments,
-            received_at=message.date,
-        )
-        await receive(self.runtime, event)
+        await receive(self.runtime, message_event(update.update_id, message, message.date))
 
     async def on_button(self, update: Update, context: Context) -> None:
         query = update.callback_query
         if query is None:
             return
         chat_id = query.message.chat.id if query.message else query.from_user.id
-        event = InboundEvent(
-            channel=Channel.TELEGRAM,
-            address=str(chat_id),
-            provider_event_id=str(update.update_id),
-            chosen_option=query.data or "",
-        )
+        event = button_event(update.update_id, chat_id, query.data)
         received = await receive(self.runtime, event)
         if received is None:
             return  # a retried delivery: it was answered the first time
@@ -243,11 +206,54 @@ def secret_matches(expected: str, given: str) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
+async def handle_directly(
+    application: TelegramApplication,
+    kind: Literal["message", "button"],
+    shape: UpdateShape,
+    reply: dict[str, Any],
+) -> bool:
+    """A debtor's message or button press (telegram_events.direct_kind) handled as the
+    Application would, without decoding it into python-telegram-bot's objects; False when it
+    failed. A button press is answered in `reply`, the webhook's response."""
+    await ensure_initialized(application)  # as handle_update: unreachable, Telegram retries
+    runtime = _inbound(application).runtime
+    try:
+        if kind == "message":
+            message = shape.message
+            assert message is not None
+            event = message_event(shape.update_id, message, sent_at(message.date))
+            await receive(runtime, event)
+            return True
+        query = shape.callback_query
+        assert query is not None
+        chat_id = query.message.chat.id if query.message is not None else query.sender.id
+        if await receive(runtime, button_event(shape.update_id, chat_id, query.data)) is not None:
+            reply.update(method="answerCallbackQuery", callback_query_id=query.id)
+    except Exception:
+        log.error("telegram update failed", exc_info=True)  # as on_error logs the Application's
+        return False
+    return True
+
+
+def read_update(raw: bytes) -> tuple[dict[str, Any], UpdateShape]:
+    """An authentic body as JSON and its checked shape (telegram_shapes); Malformed otherwise."""
+    payload = load_json(raw, "update")
+    shape = check_update(payload)
+    assert isinstance(payload, dict)  # the shape is an object's
+    return payload, shape
+
+
 def decode_update(application: TelegramApplication, raw: bytes) -> Update:
     """An authentic body as an Update: its shape checked first (telegram_shapes), then decoded by
     python-telegram-bot. Raises Malformed when it does not fit."""
-    payload = load_json(raw, "update")
-    shape = check_update(payload)
+    payload, shape = read_update(raw)
+    return ptb_update(application, payload, shape)
+
+
+def ptb_update(
+    application: TelegramApplication, payload: dict[str, Any], shape: UpdateShape
+) -> Update:
+    """A checked update decoded by python-telegram-bot; Malformed when it cannot read it."""
     try:
         return Update.de_json(payload, application.bot)
     except Exception as exc:
@@ -272,6 +278,7 @@ async def replay(runtime: Runtime, kind: str, raw: bytes) -> str:
 def web_part(runtime: Runtime) -> WebPart:
     settings = runtime.settings
     application = application_for(runtime) if settings.telegram_enabled else None
+    staff_chat = settings.telegram_staff_chat_id
 
     async def webhook(request: Request) -> Response:
         raw = await read_body(request, PROVIDER)
@@ -281,7 +288,10 @@ def web_part(runtime: Runtime) -> WebPart:
         if application is None:
             return Response("telegram is not configured", status_code=503)
         try:
-            update = decode_update(application, raw)
+            payload, shape = read_update(raw)
+            # A debtor's plain message or button press needs no python-telegram-bot objects.
+            kind = direct_kind(payload, shape, staff_chat)
+            update = ptb_update(application, payload, shape) if kind is None else None
         except Malformed as problem:
             await park(runtime, PROVIDER, problem, raw)
             return Response(status_code=200)  # Telegram must not deliver it again
@@ -289,9 +299,13 @@ def web_part(runtime: Runtime) -> WebPart:
         reply: dict[str, Any] = {}
         token = _webhook_reply.set(reply)
         try:
-            ok = await handle_update(application, update)
+            if kind is not None:
+                ok = await handle_directly(application, kind, shape, reply)
+            else:
+                assert update is not None
+                ok = await handle_update(application, update)
         except TelegramError as exc:  # getMe failed: we cannot reach Telegram at all just now
-            log.warning("telegram update %s not handled: %s", update.update_id, exc)
+            log.warning("telegram update %s not handled: %s", shape.update_id, exc)
             return Response(status_code=503)
         finally:
             _webhook_reply.reset(token)

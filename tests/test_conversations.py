@@ -13,11 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as settings_for_hypothesis
 from hypothesis import strategies as st
-from twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, debtor_with, twilio_stack
 
 from bot.channels.base import Option
 from bot.channels.sandbox import SandboxSender
-from bot.channels.segments import count_segments, gsm_text
 from bot.config import Settings
 from bot.conversations import apply, exchange
 from bot.conversations.engine import close_idle_conversations, handle_message
@@ -26,7 +24,6 @@ from bot.conversations.replies import Reply, reply
 from bot.conversations.store import get_state, set_state
 from bot.decisions.plans import counter_plan
 from bot.flows.states import after_reminder, initial_state
-from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH
 from bot.inbound import InboundEvent
 from bot.models import (
     AuditEvent,
@@ -56,23 +53,32 @@ from bot.models import (
 )
 from bot.outbox import STAFF, queue_message
 from bot.policy import load_policy
+from bot.providers.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
+from bot.providers.twilio.segments import count_segments, gsm_text
 from bot.receive import receive
 from bot.runtime import Runtime
 from bot.staff_reports import debtor_history
 from bot.texts import render
 from bot.web import create_app
 from scheduler.dispatch import Dispatcher
-from tests.fake_telegram import FakeTelegram
 from tests.live_server import serve
-from tests.scheduler_data import FrozenClock, make_runtime
-from tests.telegram_app import (
+from tests.providers.telegram.fake_telegram import FakeTelegram
+from tests.providers.telegram.telegram_app import (
     SECRET,
     STAFF_CHAT,
     fake_telegram,
     live_runtime,
     telegram_settings,
 )
-from tests.telegram_updates import button_update, message_update, photo_update
+from tests.providers.telegram.telegram_updates import button_update, message_update, photo_update
+from tests.providers.twilio.twilio_app import (
+    DEBTOR_PHONE,
+    SMS_FROM,
+    WHATSAPP_FROM,
+    debtor_with,
+    twilio_stack,
+)
+from tests.scheduler_data import FrozenClock, make_runtime
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 

@@ -26,7 +26,14 @@ from bot.models import (
     PromiseToPay,
 )
 from bot.outbox import STAFF
-from tests.fake_telegram import FakeTelegram
+from tests.providers.telegram.fake_telegram import FakeTelegram
+from tests.providers.twilio.twilio_app import (
+    DEBTOR_PHONE,
+    SMS_FROM,
+    WHATSAPP_FROM,
+    debtor_with,
+    twilio_stack,
+)
 from tests.test_conversations import (  # noqa: F401  (fixtures: the live Telegram stack)
     CHAT,
     NOW,
@@ -35,7 +42,6 @@ from tests.test_conversations import (  # noqa: F401  (fixtures: the live Telegr
     fake,
     runtime,
 )
-from tests.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, debtor_with, twilio_stack
 
 Send = Callable[[list[str]], Awaitable[None]]
 

@@ -116,9 +116,9 @@ FORBIDDEN_IN_FLOWS = (
     "tortoise", "asyncpg", "aiosqlite", "jinja2", "telegram", "twilio", "stripe", "httpx",
     "aiosmtplib", "starlette", "scheduler", "bot.models", "bot.db", "bot.sql", "bot.runtime",
     "bot.outbox", "bot.texts", "bot.conversations", "bot.decisions", "bot.handlers",
-    "bot.inbound", "bot.receive", "bot.channels.telegram", "bot.channels.twilio_client",
-    "bot.channels.sms", "bot.channels.whatsapp", "bot.channels.email", "bot.payments.links",
-    "bot.payments.checkout", "bot.payments.allocation",
+    "bot.inbound", "bot.receive", "bot.providers.telegram.sender", "bot.providers.twilio.client",
+    "bot.providers.twilio.sms", "bot.providers.twilio.whatsapp", "bot.providers.email.sender",
+    "bot.payments.links", "bot.payments.checkout", "bot.payments.allocation",
 )  # fmt: skip
 # The one exception, as narrow as an import: option labels and their synonyms are still rendered
 # from templates/<lang>/flows/options|keywords by bot/flows/options.py (the vocabulary's room),

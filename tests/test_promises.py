@@ -34,7 +34,8 @@ from bot.policy import load_policy
 from bot.runtime import Runtime
 from scheduler.cadence import plan
 from scheduler.dispatch import Dispatcher
-from tests.fake_telegram import FakeTelegram
+from tests.providers.telegram.fake_telegram import FakeTelegram
+from tests.providers.twilio.twilio_app import debtor_with
 from tests.scheduler_data import FrozenClock
 from tests.test_conversations import (  # noqa: F401  (fixtures: the live Telegram stack)
     CHAT,
@@ -45,7 +46,6 @@ from tests.test_conversations import (  # noqa: F401  (fixtures: the live Telegr
     runtime,
 )
 from tests.test_dispatch import ScriptedSender, senders
-from tests.twilio_app import debtor_with
 
 Days = Callable[[int], Awaitable[list[str]]]
 

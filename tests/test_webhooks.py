@@ -29,9 +29,9 @@ from bot.policy import load_policy
 from bot.runtime import Runtime
 from bot.webhooks import BODY_LIMITS, Malformed
 from tests.live_server import serve
-from tests.telegram_updates import message_update
+from tests.providers.telegram.telegram_updates import message_update
+from tests.providers.twilio.twilio_app import DEBTOR_PHONE, SMS_FROM
 from tests.test_cli import ROOT, run_cli
-from tests.twilio_app import DEBTOR_PHONE, SMS_FROM
 from tests.webhook_stack import (
     INBOUND_PATH,
     LINKED_CHAT,

@@ -2,7 +2,7 @@
 
 Updates arrive either on `POST /telegram/webhook` (the body read up to its size limit, 413 past
 it; then checked against TELEGRAM_WEBHOOK_SECRET, 403 otherwise; then its shape,
-bot/handlers/telegram_shapes.py, and an authentic update that does not fit is parked and answered
+bot/providers/telegram/shapes.py, and an authentic update that does not fit is parked and answered
 200) or, with no public URL, by long polling (`run_polling`). Either way each update is fed to
 the Application, whose handlers turn a text, a button press, a photo or a document into an
 `InboundEvent` for `bot.receive.receive`, the one inbound path. `/start <token>` becomes an event
@@ -37,13 +37,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram import TelegramSender, make_bot, retry_after_seconds
 from bot.config import ConfigError
 from bot.handlers import staff
-from bot.handlers.telegram_shapes import check_update, update_kind
 from bot.inbound import InboundEvent
 from bot.models import Channel
 from bot.parking import park
+from bot.providers.telegram.sender import TelegramSender, make_bot, retry_after_seconds
+from bot.providers.telegram.shapes import check_update, update_kind
 from bot.receive import receive
 from bot.runtime import Runtime
 from bot.web import WebPart

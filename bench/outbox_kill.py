@@ -34,11 +34,11 @@ sys.path.insert(0, str(ROOT))  # the fake servers live in tests/
 
 from bench.dispatch import NOW, prepare, runtime_for  # noqa: E402
 from bot import db, sql  # noqa: E402
-from bot.channels.telegram import TelegramSender, make_bot  # noqa: E402
 from bot.models import Channel  # noqa: E402
+from bot.providers.telegram.sender import TelegramSender, make_bot  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from scheduler.dispatch import DispatchConfig, Dispatcher  # noqa: E402
-from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.providers.telegram.fake_telegram import FakeTelegram  # noqa: E402
 
 WORKERS = 4
 CONFIG = DispatchConfig(

@@ -5,8 +5,9 @@
 
 Parts (each a function in PARTS; a channel adds its own there):
 - telegram_send: the Telegram sender (python-telegram-bot with its AIORateLimiter) sends to many
-  chats for --seconds against the fake Bot API server (tests/fake_telegram.py), which enforces
-  Telegram's 30 messages per second over a sliding one-second window and answers 429 beyond it.
+  chats for --seconds against the fake Bot API server (tests/providers/telegram/fake_telegram.py),
+  which enforces Telegram's 30 messages per second over a sliding one-second window and answers 429
+  beyond it.
   Goal (issue 3): at least 28.5 messages/s achieved, zero 429s.
 - telegram_inbound: the web process runs as production runs it, in its own process
   (bench/inbound_server.py: bot.processes.serve_web, uvicorn with httptools on uvloop), so the
@@ -18,7 +19,7 @@ Parts (each a function in PARTS; a channel adds its own there):
   --inbound-rate per second, each update due at start + n/rate whatever the previous one's
   latency. Latency counts from the due time, so waiting for a connection counts (no coordinated
   omission); service time counts from the request's write. Each update goes through the shape
-  check, the webhook's direct path (bot/handlers/telegram_events.py: the bench's texts and button
+  check, the webhook's direct path (bot/providers/telegram/events.py: the bench's texts and button
   presses are all plain debtor updates; PTB's Application takes the rest), the inbound
   normalisation, the database and the flow engine. The server's CPU
   (utime + stime from /proc/<pid>/stat) is measured over the open-loop run. Replies are recorded
@@ -57,12 +58,12 @@ from bench.inbound_server import SECRET, TOKEN, bench_settings  # noqa: E402
 from bench.sms import percentile  # noqa: E402
 from bot import db  # noqa: E402
 from bot.channels.base import OutgoingMessage, SendError  # noqa: E402
-from bot.channels.telegram import TelegramSender  # noqa: E402
-from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH  # noqa: E402
 from bot.models import Channel, ContactPoint, Debtor, Invoice  # noqa: E402
 from bot.processes import run_main  # noqa: E402
-from tests.fake_telegram import FakeTelegram  # noqa: E402
-from tests.telegram_updates import button_update, message_update  # noqa: E402
+from bot.providers.telegram.sender import TelegramSender  # noqa: E402
+from bot.providers.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH  # noqa: E402
+from tests.providers.telegram.fake_telegram import FakeTelegram  # noqa: E402
+from tests.providers.telegram.telegram_updates import button_update, message_update  # noqa: E402
 
 TELEGRAM_LIMIT = 30  # messages per second, as Telegram documents it
 SEND_WORKERS = 8  # concurrent senders: enough to keep the limiter busy, few to drain at the end

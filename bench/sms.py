@@ -3,7 +3,7 @@
     .venv/bin/python bench/sms.py [--messages 1000] [--concurrency 10] [--database-url URL]
 
 - send: the SMS sender (real twilio client, async HTTP) creates --messages messages on the fake
-  Messages API (tests/fake_twilio.py) with --concurrency requests in flight.
+  Messages API (tests/providers/twilio/fake_twilio.py) with --concurrency requests in flight.
 - inbound: --messages signed inbound SMS are POSTed over HTTP to our app (uvicorn on 127.0.0.1),
   --concurrency at a time. Each is verified (X-Twilio-Signature), stored, answered by the flow
   engine and the reply sent through the real twilio client to the fake API before the webhook
@@ -26,7 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the fake servers live in tests/
-sys.path.insert(0, str(ROOT / "tests"))
 
 import httpx  # noqa: E402
 
@@ -34,7 +33,7 @@ from bot import db  # noqa: E402
 from bot.channels.base import OutgoingMessage  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.models import Channel, ContactPoint, Debtor  # noqa: E402
-from tests.twilio_app import SMS_FROM, twilio_stack  # noqa: E402
+from tests.providers.twilio.twilio_app import SMS_FROM, twilio_stack  # noqa: E402
 
 
 async def reset(url: str) -> None:

@@ -1,10 +1,10 @@
 """Inbound messages: the one event every channel's update becomes, and how it is stored.
 
-The adapters (bot/handlers/telegram.py, bot/handlers/twilio.py) only parse a provider's payload
-into an `InboundEvent` and hand it to `bot.receive.receive`. The event is stored first, under its
-provider's delivery id (a retried delivery finds the row), with the address it came from, so an
-unhandled row can be answered again even after a restart; bot/inbound_apply.py then applies it
-and marks it handled in one transaction.
+The adapters (bot/providers/telegram/webhook.py, bot/providers/twilio/webhook.py) only parse a
+provider's payload into an `InboundEvent` and hand it to `bot.receive.receive`. The event is stored
+first, under its provider's delivery id (a retried delivery finds the row), with the address it came
+from, so an unhandled row can be answered again even after a restart; bot/inbound_apply.py then
+applies it and marks it handled in one transaction.
 """
 
 from __future__ import annotations

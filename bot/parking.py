@@ -36,9 +36,9 @@ log = logging.getLogger(__name__)
 ALERT_TEMPLATE = "staff/parked_event.txt"
 # provider -> the handler module whose `replay(runtime, kind, raw) -> outcome` reads its events.
 REPLAY_MODULES: dict[str, str] = {
-    "telegram": "bot.handlers.telegram",
-    "twilio": "bot.handlers.twilio",
-    "stripe": "bot.handlers.stripe",
+    "telegram": "bot.providers.telegram.webhook",
+    "twilio": "bot.providers.twilio.webhook",
+    "stripe": "bot.providers.stripe.webhook",
 }
 Replay = Callable[[Runtime, str, bytes], Awaitable[str]]
 

@@ -93,7 +93,7 @@ async def _register_webhook_if_public(runtime: Runtime) -> None:
     settings = runtime.settings
     if not (settings.telegram_enabled and settings.public_base_url):
         return
-    from bot.handlers.telegram import application_for, register_webhook
+    from bot.providers.telegram.webhook import application_for, register_webhook
 
     url = await register_webhook(runtime, application_for(runtime))
     log.info("telegram webhook registered at %s", url)
@@ -129,7 +129,7 @@ async def run_all(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
     ]
     polling = None
     if settings.telegram_enabled and not settings.public_base_url:
-        from bot.handlers.telegram import application_for, start_polling
+        from bot.providers.telegram.webhook import application_for, start_polling
 
         polling = start_polling(runtime, application_for(runtime))
         log.info("telegram: long polling (PUBLIC_BASE_URL is not set)")

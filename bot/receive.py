@@ -1,11 +1,11 @@
 """The one entry of a debtor's message, whatever the channel.
 
-Every adapter (bot/handlers/telegram.py, bot/handlers/twilio.py) turns its provider's payload into
-an `InboundEvent` and calls `receive`. It finds the contact points behind the address, reads the
-message once with the one vocabulary (bot/flows/vocabulary.py: a keyword, a button, a bare number
-answering the last numbered list, or words for the conversation), then an address that belongs to
-one debtor goes to bot.inbound_apply.receive_from (store, apply, reply); one shared by several
-debtors (an accountant's phone) is first asked which company the message is about
+Every adapter (bot/providers/telegram/webhook.py, bot/providers/twilio/webhook.py) turns its
+provider's payload into an `InboundEvent` and calls `receive`. It finds the contact points behind
+the address, reads the message once with the one vocabulary (bot/flows/vocabulary.py: a keyword, a
+button, a bare number answering the last numbered list, or words for the conversation), then an
+address that belongs to one debtor goes to bot.inbound_apply.receive_from (store, apply, reply); one
+shared by several debtors (an accountant's phone) is first asked which company the message is about
 (bot.shared_address). Living above both, it keeps them free of an import circle.
 
 `answer_unhandled_inbound` runs when a process that receives starts: a message stored by an

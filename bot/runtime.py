@@ -62,19 +62,19 @@ def build_senders(settings: Settings) -> dict[Channel, Sender]:
 def _live_sender(settings: Settings, channel: Channel) -> Sender | None:
     # Imported here so a process without a channel's credentials never loads its client library.
     if channel is Channel.TELEGRAM and settings.telegram_enabled:
-        from bot.channels.telegram import TelegramSender
+        from bot.providers.telegram.sender import TelegramSender
 
         return TelegramSender.from_settings(settings)
     if channel is Channel.SMS and settings.sms_enabled:
-        from bot.channels.sms import SmsSender
+        from bot.providers.twilio.sms import SmsSender
 
         return SmsSender.from_settings(settings)
     if channel is Channel.WHATSAPP and settings.whatsapp_enabled:
-        from bot.channels.whatsapp import WhatsAppSender
+        from bot.providers.twilio.whatsapp import WhatsAppSender
 
         return WhatsAppSender.from_settings(settings)
     if channel is Channel.EMAIL and settings.email_enabled:
-        from bot.channels.email import EmailSender
+        from bot.providers.email.sender import EmailSender
 
         return EmailSender.from_settings(settings)
     return None

@@ -25,9 +25,9 @@ Hook = Callable[[], Awaitable[None]]
 
 # Modules that offer routes, each with web_part(runtime). Order does not matter.
 WEB_PART_MODULES: list[str] = [
-    "bot.handlers.telegram",
-    "bot.handlers.twilio",
-    "bot.handlers.stripe",
+    "bot.providers.telegram.webhook",
+    "bot.providers.twilio.webhook",
+    "bot.providers.stripe.webhook",
     "bot.handlers.pay",
 ]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from bot.answers import no_answer_context
 from bot.channels.base import OutgoingMessage
-from bot.channels.segments import gsm_text
 from bot.models import Channel, Debtor
+from bot.providers.twilio.segments import gsm_text
 from bot.runtime import Runtime
 from bot.texts import TEMPLATES_DIR, render
 
@@ -19,7 +19,7 @@ def fit_sms_budget(message: OutgoingMessage, budget: int) -> OutgoingMessage:
     """Drop reply options from the end until the SMS (text plus numbered options) fits the
     policy's segment budget. The text itself always goes: the SMS templates are written to fit,
     and the pay link is in the text; the options are a convenience."""
-    from bot.channels.sms import sms_over_budget
+    from bot.providers.twilio.sms import sms_over_budget
 
     options = message.options
     while options and sms_over_budget(replace(message, options=options), budget):
@@ -100,7 +100,7 @@ def _exists(language: str, name: str) -> bool:
 def sms_friendly(text: str) -> str:
     """Babel's no-break spaces, typographic quotes and "…" as GSM-7 characters (one of them would
     turn the whole SMS into UCS-2: 70 characters a segment instead of 160). The SMS sender does it
-    again on everything it sends (bot/channels/segments.py, `gsm_text`)."""
+    again on everything it sends (bot/providers/twilio/segments.py, `gsm_text`)."""
     return gsm_text(text)
 
 

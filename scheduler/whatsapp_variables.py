@@ -5,7 +5,7 @@ SID per template in TWILIO_WHATSAPP_CONTENT_SIDS), filled with numbered variable
 number means is the contract with the template approved for that kind of message, listed in
 `VARIABLES`. WhatsApp refuses an empty variable (Twilio error 21656) and a line break inside one,
 so values are put on one line here and the WhatsApp sender refuses a message with an empty one
-(bot/channels/whatsapp.py) rather than sending it.
+(bot/providers/twilio/whatsapp.py) rather than sending it.
 
 A conversation reply or a staff decision (a plan confirmation, say) keeps only its rendered text,
 which cannot travel in a variable: its template says that an answer is waiting and asks the debtor

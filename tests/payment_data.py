@@ -10,7 +10,7 @@ import httpx
 from starlette.applications import Starlette
 
 from bot.config import Settings
-from bot.handlers import pay, stripe
+from bot.handlers import pay
 from bot.models import (
     Debtor,
     Instalment,
@@ -21,6 +21,7 @@ from bot.models import (
     PlanStatus,
 )
 from bot.policy import load_policy
+from bot.providers.stripe import webhook as stripe
 from bot.runtime import Runtime
 
 TODAY = dt.date(2026, 11, 23)

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
-from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH
-from tests.fake_telegram import FakeTelegram
-from tests.telegram_app import SECRET
-from tests.telegram_updates import button_update, message_update
+from bot.providers.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
+from tests.providers.telegram.fake_telegram import FakeTelegram
+from tests.providers.telegram.telegram_app import SECRET
+from tests.providers.telegram.telegram_updates import button_update, message_update
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 CHAT = 3003

@@ -28,8 +28,8 @@ from scheduler.dispatch import Dispatcher
 from scheduler.outbox_record import DispatchOutcome
 from scheduler.preview import build_preview, render_preview
 from scheduler.proactive import consent_missing, needs_opt_in
+from tests.providers.twilio.twilio_app import DEBTOR_PHONE, WHATSAPP_FROM, debtor_with, twilio_stack
 from tests.scheduler_data import FrozenClock, add_contact, make_debtor, make_invoice, make_runtime
-from tests.twilio_app import DEBTOR_PHONE, WHATSAPP_FROM, debtor_with, twilio_stack
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)  # Wednesday, 10:00 in Rome
 TODAY = NOW.date()

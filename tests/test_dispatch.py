@@ -10,8 +10,6 @@ import pytest
 
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
 from bot.channels.sandbox import SandboxSender
-from bot.channels.sms import SmsSender
-from bot.channels.whatsapp import WhatsAppSender
 from bot.config import Settings
 from bot.db import is_postgres_url
 from bot.models import (
@@ -25,11 +23,14 @@ from bot.models import (
     Message,
     MessageStatus,
 )
+from bot.providers.twilio.sms import SmsSender
+from bot.providers.twilio.whatsapp import WhatsAppSender
 from bot.runtime import Runtime
 from scheduler.cadence import plan
 from scheduler.dispatch import DispatchConfig, Dispatcher
 from scheduler.outbox_record import DispatchOutcome, backoff_delay
-from tests.fake_twilio import FakeTwilio
+from tests.providers.twilio.fake_twilio import FakeTwilio
+from tests.providers.twilio.twilio_app import twilio_settings
 from tests.scheduler_data import (
     STAFF_CHAT,
     FrozenClock,
@@ -42,7 +43,6 @@ from tests.scheduler_data import (
     senders,
     sent_reminders,
 )
-from tests.twilio_app import twilio_settings
 
 # Wednesday 25 November 2026, 10:00 in Rome.
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
@@ -528,8 +528,8 @@ async def test_blocked_telegram_falls_back_and_staff_hear_on_the_real_bot_api(
     db: str, settings: Settings, clock: FrozenClock
 ) -> None:
     """Against the fake Telegram Bot API with the real sender (python-telegram-bot)."""
-    from bot.channels.telegram import TelegramSender
-    from tests.fake_telegram import FakeTelegram
+    from bot.providers.telegram.sender import TelegramSender
+    from tests.providers.telegram.fake_telegram import FakeTelegram
 
     token = "123456:DISPATCH-token"
     fake = await FakeTelegram(token).start()

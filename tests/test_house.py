@@ -109,16 +109,16 @@ def test_the_cycle_finder_finds_a_circle() -> None:
 # What no module under bot/flows/ may load, directly or through another module (a name and every
 # module under it): the database (the ORM, its drivers, the tables, the hand-written SQL), the
 # runtime, the outbox, the template engine, the scheduler, the conversation engine and effect
-# application, the staff decisions, the inbound path, the adapters and the senders, and the
-# providers' clients. bot.enums (the kinds and statuses as plain StrEnums) and bot.channels.base
-# (Option, Attachment: data a reply carries) are plain data and allowed.
+# application, the staff decisions, the inbound path, the pay pages and the staff chat, and every
+# provider (bot/providers/: webhooks, shapes, senders, clients). bot.enums (the kinds and statuses
+# as plain StrEnums) and bot.channels.base (Option, Attachment: data a reply carries) are plain
+# data and allowed.
 FORBIDDEN_IN_FLOWS = (
     "tortoise", "asyncpg", "aiosqlite", "jinja2", "telegram", "twilio", "stripe", "httpx",
     "aiosmtplib", "starlette", "scheduler", "bot.models", "bot.db", "bot.sql", "bot.runtime",
     "bot.outbox", "bot.texts", "bot.conversations", "bot.decisions", "bot.handlers",
-    "bot.inbound", "bot.receive", "bot.channels.telegram", "bot.channels.twilio_client",
-    "bot.channels.sms", "bot.channels.whatsapp", "bot.channels.email", "bot.payments.links",
-    "bot.payments.checkout", "bot.payments.allocation",
+    "bot.inbound", "bot.receive", "bot.providers", "bot.payments.links", "bot.payments.checkout",
+    "bot.payments.allocation",
 )  # fmt: skip
 # The one exception, as narrow as an import: option labels and their synonyms are still rendered
 # from templates/<lang>/flows/options|keywords by bot/flows/options.py (the vocabulary's room),

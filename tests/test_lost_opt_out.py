@@ -23,9 +23,9 @@ from bot.models import Channel, ContactPoint, Debtor, Direction, Message, Messag
 from bot.policy import load_policy
 from bot.runtime import Runtime, build_senders
 from bot.texts import render
+from tests.providers.telegram.telegram_updates import message_update
+from tests.providers.twilio.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM
 from tests.scheduler_data import FrozenClock
-from tests.telegram_updates import message_update
-from tests.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM
 from tests.webhook_stack import INBOUND_PATH, LINKED_CHAT, NOW, Stack, encode, webhook_stack
 
 SID = "SM" + "5" * 32

@@ -21,15 +21,15 @@ from typing import Any
 import pytest
 import telegram.ext._aioratelimiter as ptb_rate_limiter
 
-from bot.channels.telegram import TelegramSender
 from bot.config import Settings
 from bot.models import Channel, Message, MessageStatus
+from bot.providers.telegram.sender import TelegramSender
 from bot.runtime import Runtime
 from scheduler import outbox_lease
 from scheduler.cadence import plan
 from scheduler.dispatch import DispatchConfig, Dispatcher
 from scheduler.outbox_record import DispatchOutcome
-from tests.fake_telegram import FakeTelegram
+from tests.providers.telegram.fake_telegram import FakeTelegram
 from tests.scheduler_data import FrozenClock, make_debtor, make_invoice, make_runtime
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)  # Wednesday, 10:00 in Rome

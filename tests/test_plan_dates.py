@@ -33,9 +33,9 @@ from bot.runtime import Runtime, build_senders
 from bot.texts import date as format_date
 from bot.web import create_app
 from scheduler.calendar import is_business_day, next_business_day
-from tests.fake_telegram import FakeTelegram
 from tests.live_server import serve
-from tests.telegram_app import fake_telegram, live_runtime, telegram_settings
+from tests.providers.telegram.fake_telegram import FakeTelegram
+from tests.providers.telegram.telegram_app import fake_telegram, live_runtime, telegram_settings
 from tests.telegram_chat import TelegramDebtor
 
 SATURDAY = dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.UTC)  # Monday 7 is a working day, 8 is not

@@ -28,9 +28,9 @@ from bot.texts import render
 from scheduler.dispatch import Dispatcher
 from scheduler.outbox_record import DispatchOutcome
 from scheduler.proactive import whatsapp_session_open
-from tests.fake_twilio import FakeTwilio
+from tests.providers.twilio.fake_twilio import FakeTwilio
+from tests.providers.twilio.twilio_app import whatsapp_runtime
 from tests.scheduler_data import FrozenClock, make_debtor, make_runtime
-from tests.twilio_app import whatsapp_runtime
 
 UTC = dt.UTC
 # Europe/Rome is UTC+1 in November and December.

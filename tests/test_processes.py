@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.fake_telegram import FakeTelegram
+from tests.providers.telegram.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:process-test"

@@ -26,11 +26,22 @@ from bot.models import (
 from bot.runtime import Runtime
 from bot.texts import render
 from bot.web import create_app
-from tests.fake_telegram import FakeTelegram
 from tests.live_server import serve
-from tests.telegram_app import COMPANY, fake_telegram, live_runtime, telegram_settings
+from tests.providers.telegram.fake_telegram import FakeTelegram
+from tests.providers.telegram.telegram_app import (
+    COMPANY,
+    fake_telegram,
+    live_runtime,
+    telegram_settings,
+)
+from tests.providers.twilio.twilio_app import (
+    DEBTOR_PHONE,
+    SMS_FROM,
+    WHATSAPP_FROM,
+    TwilioStack,
+    twilio_stack,
+)
 from tests.telegram_chat import TelegramDebtor
-from tests.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, TwilioStack, twilio_stack
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 CHAT = 4004

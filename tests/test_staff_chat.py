@@ -1,6 +1,6 @@
 """The staff chat end to end: staff press buttons and type commands in the staff group, the updates
 reach our webhook (uvicorn, real secret) and python-telegram-bot, the answers go to the fake Bot API
-(tests/fake_telegram.py); the effects are checked in the database."""
+(tests/providers/telegram/fake_telegram.py); the effects are checked in the database."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from bot.config import Settings
 from bot.conversations.store import get_state, set_state
 from bot.handlers.staff_buttons import parse_button
 from bot.handlers.staff_commands import parse_pause_args
-from bot.handlers.telegram import SECRET_HEADER, WEBHOOK_PATH
 from bot.models import (
     AuditEvent,
     Channel,
@@ -41,16 +40,23 @@ from bot.models import (
     StaffMember,
     StaffRole,
 )
+from bot.providers.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from bot.runtime import Runtime
 from bot.staff_reports import aging, debtor_report, overdue_report, plan_report
 from bot.texts import render
 from bot.web import create_app
 from scheduler.dispatch import Dispatcher
 from scheduler.outbox_record import DispatchOutcome
-from tests.fake_telegram import BOT_ID, FakeTelegram
 from tests.live_server import serve
-from tests.telegram_app import SECRET, STAFF_CHAT, fake_telegram, live_runtime, telegram_settings
-from tests.telegram_updates import DATE, button_update, message_update
+from tests.providers.telegram.fake_telegram import BOT_ID, FakeTelegram
+from tests.providers.telegram.telegram_app import (
+    SECRET,
+    STAFF_CHAT,
+    fake_telegram,
+    live_runtime,
+    telegram_settings,
+)
+from tests.providers.telegram.telegram_updates import DATE, button_update, message_update
 
 DEBTOR_CHAT = 1001
 ANNA, MARCO, STRANGER = 501, 502, 599

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from bot.channels.base import Option, OutgoingMessage
-from bot.channels.segments import Encoding, count_segments, over_budget, sms_budget_warnings
-from bot.channels.sms import sms_body
 from bot.models import Channel
 from bot.policy import load_policy
+from bot.providers.twilio.segments import Encoding, count_segments, over_budget, sms_budget_warnings
+from bot.providers.twilio.sms import sms_body
 from bot.review.samples import REMINDERS  # every reminder template, one list for review and tests
 from bot.texts import TEMPLATES_DIR, render
 from scheduler.reminder_rows import REMINDER_OPTIONS

@@ -17,8 +17,8 @@ from bot.flows import vocabulary
 from bot.flows.vocabulary import Keyword, KeywordMatch, Meaning, meaning
 from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
 from bot.texts import TEMPLATES_DIR, render
-from tests.telegram_updates import message_update
-from tests.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM
+from tests.providers.telegram.telegram_updates import message_update
+from tests.providers.twilio.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM
 from tests.webhook_stack import INBOUND_PATH, LINKED_CHAT, NOW, Stack, encode, webhook_stack
 
 OFFERED = [

@@ -25,9 +25,14 @@ from bot import parking
 from bot.config import Settings
 from bot.models import ParkedEvent
 from bot.webhooks import BODY_LIMITS
-from tests.telegram_app import SECRET, STAFF_CHAT
-from tests.telegram_updates import button_update, document_update, message_update, photo_update
-from tests.twilio_app import DEBTOR_PHONE, SMS_FROM
+from tests.providers.telegram.telegram_app import SECRET, STAFF_CHAT
+from tests.providers.telegram.telegram_updates import (
+    button_update,
+    document_update,
+    message_update,
+    photo_update,
+)
+from tests.providers.twilio.twilio_app import DEBTOR_PHONE, SMS_FROM
 from tests.webhook_stack import (
     INBOUND_PATH,
     LINKED_CHAT,

@@ -30,8 +30,8 @@ from bot.runtime import Runtime
 from bot.webhooks import BODY_LIMITS, Malformed
 from tests.cli_run import ROOT, run_cli
 from tests.live_server import serve
-from tests.telegram_updates import message_update
-from tests.twilio_app import DEBTOR_PHONE, SMS_FROM
+from tests.providers.telegram.telegram_updates import message_update
+from tests.providers.twilio.twilio_app import DEBTOR_PHONE, SMS_FROM
 from tests.webhook_stack import (
     INBOUND_PATH,
     LINKED_CHAT,

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
-from bot.channels.whatsapp import WhatsAppSender
 from bot.config import Settings
 from bot.models import Channel, Message, MessageStatus
 from bot.outbox import queue_message
+from bot.providers.twilio.whatsapp import WhatsAppSender
 from scheduler.dispatch import DispatchConfig, Dispatcher
 from scheduler.outbox_record import DispatchOutcome
 from scheduler.whatsapp_variables import (
@@ -25,9 +25,9 @@ from scheduler.whatsapp_variables import (
     message_kind,
     variables_for,
 )
-from tests.fake_twilio import FakeTwilio
+from tests.providers.twilio.fake_twilio import FakeTwilio
+from tests.providers.twilio.twilio_app import twilio_settings, whatsapp_runtime
 from tests.scheduler_data import FrozenClock, make_debtor
-from tests.twilio_app import twilio_settings, whatsapp_runtime
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)  # Wednesday, 10:00 in Rome
 FACTS = Facts("Bar Sport di Rossi", "it", "Forniture Bianchi S.p.A.", "https://pay.example/p/x")

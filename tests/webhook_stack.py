@@ -21,17 +21,17 @@ import httpx
 from tortoise import connections
 
 from bot import web
-from bot.channels.twilio_client import sign
 from bot.config import Settings
 from bot.models import Channel, ContactPoint, Debtor, Invoice, Message
 from bot.payments.links import make_pay_link
 from bot.policy import load_policy
+from bot.providers.twilio.client import sign
 from bot.runtime import Runtime, build_senders
-from tests.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
-from tests.fake_telegram import FakeTelegram
-from tests.fake_twilio import FakeTwilio
-from tests.telegram_app import SECRET, STAFF_CHAT, TOKEN
-from tests.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM
+from tests.providers.stripe.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
+from tests.providers.telegram.fake_telegram import FakeTelegram
+from tests.providers.telegram.telegram_app import SECRET, STAFF_CHAT, TOKEN
+from tests.providers.twilio.fake_twilio import FakeTwilio
+from tests.providers.twilio.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 TODAY = NOW.date()

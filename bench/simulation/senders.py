@@ -16,7 +16,6 @@ from typing import Any
 
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
 from bot.channels.numbered import with_numbered_options
-from bot.channels.sms import sms_body
 from bot.models import (
     Channel,
     ContactPoint,
@@ -30,6 +29,7 @@ from bot.models import (
     PromiseStatus,
     PromiseToPay,
 )
+from bot.providers.twilio.sms import sms_body
 from simulation.facts import DebtorFacts, InvoiceFact, Sent
 
 # Templates with an approved WhatsApp Content SID in the simulated deployment: the reminders.

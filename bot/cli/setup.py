@@ -50,7 +50,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 
 async def cmd_policy_check(settings: Settings, args: argparse.Namespace) -> int:
-    import bot.channels.segments  # noqa: F401  (registers the SMS segment-budget check)
+    import bot.providers.twilio.segments  # noqa: F401  (registers the SMS segment-budget check)
     from bot.policy import load_policy
     from bot.policy_description import describe_policy
 
@@ -148,7 +148,7 @@ async def cmd_link(settings: Settings, args: argparse.Namespace) -> int:
 
     username = settings.telegram_bot_username
     if not username and settings.telegram_enabled:
-        from bot.channels.telegram import fetch_bot_username
+        from bot.providers.telegram.sender import fetch_bot_username
 
         try:
             username = await fetch_bot_username(settings)

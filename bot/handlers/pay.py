@@ -37,7 +37,7 @@ from bot.payments.checkout import (
     sandbox_checkout_offered,
 )
 from bot.payments.links import due_now, resolve_token
-from bot.payments.stripe import StripeGateway, StripeUnavailable
+from bot.providers.stripe.client import StripeGateway, StripeUnavailable
 from bot.runtime import Runtime
 from bot.texts import language_or_default, render
 from bot.web import WebPart

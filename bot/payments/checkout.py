@@ -33,7 +33,15 @@ from bot.models import (
     ProcessedEvent,
 )
 from bot.payments.allocation import PaymentTarget
-from bot.payments.events import (
+from bot.payments.links import Due, DueReason, due_now, pay_url, resolve_token
+from bot.payments.recording import record_failure, record_payment, record_pending
+from bot.providers.stripe.client import (
+    CheckoutRequest,
+    CheckoutSession,
+    StripeGateway,
+    StripeUnavailable,
+)
+from bot.providers.stripe.shapes import (
     ASYNC_FAILED,
     ASYNC_SUCCEEDED,
     COMPLETED,
@@ -43,14 +51,6 @@ from bot.payments.events import (
     StripeEnvelope,
     checkout_event,
     db_id,
-)
-from bot.payments.links import Due, DueReason, due_now, pay_url, resolve_token
-from bot.payments.recording import record_failure, record_payment, record_pending
-from bot.payments.stripe import (
-    CheckoutRequest,
-    CheckoutSession,
-    StripeGateway,
-    StripeUnavailable,
 )
 from bot.texts import language_or_default, render
 
@@ -175,8 +175,8 @@ def _received_at(event: CheckoutEvent, now: dt.datetime) -> dt.datetime:
 async def apply_checkout_event(
     settings: Settings, now: dt.datetime, event: CheckoutEvent | StripeEnvelope
 ) -> str:
-    """Apply one verified, validated Stripe event (bot/payments/events.py); returns what it did,
-    in a word (for logs and tests)."""
+    """Apply one verified, validated Stripe event (bot/providers/stripe/shapes.py); returns what it
+    did, in a word (for logs and tests)."""
     attempt = 0
     while True:
         attempt += 1

@@ -8,14 +8,14 @@ from typing import Any
 
 from bot.answers import answer_context
 from bot.channels.base import Option, OutgoingMessage
-from bot.channels.email import EmailSender
 from bot.channels.numbered import with_numbered_options
-from bot.channels.segments import count_segments, worst_case_sms
-from bot.channels.sms import sms_body
 from bot.config import SUPPORTED_LANGUAGES as LANGUAGES
 from bot.config import Settings
 from bot.models import Channel
 from bot.policy import Policy
+from bot.providers.email.sender import EmailSender
+from bot.providers.twilio.segments import count_segments, worst_case_sms
+from bot.providers.twilio.sms import sms_body
 from bot.review.document import Review
 from bot.review.html_text import html_as_text
 from bot.review.samples import (
@@ -123,7 +123,7 @@ def _sms(
         review.block(f"{language} · " + _sms_label(body, what), body)
     worst = worst_case_sms(name, language)
     if worst is not None:
-        label = "longest names, amounts and links (tests/test_sms_budget.py)"
+        label = "longest names, amounts and links (tests/providers/twilio/test_sms_budget.py)"
         review.block(f"{language} · " + _sms_label(worst, label), worst)
 
 

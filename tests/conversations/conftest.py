@@ -10,9 +10,9 @@ import pytest
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.web import create_app
-from tests.fake_telegram import FakeTelegram
 from tests.live_server import serve
-from tests.telegram_app import fake_telegram, live_runtime, telegram_settings
+from tests.providers.telegram.fake_telegram import FakeTelegram
+from tests.providers.telegram.telegram_app import fake_telegram, live_runtime, telegram_settings
 from tests.telegram_chat import NOW
 
 

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from bot.channels.base import Option
 from bot.channels.sandbox import SandboxSender
-from bot.channels.segments import count_segments, gsm_text
 from bot.config import Settings
 from bot.conversations import apply, exchange
 from bot.conversations.engine import close_idle_conversations, handle_message
@@ -51,19 +50,26 @@ from bot.models import (
 )
 from bot.outbox import STAFF, queue_message
 from bot.policy import load_policy
+from bot.providers.twilio.segments import count_segments, gsm_text
 from bot.receive import receive
 from bot.runtime import Runtime
 from bot.staff_reports import debtor_history
 from bot.texts import render
 from scheduler.dispatch import Dispatcher
-from tests.fake_telegram import FakeTelegram
-from tests.scheduler_data import FrozenClock, make_runtime
-from tests.telegram_app import (
+from tests.providers.telegram.fake_telegram import FakeTelegram
+from tests.providers.telegram.telegram_app import (
     STAFF_CHAT,
 )
+from tests.providers.telegram.telegram_updates import photo_update
+from tests.providers.twilio.twilio_app import (
+    DEBTOR_PHONE,
+    SMS_FROM,
+    WHATSAPP_FROM,
+    debtor_with,
+    twilio_stack,
+)
+from tests.scheduler_data import FrozenClock, make_runtime
 from tests.telegram_chat import CHAT, OTHER_CHAT, TelegramDebtor
-from tests.telegram_updates import photo_update
-from tests.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, debtor_with, twilio_stack
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 

@@ -10,7 +10,6 @@ import datetime as dt
 
 import pytest
 
-from bot.channels.segments import count_segments
 from bot.config import Settings
 from bot.models import (
     Channel,
@@ -24,8 +23,9 @@ from bot.models import (
     PaymentPlan,
     PromiseToPay,
 )
+from bot.providers.twilio.segments import count_segments
 from scheduler.dispatch import Dispatcher
-from tests.twilio_app import SMS_FROM, debtor_with, twilio_stack
+from tests.providers.twilio.twilio_app import SMS_FROM, debtor_with, twilio_stack
 
 
 async def chat_by_sms(settings: Settings, point: ContactPoint, texts: list[str]) -> list[str]:

@@ -26,9 +26,15 @@ from bot.models import (
     PromiseToPay,
 )
 from bot.outbox import STAFF
-from tests.fake_telegram import FakeTelegram
+from tests.providers.telegram.fake_telegram import FakeTelegram
+from tests.providers.twilio.twilio_app import (
+    DEBTOR_PHONE,
+    SMS_FROM,
+    WHATSAPP_FROM,
+    debtor_with,
+    twilio_stack,
+)
 from tests.telegram_chat import CHAT, NOW, TelegramDebtor
-from tests.twilio_app import DEBTOR_PHONE, SMS_FROM, WHATSAPP_FROM, debtor_with, twilio_stack
 
 Send = Callable[[list[str]], Awaitable[None]]
 

@@ -34,10 +34,10 @@ from bot.policy import load_policy
 from bot.runtime import Runtime
 from scheduler.cadence import plan
 from scheduler.dispatch import Dispatcher
-from tests.fake_telegram import FakeTelegram
+from tests.providers.telegram.fake_telegram import FakeTelegram
+from tests.providers.twilio.twilio_app import debtor_with
 from tests.scheduler_data import FrozenClock, ScriptedSender, senders
 from tests.telegram_chat import CHAT, NOW, TelegramDebtor
-from tests.twilio_app import debtor_with
 
 Days = Callable[[int], Awaitable[list[str]]]
 

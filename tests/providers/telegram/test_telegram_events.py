@@ -1,4 +1,4 @@
-"""The webhook's direct path (bot/handlers/telegram_events.py): which updates skip
+"""The webhook's direct path (bot/providers/telegram/events.py): which updates skip
 python-telegram-bot's objects, and that those give the same InboundEvent it would."""
 
 from __future__ import annotations
@@ -11,11 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import Bot, Update
 
-from bot.handlers.telegram_events import button_event, direct_kind, message_event, sent_at
-from bot.handlers.telegram_shapes import check_update
 from bot.inbound import InboundEvent
+from bot.providers.telegram.events import button_event, direct_kind, message_event, sent_at
+from bot.providers.telegram.shapes import check_update
 from bot.webhooks import Malformed
-from tests.telegram_updates import button_update, document_update, message_update, photo_update
+from tests.providers.telegram.telegram_updates import (
+    button_update,
+    document_update,
+    message_update,
+    photo_update,
+)
 
 CHAT = 500_123
 STAFF = -100_500

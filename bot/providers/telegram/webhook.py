@@ -2,7 +2,7 @@
 
 Updates arrive either on `POST /telegram/webhook` (the body read up to its size limit, 413 past
 it; then checked against TELEGRAM_WEBHOOK_SECRET, 403 otherwise; then its shape,
-bot/handlers/telegram_shapes.py, and an authentic update that does not fit is parked and answered
+bot/providers/telegram/shapes.py, and an authentic update that does not fit is parked and answered
 200) or, with no public URL, by long polling (`run_polling`). Either way each update is fed to
 the Application, whose handlers turn a text, a button press, a photo or a document into an
 `InboundEvent` for `bot.receive.receive`, the one inbound path. `/start <token>` becomes an event
@@ -37,14 +37,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram import TelegramSender, make_bot, retry_after_seconds
 from bot.config import ConfigError
 from bot.handlers import staff
-from bot.handlers.telegram_events import button_event, direct_kind, message_event, sent_at
-from bot.handlers.telegram_shapes import UpdateShape, check_update, update_kind
 from bot.inbound import InboundEvent
 from bot.models import Channel
 from bot.parking import park
+from bot.providers.telegram.events import button_event, direct_kind, message_event, sent_at
+from bot.providers.telegram.sender import TelegramSender, make_bot, retry_after_seconds
+from bot.providers.telegram.shapes import UpdateShape, check_update, update_kind
 from bot.receive import receive
 from bot.runtime import Runtime
 from bot.web import WebPart
@@ -236,7 +236,7 @@ async def handle_directly(
 
 
 def read_update(raw: bytes) -> tuple[dict[str, Any], UpdateShape]:
-    """An authentic body as JSON and its checked shape (telegram_shapes); Malformed otherwise."""
+    """An authentic body as JSON and its checked shape (shapes.py); Malformed otherwise."""
     payload = load_json(raw, "update")
     shape = check_update(payload)
     assert isinstance(payload, dict)  # the shape is an object's
@@ -244,7 +244,7 @@ def read_update(raw: bytes) -> tuple[dict[str, Any], UpdateShape]:
 
 
 def decode_update(application: TelegramApplication, raw: bytes) -> Update:
-    """An authentic body as an Update: its shape checked first (telegram_shapes), then decoded by
+    """An authentic body as an Update: its shape checked first (shapes.py), then decoded by
     python-telegram-bot. Raises Malformed when it does not fit."""
     payload, shape = read_update(raw)
     return ptb_update(application, payload, shape)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fake_telegram import BOT_ID
+from tests.providers.telegram.fake_telegram import BOT_ID
 
 DATE = 1_795_000_000  # a fixed Unix time; handlers use the runtime clock for decisions
 

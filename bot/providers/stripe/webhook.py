@@ -2,8 +2,8 @@
 
 Size first (bot/webhooks.py: 413 past the limit, read in chunks), then Stripe's signature on the
 raw bytes (400 for anything that does not verify, nothing read), then the event's shape
-(bot/payments/events.py). A signed event that does not fit is parked (bot/parking.py) and answered
-200, so Stripe stops redelivering it; staff hear of it. A fitting event is applied once
+(bot/providers/stripe/shapes.py). A signed event that does not fit is parked (bot/parking.py)
+and answered 200, so Stripe stops redelivering it; staff hear of it. A fitting event is applied once
 (bot/payments/checkout.py); an error while applying it answers 500 so Stripe delivers it again.
 """
 
@@ -17,8 +17,8 @@ from starlette.routing import Route
 
 from bot.parking import park
 from bot.payments.checkout import apply_checkout_event
-from bot.payments.events import checkout_event
-from bot.payments.stripe import signature_is_valid
+from bot.providers.stripe.client import signature_is_valid
+from bot.providers.stripe.shapes import checkout_event
 from bot.runtime import Runtime
 from bot.web import WebPart
 from bot.webhooks import Malformed, load_json, read_body

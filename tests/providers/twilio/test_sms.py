@@ -6,18 +6,18 @@ from __future__ import annotations
 import pytest
 
 from bot.channels.base import Attachment, Option, OutgoingMessage, SendError, SendOutcome
-from bot.channels.sms import SmsSender, sms_body, sms_over_budget
-from bot.channels.twilio_client import TwilioMessaging
 from bot.config import Settings
 from bot.conversations.replies import Reply
 from bot.flows.vocabulary import Keyword, match_keyword
-from bot.handlers.twilio import EMPTY_TWIML
 from bot.inbound import find_contact_point
 from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
+from bot.providers.twilio.client import TwilioMessaging
+from bot.providers.twilio.sms import SmsSender, sms_body, sms_over_budget
+from bot.providers.twilio.webhook import EMPTY_TWIML
 from bot.reply_sending import send_reply
 from bot.texts import render
-from tests.fake_twilio import FakeTwilio
-from tests.twilio_app import DEBTOR_PHONE, SMS_FROM, debtor_with, twilio_stack
+from tests.providers.twilio.fake_twilio import FakeTwilio
+from tests.providers.twilio.twilio_app import DEBTOR_PHONE, SMS_FROM, debtor_with, twilio_stack
 
 pytestmark = pytest.mark.usefixtures("db")
 

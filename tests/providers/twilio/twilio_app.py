@@ -10,14 +10,14 @@ from typing import Any
 
 from bot import web
 from bot.channels.sandbox import SandboxSender
-from bot.channels.sms import SmsSender
-from bot.channels.whatsapp import WhatsAppSender
 from bot.config import Settings
 from bot.models import Channel, ContactPoint, Debtor
 from bot.policy import load_policy
+from bot.providers.twilio.sms import SmsSender
+from bot.providers.twilio.whatsapp import WhatsAppSender
 from bot.runtime import Runtime
-from tests.fake_twilio import FakeTwilio
 from tests.live_server import serve
+from tests.providers.twilio.fake_twilio import FakeTwilio
 
 SMS_FROM = "+390212345678"
 WHATSAPP_FROM = "+390287654321"
@@ -76,7 +76,7 @@ async def twilio_stack(
     )
     # Only the Twilio routes: this suite tests them, not the other handlers.
     previous = list(web.WEB_PART_MODULES)
-    web.WEB_PART_MODULES[:] = ["bot.handlers.twilio"]
+    web.WEB_PART_MODULES[:] = ["bot.providers.twilio.webhook"]
     try:
         app = web.create_app(runtime)
     finally:

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.segments import (
+from bot.policy import EXTRA_CHECKS, parse_policy
+from bot.providers.twilio.segments import (
     Encoding,
     count_segments,
     over_budget,
     sms_budget_warnings,
     sms_template_name,
 )
-from bot.policy import EXTRA_CHECKS, parse_policy
 
 GSM = Encoding.GSM7
 UCS = Encoding.UCS2

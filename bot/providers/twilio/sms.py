@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from bot import clock
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
 from bot.channels.numbered import with_numbered_options
-from bot.channels.segments import SegmentCount, gsm_text, over_budget
-from bot.channels.twilio_client import TwilioFailure, TwilioMessaging, send_error_for
 from bot.config import Settings
 from bot.models import Channel
+from bot.providers.twilio.client import TwilioFailure, TwilioMessaging, send_error_for
+from bot.providers.twilio.segments import SegmentCount, gsm_text, over_budget
 
 
 def sms_body(message: OutgoingMessage, default_language: str = "it") -> str:

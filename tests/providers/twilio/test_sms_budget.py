@@ -1,6 +1,6 @@
 """Issue 14, item 11: every SMS reminder's worst case within the policy's segment budget, in
 GSM-7, counted with an independent GSM 03.38 codec (the gsm0338 package, 3GPP TS 23.038) as well
-as with bot/channels/segments.py, whose tables are checked against it."""
+as with bot/providers/twilio/segments.py, whose tables are checked against it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import gsm0338  # noqa: F401  (registers the "gsm03.38" codec)
 import pytest
 
 from bot.channels.base import Option, OutgoingMessage
-from bot.channels.segments import (
+from bot.models import Channel
+from bot.policy import load_policy
+from bot.providers.twilio.segments import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     Encoding,
@@ -19,13 +21,11 @@ from bot.channels.segments import (
     worst_case_contexts,
     worst_case_sms,
 )
-from bot.channels.sms import sms_body
-from bot.models import Channel
-from bot.policy import load_policy
+from bot.providers.twilio.sms import sms_body
 from bot.texts import money, render
 from scheduler.rendering import fit_sms_budget
 
-POLICY = load_policy(Path(__file__).resolve().parent.parent / "policy.toml")
+POLICY = load_policy(Path(__file__).resolve().parents[3] / "policy.toml")
 BUDGET = POLICY.contact.sms_segment_budget
 TEMPLATES = sorted(
     {step.template for step in POLICY.steps} | {"instalment_due", "promise_reminder", "thank_you"}

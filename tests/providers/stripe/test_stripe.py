@@ -1,5 +1,6 @@
-"""Stripe Checkout end to end: the real `stripe` client against tests/fake_stripe.py, webhooks
-with real signatures, and what each outcome does to the books."""
+"""Stripe Checkout end to end: the real `stripe` client against
+tests/providers/stripe/fake_stripe.py, webhooks with real signatures, and what each outcome does to
+the books."""
 
 from __future__ import annotations
 
@@ -34,13 +35,6 @@ from bot.models import (
 from bot.payments.bank import debtor_reference
 from bot.payments.links import make_pay_link
 from bot.payments.reconcile import import_bank_statement
-from tests.fake_stripe import (
-    API_KEY,
-    WEBHOOK_SECRET,
-    FakeStripe,
-    deliver_webhook,
-    signature_header,
-)
 from tests.payment_data import (
     NOW,
     TODAY,
@@ -51,6 +45,13 @@ from tests.payment_data import (
     messages,
     pay_client,
     token_of,
+)
+from tests.providers.stripe.fake_stripe import (
+    API_KEY,
+    WEBHOOK_SECRET,
+    FakeStripe,
+    deliver_webhook,
+    signature_header,
 )
 
 COMPLETED = "checkout.session.completed"

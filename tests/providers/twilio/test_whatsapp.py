@@ -8,11 +8,11 @@ import json
 import pytest
 
 from bot.channels.base import Option, OutgoingMessage, SendError, SendOutcome
-from bot.channels.whatsapp import WhatsAppSender, template_keys
 from bot.config import Settings
 from bot.models import Channel, Direction, Message, MessageStatus
+from bot.providers.twilio.whatsapp import WhatsAppSender, template_keys
 from bot.texts import render
-from tests.twilio_app import DEBTOR_PHONE, WHATSAPP_FROM, debtor_with, twilio_stack
+from tests.providers.twilio.twilio_app import DEBTOR_PHONE, WHATSAPP_FROM, debtor_with, twilio_stack
 
 pytestmark = pytest.mark.usefixtures("db")
 

@@ -1,5 +1,5 @@
-"""The app under test wired to a fake Telegram Bot API (tests/fake_telegram.py): real senders,
-the real webhook secret, all over 127.0.0.1."""
+"""The app under test wired to a fake Telegram Bot API (tests/providers/telegram/fake_telegram.py):
+real senders, the real webhook secret, all over 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from bot.config import Settings
 from bot.policy import load_policy
 from bot.runtime import Runtime, build_senders
-from tests.fake_telegram import FakeTelegram
+from tests.providers.telegram.fake_telegram import FakeTelegram
 
 TOKEN = "123456:TEST-token"
 SECRET = "webhook-secret_1"

@@ -3,7 +3,7 @@ need no python-telegram-bot objects to become one.
 
 The events are read from either kind of object: python-telegram-bot's (polling, and the updates
 the webhook leaves to the Application) or the shape the webhook has already checked
-(bot/handlers/telegram_shapes.py), whose fields have the same names. Decoding an update into
+(bot/providers/telegram/shapes.py), whose fields have the same names. Decoding an update into
 python-telegram-bot's objects costs 130-170 us of CPU, more than the rest of the webhook's own
 work; `direct_kind` tells which updates can go without: a debtor's plain message or button press,
 which the Application would give to `on_message` or `on_button` in any case.
@@ -15,9 +15,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
-from bot.handlers.telegram_shapes import UpdateShape
 from bot.inbound import InboundEvent
 from bot.models import Channel
+from bot.providers.telegram.shapes import UpdateShape
 
 
 class _Photo(Protocol):
@@ -133,7 +133,7 @@ _MESSAGE_FIELDS = frozenset(
 _ENTITY_FIELDS = frozenset({"type", "offset", "length", "url", "language", "custom_emoji_id"})
 _DOCUMENT_FIELDS = frozenset({"file_id", "file_unique_id", "file_name", "mime_type", "file_size"})
 _BUTTON_FIELDS = frozenset({"text", "callback_data", "url"})
-_LAST_UNIX_TIME = 253_402_300_799  # as telegram_shapes.UnixTime
+_LAST_UNIX_TIME = 253_402_300_799  # as shapes.UnixTime
 
 
 def _entities_plain(entities: Any) -> bool:

@@ -1,5 +1,5 @@
 """Telegram, end to end over HTTP on 127.0.0.1: our webhook (uvicorn) in front, python-telegram-bot
-behind, talking to the fake Bot API server (tests/fake_telegram.py)."""
+behind, talking to the fake Bot API server (tests/providers/telegram/fake_telegram.py)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,7 @@ import httpx
 import pytest
 
 from bot.channels.base import Attachment, Option, OutgoingMessage, SendError, SendOutcome
-from bot.channels.telegram import TelegramSender, make_bot
 from bot.config import ConfigError, Settings
-from bot.handlers.telegram import (
-    SECRET_HEADER,
-    WEBHOOK_PATH,
-    application_for,
-    register_webhook,
-    start_polling,
-)
 from bot.linking import issue_token
 from bot.models import (
     Channel,
@@ -33,13 +25,26 @@ from bot.models import (
     ParkedEvent,
 )
 from bot.policy import load_policy
+from bot.providers.telegram.sender import TelegramSender, make_bot
+from bot.providers.telegram.webhook import (
+    SECRET_HEADER,
+    WEBHOOK_PATH,
+    application_for,
+    register_webhook,
+    start_polling,
+)
 from bot.reachability import mark_unreachable
 from bot.runtime import Runtime, build_senders
 from bot.texts import render
 from bot.web import create_app
-from tests.fake_telegram import FakeTelegram
 from tests.live_server import serve
-from tests.telegram_updates import button_update, document_update, message_update, photo_update
+from tests.providers.telegram.fake_telegram import FakeTelegram
+from tests.providers.telegram.telegram_updates import (
+    button_update,
+    document_update,
+    message_update,
+    photo_update,
+)
 
 TOKEN = "123456:TEST-token"
 SECRET = "webhook-secret_1"
@@ -503,7 +508,7 @@ async def test_a_failed_update_gets_500_so_telegram_delivers_it_again(
     app_url: str, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _debtor_with_invoice()
-    import bot.handlers.telegram as handler
+    import bot.providers.telegram.webhook as handler
 
     real_receive = handler.receive
 
@@ -560,7 +565,7 @@ async def test_a_polled_update_that_fails_is_fetched_again(
     runtime: Runtime, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _debtor_with_invoice()
-    import bot.handlers.telegram as handler
+    import bot.providers.telegram.webhook as handler
 
     real_receive = handler.receive
     attempts: list[str] = []

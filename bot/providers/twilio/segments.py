@@ -10,11 +10,11 @@ UCS-2: 70 UTF-16 units single, 67 per part, a surrogate pair never split.
 "…", typographic quotes and dashes, capital accented vowels) with their GSM-7 stand-ins: the SMS
 sender passes everything it sends through it, so one of them never turns a whole SMS into UCS-2.
 
-The policy check below renders each step's SMS template with a long worst-case context (the
-longest company name, amounts and dates, the pay link and the longest chat link, the first-contact
-wording) and warns when the result can exceed `policy.contact.sms_segment_budget`; `over_budget` is
-the same test for a text the dispatcher has just rendered. tests/test_sms_budget.py checks these
-tables against an independent GSM 03.38 codec (the gsm0338 package).
+The policy check below renders each step's SMS template with a long worst-case context (the longest
+company name, amounts and dates, the pay link and the longest chat link, the first-contact wording)
+and warns when the result can exceed `policy.contact.sms_segment_budget`; `over_budget` is the same
+test for a text the dispatcher has just rendered. tests/providers/twilio/test_sms_budget.py checks
+these tables against an independent GSM 03.38 codec (the gsm0338 package).
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bot.channels.base import Attachment, Option, OutgoingMessage, SendError, SendOutcome
-from bot.channels.email import EmailSender, choose_email_contact
 from bot.config import Settings
 from bot.models import Channel, ContactPoint, Debtor
+from bot.providers.email.sender import EmailSender, choose_email_contact
 from bot.texts import render
 
 DEBTOR_EMAIL = "amministrazione@rossi.example.it"

@@ -31,17 +31,17 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.channels.twilio_client import (
+from bot.contacts import channel_address
+from bot.inbound import InboundEvent
+from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
+from bot.parking import park
+from bot.providers.twilio.client import (
     INBOUND_PATH,
     STATUS_CALLBACK_PATH,
     record_address_facts,
     signature_is_valid,
 )
-from bot.channels.whatsapp import WHATSAPP_PREFIX, plain_phone
-from bot.contacts import channel_address
-from bot.inbound import InboundEvent
-from bot.models import Channel, ContactPoint, Direction, Message, MessageStatus
-from bot.parking import park
+from bot.providers.twilio.whatsapp import WHATSAPP_PREFIX, plain_phone
 from bot.receive import receive
 from bot.runtime import Runtime
 from bot.web import WebPart

@@ -20,14 +20,14 @@ from pathlib import PurePosixPath
 from bot import clock
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
 from bot.channels.numbered import with_numbered_options
-from bot.channels.twilio_client import (
+from bot.config import Settings
+from bot.models import Channel
+from bot.providers.twilio.client import (
     OUTSIDE_WHATSAPP_WINDOW,
     TwilioFailure,
     TwilioMessaging,
     send_error_for,
 )
-from bot.config import Settings
-from bot.models import Channel
 
 WHATSAPP_PREFIX = "whatsapp:"
 

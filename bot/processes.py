@@ -129,7 +129,8 @@ async def run_all(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
     ]
     polling = None
     if settings.telegram_enabled and not settings.public_base_url:
-        from bot.providers.telegram.webhook import application_for, start_polling
+        from bot.providers.telegram.polling import start_polling
+        from bot.providers.telegram.webhook import application_for
 
         polling = start_polling(runtime, application_for(runtime))
         log.info("telegram: long polling (PUBLIC_BASE_URL is not set)")

@@ -3,7 +3,7 @@
 Updates arrive either on `POST /telegram/webhook` (the body read up to its size limit, 413 past
 it; then checked against TELEGRAM_WEBHOOK_SECRET, 403 otherwise; then its shape,
 bot/providers/telegram/shapes.py, and an authentic update that does not fit is parked and answered
-200) or, with no public URL, by long polling (`run_polling`). Either way each update is fed to
+200) or, with no public URL, by long polling (polling.py). Either way each update is fed to
 the Application, whose handlers turn a text, a button press, a photo or a document into an
 `InboundEvent` for `bot.receive.receive`, the one inbound path. `/start <token>` becomes an event
 that links the chat to a debtor through a signed deep-link token (bot.inbound_commands,
@@ -20,7 +20,6 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from starlette.requests import Request
@@ -56,11 +55,8 @@ PROVIDER = "telegram"
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
-POLL_TIMEOUT_SECONDS = 30
 MAX_BACKOFF_SECONDS = 60.0
 WEBHOOK_ATTEMPTS = 4
-# A polled update whose handling fails is fetched again this many times before it is skipped.
-UPDATE_ATTEMPTS = 3
 # Telegram's rule for the webhook secret token.
 SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -375,92 +371,3 @@ async def _with_backoff(
             log.warning("telegram: %s; retrying in %.0f s", exc, wait)
             await asyncio.sleep(wait)
             delay = min(delay * 2, MAX_BACKOFF_SECONDS)
-
-
-async def run_polling(
-    runtime: Runtime,
-    application: TelegramApplication,
-    stop: asyncio.Event,
-    *,
-    timeout: int = POLL_TIMEOUT_SECONDS,
-) -> None:
-    """Long polling until `stop` is set: getUpdates, feed each update, confirm by offset."""
-    delay = 1.0
-    offset = 0
-    webhook_removed = False
-    failures: dict[int, int] = {}
-    while not stop.is_set():
-        try:
-            await ensure_initialized(application)
-            if not webhook_removed:
-                # Telegram refuses getUpdates while a webhook is set.
-                await application.bot.delete_webhook()
-                webhook_removed = True
-            updates = await _unless_stopped(
-                application.bot.get_updates(
-                    offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES
-                ),
-                stop,
-            )
-        except RetryAfter as exc:
-            await _sleep_unless_stopped(retry_after_seconds(exc), stop)
-            continue
-        except TelegramError as exc:  # network trouble, 5xx, a conflicting poller
-            log.warning("telegram polling: %s; retrying in %.0f s", exc, delay)
-            await _sleep_unless_stopped(delay, stop)
-            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
-            continue
-        delay = 1.0
-        for update in updates or ():
-            if not await handle_update(application, update):
-                failures[update.update_id] = failures.get(update.update_id, 0) + 1
-                if failures[update.update_id] < UPDATE_ATTEMPTS:
-                    # Not confirmed: getUpdates hands it out again after a pause.
-                    await _sleep_unless_stopped(delay, stop)
-                    break
-                log.error(
-                    "telegram update %s failed %d times; skipped", update.update_id, UPDATE_ATTEMPTS
-                )
-            failures.pop(update.update_id, None)
-            offset = update.update_id + 1
-
-
-async def _unless_stopped(call: Awaitable[T], stop: asyncio.Event) -> T | None:
-    """Await `call` unless `stop` is set first (then cancel it and return None)."""
-    request = asyncio.ensure_future(call)
-    stopping = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({request, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-    if request.done():
-        return request.result()
-    request.cancel()
-    return None
-
-
-async def _sleep_unless_stopped(seconds: float, stop: asyncio.Event) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return
-
-
-@dataclass
-class Polling:
-    """A running long-polling loop; `await polling.stop()` ends it."""
-
-    task: asyncio.Task[None]
-    stop_event: asyncio.Event
-
-    async def stop(self) -> None:
-        self.stop_event.set()
-        await self.task
-
-
-def start_polling(
-    runtime: Runtime, application: TelegramApplication, *, timeout: int = POLL_TIMEOUT_SECONDS
-) -> Polling:
-    stop_event = asyncio.Event()
-    task = asyncio.create_task(run_polling(runtime, application, stop_event, timeout=timeout))
-    return Polling(task=task, stop_event=stop_event)

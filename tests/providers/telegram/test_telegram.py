@@ -25,13 +25,13 @@ from bot.models import (
     ParkedEvent,
 )
 from bot.policy import load_policy
+from bot.providers.telegram.polling import start_polling
 from bot.providers.telegram.sender import TelegramSender, make_bot
 from bot.providers.telegram.webhook import (
     SECRET_HEADER,
     WEBHOOK_PATH,
     application_for,
     register_webhook,
-    start_polling,
 )
 from bot.reachability import mark_unreachable
 from bot.runtime import Runtime, build_senders

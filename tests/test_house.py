@@ -120,6 +120,8 @@ FORBIDDEN_IN_FLOWS = (
     "bot.channels.sms", "bot.channels.whatsapp", "bot.channels.email", "bot.payments.links",
     "bot.payments.checkout", "bot.payments.allocation",
 )  # fmt: skip
+
+
 def _forbidden(module: str) -> bool:
     return any(module == name or module.startswith(name + ".") for name in FORBIDDEN_IN_FLOWS)
 

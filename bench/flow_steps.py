@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.conversations.replies import render_reply  # noqa: E402
+from bot.conversations.replies import label_words, render_reply  # noqa: E402
 from bot.flows.context import FlowContext, Input, OpenInvoice  # noqa: E402
 from bot.flows.states import initial_state, step  # noqa: E402
 from bot.policy import load_policy  # noqa: E402
@@ -67,6 +67,7 @@ def main() -> None:
         today=now.date(),
         now=now,
         discount_offered=True,
+        label_words=label_words("it"),
     )
     state = initial_state()
     durations = []

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot.conversations.replies import render_reply
+from bot.conversations.replies import label_words, render_reply
 from bot.flows.context import FlowContext, Input, OpenInvoice, Outcome
 from bot.flows.states import initial_state, step
 from bot.payments.bank import BankTransfer
@@ -50,6 +50,7 @@ def context(
         now=now,
         discount_offered=discount_offered,
         bank=bank,
+        label_words=label_words(language),
     )
 
 

@@ -1,4 +1,5 @@
-"""Reply options: stable keys, labels from templates in both languages, reading typed answers."""
+"""Reply options: stable keys, labels from templates in both languages (rendered at the edge),
+words from the vocabulary, reading typed answers."""
 
 from __future__ import annotations
 
@@ -7,42 +8,55 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.channels.base import Option
+from bot.conversations.replies import label_words, rendered_options
 from bot.flows import options as opt
+from bot.flows import vocabulary
 from bot.flows.vocabulary import fold
 from bot.texts import TEMPLATES_DIR
 
 MENU_KEYS = ["pay_now", "instalments", "promise", "already_paid", "dispute", "talk_to_person"]
 
 
+def labelled(choices: tuple[opt.Choice, ...], language: str) -> dict[str, str]:
+    return {o.key: o.label for o in rendered_options(choices, language)}
+
+
+def match(text: str, options: tuple[opt.Choice, ...], language: str) -> opt.Choice | None:
+    return opt.match_option(text, options, label_words(language))
+
+
 def test_every_reminder_offers_the_six_options_in_a_stable_order() -> None:
-    for language in ("it", "en"):
-        plain = opt.reminder_options(language)
-        assert [o.key for o in plain] == [*MENU_KEYS, "bank_details"]
-        with_discount = opt.reminder_options(language, discount=True)
-        assert [o.key for o in with_discount] == [*MENU_KEYS, "discount", "bank_details"]
+    plain = opt.reminder_options()
+    assert [o.key for o in plain] == [*MENU_KEYS, "bank_details"]
+    with_discount = opt.reminder_options(discount=True)
+    assert [o.key for o in with_discount] == [*MENU_KEYS, "discount", "bank_details"]
 
 
 def test_labels_come_from_templates_in_each_language() -> None:
-    italian = {o.key: o.label for o in opt.reminder_options("it", discount=True)}
-    english = {o.key: o.label for o in opt.reminder_options("en", discount=True)}
+    italian = labelled(opt.reminder_options(discount=True), "it")
+    english = labelled(opt.reminder_options(discount=True), "en")
     assert italian["pay_now"] == "Paga ora"
     assert english["pay_now"] == "Pay now"
     assert english["promise"] == "I'll pay on…"
     assert all(italian[key] != english[key] for key in MENU_KEYS)
-    assert opt.plan_count_option(3, "it") == Option("plan_3", "3 rate")
-    assert opt.plan_count_option(6, "en") == Option("plan_6", "6 instalments")
+    [three] = rendered_options((opt.plan_count_option(3),), "it")
+    [six] = rendered_options((opt.plan_count_option(6),), "en")
+    assert (three, six) == (Option("plan_3", "3 rate"), Option("plan_6", "6 instalments"))
 
 
-def test_every_option_and_keyword_template_exists_in_both_languages() -> None:
-    for folder in ("options", "keywords"):
-        italian = {p.name for p in (TEMPLATES_DIR / "it" / "flows" / folder).iterdir()}
-        english = {p.name for p in (TEMPLATES_DIR / "en" / "flows" / folder).iterdir()}
-        assert italian == english, folder
+def test_every_option_has_its_label_in_both_languages_and_words_in_the_vocabulary() -> None:
+    italian = {p.name for p in (TEMPLATES_DIR / "it" / "flows" / "options").iterdir()}
+    english = {p.name for p in (TEMPLATES_DIR / "en" / "flows" / "options").iterdir()}
+    assert italian == english
     keys = [v for k, v in vars(opt).items() if k.isupper() and isinstance(v, str)]
     keys = [k for k in keys if not k.endswith(("_", ":"))]
     for key in keys:
         for language in ("it", "en"):
             assert (TEMPLATES_DIR / language / "flows" / "options" / f"{key}.txt").is_file(), key
+            assert vocabulary.written_option_words(key, language), (key, language)
+    # Every option but an invoice (chosen by its number) has words; none has words alone.
+    labelled_templates = {name.removesuffix(".txt") for name in italian}
+    assert set(vocabulary.OPTION_WORDS) == labelled_templates - {"invoice"}
 
 
 @pytest.mark.parametrize(
@@ -81,47 +95,47 @@ def test_every_option_and_keyword_template_exists_in_both_languages() -> None:
 def test_match_option_reads_numbers_keys_labels_and_keywords(
     text: str, language: str, key: str
 ) -> None:
-    options = opt.reminder_options(language)
-    found = opt.match_option(text, options, language)
+    options = opt.reminder_options()
+    found = match(text, options, language)
     assert found is not None and found.key == key
 
 
 def test_the_discount_is_chosen_by_its_words_only_when_offered() -> None:
-    assert opt.match_option("sconto", opt.reminder_options("it"), "it") is None
-    found = opt.match_option("sconto", opt.reminder_options("it", discount=True), "it")
+    assert match("sconto", opt.reminder_options(), "it") is None
+    found = match("sconto", opt.reminder_options(discount=True), "it")
     assert found is not None and found.key == "discount"
     # Numbers follow what was shown: 7 is the discount when offered, the bank details otherwise.
-    assert opt.match_option("7", opt.reminder_options("it"), "it").key == "bank_details"  # type: ignore[union-attr]
-    assert opt.match_option("7", opt.reminder_options("it", discount=True), "it").key == "discount"  # type: ignore[union-attr]
+    assert match("7", opt.reminder_options(), "it").key == "bank_details"  # type: ignore[union-attr]
+    assert match("7", opt.reminder_options(discount=True), "it").key == "discount"  # type: ignore[union-attr]
 
 
 def test_numbers_are_positions_and_words_of_counts_are_counts() -> None:
-    counts = tuple(opt.plan_count_option(n, "it") for n in (2, 3, 6))
-    assert opt.match_option("2", counts, "it").key == "plan_3"  # type: ignore[union-attr]
-    assert opt.match_option("2 rate", counts, "it").key == "plan_2"  # type: ignore[union-attr]
-    assert opt.match_option("in 6 rate", counts, "it").key == "plan_6"  # type: ignore[union-attr]
-    assert opt.match_option("6 instalments", counts, "it").key == "plan_6"  # type: ignore[union-attr]
-    assert opt.match_option("4", counts, "it") is None
-    assert opt.match_option("0", counts, "it") is None
-    assert opt.match_option("999999999999", counts, "it") is None
+    counts = tuple(opt.plan_count_option(n) for n in (2, 3, 6))
+    assert match("2", counts, "it").key == "plan_3"  # type: ignore[union-attr]
+    assert match("2 rate", counts, "it").key == "plan_2"  # type: ignore[union-attr]
+    assert match("in 6 rate", counts, "it").key == "plan_6"  # type: ignore[union-attr]
+    assert match("6 instalments", counts, "it").key == "plan_6"  # type: ignore[union-attr]
+    assert match("4", counts, "it") is None
+    assert match("0", counts, "it") is None
+    assert match("999999999999", counts, "it") is None
     assert opt.plan_count_of("plan_6") == 6
     assert opt.plan_count_of("plan_x") is None
     assert opt.plan_count_of("pay_now") is None
 
 
 def test_a_number_that_disagrees_with_the_words_is_read_by_the_words() -> None:
-    options = opt.reminder_options("it")
-    assert opt.match_option("1 contesta", options, "it").key == "dispute"  # type: ignore[union-attr]
+    options = opt.reminder_options()
+    assert match("1 contesta", options, "it").key == "dispute"  # type: ignore[union-attr]
 
 
 def test_ambiguous_or_unknown_answers_choose_nothing() -> None:
-    both = (opt.option(opt.YES, "it"), opt.option(opt.ACCEPT, "it"))
-    assert opt.match_option("ok", both, "it") is None  # a keyword of both
-    assert opt.match_option("Sì, confermo", both, "it").key == "yes"  # type: ignore[union-attr]
-    options = opt.reminder_options("it")
+    both = (opt.option(opt.YES), opt.option(opt.ACCEPT))
+    assert match("ok", both, "it") is None  # a keyword of both
+    assert match("Sì, confermo", both, "it").key == "yes"  # type: ignore[union-attr]
+    options = opt.reminder_options()
     for text in ("", "   ", "ciao", "paga ora per favore subito", "🙂", "?", "...", "0", "-1"):
-        assert opt.match_option(text, options, "it") is None, text
-    assert opt.match_option("1", (), "it") is None
+        assert match(text, options, "it") is None, text
+    assert match("1", (), "it") is None
 
 
 def test_normalise_folds_case_accents_and_punctuation() -> None:
@@ -144,6 +158,6 @@ def test_normalise_folds_case_accents_and_punctuation() -> None:
 def test_match_option_never_fails_and_only_returns_offered_options(
     text: str, language: str, discount: bool
 ) -> None:
-    options = opt.reminder_options("it", discount=discount)
-    found = opt.match_option(text, options, language)
+    options = opt.reminder_options(discount=discount)
+    found = match(text, options, language)
     assert found is None or found in options

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.conversations.replies import render_reply
+from bot.conversations.replies import render_reply, rendered_options
 from bot.flows import options as opt
 from bot.flows.context import Input, OpenInvoice
 from bot.flows.effects import (
@@ -380,7 +380,7 @@ def test_every_stage_prompt_renders_in_both_languages() -> None:
         for name, stage in STAGES.items():
             spec = stage.prompt(samples.get(name, {}), ctx)
             assert render_reply(spec, language, FILLED).strip(), name
-            assert all(o.label.strip() for o in spec.options), name
+            assert all(o.label.strip() for o in rendered_options(spec.options, language)), name
 
 
 # The property test -------------------------------------------------------------------------
@@ -578,7 +578,8 @@ def test_every_input_in_every_stage_gets_a_reply_and_only_the_debtors_own_data()
             assert all(r.template != "flows/sorry.txt" for r in outcome.replies), (state, user)
             for reply in outcome.replies:
                 shown = render_reply(reply, ctx.language, FILLED)
-                shown += "\n".join(o.label + o.key for o in reply.options)
+                labelled = rendered_options(reply.options, ctx.language)
+                shown += "\n".join(o.label + o.key for o in labelled)
                 assert shown.strip()
                 for marker in MARKERS:
                     assert marker not in shown, (marker, state, user)

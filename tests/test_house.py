@@ -120,10 +120,6 @@ FORBIDDEN_IN_FLOWS = (
     "bot.inbound", "bot.receive", "bot.providers", "bot.payments.links", "bot.payments.checkout",
     "bot.payments.allocation",
 )  # fmt: skip
-# The one exception, as narrow as an import: option labels and their synonyms are still rendered
-# from templates/<lang>/flows/options|keywords by bot/flows/options.py (the vocabulary's room),
-# until they are rendered at the edge like the replies are (bot/conversations/replies.py).
-OPTION_LABELS = {("bot.flows.options", "bot.texts"), ("bot.flows.options", "jinja2")}
 
 
 def _forbidden(module: str) -> bool:
@@ -135,12 +131,7 @@ def _flow_modules(graph: grimp.ImportGraph) -> list[str]:
 
 
 def test_flows_import_nothing_impure() -> None:
-    graph = _graph(runtime_only=True)  # its own: the exception's imports are taken out of it
-    for importer, imported in OPTION_LABELS:
-        assert graph.direct_import_exists(importer=importer, imported=imported), (
-            f"{importer} no longer imports {imported}: drop it from OPTION_LABELS"
-        )
-        graph.remove_import(importer=importer, imported=imported)
+    graph = _graph(runtime_only=True)
     found = []
     for module in _flow_modules(graph):
         for bad in sorted(m for m in graph.find_upstream_modules(module) if _forbidden(m)):
@@ -161,13 +152,7 @@ def test_importing_every_flow_loads_no_database_runtime_or_outbox() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     assert "bot.flows.graph" in loaded
-    allowed = {imported for _, imported in OPTION_LABELS}
-    bad = [
-        m
-        for m in loaded
-        if _forbidden(m) and not any(m == a or m.startswith(a + ".") for a in allowed)
-    ]
-    assert bad == []
+    assert [m for m in loaded if _forbidden(m)] == []
 
 
 def test_a_forbidden_import_in_a_flow_is_found() -> None:

@@ -9,17 +9,16 @@ import datetime as dt
 import random
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
 
 from bot.channels.base import OutgoingMessage
+from bot.flows.vocabulary import written_option_words
 from bot.models import Channel
 from simulation.facts import Sent
 from simulation.population import Person
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 PAY_LINK = re.compile(r"https?://\S+/pay/[A-Za-z0-9_\-]+")
 ROME = ZoneInfo("Europe/Rome")
 _ITALY = holidays.country_holidays("IT")
@@ -42,11 +41,9 @@ class Turn:
 
 
 def keyword(key: str, language: str) -> str:
-    """The first word that chooses `key` when typed (templates/<lang>/flows/keywords)."""
-    path = TEMPLATES / language / "flows" / "keywords" / f"{key}.txt"
-    if not path.exists():
-        return key
-    return path.read_text(encoding="utf-8").splitlines()[0].strip()
+    """The first word that chooses `key` when typed (bot/flows/vocabulary.toml `[options]`)."""
+    words = written_option_words(key, language)
+    return words[0].strip() if words else key
 
 
 def _wanted(script_key: str, person: Person) -> list[str]:

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from bot import sql
+from bot.conversations.replies import label_words
 from bot.flows.context import FlowContext, Input, OpenInvoice
 from bot.flows.states import WRITTEN_LANGUAGE, discount_offered, initial_state
 from bot.models import Channel, Conversation, Debtor, Invoice, InvoiceStatus, Message
@@ -53,10 +54,11 @@ def flow_context(
         else None
     )
     written = state.get(WRITTEN_LANGUAGE)
+    language = language_or_default(
+        written if isinstance(written, str) else debtor.language, settings.default_language
+    )
     return FlowContext(
-        language=language_or_default(
-            written if isinstance(written, str) else debtor.language, settings.default_language
-        ),
+        language=language,
         company=settings.company_name,
         invoices=tuple(OpenInvoice(i.number, i.balance_cents, i.due_date) for i in invoices),
         policy=runtime.policy,
@@ -67,6 +69,7 @@ def flow_context(
         bank=bank,
         inactivity_timeout=dt.timedelta(hours=settings.conversation_timeout_hours),
         business_day=runtime.business_day,
+        label_words=label_words(language),
     )
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.channels.base import Option
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec
 from bot.flows.effects import ClaimPaid
+from bot.flows.options import Choice
 from bot.flows.promise import parse_paid_date
 from bot.flows.stages import MENU, At, Data, Stage, go, say
 
@@ -19,11 +19,11 @@ from bot.flows.stages import MENU, At, Data, Stage, go, say
 OLDEST_CLAIM = dt.timedelta(days=366)
 
 
-def _date_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+def _date_options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
     return (
-        opt.option(opt.PAID_TODAY, ctx.language),
-        opt.option(opt.PAID_YESTERDAY, ctx.language),
-        opt.option(opt.BACK, ctx.language),
+        opt.option(opt.PAID_TODAY),
+        opt.option(opt.PAID_YESTERDAY),
+        opt.option(opt.BACK),
     )
 
 
@@ -65,8 +65,8 @@ def claim_on(day: dt.date, ctx: FlowContext) -> Outcome:
     return _checked(day, ctx)
 
 
-def _receipt_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
-    return (opt.option(opt.SKIP, ctx.language), opt.option(opt.BACK, ctx.language))
+def _receipt_options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
+    return (opt.option(opt.SKIP), opt.option(opt.BACK))
 
 
 def _receipt_prompt(data: Data, ctx: FlowContext) -> ReplySpec:

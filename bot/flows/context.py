@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.channels.base import Attachment, Option
+from bot.channels.base import Attachment
 from bot.flows.effects import Effect
+from bot.flows.options import Choice, LabelWords
 from bot.payments.bank import BankTransfer
 from bot.policy import Policy
 
@@ -56,6 +57,9 @@ class FlowContext:
     # A day -> that day if the company works then, else the next business day. Every date a
     # text asks the debtor to act by (instalments, deadlines) goes through it.
     business_day: Callable[[dt.date], dt.date] = same_day
+    # The options' labels as the debtor may type them, folded (bot.conversations.replies
+    # `LabelWords`, from templates/<lang>/flows/options/): the flows never render a label.
+    label_words: LabelWords = field(default_factory=dict)
 
     @property
     def balance_cents(self) -> int:
@@ -90,7 +94,7 @@ class ReplySpec:
 
     template: str
     context: dict[str, Any] = field(default_factory=dict)
-    options: tuple[Option, ...] = ()
+    options: tuple[Choice, ...] = ()
     fills: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
 

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from bot.channels.base import Option
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Outcome, ReplySpec, same_day
 from bot.flows.effects import ALERT_DISCOUNT_APPROVAL, PAY_DISCOUNT, AlertStaff, MakePayLink
+from bot.flows.options import Choice
 from bot.flows.stages import MENU, At, Data, Stage, go, say
 from bot.policy import Policy
 
@@ -87,8 +87,8 @@ def enter(ctx: FlowContext) -> Outcome:
     return go(At.DISCOUNT)
 
 
-def _options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
-    return (opt.option(opt.ACCEPT, ctx.language), opt.option(opt.BACK, ctx.language))
+def _options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
+    return (opt.option(opt.ACCEPT), opt.option(opt.BACK))
 
 
 def _prompt(data: Data, ctx: FlowContext) -> ReplySpec:

@@ -8,11 +8,11 @@ The disputed invoice leaves the cadence when the engine applies OpenDispute.
 
 from __future__ import annotations
 
-from bot.channels.base import Option
 from bot.enums import DisputeReason
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, clean_message
 from bot.flows.effects import OpenDispute
+from bot.flows.options import Choice
 from bot.flows.stages import MENU, At, Data, Stage, go, say
 
 # Longer descriptions are cut: the staff alert must stay readable, the rest is in the message log.
@@ -40,10 +40,10 @@ def _invoice(data: Data, ctx: FlowContext) -> str | None:
     return number
 
 
-def _reason_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+def _reason_options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
     return (
-        *(opt.option(key, ctx.language) for key in REASONS),
-        opt.option(opt.BACK, ctx.language),
+        *(opt.option(key) for key in REASONS),
+        opt.option(opt.BACK),
     )
 
 
@@ -68,14 +68,11 @@ def choose_reason(key: str, ctx: FlowContext) -> Outcome | None:
     return _reason_choose(key, {}, ctx)
 
 
-def _invoice_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+def _invoice_options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
     return (
-        *(
-            opt.invoice_option(i.number, ctx.language, i.balance_cents, ctx.currency)
-            for i in ctx.invoices
-        ),
-        opt.option(opt.DISPUTE_ALL_INVOICES, ctx.language),
-        opt.option(opt.BACK, ctx.language),
+        *(opt.invoice_option(i.number, i.balance_cents, ctx.currency) for i in ctx.invoices),
+        opt.option(opt.DISPUTE_ALL_INVOICES),
+        opt.option(opt.BACK),
     )
 
 
@@ -95,10 +92,10 @@ def _invoice_choose(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
     return None
 
 
-def _describe_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+def _describe_options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
     if _reason(data) == DisputeReason.OTHER:
-        return (opt.option(opt.BACK, ctx.language),)
-    return (opt.option(opt.NO_DETAILS, ctx.language), opt.option(opt.BACK, ctx.language))
+        return (opt.option(opt.BACK),)
+    return (opt.option(opt.NO_DETAILS), opt.option(opt.BACK))
 
 
 def _describe_prompt(data: Data, ctx: FlowContext) -> ReplySpec:

@@ -65,7 +65,7 @@ def ask(choices: tuple[Intent, ...], ctx: FlowContext) -> Outcome | None:
     keys = list(dict.fromkeys(_CHOICE_KEYS[c] for c in choices if c in _CHOICE_KEYS))
     if not keys:
         return None
-    options = tuple(opt.option(key, ctx.language) for key in [*keys[:3], opt.MENU])
+    options = tuple(opt.option(key) for key in [*keys[:3], opt.MENU])
     return go(MENU, before=[say("flows/words/ask.txt", options)], prompt=False)
 
 
@@ -95,7 +95,7 @@ def act(reading: Understanding, user: Input, ctx: FlowContext) -> Outcome | None
             return go(MENU, before=[calm], effects=[alert], prompt=False)
         case Intent.CANNOT_PAY:
             keys = (opt.INSTALMENTS, opt.PROMISE, opt.TALK_TO_PERSON)
-            options = tuple(opt.option(key, ctx.language) for key in keys)
+            options = tuple(opt.option(key) for key in keys)
             reply = say("flows/words/cannot_pay.txt", options)
             return go(MENU, before=[reply], prompt=False)
     return None
@@ -115,7 +115,7 @@ def _instalments(reading: Understanding, ctx: FlowContext) -> Outcome | None:
     if count is None and per_month:
         count = math.ceil(ctx.balance_cents / per_month)
     offered = {o.key for o in plan.choose_options(entered.new_state["data"], ctx)}
-    if count is not None and opt.plan_count_option(count, ctx.language).key in offered:
+    if count is not None and opt.plan_count_option(count).key in offered:
         return plan.choose_count(count, ctx)
     return entered
 

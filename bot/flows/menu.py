@@ -8,11 +8,11 @@ stop.confirm    "no more messages on this channel?" -> OptOut
 
 from __future__ import annotations
 
-from bot.channels.base import Option
 from bot.flows import discount, plan
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, clean_message
 from bot.flows.effects import ALERT_RELAY, PAY_BALANCE, AlertStaff, HandOff, MakePayLink, OptOut
+from bot.flows.options import Choice
 from bot.flows.stages import MENU, At, Data, Stage, go, no_options, say
 from bot.flows.understanding import understand
 from bot.flows.understanding_words import Intent
@@ -22,16 +22,15 @@ from bot.payments.bank import epc_qr_attachment
 LONGEST_RELAY = 4000
 
 
-def menu_options(ctx: FlowContext) -> tuple[Option, ...]:
+def menu_options(ctx: FlowContext) -> tuple[Choice, ...]:
     return opt.reminder_options(
-        ctx.language,
         discount=discount.offered(ctx) is not None,
         bank=ctx.bank is not None,
         order=ctx.menu_order,
     )
 
 
-def _menu_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+def _menu_options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
     return menu_options(ctx)
 
 
@@ -144,8 +143,8 @@ def _relay_text(user: Input, data: Data, ctx: FlowContext) -> Outcome:
     return go(At.HANDOFF, data, before=[relayed], effects=[alert], prompt=False)
 
 
-def _stop_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
-    return (opt.option(opt.YES, ctx.language), opt.option(opt.NO, ctx.language))
+def _stop_options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
+    return (opt.option(opt.YES), opt.option(opt.NO))
 
 
 def _stop_prompt(data: Data, ctx: FlowContext) -> ReplySpec:

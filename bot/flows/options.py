@@ -1,27 +1,26 @@
-"""Reply options: the stable keys every conversation offers, their labels, and reading answers.
+"""Reply options: the stable keys every conversation offers, what their labels show, and reading
+answers.
 
 An option's `key` is what comes back when a button is pressed; it never changes, so a button
-sent last week still means the same thing. The label a debtor reads lives in
-templates/<lang>/flows/options/<key>.txt; the words that also choose it (synonyms, in the
-debtor's language) live in templates/<lang>/flows/keywords/<key>.txt, one per line.
+sent last week still means the same thing. The flows name an option by key (a `Choice`), with the
+template of its label and the data the label shows (a date, an invoice); the label a debtor reads
+is rendered at the edge (bot/conversations/replies.py) from
+templates/<lang>/flows/options/<template>.txt. The words that also choose it (synonyms, in both
+languages) are in bot/flows/vocabulary.toml, `[options.<template>]`.
 
 `match_option` reads what a debtor typed against the options just offered: the number shown
-next to an option ("1", " 2. "), its key, its label or one of its keywords, in Italian or
-English, ignoring case, accents, punctuation and surrounding blanks.
+next to an option ("1", " 2. "), its key, its label or one of its words, in Italian or English,
+ignoring case, accents, punctuation and surrounding blanks. The labels as words come from the
+edge with the context (`FlowContext.label_words`), the synonyms from the vocabulary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import meta
-
-from bot.channels.base import Option
-from bot.config import SUPPORTED_LANGUAGES
-from bot.flows.vocabulary import choice_number, fold
-from bot.texts import TEMPLATES_DIR, environment, render
+from bot.flows.vocabulary import choice_number, fold, option_words
 
 # The options every reminder offers, in the order they are numbered. The discount and the bank
 # details come last, so "2" means instalments whether or not a step offers the discount.
@@ -63,19 +62,34 @@ INVOICE_PREFIX = "invoice:"
 _LONGEST_CHOICE = 120
 
 
-def option(key: str, language: str, template: str | None = None, **context: Any) -> Option:
+@dataclass(frozen=True)
+class Choice:
+    """An option as the flows name it: `key` comes back when chosen; the label is
+    templates/<lang>/flows/options/<template>.txt rendered with `data` (at the edge)."""
+
+    key: str
+    template: str
+    data: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def count(self) -> int | None:
+        """The number of instalments the label shows, if it shows one."""
+        value = dict(self.data).get("count")
+        return value if isinstance(value, int) else None
+
+
+# What the edge gives the flows: every word a choice's label is typed as, folded (its label in
+# the debtor's language and, when it shows no data but a count, in every other).
+LabelWords = Mapping[Choice, frozenset[str]]
+
+
+def option(key: str, template: str | None = None, **data: Any) -> Choice:
     """An option with its label from templates/<lang>/flows/options/<template or key>.txt."""
-    return _option(key, language, template or key, tuple(sorted(context.items())))
+    return Choice(key=key, template=template or key, data=tuple(sorted(data.items())))
 
 
-@lru_cache(maxsize=4096)
-def _option(key: str, language: str, template: str, context: tuple[tuple[str, Any], ...]) -> Option:
-    # Labels are asked for on every step; the same few are rendered once.
-    return Option(key=key, label=render(f"flows/options/{template}.txt", language, **dict(context)))
-
-
-def plan_count_option(count: int, language: str) -> Option:
-    return option(f"{PLAN_COUNT_PREFIX}{count}", language, "plan_count", count=count)
+def plan_count_option(count: int) -> Choice:
+    return option(f"{PLAN_COUNT_PREFIX}{count}", "plan_count", count=count)
 
 
 def plan_count_of(key: str) -> int | None:
@@ -86,10 +100,9 @@ def plan_count_of(key: str) -> int | None:
     return None
 
 
-def invoice_option(number: str, language: str, balance_cents: int, currency: str) -> Option:
+def invoice_option(number: str, balance_cents: int, currency: str) -> Choice:
     return option(
         f"{INVOICE_PREFIX}{number}",
-        language,
         "invoice",
         number=number,
         balance_cents=balance_cents,
@@ -110,8 +123,8 @@ MENU_KEYS = (
 
 
 def reminder_options(
-    language: str, *, discount: bool = False, bank: bool = True, order: Sequence[str] = ()
-) -> tuple[Option, ...]:
+    *, discount: bool = False, bank: bool = True, order: Sequence[str] = ()
+) -> tuple[Choice, ...]:
     """What every reminder offers, numbered in this order; the discount only when offered, the
     bank transfer details only when the company has an IBAN (both come last by default).
 
@@ -124,57 +137,26 @@ def reminder_options(
         keys.remove(DISCOUNT)
     if not bank:
         keys.remove(BANK_DETAILS)
-    return tuple(option(key, language) for key in keys)
+    return tuple(option(key) for key in keys)
 
 
-def _label_shows_data(template: str, language: str) -> bool:
-    """Whether the label needs data other than a count (a date): then it is not a keyword."""
-    env = environment()
-    name = f"{language}/flows/options/{template}.txt"
-    source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
-    needed = meta.find_undeclared_variables(env.parse(source))
-    return bool(needed - {"count", "money", "date", "language"})
-
-
-@lru_cache(maxsize=512)
-def keywords(key: str, language: str) -> frozenset[str]:
-    """The normalised words that choose `key` in `language` (empty when it has none)."""
-    template = key
-    if plan_count_of(key) is not None:
-        template = "plan_count"
-    elif key.startswith(INVOICE_PREFIX):
-        return frozenset()
-    if not (TEMPLATES_DIR / language / "flows" / "keywords" / f"{template}.txt").is_file():
-        return frozenset()
-    count = plan_count_of(key)
-    text = render(f"flows/keywords/{template}.txt", language, count=count)
-    words = {word for line in text.splitlines() if (word := fold(line))}
-    # The label in this language chooses it too: "pay now" works for an Italian debtor.
-    # A label that shows data (a date) is never typed as is; its keywords suffice.
-    if not _label_shows_data(template, language):
-        words.add(fold(render(f"flows/options/{template}.txt", language, count=count)))
+def _words_for(choice: Choice, labels: LabelWords) -> frozenset[str]:
+    """Every normalised form that names `choice`: key, labels, its words in both languages."""
+    words = {fold(choice.key)} | labels.get(choice, frozenset())
+    if not choice.key.startswith(INVOICE_PREFIX):
+        words |= option_words(choice.template, choice.count)
     words.discard("")
     return frozenset(words)
 
 
-@lru_cache(maxsize=4096)
-def _words_for(choice: Option, language: str) -> frozenset[str]:
-    """Every normalised form that names `choice`: key, label, keywords in both languages."""
-    words = {fold(choice.key), fold(choice.label)}
-    for lang in (language, *(other for other in SUPPORTED_LANGUAGES if other != language)):
-        words |= keywords(choice.key, lang)
-    words.discard("")
-    return frozenset(words)
-
-
-def _by_words(text: str, options: tuple[Option, ...], language: str) -> Option | None:
+def _by_words(text: str, options: tuple[Choice, ...], labels: LabelWords) -> Choice | None:
     """The single option whose key, label or keyword equals `text`; None if none or several."""
-    found = [choice for choice in options if text in _words_for(choice, language)]
+    found = [choice for choice in options if text in _words_for(choice, labels)]
     distinct = {choice.key for choice in found}
     return found[0] if len(distinct) == 1 else None
 
 
-def match_option(text: str, options: tuple[Option, ...], language: str) -> Option | None:
+def match_option(text: str, options: tuple[Choice, ...], labels: LabelWords) -> Choice | None:
     """The option a typed answer chooses, or None when it chooses none (or is ambiguous).
 
     Accepts the option's number as shown ("1", " 2. "), its key, label or a keyword in Italian or
@@ -193,7 +175,7 @@ def match_option(text: str, options: tuple[Option, ...], language: str) -> Optio
         if rest is None:
             return options[position - 1] if 1 <= position <= len(options) else None
         # "2 Paga a rate" as copied from a numbered list: the words decide.
-        by_rest = _by_words(rest, options, language)
+        by_rest = _by_words(rest, options, labels)
         if by_rest is not None:
             return by_rest
-    return _by_words(wanted, options, language)
+    return _by_words(wanted, options, labels)

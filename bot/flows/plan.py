@@ -13,10 +13,10 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from bot.channels.base import Option
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, same_day
 from bot.flows.effects import AnswerCounter, RequestPlan
+from bot.flows.options import Choice
 from bot.flows.promise import parse_promise_date
 from bot.flows.stages import MENU, At, Data, Stage, go, say
 from bot.policy import Instalments, Policy
@@ -158,14 +158,14 @@ def enter(ctx: FlowContext, first_due: dt.date | None = None) -> Outcome:
     return go(At.PLAN_CHOOSE, data)
 
 
-def choose_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+def choose_options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
     counts = offered_counts(
         ctx.balance_cents, ctx.policy.instalments, _first_due(data, ctx), ctx.today
     )
     return (
-        *(opt.plan_count_option(count, ctx.language) for count in counts),
-        opt.option(opt.PLAN_FIRST_DATE, ctx.language),
-        opt.option(opt.BACK, ctx.language),
+        *(opt.plan_count_option(count) for count in counts),
+        opt.option(opt.PLAN_FIRST_DATE),
+        opt.option(opt.BACK),
     )
 
 
@@ -203,7 +203,7 @@ def _first_date_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
     )
     return say(
         "flows/plan/first_date.txt",
-        (opt.option(opt.BACK, ctx.language),),
+        (opt.option(opt.BACK),),
         latest=max(latest, ctx.today),
     )
 
@@ -224,8 +224,8 @@ def _first_date_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | Non
     return go(At.PLAN_FIRST_DATE, data, before=[refused])
 
 
-def _confirm_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
-    return (opt.option(opt.YES, ctx.language), opt.option(opt.NO, ctx.language))
+def _confirm_options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
+    return (opt.option(opt.YES), opt.option(opt.NO))
 
 
 def _count(data: Data) -> int:
@@ -306,7 +306,7 @@ def _counter(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
 CHOOSE = Stage(At.PLAN_CHOOSE, choose_options, _choose_prompt, _choose)
 FIRST_DATE = Stage(
     At.PLAN_FIRST_DATE,
-    lambda data, ctx: (opt.option(opt.BACK, ctx.language),),
+    lambda data, ctx: (opt.option(opt.BACK),),
     _first_date_prompt,
     _first_date_choose,
     _first_date_text,

@@ -30,11 +30,11 @@ from typing import Literal
 
 import dateparser
 
-from bot.channels.base import Option
 from bot.config import SUPPORTED_LANGUAGES
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, same_day
 from bot.flows.effects import RecordPromise
+from bot.flows.options import Choice
 from bot.flows.stages import MENU, At, Data, Stage, go, say
 from bot.policy import Policy
 
@@ -269,17 +269,15 @@ def check_promise_date(day: dt.date, today: dt.date, policy: Policy) -> PromiseP
 # promise.confirm  "I understood <date>, right?"                      -> RecordPromise
 
 
-def _choose_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+def _choose_options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
+    # Each preset keeps its own button even when two fall on the same day: their labels differ
+    # ("Tra 3 giorni (28 dicembre)", "Venerdì prossimo (28 dicembre)"), and so do their numbers.
     presets = [
-        opt.option(key, ctx.language, day=day)
+        opt.option(key, day=day)
         for key, day in preset_dates(ctx.today, ctx.business_day).items()
         if check_promise_date(day, ctx.today, ctx.policy) is None
     ]
-    # Two presets can fall on the same day (e.g. the 28th: in 3 days is past the month's end
-    # only sometimes); keep one button per date so numbers stay unambiguous.
-    seen: set[str] = set()
-    unique = [o for o in presets if not (o.label in seen or seen.add(o.label))]
-    return (*unique, opt.option(opt.BACK, ctx.language))
+    return (*presets, opt.option(opt.BACK))
 
 
 def _choose_prompt(data: Data, ctx: FlowContext):
@@ -337,8 +335,8 @@ def _choose_text(user: Input, data: Data, ctx: FlowContext) -> Outcome | None:
     return promise_from_text(user, ctx)
 
 
-def _confirm_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
-    return (opt.option(opt.YES, ctx.language), opt.option(opt.NO, ctx.language))
+def _confirm_options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
+    return (opt.option(opt.YES), opt.option(opt.NO))
 
 
 def _confirm_prompt(data: Data, ctx: FlowContext):

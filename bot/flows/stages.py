@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.channels.base import Option
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec
 from bot.flows.effects import Effect
+from bot.flows.options import Choice
 
 Data = dict[str, Any]
-OptionsFor = Callable[[Data, FlowContext], tuple[Option, ...]]
+OptionsFor = Callable[[Data, FlowContext], tuple[Choice, ...]]
 PromptFor = Callable[[Data, FlowContext], ReplySpec]
 OnChoice = Callable[[str, Data, FlowContext], Outcome | None]
 OnText = Callable[[Input, Data, FlowContext], Outcome | None]
@@ -75,7 +75,7 @@ class Stage:
         return self.name.split(".", 1)[0]
 
 
-def no_options(data: Data, ctx: FlowContext) -> tuple[Option, ...]:
+def no_options(data: Data, ctx: FlowContext) -> tuple[Choice, ...]:
     return ()
 
 
@@ -100,7 +100,7 @@ def go(
 
 def say(
     template: str,
-    options: tuple[Option, ...] = (),
+    options: tuple[Choice, ...] = (),
     fills: tuple[str, ...] = (),
     **context: Any,
 ) -> ReplySpec:

@@ -26,12 +26,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from bot.channels.base import Option
 from bot.flows import free_text, menu
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome
 from bot.flows.effects import ALERT_FAILED, AlertStaff
 from bot.flows.graph import STAGES, arrive
+from bot.flows.options import Choice
 from bot.flows.stages import MENU, Data, Stage, go, say, state_at
 from bot.flows.vocabulary import fold
 from bot.policy import Policy
@@ -134,12 +134,12 @@ def close_if_inactive(state: Any, ctx: FlowContext) -> Outcome | None:
     return _stamp(outcome, state, ctx)
 
 
-def _global_options(ctx: FlowContext) -> tuple[Option, ...]:
+def _global_options(ctx: FlowContext) -> tuple[Choice, ...]:
     # The discount always: a button of an earlier reminder that offered it gets a polite answer.
     return (
-        *opt.reminder_options(ctx.language, discount=True),
-        opt.option(opt.STOP, ctx.language),
-        opt.option(opt.MENU, ctx.language),
+        *opt.reminder_options(discount=True),
+        opt.option(opt.STOP),
+        opt.option(opt.MENU),
     )
 
 
@@ -150,7 +150,7 @@ def _global_choice(user: Input, ctx: FlowContext) -> str | None:
         return user.option if user.option in {o.key for o in options} else None
     if not user.text or _STARTS_WITH_NUMBER.match(fold(user.text)):
         return None
-    chosen = opt.match_option(user.text, options, ctx.language)
+    chosen = opt.match_option(user.text, options, ctx.label_words)
     return chosen.key if chosen else None
 
 
@@ -165,7 +165,7 @@ def _answer(stage: Stage, data: Data, user: Input, ctx: FlowContext) -> Outcome:
     if user.option:
         chosen = user.option if user.option in {o.key for o in options} else None
     elif user.text:
-        match = opt.match_option(user.text, options, ctx.language)
+        match = opt.match_option(user.text, options, ctx.label_words)
         chosen = match.key if match else None
     if chosen is not None:
         outcome = stage.choose(chosen, data, ctx)

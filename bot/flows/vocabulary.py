@@ -7,7 +7,8 @@ The same words mean the same on every channel (Telegram, SMS, WhatsApp), in Ital
 - a button's data (Telegram callback data, WhatsApp ButtonPayload): that option, as pressed;
 - a bare number ("2", "2.", " 2) "): the option shown with that number in the last list we sent;
 - anything else (free text, media): for the conversation (bot/flows/options.py matches typed
-  labels and synonyms against the options a stage offers).
+  labels and the options' own words, `[options.<key>]` in the same file, against the options a
+  stage offers).
 
 Pure: it reads its data file once and imports no database, runtime, outbox or templates engine.
 """
@@ -20,11 +21,15 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 DATA_FILE = Path(__file__).with_name("vocabulary.toml")
 LANGUAGES = ("it", "en")
 BOTH = "both"
+OPTIONS = "options"  # the section of the options' own words
+COUNT = "{count}"  # in an option's words: the number of instalments
 
 
 class Keyword(StrEnum):
@@ -46,12 +51,18 @@ def normalise(text: str) -> str:
     return " ".join(plain.split()).strip(" .!;,")
 
 
-def _load(path: Path) -> dict[str, dict[str, str]]:
-    """{section: {normalised word: language or ""}} from the data file."""
+def _read(path: Path) -> dict[str, Any]:
     with path.open("rb") as source:
-        data = tomllib.load(source)
+        return tomllib.load(source)
+
+
+def _load(path: Path) -> dict[str, dict[str, str]]:
+    """{section: {normalised word: language or ""}} from the data file's keyword sections."""
+    data = _read(path)
     table: dict[str, dict[str, str]] = {}
     for section, languages in data.items():
+        if section == OPTIONS:
+            continue
         words: dict[str, str] = {}
         for language, listed in languages.items():
             if language != BOTH and language not in LANGUAGES:
@@ -65,11 +76,29 @@ def _load(path: Path) -> dict[str, dict[str, str]]:
     return table
 
 
+def _load_options(path: Path) -> dict[str, dict[str, tuple[str, ...]]]:
+    """{option key: {language: its words as written}} from the data file's `[options.<key>]`."""
+    table: dict[str, dict[str, tuple[str, ...]]] = {}
+    for key, languages in _read(path).get(OPTIONS, {}).items():
+        if set(languages) != set(LANGUAGES):
+            raise ValueError(f"{path.name}: [{OPTIONS}.{key}] needs words in it and en")
+        table[key] = {language: tuple(languages[language]) for language in LANGUAGES}
+        for word in (word for words in table[key].values() for word in words):
+            if not fold(word) or is_keyword(normalise(word.replace(COUNT, "1"))):
+                raise ValueError(f"{path.name}: [{OPTIONS}.{key}] {word!r} is empty or a keyword")
+    return table
+
+
 WORDS = _load(DATA_FILE)
 OPT_OUT_WORDS = WORDS["opt_out"]
 OPT_IN_WORDS = WORDS["opt_in"]
 OPT_IN_WHEN_OPTED_OUT = WORDS["opt_in_when_opted_out"]
 HELP_WORDS = WORDS["help"]
+
+
+def is_keyword(word: str) -> bool:
+    """Whether a (normalised) word is a keyword whatever the address's state."""
+    return word in OPT_OUT_WORDS or word in OPT_IN_WORDS or word in HELP_WORDS
 
 
 def match_keyword(text: str, *, opted_out: bool) -> KeywordMatch | None:
@@ -86,11 +115,6 @@ def match_keyword(text: str, *, opted_out: bool) -> KeywordMatch | None:
     return None
 
 
-def is_keyword(word: str) -> bool:
-    """Whether a (normalised) word is a keyword whatever the address's state."""
-    return word in OPT_OUT_WORDS or word in OPT_IN_WORDS or word in HELP_WORDS
-
-
 def fold(text: str) -> str:
     """Lower case, no accents, punctuation and blanks folded into single spaces: how a typed
     choice is compared. "  PAGÀ ora!! " -> "paga ora"; "I'll pay on…" -> "i ll pay on"; "2." -> "2".
@@ -102,6 +126,24 @@ def fold(text: str) -> str:
             continue
         kept.append(char.casefold() if char.isalnum() else " ")
     return " ".join("".join(kept).split())
+
+
+OPTION_WORDS = _load_options(DATA_FILE)
+
+
+def written_option_words(key: str, language: str) -> tuple[str, ...]:
+    """The words that choose option `key` (a label's template name: "plan_count") in `language`,
+    as written in the data file ("{count} rate"); empty when it has none."""
+    return OPTION_WORDS.get(key, {}).get(language, ())
+
+
+@lru_cache(maxsize=512)
+def option_words(key: str, count: int | None = None) -> frozenset[str]:
+    """The folded words that choose option `key` in every language, `count` put for "{count}"."""
+    written = (word for language in LANGUAGES for word in written_option_words(key, language))
+    words = {fold(word.replace(COUNT, str(count))) for word in written}
+    words.discard("")
+    return frozenset(words)
 
 
 _NUMBERED = re.compile(r"^(\d{1,12})(?: (.*))?$")

@@ -1,5 +1,5 @@
-"""Every text but the reminders in the texts review: the labels (options, keywords, buttons) as
-tables, then each folder's templates with their samples."""
+"""Every text but the reminders in the texts review: the labels (options, the words that choose
+them, buttons) as tables, then each folder's templates with their samples."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from bot.config import SUPPORTED_LANGUAGES as LANGUAGES
+from bot.flows.vocabulary import COUNT, OPTION_WORDS, written_option_words
 from bot.review.document import Review
 from bot.review.html_text import html_as_text
 from bot.review.reminders import reminder_options
@@ -25,6 +26,19 @@ def _one_liners(review: Review, folder: str, title: str, context: Callable[[str]
             text = review.render(f"{folder}/{name}", language, **context(language))
             cells.append(text.replace("\n", " · ").replace("|", "\\|"))
         review.lines.append(f"| {name.removesuffix('.txt')} | {cells[0]} | {cells[1]} |")
+    review.lines.append("")
+
+
+def _option_words(review: Review) -> None:
+    """The words that also choose each option, as bot/flows/vocabulary.toml lists them."""
+    review.heading(3, "Words a debtor may type for each option (bot/flows/vocabulary.toml)")
+    review.lines += ["| key | it | en |", "|---|---|---|"]
+    for key in sorted(OPTION_WORDS):
+        cells = [
+            " · ".join(written_option_words(key, language)).replace(COUNT, "3").replace("|", "\\|")
+            for language in LANGUAGES
+        ]
+        review.lines.append(f"| {key} | {cells[0]} | {cells[1]} |")
     review.lines.append("")
 
 
@@ -57,7 +71,7 @@ def everything_else(review: Review) -> None:
         names = [
             name
             for name in _templates("it", folder)
-            if not name.startswith(("flows/options/", "flows/keywords/", "staff/buttons/"))
+            if not name.startswith(("flows/options/", "staff/buttons/"))
             and name not in ("email/layout.txt", "email/layout.html")
         ]
         for name in names:
@@ -94,12 +108,7 @@ def _labels(review: Review) -> None:
             "day": dt.date(2026, 11, 27),
         },
     )
-    _one_liners(
-        review,
-        "flows/keywords",
-        "Words a debtor may type for each option (one per line in the template)",
-        lambda language: {"count": 3},
-    )
+    _option_words(review)
     _one_liners(review, "staff/buttons", "Staff chat buttons", lambda language: {})
     for language in LANGUAGES:
         for key in (*REMINDER_OPTION_KEYS, "discount"):

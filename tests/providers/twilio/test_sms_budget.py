@@ -150,7 +150,7 @@ def test_a_plan_schedule_by_sms_fits_the_budget_and_lists_every_instalment(langu
             "schedule": schedule,
             "needs_staff": True,
         },
-        (option("yes", language), option("no", language)),
+        (option("yes"), option("no")),
     )
     [reply] = render_replies([spec], language)
     assert reply.short_text and reply.short_text != reply.text

@@ -1,7 +1,7 @@
 """`python -m bot flows graph`: the conversation graph (bot/flows/graph.py) drawn as Mermaid.
 
 `--write` writes docs/flows.md from it, `--check` says whether that file is current (as
-tests/test_flow_graph.py does). The flows are imported when the command runs, not when the
+tests/flows/test_flow_graph.py does). The flows are imported when the command runs, not when the
 command line starts.
 """
 
@@ -16,7 +16,7 @@ FLOWS_FILE = Path(__file__).resolve().parent.parent / "docs" / "flows.md"
 _INTRO = """# The conversation graph
 
 Written by `python -m bot flows graph --write` from the one table of stages in
-bot/flows/graph.py; tests/test_flow_graph.py fails when this file is not current, when a stage
+bot/flows/graph.py; tests/flows/test_flow_graph.py fails when this file is not current, when a stage
 moves somewhere the table does not allow, or when no path reaches a stage. Solid arrows are a
 stage's own moves; dotted ones are what a menu option (by its button or its words) or a typed
 sentence starts from any stage but the hand-off. Every stage may also stay where it is (the help

@@ -7,8 +7,8 @@ button or its words (`MENU_ENTRIES`), or type a sentence the understanding step 
 (`SENTENCES`, bot/flows/free_text.py); every stage may stay where it is (the help) and go back to
 the menu (a stale or idle state). Conversations begin at `ENTRIES`: the menu, and a staff
 counter-offer. `check` runs at import: a target that names no stage fails the import, and
-tests/test_flow_graph.py runs each stage's handlers over sample inputs and fails on any move the
-table does not allow, and on any stage nothing reaches. `mermaid` draws it (docs/flows.md,
+tests/flows/test_flow_graph.py runs each stage's handlers over sample inputs and fails on any move
+the table does not allow, and on any stage nothing reaches. `mermaid` draws it (docs/flows.md,
 `python -m bot flows graph`).
 """
 

@@ -7,7 +7,7 @@ as a date, what free text does (`text`). A handler returns None when it cannot u
 the dispatcher (bot/flows/states.py) then answers with a short help and the options again.
 Flows name the stages they move to by `At` ("menu.main"), so flow modules never import each
 other in circles; which stage may move to which is declared once, in bot/flows/graph.py, and
-checked there and by tests/test_flow_graph.py.
+checked there and by tests/flows/test_flow_graph.py.
 """
 
 from __future__ import annotations

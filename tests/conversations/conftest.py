@@ -1,5 +1,5 @@
 """The live Telegram stack the conversation tests talk to: the fake Bot API, a runtime on it with
-the clock at tests.telegram_chat.NOW, and the web app serving its webhook."""
+the clock at tests.support.telegram_chat.NOW, and the web app serving its webhook."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.web import create_app
-from tests.live_server import serve
 from tests.providers.telegram.fake_telegram import FakeTelegram
 from tests.providers.telegram.telegram_app import fake_telegram, live_runtime, telegram_settings
-from tests.telegram_chat import NOW
+from tests.support.live_server import serve
+from tests.support.telegram_chat import NOW
 
 
 @pytest.fixture

@@ -68,8 +68,8 @@ from tests.providers.twilio.twilio_app import (
     debtor_with,
     twilio_stack,
 )
-from tests.scheduler_data import FrozenClock, make_runtime
-from tests.telegram_chat import CHAT, OTHER_CHAT, TelegramDebtor
+from tests.support.scheduler_data import FrozenClock, make_runtime
+from tests.support.telegram_chat import CHAT, OTHER_CHAT, TelegramDebtor
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 

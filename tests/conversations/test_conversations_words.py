@@ -34,7 +34,7 @@ from tests.providers.twilio.twilio_app import (
     debtor_with,
     twilio_stack,
 )
-from tests.telegram_chat import CHAT, NOW, TelegramDebtor
+from tests.support.telegram_chat import CHAT, NOW, TelegramDebtor
 
 Send = Callable[[list[str]], Awaitable[None]]
 

@@ -6,10 +6,11 @@ calendar, and what reaches the debtor is read against what the reply said.
 Audited promises (templates/*/flows, decisions, payments, optout, replies) and where each is kept:
 - promise/recorded "non le invieremo solleciti per questo importo" until the date: here.
 - already_paid/recorded "per N giorni non le invieremo solleciti": here.
-- plan/sent_to_staff "nel frattempo non le invieremo solleciti": here and tests/test_claims.py.
+- plan/sent_to_staff "nel frattempo non le invieremo solleciti": here and
+  tests/decisions/test_claims.py.
 - dispute/opened "sospendiamo i solleciti per questa fattura e un collega la ricontatterà": here.
 - sorry.txt "un nostro collega la ricontatterà": staff/conversation_failed.txt
-  (tests/test_conversations.py, tests/test_flow_states.py).
+  (tests/test_conversations.py, tests/flows/test_flow_states.py).
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from scheduler.cadence import plan
 from scheduler.dispatch import Dispatcher
 from tests.providers.telegram.fake_telegram import FakeTelegram
 from tests.providers.twilio.twilio_app import debtor_with
-from tests.scheduler_data import FrozenClock, ScriptedSender, senders
-from tests.telegram_chat import CHAT, NOW, TelegramDebtor
+from tests.support.scheduler_data import FrozenClock, ScriptedSender, senders
+from tests.support.telegram_chat import CHAT, NOW, TelegramDebtor
 
 Days = Callable[[int], Awaitable[list[str]]]
 

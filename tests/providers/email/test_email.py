@@ -258,7 +258,7 @@ async def test_a_resend_after_a_crash_carries_the_same_message_id(
     from scheduler.cadence import plan
     from scheduler.dispatch import DispatchConfig, Dispatcher
     from scheduler.outbox_record import DispatchOutcome
-    from tests.scheduler_data import FrozenClock, make_debtor, make_invoice, make_runtime
+    from tests.support.scheduler_data import FrozenClock, make_debtor, make_invoice, make_runtime
 
     now = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)  # Wednesday, 10:00 in Rome
     clock = FrozenClock(now)

@@ -35,7 +35,14 @@ from bot.models import (
 from bot.payments.bank import debtor_reference
 from bot.payments.links import make_pay_link
 from bot.payments.reconcile import import_bank_statement
-from tests.payment_data import (
+from tests.providers.stripe.fake_stripe import (
+    API_KEY,
+    WEBHOOK_SECRET,
+    FakeStripe,
+    deliver_webhook,
+    signature_header,
+)
+from tests.support.payment_data import (
     NOW,
     TODAY,
     make_debtor,
@@ -45,13 +52,6 @@ from tests.payment_data import (
     messages,
     pay_client,
     token_of,
-)
-from tests.providers.stripe.fake_stripe import (
-    API_KEY,
-    WEBHOOK_SECRET,
-    FakeStripe,
-    deliver_webhook,
-    signature_header,
 )
 
 COMPLETED = "checkout.session.completed"

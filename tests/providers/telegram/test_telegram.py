@@ -37,7 +37,6 @@ from bot.reachability import mark_unreachable
 from bot.runtime import Runtime, build_senders
 from bot.texts import render
 from bot.web import create_app
-from tests.live_server import serve
 from tests.providers.telegram.fake_telegram import FakeTelegram
 from tests.providers.telegram.telegram_updates import (
     button_update,
@@ -45,6 +44,7 @@ from tests.providers.telegram.telegram_updates import (
     message_update,
     photo_update,
 )
+from tests.support.live_server import serve
 
 TOKEN = "123456:TEST-token"
 SECRET = "webhook-secret_1"

@@ -16,8 +16,8 @@ from bot.policy import load_policy
 from bot.providers.twilio.sms import SmsSender
 from bot.providers.twilio.whatsapp import WhatsAppSender
 from bot.runtime import Runtime
-from tests.live_server import serve
 from tests.providers.twilio.fake_twilio import FakeTwilio
+from tests.support.live_server import serve
 
 SMS_FROM = "+390212345678"
 WHATSAPP_FROM = "+390287654321"
@@ -117,7 +117,7 @@ def whatsapp_runtime(
 ) -> Runtime:
     """A runtime on `clock` with the real WhatsApp sender against `fake` (and its approved
     templates), sandboxes on the other channels."""
-    from tests.scheduler_data import make_runtime
+    from tests.support.scheduler_data import make_runtime
 
     live = twilio_settings(settings, fake, twilio_whatsapp_content_sids=content_sids)
     senders: dict[Channel, Any] = {channel: SandboxSender(channel) for channel in Channel}

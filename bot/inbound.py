@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -247,12 +248,15 @@ async def mark_handled(message: Message, point: ContactPoint | None = None) -> N
 
 
 async def record_answer(
-    message: Message, replies: list[dict[str, Any]], point: ContactPoint | None = None
+    message: Message,
+    replies: list[dict[str, Any]],
+    point: ContactPoint | None = None,
+    also: Sequence[sql.Statement] = (),
 ) -> list[Message]:
     """Inside the transaction that applies it: the reply rows (fields of
-    bot.reply_sending.reply_fields) and the message marked handled, as `mark_handled`; on
-    PostgreSQL in one statement."""
-    return await sql.insert_rows(Message, replies, then=_handled(message, point))
+    bot.reply_sending.reply_fields), `also` (the conversation's new state) and the message
+    marked handled, as `mark_handled`; on PostgreSQL in one statement."""
+    return await sql.insert_rows(Message, replies, then=[*also, _handled(message, point)])
 
 
 __all__ = [

@@ -12,6 +12,8 @@ applies it once) or everything (a retry does nothing). Then the replies are sent
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.conversations.engine import handle_message
 from bot.conversations.replies import Reply
 from bot.flows.vocabulary import KeywordMatch
@@ -20,6 +22,7 @@ from bot.inbound_commands import apply_keyword, apply_start
 from bot.models import ContactPoint, Message
 from bot.reply_sending import deliver, reply_fields
 from bot.runtime import Runtime
+from bot.sql import Statement
 
 
 async def receive_from(
@@ -64,13 +67,14 @@ async def answer(
     debtor = contact_point.debtor if contact_point else None
     rows: list[Message] = []
 
-    async def record(replies: list[Reply]) -> None:
-        # Inside the conversation's transaction: the replies to send, and the message answered.
+    async def record(replies: list[Reply], also: Sequence[Statement]) -> None:
+        # Inside the conversation's transaction: the replies to send, the conversation's new
+        # state (`also`) and the message answered.
         fields = [
             reply_fields(runtime, event.channel, event.address, contact_point, reply)
             for reply in replies
         ]
-        rows[:] = await record_answer(message, fields)
+        rows[:] = await record_answer(message, fields, also=also)
 
     replies = await handle_message(runtime, debtor, message, record=record)
     await deliver(runtime, rows, replies, event, contact_point)

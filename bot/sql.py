@@ -181,14 +181,17 @@ def _insert_query(
 
 
 @lru_cache(maxsize=64)
-def _with_then(insert_query: str, then_query: str, only_if_inserted: bool) -> str:
-    """PostgreSQL: an INSERT ... RETURNING and an UPDATE in one statement (one round trip, one
-    commit outside a transaction); the UPDATE runs only when a row was inserted if asked."""
+def _together(insert_query: str | None, thens: tuple[str, ...], only_if_inserted: bool) -> str:
+    """PostgreSQL: an INSERT ... RETURNING and UPDATEs in one statement (one round trip, one
+    commit outside a transaction), answering the INSERT's ids; with `only_if_inserted` the
+    UPDATEs change nothing unless a row was inserted. Without an INSERT, the UPDATEs alone."""
     condition = " AND EXISTS (SELECT 1 FROM inserted)" if only_if_inserted else ""
-    return (
-        f"WITH inserted AS ({insert_query}), then_ AS ({then_query}{condition}) "
-        "SELECT * FROM inserted"
-    )
+    parts = [f"inserted AS ({insert_query})"] if insert_query else []
+    parts += [f"then_{n} AS ({then}{condition})" for n, then in enumerate(thens[:-1])]
+    last = f"then_last AS ({thens[-1]}{condition})" if insert_query else thens[-1]
+    if insert_query:
+        return f"WITH {', '.join([*parts, last])} SELECT * FROM inserted"
+    return f"WITH {', '.join(parts)} {last}" if parts else last
 
 
 def _new_row(
@@ -220,7 +223,7 @@ async def insert(
     row, driver_values = _new_row(model, values, postgres)
     query = _insert_query(model, postgres, unless_taken)
     if then is not None and postgres:
-        query = _with_then(query, then[0], True)
+        query = _together(query, (then[0],), True)
         driver_values.extend(then[1])
     inserted = await _fetch_on(conn, query, driver_values)
     if not inserted:
@@ -231,26 +234,25 @@ async def insert(
 
 
 async def insert_rows(
-    model: type[M], rows: Sequence[dict[str, Any]], *, then: Statement | None = None
+    model: type[M], rows: Sequence[dict[str, Any]], *, then: Sequence[Statement] = ()
 ) -> list[M]:
-    """Write new rows as `insert` does, in order, and run `then` (an UPDATE) after them: on
+    """Write new rows as `insert` does, in order, and run `then` (UPDATEs) with them: on
     PostgreSQL all in one statement, one round trip."""
     conn = connection()
     postgres = is_postgres(conn)
     built = [_new_row(model, values, postgres) for values in rows]
-    if not postgres or not built:
+    if not postgres:
         ids = []
         for _row, driver_values in built:
             query = _insert_query(model, postgres, None)
             ids.append((await _fetch_on(conn, query, driver_values))[0][0])
-        if then is not None:
-            await _execute_on(conn, then[0], then[1])
-    else:
-        query = _insert_query(model, postgres, None, len(built))
+        for statement, values in then:
+            await _execute_on(conn, statement, values)
+    elif built or then:
+        insert_query = _insert_query(model, postgres, None, len(built)) if built else None
+        query = _together(insert_query, tuple(statement for statement, _ in then), False)
         values = [value for _row, driver_values in built for value in driver_values]
-        if then is not None:
-            query = _with_then(query, then[0], False)
-            values.extend(then[1])
+        values += [value for _statement, then_values in then for value in then_values]
         # One statement takes its ids from the sequence in the order of its rows.
         ids = sorted(row[0] for row in await _fetch_on(conn, query, values))
     pk = model._meta.pk_attr

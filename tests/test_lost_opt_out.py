@@ -32,8 +32,9 @@ SID = "SM" + "5" * 32
 
 
 class CrashOnce:
-    """The writer of the reply rows and the handled mark, failing the first time: the process 'dies' inside the transaction
-    that applies the keyword, after the opt-out was written and before it is marked handled."""
+    """The writer of the reply rows and the handled mark, failing the first time: the process
+    'dies' inside the transaction that applies the keyword, after the opt-out was written and
+    before it is marked handled."""
 
     def __init__(self, real: Callable[..., Awaitable[list[Message]]]) -> None:
         self.real = real

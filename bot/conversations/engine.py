@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from tortoise.transactions import in_transaction
 
@@ -26,19 +26,22 @@ from bot.conversations.store import (
     locked_conversation,
     open_invoices,
     save_state,
+    state_saved,
 )
 from bot.flows.states import WRITTEN_LANGUAGE, close_if_inactive, initial_state, step
 from bot.flows.understanding import language_of
 from bot.models import AuditEvent, Channel, Conversation, Debtor, Message
 from bot.outbox import queue_staff_alert
 from bot.runtime import Runtime
+from bot.sql import Statement, execute
 from bot.texts import language_or_default
 
 log = logging.getLogger(__name__)
 
 
-# Stores a message's answer inside the transaction that steps its conversation (bot.inbound).
-RecordAnswer = Callable[[list[Reply]], Awaitable[None]]
+# Stores a message's answer inside the transaction that steps its conversation (bot.inbound),
+# with the statements given (the new state), in one round trip where the database allows.
+RecordAnswer = Callable[[list[Reply], Sequence[Statement]], Awaitable[None]]
 
 
 async def handle_message(
@@ -86,7 +89,7 @@ async def _apologise(
     }
     async with in_transaction():
         if record is not None:
-            await record(replies)
+            await record(replies, ())
         await queue_staff_alert(
             "staff/conversation_failed.txt",
             context,
@@ -100,7 +103,7 @@ async def _apologise(
 async def _answer_alone(record: RecordAnswer | None, replies: list[Reply]) -> list[Reply]:
     if record is not None:
         async with in_transaction():
-            await record(replies)
+            await record(replies, ())
     return replies
 
 
@@ -122,9 +125,11 @@ async def _converse(
         exchange = Exchange(runtime, debtor, message, ctx, invoices)
         applied = await apply_effects(exchange, list(outcome.effects))
         replies = render_replies([*outcome.replies, *applied.replies], ctx.language, applied.filled)
-        await save_state(conversation_id, outcome.new_state, message.channel)
+        saved = state_saved(conversation_id, outcome.new_state, message.channel)
         if record is not None:
-            await record(replies)
+            await record(replies, [saved])
+        else:
+            await execute(*saved)
     return replies
 
 

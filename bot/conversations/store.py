@@ -125,11 +125,12 @@ async def set_state(debtor: Debtor, state: dict[str, Any], channel: Channel | No
     await save_state(conversation.id, state, channel)
 
 
-async def save_state(
+def state_saved(
     conversation_id: int, state: dict[str, Any], channel: Channel | None = None
-) -> None:
+) -> sql.Statement:
+    """The UPDATE that stores a conversation's state (and the channel last used, when given)."""
     postgres = sql.is_postgres()
-    await sql.execute(
+    return (
         f"UPDATE conversation SET state = {sql.json_placeholder(postgres)}, flow = ?, "
         "updated_at = ?, channel = COALESCE(?, channel) WHERE id = ?",
         [
@@ -140,3 +141,9 @@ async def save_state(
             conversation_id,
         ],
     )
+
+
+async def save_state(
+    conversation_id: int, state: dict[str, Any], channel: Channel | None = None
+) -> None:
+    await sql.execute(*state_saved(conversation_id, state, channel))

@@ -21,8 +21,10 @@ from bot.conversations.exchange import Exchange
 from bot.conversations.notify import notify_debtor
 from bot.conversations.replies import Reply, render_replies, reply
 from bot.conversations.store import (
+    conversation_and_invoices,
     flow_context,
     flow_input,
+    invoices_before_lock,
     locked_conversation,
     open_invoices,
     save_state,
@@ -110,12 +112,12 @@ async def _answer_alone(record: RecordAnswer | None, replies: list[Reply]) -> li
 async def _converse(
     runtime: Runtime, debtor: Debtor, message: Message, record: RecordAnswer | None
 ) -> list[Reply]:
-    # Read before the conversation is locked: the lock guards the conversation, not the invoices
-    # (a payment may land while we answer either way), and on SQLite, whose one connection every
-    # request shares, the lock is held one statement shorter.
-    invoices = await open_invoices(debtor)
+    # The lock guards the conversation, not the invoices (a payment may land while we answer
+    # either way): SQLite reads them before it, its one writer held one statement shorter;
+    # PostgreSQL in the statement that locks the conversation, one round trip fewer.
+    before = await invoices_before_lock(debtor)
     async with in_transaction():
-        conversation_id, stored = await locked_conversation(debtor.id)
+        conversation_id, stored, invoices = await conversation_and_invoices(debtor, before)
         state = dict(stored) if stored else initial_state()
         written = language_of(message.body or "")
         if written is not None:  # replies follow the language the debtor writes in

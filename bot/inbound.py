@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -156,16 +157,24 @@ async def store(
     event: InboundEvent, contact_point: ContactPoint | None, now: dt.datetime
 ) -> Message | None:
     """The inbound row to apply: new, or stored by an earlier attempt that failed before the
-    message was handled (the provider delivered again). None when it was handled already."""
+    message was handled (the provider delivered again). None when it was handled already.
+
+    With the row, the contact point notes that its debtor wrote (`note_inbound`): on
+    PostgreSQL in the same statement, so both are committed before anything is applied."""
     fields = _inbound_fields(event, contact_point, now)
-    message = await insert_message(fields)
+    noted = _noted(contact_point, now) if contact_point is not None else None
+    message = await sql.insert(Message, fields, unless_taken="idempotency_key", then=noted)
     if message is not None:
+        if contact_point is not None:
+            contact_point.last_inbound_at = now
         return message
     stored = await Message.get_or_none(idempotency_key=fields["idempotency_key"])
     if stored is None or stored.status != MessageStatus.RECEIVED:
         log.info("duplicate %s delivery %s ignored", event.channel, event.provider_event_id)
         return None
     log.info("%s delivery %s resumes an unhandled message", event.channel, stored.id)
+    if contact_point is not None:
+        await note_inbound(contact_point, now)
     return stored
 
 
@@ -191,31 +200,34 @@ def event_of(row: Message) -> InboundEvent | None:
     )
 
 
-async def note_inbound(contact_point: ContactPoint, now: dt.datetime) -> None:
-    """The contact point's debtor wrote now (WhatsApp's 24-hour window opens)."""
-    await sql.execute(
+def _noted(contact_point: ContactPoint, now: dt.datetime) -> sql.Statement:
+    return (
         "UPDATE contact_point SET last_inbound_at = ? WHERE id = ?",
         [sql.db_time(now, sql.is_postgres()), contact_point.id],
     )
+
+
+async def note_inbound(contact_point: ContactPoint, now: dt.datetime) -> None:
+    """The contact point's debtor wrote now (WhatsApp's 24-hour window opens)."""
+    await sql.execute(*_noted(contact_point, now))
     contact_point.last_inbound_at = now
 
 
-async def mark_handled(message: Message, point: ContactPoint | None = None) -> None:
-    """Inside the transaction that applies it: the message is handled (a retry does nothing);
-    filed under `point` when given (a chat just linked), its deep-link token forgotten."""
+def _handled(message: Message, point: ContactPoint | None) -> sql.Statement:
+    """The UPDATE that marks `message` handled (see `mark_handled`); the model follows it."""
     postgres = sql.is_postgres()
     context = message.context if isinstance(message.context, dict) else {}
+    message.status = MessageStatus.HANDLED
     if point is None and "token" not in context:
-        await sql.execute(
+        return (
             "UPDATE message SET status = ?, updated_at = ? WHERE id = ?",
             [MessageStatus.HANDLED.value, sql.written_at(postgres), message.id],
         )
-        message.status = MessageStatus.HANDLED
-        return
     kept = {"address": context["address"]} if "address" in context else {}
     debtor_id = point.debtor_id if point else message.debtor_id  # type: ignore[attr-defined]
     point_id = point.id if point else message.contact_point_id  # type: ignore[attr-defined]
-    await sql.execute(
+    message.context = kept
+    return (
         f"UPDATE message SET status = ?, context = {sql.json_placeholder(postgres)}, "
         "debtor_id = ?, contact_point_id = ?, updated_at = ? WHERE id = ?",
         [
@@ -227,8 +239,24 @@ async def mark_handled(message: Message, point: ContactPoint | None = None) -> N
             message.id,
         ],
     )
-    message.status = MessageStatus.HANDLED
-    message.context = kept
+
+
+async def mark_handled(message: Message, point: ContactPoint | None = None) -> None:
+    """Inside the transaction that applies it: the message is handled (a retry does nothing);
+    filed under `point` when given (a chat just linked), its deep-link token forgotten."""
+    await sql.execute(*_handled(message, point))
+
+
+async def record_answer(
+    message: Message,
+    replies: list[dict[str, Any]],
+    point: ContactPoint | None = None,
+    also: Sequence[sql.Statement] = (),
+) -> list[Message]:
+    """Inside the transaction that applies it: the reply rows (fields of
+    bot.reply_sending.reply_fields), `also` (the conversation's new state) and the message
+    marked handled, as `mark_handled`; on PostgreSQL in one statement."""
+    return await sql.insert_rows(Message, replies, then=[*also, _handled(message, point)])
 
 
 __all__ = [
@@ -241,5 +269,6 @@ __all__ = [
     "last_offered_options",
     "mark_handled",
     "note_inbound",
+    "record_answer",
     "store",
 ]

@@ -12,14 +12,17 @@ applies it once) or everything (a retry does nothing). Then the replies are sent
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.conversations.engine import handle_message
 from bot.conversations.replies import Reply
 from bot.flows.vocabulary import KeywordMatch
-from bot.inbound import InboundEvent, Received, mark_handled, note_inbound, store
+from bot.inbound import InboundEvent, Received, record_answer, store
 from bot.inbound_commands import apply_keyword, apply_start
 from bot.models import ContactPoint, Message
-from bot.reply_sending import deliver, new_reply, reply_fields
+from bot.reply_sending import deliver, reply_fields
 from bot.runtime import Runtime
+from bot.sql import Statement
 
 
 async def receive_from(
@@ -31,15 +34,13 @@ async def receive_from(
     """Store and apply a message from an address of one debtor (or of none we know). None when
     the delivery was handled already.
 
-    The inbound row is stored on its own, before anything can go wrong, and the contact point
-    notes when its debtor last wrote (WhatsApp's 24-hour window opens whether or not answering
+    The inbound row is stored on its own, before anything can go wrong, and with it the contact
+    point notes when its debtor last wrote (WhatsApp's 24-hour window opens whether or not answering
     works); `keyword` is the message read as one (bot.receive)."""
     now = runtime.now()
     message = await store(event, contact_point, now)
     if message is None:
         return None
-    if contact_point is not None:
-        await note_inbound(contact_point, now)
     return await apply_message(runtime, event, message, contact_point, keyword)
 
 
@@ -66,13 +67,14 @@ async def answer(
     debtor = contact_point.debtor if contact_point else None
     rows: list[Message] = []
 
-    async def record(replies: list[Reply]) -> None:
-        # Inside the conversation's transaction: the replies to send, and the message answered.
-        rows.clear()
-        for reply in replies:
-            fields = reply_fields(runtime, event.channel, event.address, contact_point, reply)
-            rows.append(await new_reply(fields))
-        await mark_handled(message)
+    async def record(replies: list[Reply], also: Sequence[Statement]) -> None:
+        # Inside the conversation's transaction: the replies to send, the conversation's new
+        # state (`also`) and the message answered.
+        fields = [
+            reply_fields(runtime, event.channel, event.address, contact_point, reply)
+            for reply in replies
+        ]
+        rows[:] = await record_answer(message, fields, also=also)
 
     replies = await handle_message(runtime, debtor, message, record=record)
     await deliver(runtime, rows, replies, event, contact_point)

@@ -16,12 +16,12 @@ from bot.conversations.exchange import OPTED_OUT_EVERYWHERE
 from bot.conversations.replies import Reply, reply
 from bot.conversations.store import open_invoices
 from bot.flows.vocabulary import Keyword, KeywordMatch
-from bot.inbound import InboundEvent, Received, mark_handled
+from bot.inbound import InboundEvent, Received, record_answer
 from bot.linking import LinkOutcome, redeem
 from bot.models import AuditEvent, ContactPoint, Debtor, Message
 from bot.optout import KEYWORD_OPT_IN_SOURCE, confirmation_template, record_opt_in, record_opt_out
 from bot.outbox import queue_staff_alert
-from bot.reply_sending import deliver, new_reply, reply_fields
+from bot.reply_sending import deliver, reply_fields
 from bot.runtime import Runtime
 from bot.texts import language_or_default, render
 
@@ -60,10 +60,8 @@ async def apply_keyword(
             reply_to=settings.smtp_reply_to,
             channel=event.channel.value,
         )
-        row = await new_reply(
-            reply_fields(runtime, event.channel, event.address, point, confirmation)
-        )
-        await mark_handled(message)
+        fields = reply_fields(runtime, event.channel, event.address, point, confirmation)
+        [row] = await record_answer(message, [fields])
     await deliver(runtime, [row], [confirmation], event, point)
     known = debtor if isinstance(debtor, Debtor) else None
     return Received(message=message, debtor=known, contact_point=point, replies=[confirmation])
@@ -136,8 +134,8 @@ async def apply_start(runtime: Runtime, event: InboundEvent, message: Message) -
                 language = _start_language(runtime, event)
                 text = render(template, language, reason=result.outcome.value, company=company)
         answer = Reply(text=text, template=template)
-        row = await new_reply(reply_fields(runtime, event.channel, event.address, point, answer))
-        await mark_handled(message, point)
+        fields = reply_fields(runtime, event.channel, event.address, point, answer)
+        [row] = await record_answer(message, [fields], point)
     await deliver(runtime, [row], [answer], event, point)
     return Received(message=message, debtor=debtor, contact_point=point, replies=[answer])
 

@@ -24,10 +24,10 @@ from tortoise.transactions import in_transaction
 from bot.channels.base import Option
 from bot.conversations.replies import reply
 from bot.flows.vocabulary import Keyword, KeywordMatch, normalise
-from bot.inbound import InboundEvent, Received, mark_handled, note_inbound, store
+from bot.inbound import InboundEvent, Received, mark_handled, note_inbound, record_answer, store
 from bot.inbound_apply import answer, receive_from
 from bot.models import ContactPoint, Debtor, Direction, Message
-from bot.reply_sending import deliver, new_reply, reply_fields
+from bot.reply_sending import deliver, reply_fields
 from bot.runtime import Runtime
 from bot.texts import language_or_default
 
@@ -172,8 +172,7 @@ async def _ask(
         "language": language,
     }
     async with in_transaction():
-        row = await new_reply(fields)
-        await mark_handled(message)
+        [row] = await record_answer(message, [fields])
     await deliver(runtime, [row], [question], event, first)
     return Received(message=message, debtor=None, contact_point=None, replies=[question])
 
@@ -188,10 +187,9 @@ async def _apply_choice(
     was about is applied to it (and to no other)."""
     now = runtime.now()
     target = chosen[0]
-    answer_row = await store(event, target, now)
+    answer_row = await store(event, target, now)  # noting that the debtor wrote
     if answer_row is None:
         return None
-    await note_inbound(target, now)
     keyword = str(pending.get("keyword") or "")
     if keyword:
         language = str(pending.get("language") or "")
@@ -237,8 +235,7 @@ async def apply_keyword(
         else:
             await ContactPoint.filter(id__in=ids).update(opted_out_at=None, opted_in_at=now)
         fields = reply_fields(runtime, event.channel, event.address, first, confirmation)
-        row = await new_reply(fields)
-        await mark_handled(answer_row)
+        [row] = await record_answer(answer_row, [fields])
     await deliver(runtime, [row], [confirmation], event, first)
 
 

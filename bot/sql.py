@@ -159,39 +159,107 @@ def _to_driver(value: Any, kind: str, field: Field[Any], postgres: bool) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
+Statement = tuple[str, Sequence[Any]]  # a query with `?` marks, and its values
+
+
 @lru_cache(maxsize=64)
-def _insert_query(model: type[Model], postgres: bool, unless_taken: str | None) -> str:
-    """The INSERT of `insert`: every column of `_insert_columns`, in that order."""
+def _insert_query(
+    model: type[Model], postgres: bool, unless_taken: str | None, rows: int = 1
+) -> str:
+    """The INSERT of `insert`: every column of `_insert_columns`, in that order, `rows` rows."""
     names: list[str] = []
     marks: list[str] = []
     for _name, column, _field, kind in _insert_columns(model):
         names.append(f'"{column}"')
         marks.append(json_placeholder(postgres) if kind == "json" else "?")
     conflict = f' ON CONFLICT ("{unless_taken}") DO NOTHING' if unless_taken else ""
+    values = ", ".join([f"({', '.join(marks)})"] * rows)
     return (
-        f'INSERT INTO "{model._meta.db_table}" ({", ".join(names)}) VALUES ({", ".join(marks)})'
+        f'INSERT INTO "{model._meta.db_table}" ({", ".join(names)}) VALUES {values}'
         f'{conflict} RETURNING "{model._meta.db_pk_column}"'
     )
 
 
-async def insert(
-    model: type[M], values: dict[str, Any], *, unless_taken: str | None = None
-) -> M | None:
-    """Write one new row in one statement and return it as a model; what `values` leaves out
-    gets the model's default. With `unless_taken` (a unique column), None when the row's value
-    there is already in use: a retried delivery, say."""
-    conn = connection()
-    postgres = is_postgres(conn)
+@lru_cache(maxsize=64)
+def _together(insert_query: str | None, thens: tuple[str, ...], only_if_inserted: bool) -> str:
+    """PostgreSQL: an INSERT ... RETURNING and UPDATEs in one statement (one round trip, one
+    commit outside a transaction), answering the INSERT's ids; with `only_if_inserted` the
+    UPDATEs change nothing unless a row was inserted. Without an INSERT, the UPDATEs alone."""
+    condition = " AND EXISTS (SELECT 1 FROM inserted)" if only_if_inserted else ""
+    parts = [f"inserted AS ({insert_query})"] if insert_query else []
+    parts += [f"then_{n} AS ({then}{condition})" for n, then in enumerate(thens[:-1])]
+    last = f"then_last AS ({thens[-1]}{condition})" if insert_query else thens[-1]
+    if insert_query:
+        return f"WITH {', '.join([*parts, last])} SELECT * FROM inserted"
+    return f"WITH {', '.join(parts)} {last}" if parts else last
+
+
+def _new_row(
+    model: type[M], values: dict[str, Any], postgres: bool
+) -> tuple[dict[str, Any], list[Any]]:
+    """A new row's field values (defaults filled in) and its values for the driver."""
     row: dict[str, Any] = {}
     driver_values: list[Any] = []
     for name, _column, field, kind in _insert_columns(model):
         value = values[name] if name in values else _default_of(field)
         row[name] = value
         driver_values.append(_to_driver(value, kind, field, postgres))
-    inserted = await _fetch_on(conn, _insert_query(model, postgres, unless_taken), driver_values)
+    return row, driver_values
+
+
+async def insert(
+    model: type[M],
+    values: dict[str, Any],
+    *,
+    unless_taken: str | None = None,
+    then: Statement | None = None,
+) -> M | None:
+    """Write one new row in one statement and return it as a model; what `values` leaves out
+    gets the model's default. With `unless_taken` (a unique column), None when the row's value
+    there is already in use: a retried delivery, say. `then`, an UPDATE ... WHERE, runs only when
+    the row was written; on PostgreSQL in the same statement."""
+    conn = connection()
+    postgres = is_postgres(conn)
+    row, driver_values = _new_row(model, values, postgres)
+    query = _insert_query(model, postgres, unless_taken)
+    if then is not None and postgres:
+        query = _together(query, (then[0],), True)
+        driver_values.extend(then[1])
+    inserted = await _fetch_on(conn, query, driver_values)
     if not inserted:
         return None
+    if then is not None and not postgres:
+        await _execute_on(conn, then[0], then[1])
     return model.construct(_saved_in_db=True, **{model._meta.pk_attr: inserted[0][0]}, **row)
+
+
+async def insert_rows(
+    model: type[M], rows: Sequence[dict[str, Any]], *, then: Sequence[Statement] = ()
+) -> list[M]:
+    """Write new rows as `insert` does, in order, and run `then` (UPDATEs) with them: on
+    PostgreSQL all in one statement, one round trip."""
+    conn = connection()
+    postgres = is_postgres(conn)
+    built = [_new_row(model, values, postgres) for values in rows]
+    if not postgres:
+        ids = []
+        for _row, driver_values in built:
+            query = _insert_query(model, postgres, None)
+            ids.append((await _fetch_on(conn, query, driver_values))[0][0])
+        for statement, values in then:
+            await _execute_on(conn, statement, values)
+    elif built or then:
+        insert_query = _insert_query(model, postgres, None, len(built)) if built else None
+        query = _together(insert_query, tuple(statement for statement, _ in then), False)
+        values = [value for _row, driver_values in built for value in driver_values]
+        values += [value for _statement, then_values in then for value in then_values]
+        # One statement takes its ids from the sequence in the order of its rows.
+        ids = sorted(row[0] for row in await _fetch_on(conn, query, values))
+    pk = model._meta.pk_attr
+    return [
+        model.construct(_saved_in_db=True, **{pk: key}, **row)
+        for key, (row, _values) in zip(ids, built, strict=True)
+    ]
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -222,7 +290,10 @@ async def _fetch_on(
 
 
 async def execute(query: str, values: Sequence[Any] = ()) -> None:
-    conn = connection()
+    await _execute_on(connection(), query, values)
+
+
+async def _execute_on(conn: BaseDBAsyncClient, query: str, values: Sequence[Any]) -> None:
     postgres = is_postgres(conn)
     sql = adapt_query(query, postgres)
     async with conn.acquire_connection() as raw:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from tortoise.transactions import in_transaction
 
@@ -21,24 +21,29 @@ from bot.conversations.exchange import Exchange
 from bot.conversations.notify import notify_debtor
 from bot.conversations.replies import Reply, render_replies, reply
 from bot.conversations.store import (
+    conversation_and_invoices,
     flow_context,
     flow_input,
+    invoices_before_lock,
     locked_conversation,
     open_invoices,
     save_state,
+    state_saved,
 )
 from bot.flows.states import WRITTEN_LANGUAGE, close_if_inactive, initial_state, step
 from bot.flows.understanding import language_of
 from bot.models import AuditEvent, Channel, Conversation, Debtor, Message
 from bot.outbox import queue_staff_alert
 from bot.runtime import Runtime
+from bot.sql import Statement, execute
 from bot.texts import language_or_default
 
 log = logging.getLogger(__name__)
 
 
-# Stores a message's answer inside the transaction that steps its conversation (bot.inbound).
-RecordAnswer = Callable[[list[Reply]], Awaitable[None]]
+# Stores a message's answer inside the transaction that steps its conversation (bot.inbound),
+# with the statements given (the new state), in one round trip where the database allows.
+RecordAnswer = Callable[[list[Reply], Sequence[Statement]], Awaitable[None]]
 
 
 async def handle_message(
@@ -86,7 +91,7 @@ async def _apologise(
     }
     async with in_transaction():
         if record is not None:
-            await record(replies)
+            await record(replies, ())
         await queue_staff_alert(
             "staff/conversation_failed.txt",
             context,
@@ -100,19 +105,19 @@ async def _apologise(
 async def _answer_alone(record: RecordAnswer | None, replies: list[Reply]) -> list[Reply]:
     if record is not None:
         async with in_transaction():
-            await record(replies)
+            await record(replies, ())
     return replies
 
 
 async def _converse(
     runtime: Runtime, debtor: Debtor, message: Message, record: RecordAnswer | None
 ) -> list[Reply]:
-    # Read before the conversation is locked: the lock guards the conversation, not the invoices
-    # (a payment may land while we answer either way), and on SQLite, whose one connection every
-    # request shares, the lock is held one statement shorter.
-    invoices = await open_invoices(debtor)
+    # The lock guards the conversation, not the invoices (a payment may land while we answer
+    # either way): SQLite reads them before it, its one writer held one statement shorter;
+    # PostgreSQL in the statement that locks the conversation, one round trip fewer.
+    before = await invoices_before_lock(debtor)
     async with in_transaction():
-        conversation_id, stored = await locked_conversation(debtor.id)
+        conversation_id, stored, invoices = await conversation_and_invoices(debtor, before)
         state = dict(stored) if stored else initial_state()
         written = language_of(message.body or "")
         if written is not None:  # replies follow the language the debtor writes in
@@ -122,9 +127,11 @@ async def _converse(
         exchange = Exchange(runtime, debtor, message, ctx, invoices)
         applied = await apply_effects(exchange, list(outcome.effects))
         replies = render_replies([*outcome.replies, *applied.replies], ctx.language, applied.filled)
-        await save_state(conversation_id, outcome.new_state, message.channel)
+        saved = state_saved(conversation_id, outcome.new_state, message.channel)
         if record is not None:
-            await record(replies)
+            await record(replies, [saved])
+        else:
+            await execute(*saved)
     return replies
 
 

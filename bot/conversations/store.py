@@ -111,6 +111,42 @@ async def locked_conversation(debtor_id: int) -> tuple[int, dict[str, Any]]:
     return conversation_id, decoded if isinstance(decoded, dict) else {}
 
 
+@lru_cache(maxsize=1)
+def _conversation_and_invoices_query() -> str:
+    marks = ", ".join("?" for _ in CHASED_STATUSES)
+    return (
+        f"SELECT c.id, c.state, {sql.select_list(Invoice, 'i')} FROM conversation c "
+        f"LEFT JOIN invoice i ON i.debtor_id = c.debtor_id AND i.status IN ({marks}) "
+        "WHERE c.debtor_id = ? ORDER BY i.due_date, i.id FOR UPDATE OF c"
+    )
+
+
+async def invoices_before_lock(debtor: Debtor) -> tuple[Invoice, ...] | None:
+    """SQLite: the open invoices, read before the conversation's transaction (its one
+    connection, shared by every request, is held one statement shorter). PostgreSQL: None, they
+    come with the conversation (`conversation_and_invoices`)."""
+    return None if sql.is_postgres() else await open_invoices(debtor)
+
+
+async def conversation_and_invoices(
+    debtor: Debtor, invoices: tuple[Invoice, ...] | None
+) -> tuple[int, dict[str, Any], tuple[Invoice, ...]]:
+    """Inside a transaction: `locked_conversation` and, unless read before (`invoices`),
+    `open_invoices`. On PostgreSQL one statement (each is a round trip there) when the
+    conversation exists; the lock still guards only the conversation, not the invoices."""
+    if invoices is not None:
+        return (*await locked_conversation(debtor.id), invoices)
+    statuses = [status.value for status in CHASED_STATUSES]
+    rows = await sql.fetch(_conversation_and_invoices_query(), [*statuses, debtor.id])
+    if not rows:
+        return (*await locked_conversation(debtor.id), await open_invoices(debtor))
+    conversation_id, state = rows[0][0], rows[0][1]
+    decoded = Conversation._meta.fields_map["state"].to_python_value(state)
+    read = (sql.instance(Invoice, row, start=2) for row in rows if row[2] is not None)
+    invoices = tuple(invoice for invoice in read if invoice.balance_cents > 0)
+    return conversation_id, decoded if isinstance(decoded, dict) else {}, invoices
+
+
 async def get_state(debtor: Debtor) -> dict[str, Any]:
     """The debtor's stored conversation state; a fresh one when the debtor never spoke."""
     conversation = await Conversation.get_or_none(debtor_id=debtor.id)
@@ -125,11 +161,12 @@ async def set_state(debtor: Debtor, state: dict[str, Any], channel: Channel | No
     await save_state(conversation.id, state, channel)
 
 
-async def save_state(
+def state_saved(
     conversation_id: int, state: dict[str, Any], channel: Channel | None = None
-) -> None:
+) -> sql.Statement:
+    """The UPDATE that stores a conversation's state (and the channel last used, when given)."""
     postgres = sql.is_postgres()
-    await sql.execute(
+    return (
         f"UPDATE conversation SET state = {sql.json_placeholder(postgres)}, flow = ?, "
         "updated_at = ?, channel = COALESCE(?, channel) WHERE id = ?",
         [
@@ -140,3 +177,9 @@ async def save_state(
             conversation_id,
         ],
     )
+
+
+async def save_state(
+    conversation_id: int, state: dict[str, Any], channel: Channel | None = None
+) -> None:
+    await sql.execute(*state_saved(conversation_id, state, channel))

@@ -32,14 +32,15 @@ SID = "SM" + "5" * 32
 
 
 class CrashOnce:
-    """The reply row's writer, failing the first time: the process 'dies' inside the transaction
-    that applies the keyword, after the opt-out was written and before it is marked handled."""
+    """The writer of the reply rows and the handled mark, failing the first time: the process
+    'dies' inside the transaction that applies the keyword, after the opt-out was written and
+    before it is marked handled."""
 
-    def __init__(self, real: Callable[..., Awaitable[Message]]) -> None:
+    def __init__(self, real: Callable[..., Awaitable[list[Message]]]) -> None:
         self.real = real
         self.calls = 0
 
-    async def __call__(self, *args: Any, **kwargs: Any) -> Message:
+    async def __call__(self, *args: Any, **kwargs: Any) -> list[Message]:
         self.calls += 1
         if self.calls == 1:
             raise ConnectionError("the database went away in the middle of the opt-out")
@@ -54,8 +55,8 @@ async def stack(settings: Settings, db: str) -> AsyncIterator[Stack]:
 
 @pytest.fixture
 def crash_once(monkeypatch: pytest.MonkeyPatch) -> CrashOnce:
-    crash = CrashOnce(inbound_commands.new_reply)
-    monkeypatch.setattr(inbound_commands, "new_reply", crash)
+    crash = CrashOnce(inbound_commands.record_answer)
+    monkeypatch.setattr(inbound_commands, "record_answer", crash)
     return crash
 
 

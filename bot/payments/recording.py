@@ -13,6 +13,7 @@ outbox rows (receipt to the debtor, alert to staff) and audit events.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
@@ -68,25 +69,19 @@ async def record_payment(
     if amount_cents <= 0:
         raise ValueError("a payment amount must be positive")
     async with in_transaction():
-        payment = await Payment.filter(provider_ref=provider_ref).select_for_update().first()
-        if payment is not None and payment.status is not PaymentStatus.PENDING:
-            return None
+        payment = await _settle_pending(
+            provider_ref,
+            PaymentStatus.SUCCEEDED,
+            new={
+                "debtor_id": debtor_id,
+                "currency": currency.upper(),
+                "method": method,
+                "note": note,
+            },
+            changes={"amount_cents": amount_cents, "received_at": received_at},
+        )
         if payment is None:
-            payment = await Payment.create(
-                debtor_id=debtor_id,
-                amount_cents=amount_cents,
-                currency=currency.upper(),
-                method=method,
-                status=PaymentStatus.SUCCEEDED,
-                provider_ref=provider_ref,
-                received_at=received_at,
-                note=note,
-            )
-        else:
-            payment.status = PaymentStatus.SUCCEEDED
-            payment.amount_cents = amount_cents
-            payment.received_at = received_at
-            await payment.save(update_fields=["status", "amount_cents", "received_at"])
+            return None
         recorded = await _allocate_and_settle(payment, target)
         await announce(settings, now, recorded, target, actor)
         return recorded
@@ -142,26 +137,22 @@ async def record_failure(
     None when the payment had already succeeded or failed: nothing changes then.
     """
     async with in_transaction():
-        payment = await Payment.filter(provider_ref=provider_ref).select_for_update().first()
-        if payment is not None and payment.status is not PaymentStatus.PENDING:
-            return None
+        # A failure that comes before the news that it started is kept, so a late "started"
+        # event does not make it look pending again.
+        payment = await _settle_pending(
+            provider_ref,
+            PaymentStatus.FAILED,
+            new={
+                "debtor_id": debtor_id,
+                "amount_cents": amount_cents,
+                "currency": currency.upper(),
+                "method": method,
+                "received_at": now,
+            },
+            changes={"note": reason},
+        )
         if payment is None:
-            # The failure came before the news that it started: keep it, so a late
-            # "started" event does not make it look pending again.
-            payment = await Payment.create(
-                debtor_id=debtor_id,
-                amount_cents=amount_cents,
-                currency=currency.upper(),
-                method=method,
-                status=PaymentStatus.FAILED,
-                provider_ref=provider_ref,
-                received_at=now,
-                note=reason,
-            )
-        else:
-            payment.status = PaymentStatus.FAILED
-            payment.note = reason
-            await payment.save(update_fields=["status", "note"])
+            return None
         debtor = await Debtor.get(id=debtor_id)
         await audit(
             "payment_failed",
@@ -182,6 +173,28 @@ async def record_failure(
             idempotency_key=f"payment-failed:{payment.id}",
         )
         return payment
+
+
+async def _settle_pending(
+    provider_ref: str,
+    status: PaymentStatus,
+    *,
+    new: dict[str, Any],
+    changes: dict[str, Any],
+) -> Payment | None:
+    """Inside the caller's transaction: payment `provider_ref` moved to `status` — created from
+    `new` and `changes` when it is not known yet, `changes` written over it when it is pending.
+    None when it is known and no longer pending (succeeded or failed): nothing changes then."""
+    payment = await Payment.filter(provider_ref=provider_ref).select_for_update().first()
+    if payment is None:
+        return await Payment.create(provider_ref=provider_ref, status=status, **new, **changes)
+    if payment.status is not PaymentStatus.PENDING:
+        return None
+    payment.status = status
+    for name, value in changes.items():
+        setattr(payment, name, value)
+    await payment.save(update_fields=["status", *changes])
+    return payment
 
 
 async def _allocate_and_settle(payment: Payment, target: PaymentTarget) -> RecordedPayment:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -210,26 +210,29 @@ class TwilioWebhooks:
         self.runtime = runtime
 
     async def status(self, request: Request) -> Response:
-        verified = await verified_form(self.runtime, request)
-        if verified is None:
-            return PlainTextResponse("invalid signature", status_code=403)
-        raw, form = verified
-        try:
-            await handle_status(self.runtime, form)
-        except Malformed as problem:
-            await park(self.runtime, PROVIDER, problem, raw)
-        return Response(status_code=204)
+        return await self._handle(request, handle_status, Response(status_code=204))
 
     async def inbound(self, request: Request) -> Response:
+        return await self._handle(
+            request, handle_inbound, Response(EMPTY_TWIML, media_type="text/xml")
+        )
+
+    async def _handle(
+        self,
+        request: Request,
+        handler: Callable[[Runtime, Mapping[str, str]], Awaitable[str]],
+        answer: Response,
+    ) -> Response:
+        """A signed form to its handler; one that does not fit is parked and answered as well."""
         verified = await verified_form(self.runtime, request)
         if verified is None:
             return PlainTextResponse("invalid signature", status_code=403)
         raw, form = verified
         try:
-            await handle_inbound(self.runtime, form)
+            await handler(self.runtime, form)
         except Malformed as problem:
             await park(self.runtime, PROVIDER, problem, raw)
-        return Response(EMPTY_TWIML, media_type="text/xml")
+        return answer
 
 
 async def handle_status(runtime: Runtime, form: Mapping[str, str]) -> str:

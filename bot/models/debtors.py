@@ -22,6 +22,13 @@ class Debtor(Model):
     credit_limit_cents = fields.BigIntField(null=True)
     notes = fields.TextField(default="")
     paused_until = fields.DatetimeField(null=True)
+    # The risk band the last scoring gave (policy [credit] bands; "" before the first), and when:
+    # a move into a worse band alerts staff (bot/credit/).
+    risk_band = fields.CharField(max_length=8, default="")
+    risk_scored_at = fields.DatetimeField(null=True)
+    # Set when the person's data was anonymised (python -m bot privacy erase); the invoices and
+    # payments stay for the accounting retention period.
+    erased_at = fields.DatetimeField(null=True)
     created_at = Stamp(on="create")
     updated_at = Stamp(on="save")
 

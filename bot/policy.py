@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from bot.enums import Channel
+from bot.policy_credit import Credit
 
 if TYPE_CHECKING:
     pass
@@ -230,6 +231,7 @@ class Policy(_Section):
     already_paid: AlreadyPaid = AlreadyPaid()
     reminders: Reminders = Reminders()
     consent: Consent = Consent()
+    credit: Credit = Credit()  # risk bands and their effects (bot/policy_credit.py)
 
     @field_validator("steps")
     @classmethod
@@ -314,6 +316,7 @@ def key_lines(text: str) -> dict[str, int]:
             table = f"{name}[{seen.get(name, 0)}]"
             seen[name] = seen.get(name, 0) + 1
             lines.setdefault(table, number)
+            lines.setdefault(name, number)  # an error about the whole array: its first table
         elif found := _TABLE.match(line):
             table = found.group(1)
             lines.setdefault(table, number)

@@ -16,6 +16,8 @@ Plain data, no database: bot/policy.py holds it as `Policy.credit`.
 
 from __future__ import annotations
 
+import itertools
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_POINTS = 100
@@ -63,7 +65,7 @@ class Credit(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError("band names must be distinct")
         limits = [band.up_to for band in bands]
-        if any(later <= earlier for earlier, later in zip(limits, limits[1:], strict=False)):
+        if any(later <= earlier for earlier, later in itertools.pairwise(limits)):
             raise ValueError("up_to must grow from one band to the next (best band first)")
         if limits[-1] != MAX_POINTS:
             raise ValueError(f"the last band must reach up_to = {MAX_POINTS}")

@@ -7,7 +7,7 @@ controller can redo the sum by hand from the reasons:
 | part | points | at most |
 |---|---|---|
 | days late, recency-weighted mean (bot/credit/lateness.py) | 1 per 2 days | 30 |
-| trend: mean days late of the last 3 settled invoices less that of the earlier ones | 1 per 3 days worse | 10 |
+| trend: mean days late of the last 3 settled invoices less the earlier ones' | 1 per 3 days | 10 |
 | share of settled invoices paid late | 20 x share | 20 |
 | broken promises to pay | 5 each | 15 |
 | lapsed payment plans | 8 each | 16 |

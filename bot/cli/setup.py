@@ -82,10 +82,16 @@ async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     if not args.debtors and not args.invoices:
         print("error: give --debtors FILE.csv, --invoices FILE.csv or both", file=sys.stderr)
         return 2
+    from bot import clock
+    from bot.credit.alerts import credit_scope
     from bot.policy import load_policy
 
-    # The policy's payment terms date invoices imported without a due date.
-    terms = load_policy(settings.policy_file).payment_terms_days if args.invoices else None
+    # The policy's payment terms date invoices imported without a due date; its risk bands
+    # say which debtors the import moves into a worse band (staff are alerted).
+    # (A debtors-only import needs no policy file; without one it checks no credit.)
+    needed = args.invoices or settings.policy_file.exists()
+    policy = load_policy(settings.policy_file) if needed else None
+    terms = policy.payment_terms_days if policy is not None and args.invoices else None
     await db.connect(settings.database_url)
     try:
         from bot.importers import run_import
@@ -97,6 +103,7 @@ async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
             default_language=settings.default_language,
             default_timezone=settings.timezone,
             payment_terms_days=terms,
+            credit=credit_scope(settings, policy, clock.now()) if policy is not None else None,
         )
     finally:
         await db.close()

@@ -50,7 +50,9 @@ class CreditCard:
         return self.over_by_cents > 0
 
 
-def build_card(debtor: Debtor, exposure: Exposure, facts: Facts, today: dt.date, credit: Credit) -> CreditCard:
+def build_card(
+    debtor: Debtor, exposure: Exposure, facts: Facts, today: dt.date, credit: Credit
+) -> CreditCard:
     found = score(facts, today, credit)
     return CreditCard(
         debtor_id=debtor.id,
@@ -72,7 +74,13 @@ async def load_credit_cards(
     exposures = await load_exposure(today, ids)
     facts = await load_facts(zone, ids)
     return [
-        build_card(debtor, exposures.get(debtor.id, Exposure()), facts.get(debtor.id, Facts()), today, credit)
+        build_card(
+            debtor,
+            exposures.get(debtor.id, Exposure()),
+            facts.get(debtor.id, Facts()),
+            today,
+            credit,
+        )
         for debtor in debtors
     ]
 

@@ -28,6 +28,7 @@ aliases) in bot/importers/csvfile.py and bot/importers/columns.py.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import BaseORMException
@@ -40,6 +41,9 @@ from bot.importers.rows import DebtorRecord, InvoiceRecord, read_debtors, read_i
 from bot.importers.store import Defaults, plan_import, stored_debtors, unknown_debtor_problems
 from bot.importers.writing import apply_plan
 
+if TYPE_CHECKING:
+    from bot.credit.alerts import CreditScope, Limits
+
 __all__ = ["ImportReport", "Problem", "Tally", "run_import"]
 
 
@@ -51,10 +55,13 @@ async def run_import(
     default_language: str,
     default_timezone: str,
     payment_terms_days: int | None = None,
+    credit: CreditScope | None = None,
 ) -> ImportReport:
     """Validate both files, then (unless dry_run or anything is wrong) write them in one go.
 
-    `payment_terms_days` (the policy's): the due date of an invoice imported without one."""
+    `payment_terms_days` (the policy's): the due date of an invoice imported without one.
+    With `credit`, the debtors the import takes over their credit limit, or into a worse risk
+    band, are alerted to staff (bot/credit/alerts.py)."""
     report = ImportReport(
         files=[str(path) for path in (debtors, invoices) if path], dry_run=dry_run
     )
@@ -79,6 +86,7 @@ async def run_import(
         Defaults(language=default_language, timezone=default_timezone),
     )
     if not dry_run:
+        limits = await _limits(credit)
         try:
             await apply_plan(plan, now=clock.now())
         except BaseORMException as exc:
@@ -88,12 +96,38 @@ async def run_import(
                 Problem(file, 0, "", f"the database refused the import ({exc}); run it again")
             )
             return report
+        if credit is not None and limits is not None:
+            report.credit_notes = await _check_credit(credit, limits)
     report.debtors, report.contact_points, report.invoices = (
         plan.debtors,
         plan.contact_points,
         plan.invoices,
     )
     return report
+
+
+async def _limits(credit: CreditScope | None) -> Limits | None:
+    if credit is None:
+        return None
+    from bot.credit.alerts import load_limits
+
+    return await load_limits(credit.today)
+
+
+async def _check_credit(credit: CreditScope, before: Limits) -> list[str]:
+    """Score the debtors whose exposure the import changed; alert staff (bot/credit/alerts.py)."""
+    from bot.credit.alerts import changed_exposure, check_credit, load_limits, newly_over
+
+    after = await load_limits(credit.today)
+    over = newly_over(before, after)
+    check = await check_credit(credit, changed_exposure(before, after), over)
+    return [
+        *(f"over the credit limit: {c.name} ({c.external_ref})" for c in check.over_limit),
+        *(
+            f"worse risk band: {c.name} ({c.external_ref}) {c.stored_band} -> {c.score.band}"
+            for c in check.worse
+        ),
+    ]
 
 
 def _read_debtor_file(

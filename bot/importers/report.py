@@ -39,6 +39,7 @@ class ImportReport:
     debtors: Tally = field(default_factory=Tally)
     contact_points: Tally = field(default_factory=Tally)
     invoices: Tally = field(default_factory=Tally)
+    credit_notes: list[str] = field(default_factory=list)  # staff alerted (bot/credit/alerts.py)
 
     @property
     def ok(self) -> bool:
@@ -64,4 +65,5 @@ class ImportReport:
         lines.append(f"invoices:       {self.invoices.render()}")
         if self.dry_run:
             lines.append("dry run: the files are valid; nothing was written")
+        lines.extend(f"staff alerted, {note}" for note in self.credit_notes)
         return "\n".join(lines)

@@ -30,6 +30,7 @@ from scheduler import cadence
 from scheduler.calendar import is_business_day
 from scheduler.commitments import check_instalments, check_promises
 from scheduler.digest import morning_digest
+from scheduler.risk import rescore_risk
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class ClockConfig:
     instalment_check: tuple[int, int] = (8, 5)  # every day at 08:05
     digest: tuple[int, int] = (8, 30)  # business days at 08:30
     idle_conversations: str = "20"  # minute past every hour
+    risk_rescore: tuple[int, int] = (7, 40)  # every day at 07:40, before the first planning
     misfire_grace_seconds: int = 3600
     standby_poll: float = 30.0
 
@@ -124,6 +126,13 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
         CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=zone),
         id="morning_digest",
         name="morning_digest",
+    )
+    hour, minute = config.risk_rescore
+    scheduler.add_job(
+        job(rescore_risk),
+        CronTrigger(hour=hour, minute=minute, timezone=zone),
+        id="rescore_risk",
+        name="rescore_risk",
     )
     return scheduler
 

@@ -34,6 +34,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], runtime: Ru
         "resume": staff.on_resume,
         "plan": staff.on_plan,
         "done": staff.on_done,
+        "credit": staff.on_credit,
     }
     handlers = [
         CallbackQueryHandler(buttons.on_button),

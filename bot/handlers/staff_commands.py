@@ -1,5 +1,6 @@
-"""The staff chat's commands and replies: /overdue, /debtor, /plan, /pause, /resume, /done, and
-a staff member's reply to a relayed message (the hand-off) or to the counter-offer's date prompt.
+"""The staff chat's commands and replies: /overdue, /debtor, /credit, /plan, /pause, /resume,
+/done, and a staff member's reply to a relayed message (the hand-off) or to the counter-offer's
+date prompt.
 
 Every update from the staff chat ends with ApplicationHandlerStop: it never reaches a debtor flow.
 """
@@ -12,6 +13,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.conversations.notify import notify_debtor, reply_contact_point, tell_debtor
 from bot.conversations.replies import Reply
 from bot.conversations.store import debtor_context, get_state, set_state
+from bot.credit.card import load_credit_card, render_card
 from bot.decisions import pauses, plans
 from bot.flows.promise import parse_date
 from bot.flows.stages import handed_off
@@ -58,6 +60,25 @@ class StaffCommands(StaffChat):
                 if debtor is not None:
                     report = await debtor_report(debtor, self.runtime.policy)
                     await self._say(update, self.text("debtor.txt", **report))
+        raise ApplicationHandlerStop
+
+    async def on_credit(self, update: Update, context: Context) -> None:
+        """/credit REF: the debtor's credit card (limit, exposure, risk score and reasons)."""
+        if await self._staff_only(update) is not None:
+            query = " ".join(context.args or [])
+            if not query:
+                await self._say(update, self.text("usage.txt", command="credit"))
+            else:
+                debtor = await self._one_debtor(update, query)
+                if debtor is not None:
+                    runtime = self.runtime
+                    card = await load_credit_card(
+                        runtime.today(),
+                        debtor,
+                        zone=runtime.settings.zone,
+                        credit=runtime.policy.credit,
+                    )
+                    await self._say(update, render_card(card, self.language))
         raise ApplicationHandlerStop
 
     async def on_plan(self, update: Update, context: Context) -> None:

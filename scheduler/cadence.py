@@ -140,10 +140,11 @@ def decide(
     if skip is not None:
         return skip
     assert debtor.anchor_id is not None and debtor.anchor_due is not None  # _not_chased saw to it
-    key = (debtor.anchor_due, debtor.sent_step, debtor.sent_day)
+    band = policy.credit.band_named(debtor.risk_band)  # its effects (bot/policy_credit.py)
+    key = (debtor.anchor_due, debtor.sent_step, debtor.sent_day, band.start_days_earlier)
     step = steps.get(key) if steps is not None else None
     if step is None:
-        step = next_step(policy, debtor.anchor_due, today, debtor.sent_step, debtor.sent_day)
+        step = next_step(policy, key[0], today, key[1], key[2], key[3])
         if steps is not None:
             steps[key] = step
     if isinstance(step, Wait):
@@ -172,6 +173,8 @@ def decide(
         invoices_json=listed.invoices_json,
         route=contacts,
         upcoming=upcoming,
+        firm=band.firmer_template,
+        discount=band.offer_discount,
     )
 
 

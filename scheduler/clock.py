@@ -127,14 +127,15 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
         id="morning_digest",
         name="morning_digest",
     )
-    hour, minute = config.risk_rescore
-    scheduler.add_job(
-        job(rescore_risk),
-        CronTrigger(hour=hour, minute=minute, timezone=zone),
-        id="rescore_risk",
-        name="rescore_risk",
-    )
+    add_daily(scheduler, job(rescore_risk), config.risk_rescore)
     return scheduler
+
+
+def add_daily(scheduler: AsyncIOScheduler, run: Callable[[], Awaitable[None]], at: Any) -> None:
+    """A job every day at (hour, minute), company time; its id is its function's name."""
+    hour, minute = at
+    trigger = CronTrigger(hour=hour, minute=minute, timezone=scheduler.timezone)
+    scheduler.add_job(run, trigger, id=run.__name__, name=run.__name__)
 
 
 class ClockLock:

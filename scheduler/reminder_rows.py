@@ -49,6 +49,10 @@ class Reminder:
     invoices_json: str
     route: tuple[Contact, ...]  # the order channels are tried; empty when decided unrouted
     upcoming: Group = NO_INVOICES  # not yet due: a separate line, outside the total
+    # The debtor's risk band (policy [[credit.bands]]): the firmer wording, and whether a
+    # discount may be offered.
+    firm: bool = False
+    discount: bool = True
 
     @property
     def idempotency_key(self) -> str:
@@ -81,9 +85,12 @@ def reminder_context_json(reminder: Reminder) -> str:
         if upcoming.count
         else ""
     )
+    if reminder.firm:
+        extra += ',"firm":true'
     return (
         f'{{"kind":"reminder","cycle":"invoice:{reminder.anchor_id}",'
-        f'"days_overdue":{reminder.days_overdue},{_step_context_json(reminder.step)},'
+        f'"days_overdue":{reminder.days_overdue},'
+        f"{_step_context_json(reminder.step, reminder.discount)},"
         f'"totals":{_totals_json(reminder.totals)},"invoices":{reminder.invoices_json}{extra}}}'
     )
 
@@ -105,17 +112,24 @@ def _cached_for_step(step: Step, kind: str, language: str, build: Any) -> str:
     return text
 
 
-def _step_context_json(step: Step) -> str:
-    return _cached_for_step(step, "context", "", _build_step_context_json)
+def _step_context_json(step: Step, discount: bool = True) -> str:
+    """The step's part (without the discount offer when the debtor's band offers none)."""
+    if discount or step.offer != "discount":
+        return _cached_for_step(step, "context", "", _build_step_context_json)
+    return _cached_for_step(step, "context-no-discount", "", _build_step_context_no_discount)
 
 
-def _build_step_context_json(step: Step, _language: str) -> str:
+def _build_step_context_no_discount(step: Step, _language: str) -> str:
+    return _build_step_context_json(step, _language, offer=None)
+
+
+def _build_step_context_json(step: Step, _language: str, offer: str | None = "") -> str:
     """The step's part of a reminder's context, without the braces."""
     part = json.dumps(
         {
             "courtesy": step.courtesy,
             "formal": step.formal,
-            "offer": step.offer,
+            "offer": step.offer if offer == "" else offer,
             "channels": [c.value for c in step.channels],
         },
         ensure_ascii=False,
@@ -124,25 +138,32 @@ def _build_step_context_json(step: Step, _language: str) -> str:
     return part[1:-1]
 
 
-def reminder_options_keys(step: Step) -> tuple[str, ...]:
-    if step.offer == "discount":
+def reminder_options_keys(step: Step, discount: bool = True) -> tuple[str, ...]:
+    if step.offer == "discount" and discount:
         return ("discount", *REMINDER_OPTIONS)
     if step.offer == "plan":
         return ("instalments", *(k for k in REMINDER_OPTIONS if k != "instalments"))
     return REMINDER_OPTIONS
 
 
-def reminder_options_json(step: Step, language: str) -> str:
-    """The reply options of a step in a language, as stored on the row (rendered once per run)."""
-    return _cached_for_step(step, "options", language, _build_options_json)
+def reminder_options_json(step: Step, language: str, discount: bool = True) -> str:
+    """The reply options of a step in a language, as stored on the row (rendered once per run);
+    without the discount when the debtor's band offers none."""
+    if discount:
+        return _cached_for_step(step, "options", language, _build_options_json)
+    return _cached_for_step(step, "options-no-discount", language, _build_options_no_discount)
 
 
-def _build_options_json(step: Step, language: str) -> str:
+def _build_options_no_discount(step: Step, language: str) -> str:
+    return _build_options_json(step, language, discount=False)
+
+
+def _build_options_json(step: Step, language: str, discount: bool = True) -> str:
     from bot.channels.base import Option
 
     options = [
         Option(key=key, label=render("reminders/option.txt", language, key=key))
-        for key in reminder_options_keys(step)
+        for key in reminder_options_keys(step, discount)
     ]
     return json.dumps(options_payload(options), ensure_ascii=False)
 
@@ -211,7 +232,7 @@ def reminder_row(reminder: Reminder, key: str, scheduled_at: Any, created: Any) 
         reminder.step.template,
         reminder.step.name,
         reminder_context_json(reminder),
-        reminder_options_json(reminder.step, reminder.language),
+        reminder_options_json(reminder.step, reminder.language, reminder.discount),
         key,
         scheduled_at,
         created,

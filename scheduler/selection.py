@@ -66,6 +66,7 @@ class DebtorSnapshot:
     contacts: list[Contact] = field(default_factory=list)
     sent_step: str | None = None  # the latest step of this cycle the message log holds as sent
     sent_day: dt.date | None = None  # the company day it was sent
+    risk_band: str = ""  # the band the last risk scoring stored (bot/credit/alerts.py)
 
 
 _STATUS_LIST = ", ".join(f"'{s.value}'" for s in _READ_STATUSES)
@@ -168,7 +169,7 @@ def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
     return (
         "SELECT d.id, d.name, d.language, d.timezone, d.paused_until, g.n, g.anchor, "
         "g.currency, g.currencies, g.n0, g.t0, g.l0, g.n1, g.t1, g.l1, g.n2, g.t2, g.l2, "
-        "g.in_plan, g.disputed, g.promised "
+        "g.in_plan, g.disputed, g.promised, d.risk_band "
         "FROM (SELECT c.debtor_id, COUNT(*) FILTER (WHERE c.chased) AS n, "
         f"MIN({anchor}) FILTER (WHERE c.chased) AS anchor, "
         "MIN(c.currency) FILTER (WHERE c.chased) AS currency, "
@@ -252,7 +253,7 @@ async def load_snapshots(
     empty = NO_INVOICES
     for row in await sql.fetch(query, params):
         (debtor_id, name, language, timezone, paused, n, anchor, currency, currencies,
-         n0, t0, l0, n1, t1, l1, n2, t2, l2, in_plan, disputed, promised) = row  # fmt: skip
+         n0, t0, l0, n1, t1, l1, n2, t2, l2, in_plan, disputed, promised, band) = row  # fmt: skip
         covered = _COVERED[bool(in_plan), bool(disputed), bool(promised)]
         paused_until = parse_time(paused) if paused is not None else None
         if n:
@@ -265,11 +266,12 @@ async def load_snapshots(
                 g0, g1, g2 = _group(n0, l0), _group(n1, l1), _group(n2, l2)
             snapshots[debtor_id] = DebtorSnapshot(
                 debtor_id, name, language, timezone, paused_until, n, int(anchor_id),
-                from_iso(due), g0, g1, g2, covered, no_contacts(),
+                from_iso(due), g0, g1, g2, covered, no_contacts(), risk_band=band,
             )  # fmt: skip
         else:
             snapshots[debtor_id] = DebtorSnapshot(
                 debtor_id, name, language, timezone, paused_until, covered=covered,
+                risk_band=band,
             )  # fmt: skip
     await _add_contacts(snapshots, low, high)
     return list(snapshots.values())

@@ -40,11 +40,15 @@ def next_step(
     today: dt.date,
     sent_step: str | None = None,
     sent_day: dt.date | None = None,
+    earlier: int = 0,
 ) -> Step | Wait:
     """The step a cycle takes today, given the latest step its log holds as sent (and the day
-    the latest reminder went), or why it waits."""
+    the latest reminder went), or why it waits. `earlier`: the debtor's risk band brings the
+    overdue steps this many days sooner (never before the first day past the due date)."""
     steps = policy.steps
     days = (today - anchor_due).days
+    if earlier:
+        return _next_step_earlier(policy, anchor_due, today, sent_step, sent_day, earlier)
     start = 0
     if sent_step is not None:
         start = next((i + 1 for i, s in enumerate(steps) if s.name == sent_step), 0)
@@ -66,6 +70,31 @@ def next_step(
         if today < ready:
             return Wait(SkipReason.STEP_GAP, f"{step.name} on {ready}")
     return step
+
+
+def step_day(step: Step, earlier: int) -> int:
+    """The day of a step for a debtor whose band brings overdue steps `earlier` days sooner."""
+    return max(step.days - earlier, 1) if step.days > 0 else step.days
+
+
+def _next_step_earlier(
+    policy: Policy,
+    anchor_due: dt.date,
+    today: dt.date,
+    sent_step: str | None,
+    sent_day: dt.date | None,
+    earlier: int,
+) -> Step | Wait:
+    """next_step on a cadence whose overdue steps come `earlier` days sooner."""
+    moved = tuple(
+        step.model_copy(update={"days": step_day(step, earlier)}) for step in policy.steps
+    )
+    found = next_step(
+        policy.model_copy(update={"steps": moved}), anchor_due, today, sent_step, sent_day
+    )
+    if isinstance(found, Wait):
+        return found
+    return next(step for step in policy.steps if step.name == found.name)
 
 
 def join_json(first: str, second: str) -> str:

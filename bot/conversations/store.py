@@ -57,6 +57,7 @@ def flow_context(
     language = language_or_default(
         written if isinstance(written, str) else debtor.language, settings.default_language
     )
+    band = runtime.policy.credit.band_named(debtor.risk_band)  # its effects (bot/policy_credit.py)
     return FlowContext(
         language=language,
         company=settings.company_name,
@@ -64,12 +65,13 @@ def flow_context(
         policy=runtime.policy,
         today=now.astimezone(settings.zone).date(),
         now=now,
-        discount_offered=discount_offered(state, runtime.policy),
+        discount_offered=discount_offered(state, runtime.policy) and band.offer_discount,
         currency=currency,
         bank=bank,
         inactivity_timeout=dt.timedelta(hours=settings.conversation_timeout_hours),
         business_day=runtime.business_day,
         label_words=label_words(language),
+        auto_plans=band.auto_plans,
     )
 
 

@@ -33,14 +33,12 @@ CHUNK = 2_000  # debtors scored at a time: their cards' queries use IN lists of 
 
 @dataclass(frozen=True)
 class CreditScope:
-    """What scoring needs: the company's day and time zone, the clock, the bands, the staff's
-    language (for the figures written into the alert)."""
+    """What scoring needs: the company's day and time zone, the clock, the bands."""
 
     today: dt.date
     now: dt.datetime
     zone: ZoneInfo
     credit: Credit
-    language: str
 
 
 def credit_scope(settings: Settings, policy: Policy, now: dt.datetime) -> CreditScope:
@@ -50,7 +48,6 @@ def credit_scope(settings: Settings, policy: Policy, now: dt.datetime) -> Credit
         now=now,
         zone=zone,
         credit=policy.credit,
-        language=settings.default_language,
     )
 
 
@@ -143,7 +140,7 @@ async def _store_bands(cards: Sequence[CreditCard], now: dt.datetime) -> None:
 
 async def _alert(scope: CreditScope, card: CreditCard, *, worse: bool, over_limit: bool) -> int:
     context = {
-        **card_context(card, scope.language),
+        **card_context(card),
         "over_limit": over_limit,
         "previous_band": card.stored_band if worse else "",
     }

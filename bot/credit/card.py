@@ -14,17 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal
-
 from bot.credit.exposure import Exposure, load_exposure
 from bot.credit.history import load_facts
 from bot.credit.score import Facts, Score, score
-from bot.formats import language_or_default
 from bot.models import Debtor
 from bot.policy_credit import Band, Credit
 from bot.texts import render
-
-LOCALES = {"it": "it_IT", "en": "en_GB"}
 
 
 @dataclass(frozen=True)
@@ -92,13 +87,7 @@ async def load_credit_card(
     return card
 
 
-def days_text(days: float, language: str) -> str:
-    """Days with one decimal, as the language writes them: "19,1" / "19.1"."""
-    locale = LOCALES[language_or_default(language)]
-    return format_decimal(round(days, 1), format="#,##0.0", locale=locale)
-
-
-def card_context(card: CreditCard, language: str) -> dict[str, Any]:
+def card_context(card: CreditCard) -> dict[str, Any]:
     """The card as plain data (JSON): what the templates and an alert's outbox row hold."""
     band = card.band
     return {
@@ -123,7 +112,7 @@ def card_context(card: CreditCard, language: str) -> dict[str, Any]:
                 "points": reason.points,
                 "count": reason.count,
                 "of": reason.of,
-                "days": days_text(reason.days, language),
+                "days": round(reason.days, 1),
             }
             for reason in card.score.reasons
         ],
@@ -137,9 +126,9 @@ def card_context(card: CreditCard, language: str) -> dict[str, Any]:
 
 
 def render_card(card: CreditCard, language: str) -> str:
-    return render("credit/card.txt", language, **card_context(card, language))
+    return render("credit/card.txt", language, **card_context(card))
 
 
 def score_line(card: CreditCard, language: str) -> str:
     """One line: the score, the band and the reasons that weigh most (for the /debtor card)."""
-    return render("credit/score_line.txt", language, **card_context(card, language))
+    return render("credit/score_line.txt", language, **card_context(card))

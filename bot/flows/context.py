@@ -60,6 +60,9 @@ class FlowContext:
     # The options' labels as the debtor may type them, folded (bot.conversations.replies
     # `LabelWords`, from templates/<lang>/flows/options/): the flows never render a label.
     label_words: LabelWords = field(default_factory=dict)
+    # The debtor's risk band allows plans approved without staff (policy [[credit.bands]]
+    # auto_plans); False: every plan goes to staff, whatever its amount.
+    auto_plans: bool = True
 
     @property
     def balance_cents(self) -> int:

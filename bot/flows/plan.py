@@ -240,7 +240,7 @@ def _confirm_prompt(data: Data, ctx: FlowContext) -> ReplySpec:
     return say(
         "flows/plan/confirm.txt",
         _confirm_options(data, ctx),
-        needs_staff=needs_staff_approval(ctx.balance_cents, ctx.policy),
+        needs_staff=needs_staff_approval(ctx.balance_cents, ctx.policy) or not ctx.auto_plans,
         **context,
     )
 
@@ -259,7 +259,7 @@ def _confirm(key: str, data: Data, ctx: FlowContext) -> Outcome | None:
         )
         return go(At.PLAN_CHOOSE, {}, before=[refused])
     rows = plan_schedule(total, count, first_due, ctx)
-    staff = needs_staff_approval(total, ctx.policy)
+    staff = needs_staff_approval(total, ctx.policy) or not ctx.auto_plans
     effect = RequestPlan(
         count=count, first_due=first_due, schedule=tuple(rows), total_cents=total, needs_staff=staff
     )

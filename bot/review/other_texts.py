@@ -61,6 +61,7 @@ SECTIONS = (
     ("pay", "The pay pages (HTML, as text)"),
     ("staff", "The staff chat"),
     ("email", "E-mail without a template of its own"),
+    ("credit", "Credit: the card of `credit check`, `/credit` and the staff alerts"),
 )
 
 
@@ -90,6 +91,7 @@ def everything_else(review: Review) -> None:
             "flows/plan/_schedule.txt",
             "flows/plan/_schedule.sms.txt",
             "pay/_layout.html",
+            "credit/_reason.txt",
         ):
             review.rendered.add(f"{language}/{partial}")
 

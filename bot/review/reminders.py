@@ -102,11 +102,22 @@ def reminders(review: Review) -> None:
             _sms(review, name, language, options, budget)
             _chats(review, name, language, options)
             _email(review, email, name, language, options)
+    _firm(review)
     for language in LANGUAGES:
         for partial in sorted((TEMPLATES_DIR / language / "reminders").glob("_*")):
             review.rendered.add(f"{language}/reminders/{partial.name}")
         review.rendered.add(f"{language}/email/layout.txt")
         review.rendered.add(f"{language}/email/layout.html")
+
+
+def _firm(review: Review) -> None:
+    """An overdue reminder to a debtor whose risk band asks for firmer wording (policy
+    [[credit.bands]] firmer_template)."""
+    review.heading(3, "overdue_1, firmer wording (a risk band with firmer_template)")
+    for language in LANGUAGES:
+        context = reminder_context(ONE, firm=True, **_answer(Channel.TELEGRAM))
+        text, _, _ = render_for_channel("overdue_1", Channel.TELEGRAM, language, context)
+        review.block(f"{language} · Telegram, one invoice", text)
 
 
 def _sms(

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from bot.answers import ChatLink, no_answer_context
+from bot.review.credit_samples import CREDIT_SAMPLES
 
 COMPANY = "Forniture Bianchi S.r.l."  # ends in a period, as many Italian company names do
 DEBTOR = "Rossi Costruzioni S.r.l."
@@ -595,3 +596,6 @@ COMMON_CONTEXT: dict[str, Any] = {
     "phone": PHONE,
     "key": "pay_now",
 }
+
+# The credit card and its alert (bot/review/credit_samples.py).
+SAMPLES.update(CREDIT_SAMPLES)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 MAX_POINTS = 100
 
@@ -30,9 +30,9 @@ class Band(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_]{1,8}$")
     up_to: int = Field(ge=0, le=MAX_POINTS)  # the highest score in this band
     start_days_earlier: int = Field(default=0, ge=0, le=60)
-    firmer_template: bool = False
-    offer_discount: bool = True
-    auto_plans: bool = True
+    firmer_template: StrictBool = False  # true or false, as TOML writes them
+    offer_discount: StrictBool = True
+    auto_plans: StrictBool = True
 
 
 DEFAULT_BANDS = (

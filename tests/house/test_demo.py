@@ -34,5 +34,10 @@ def test_demo_runs_the_loop_from_a_fresh_database(tmp_path: Path) -> None:
     assert "texts: '6 rate'" in out and "Richiesta di piano di rientro" in out
     assert "decision: approved by Giulia" in out
     assert "è stato approvato" in out and "(in plan)" in out
+    # A new invoice takes a debtor over the credit limit; staff get the figures (demo_limits.py).
+    plain = out.replace("\xa0", " ")
+    assert "staff alerted, over the credit limit: Bianchi & Figli S.n.c. (C002)" in out
+    assert "l'esposizione di 11.250,00 € supera il fido di 10.000,00 € di 1.250,00 €" in plain
+    assert "Credit limit: €10,000.00, exceeded by €1,250.00" in plain
     assert (tmp_path / "var" / "demo.sqlite3").exists()
     assert "Traceback" not in result.stderr

@@ -86,3 +86,20 @@ class Credit(BaseModel):
     def worse(self, before: str, after: str) -> bool:
         """Whether `after` is a worse band than `before` (a first scoring is not a move)."""
         return self.rank(before) >= 0 and self.rank(after) > self.rank(before)
+
+
+def describe_bands(credit: Credit) -> list[str]:
+    """The bands as `policy check` prints them: the scores each covers and what it does."""
+    lines = ["Risk bands (score 0-100, docs/credit-score.md):"]
+    low = 0
+    for band in credit.bands:
+        effects = [
+            f"reminders {band.start_days_earlier} days sooner" if band.start_days_earlier else "",
+            "firmer wording" if band.firmer_template else "",
+            "" if band.offer_discount else "no discount",
+            "" if band.auto_plans else "every plan to staff",
+        ]
+        said = "; ".join(effect for effect in effects if effect) or "no change"
+        lines.append(f"  {band.name}: {low}-{band.up_to}, {said}")
+        low = band.up_to + 1
+    return lines

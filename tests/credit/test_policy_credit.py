@@ -73,3 +73,14 @@ def test_bad_bands_are_refused_with_the_line_and_the_key() -> None:
     words = EXAMPLE.replace("auto_plans = false", 'auto_plans = "no"')
     [word] = errors_of(words)
     assert word.startswith(f"line {line_of(words, 'auto_plans')}: credit.bands[3].auto_plans: ")
+
+
+def test_policy_check_prints_the_bands_and_what_they_do() -> None:
+    from bot.policy_description import describe_policy
+
+    described = describe_policy(load_policy(ROOT / "policy.toml"))
+    assert "  A: 0-24, no change" in described
+    assert "  C: 50-74, reminders 3 days sooner; no discount" in described
+    assert (
+        "  D: 75-100, reminders 7 days sooner; firmer wording; no discount; every plan to staff"
+    ) in described

@@ -20,15 +20,21 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from bot.credit.card import CreditCard, card_context, load_credit_cards
+from bot.credit.card import CreditCard, build_card, card_context
 from bot.credit.exposure import Exposure, load_exposure
+from bot.credit.history import load_facts
+from bot.credit.score import Facts
 from bot.models import Debtor
 from bot.outbox import queue_staff_alert
 from bot.policy import Policy
 from bot.policy_credit import Credit
 
 ALERT_TEMPLATE = "staff/credit_alert.txt"
-CHUNK = 2_000  # debtors scored at a time: their cards' queries use IN lists of this size
+CHUNK = 2_000  # debtors scored (their rows read, their bands stored) at a time
+# Up to this many debtors, their facts and exposure are read for them alone (IN lists); more,
+# and they are read for every debtor at once: each query is then one linear pass, where SQLite's
+# plan for a long IN list over the allocations grows with the list times the payments.
+FEW_DEBTORS = 200
 
 
 @dataclass(frozen=True)
@@ -107,9 +113,21 @@ async def check_credit(
     result = CreditCheck()
     over = set(over_limit)
     ids = sorted(set(debtor_ids) | over)
+    some = ids if len(ids) <= FEW_DEBTORS else None
+    facts = await load_facts(scope.zone, some) if ids else {}
+    exposures = await load_exposure(scope.today, some) if ids else {}
     for start in range(0, len(ids), CHUNK):
         debtors = await Debtor.filter(id__in=ids[start : start + CHUNK], erased_at__isnull=True)
-        cards = await load_credit_cards(scope.today, debtors, zone=scope.zone, credit=scope.credit)
+        cards = [
+            build_card(
+                debtor,
+                exposures.get(debtor.id, Exposure()),
+                facts.get(debtor.id, Facts()),
+                scope.today,
+                scope.credit,
+            )
+            for debtor in debtors
+        ]
         await _store_bands(cards, scope.now)
         for card in cards:
             result.scored += 1

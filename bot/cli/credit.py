@@ -69,6 +69,8 @@ async def cmd_credit_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_set_limit(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import clock
+    from bot.credit.exposure import Exposure, load_exposure
     from bot.formats import money
     from bot.models import AuditEvent, Debtor
 
@@ -91,8 +93,13 @@ async def cmd_set_limit(settings: Settings, args: argparse.Namespace) -> int:
             subject=f"debtor:{debtor.id}",
             data={"before": before, "after": cents},
         )
+        today = clock.now().astimezone(settings.zone).date()
+        exposure = (await load_exposure(today, [debtor.id])).get(debtor.id, Exposure())
     finally:
         await db.close()
     shown = money(cents, "EUR", "en") if cents is not None else "none"
     print(f"{debtor.name} ({debtor.external_ref}): credit limit {shown}")
+    if cents is not None and exposure.total_cents > cents:
+        owed = money(exposure.total_cents, "EUR", "en")
+        print(f"note: the exposure of {owed} is already over this limit")
     return 0

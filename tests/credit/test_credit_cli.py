@@ -23,7 +23,10 @@ def test_set_a_limit_then_check_the_debtors_credit(tmp_path: Path) -> None:
 
     set_limit = run_cli("debtor", "set-limit", "C001", "1.000,00", cwd=tmp_path, **env)
     assert set_limit.returncode == 0, set_limit.stderr
-    assert set_limit.stdout.strip() == "Rossi S.r.l. (C001): credit limit €1,000.00"
+    assert set_limit.stdout.splitlines() == [
+        "Rossi S.r.l. (C001): credit limit €1,000.00",
+        "note: the exposure of €1,200.00 is already over this limit",
+    ]
 
     checked = run_cli("credit", "check", "C001", cwd=tmp_path, **env)
     assert checked.returncode == 0, checked.stderr

@@ -64,6 +64,7 @@ def debtor_rows(debtors: int, rng: random.Random) -> Iterator[tuple[object, ...]
             paused,
             created,
             created,
+            "D" if i % 20 == 0 else "C" if i % 10 == 0 else "",  # risk bands: policy_credit.py
         )
 
 
@@ -127,7 +128,7 @@ def invoice_rows(debtors: int, rng: random.Random) -> Iterator[tuple[object, ...
 
 DEBTOR_COLUMNS = (
     "id, external_ref, name, vat_number, tax_code, language, timezone, credit_limit_cents, notes, "
-    "paused_until, created_at, updated_at"
+    "paused_until, created_at, updated_at, risk_band"
 )
 CONTACT_COLUMNS = (
     "id, debtor_id, channel, address, is_pec, priority, verified_at, opted_in_at, opted_out_at, "

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, field_validator
 
 MAX_POINTS = 100
 
@@ -57,6 +57,11 @@ class Credit(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     bands: tuple[Band, ...] = Field(default=DEFAULT_BANDS, min_length=1)
+    # name -> band, for `band_named` (planning asks once per debtor).
+    _by_name: dict[str, Band] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: object, /) -> None:
+        self._by_name.update({band.name: band for band in self.bands})
 
     @field_validator("bands")
     @classmethod
@@ -77,7 +82,7 @@ class Credit(BaseModel):
 
     def band_named(self, name: str) -> Band:
         """A stored band's effects; NO_BAND for a debtor not scored (or a band since removed)."""
-        return next((band for band in self.bands if band.name == name), NO_BAND)
+        return self._by_name.get(name, NO_BAND)
 
     def rank(self, name: str) -> int:
         """0 for the best band, more for worse ones; -1 for no band."""

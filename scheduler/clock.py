@@ -1,7 +1,8 @@
 """The clock: APScheduler cron jobs in the company's time zone.
 
 Jobs: cadence planning (every 15 minutes in business hours), promise-date checks, instalment-due
-checks, the morning digest for the staff chat, and closing conversations left idle (hourly).
+checks, the morning digest for the staff chat, the early warning (scheduler/early_warning.py),
+and closing conversations left idle (hourly).
 Jobs coalesce: after downtime the missed runs of a job become one run (misfire_grace_time bounds
 how late it may still start); and a reminder planned late at night is held by the dispatcher until
 the debtor's contact window opens, so nothing stale goes out in a burst at night.
@@ -30,6 +31,7 @@ from scheduler import cadence
 from scheduler.calendar import is_business_day
 from scheduler.commitments import check_instalments, check_promises
 from scheduler.digest import morning_digest
+from scheduler.early_warning import early_warning
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class ClockConfig:
     idle_conversations: str = "20"  # minute past every hour
     misfire_grace_seconds: int = 3600
     standby_poll: float = 30.0
+    early_warning: tuple[int, int] = (8, 35)  # business days at 08:35
 
 
 # --- the jobs (each takes the runtime; `now` comes from runtime.now; the promise, instalment
@@ -124,6 +127,13 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
         CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=zone),
         id="morning_digest",
         name="morning_digest",
+    )
+    hour, minute = config.early_warning
+    scheduler.add_job(
+        job(early_warning),
+        CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=zone),
+        id="early_warning",
+        name="early_warning",
     )
     return scheduler
 

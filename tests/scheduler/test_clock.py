@@ -81,6 +81,7 @@ def test_jobs_are_cron_triggers_in_the_company_time_zone(settings: Settings) -> 
         "check_instalments",
         "morning_digest",
         "close_idle_conversations",
+        "early_warning",
     }
     for job in jobs.values():
         assert str(job.trigger.timezone) == "Europe/Rome"

@@ -6,8 +6,9 @@ each with the figures that justify it, and one suggested action for staff. The t
 named constants below; docs/early-warning.md gives the measured lead time and false alarms.
 
 The signals:
-- PAYING_LATER: the last `RECENT_INVOICES` invoices (settled ones at their days late; one still
-  open counted at its days overdue so far, once that is past the usual) are on average at least
+- PAYING_LATER: the last `RECENT_INVOICES` invoices (settled ones at their days late; or, when
+  that reads later, with those still open past the usual counted at their days overdue so far,
+  a lower bound) are on average at least
   `LATER_BY_DAYS` later than the debtor's usual (the median of the settled invoices before them,
   at least `BASELINE_MIN_INVOICES` of them) and at least `LATE_FLOOR_DAYS` late.
 - SMALLER_PARTIALS: a partial payment in the last `PARTIAL_RECENT_DAYS` covered at most
@@ -138,13 +139,15 @@ def paying_later(facts: DebtorFacts, today: dt.date) -> Signal | None:
     if len(baseline_rows) < BASELINE_MIN_INVOICES:
         baseline_rows = settled[:BASELINE_MIN_INVOICES]
     usual = statistics.median(max(s.days_late, 0) for s in baseline_rows)
-    late = [(s.due, max(s.days_late, 0)) for s in settled[len(baseline_rows) :]]
-    # An invoice still open tells how late it is at least; it counts once past the usual.
-    late += [(due, (today - due).days) for due in facts.open_overdue if (today - due).days > usual]
-    recent = sorted(late)[-RECENT_INVOICES:]
-    if not recent:
-        return None
-    recent_days = statistics.mean(days for _, days in recent)
+    paid = [(s.due, max(s.days_late, 0)) for s in settled[len(baseline_rows) :]]
+    # An invoice still open is at least as late as its days overdue so far: the recent lateness
+    # is the larger of the two readings, with and without the open ones past the usual.
+    still_open = [(due, (today - due).days) for due in facts.open_overdue]
+    with_open = paid + [(due, days) for due, days in still_open if days > usual]
+    recent, recent_days = max(
+        ((r, statistics.mean(days for _, days in r)) for r in (_last(paid), _last(with_open))),
+        key=lambda pair: pair[1],
+    )
     if recent_days < LATE_FLOOR_DAYS or recent_days - usual < LATER_BY_DAYS:
         return None
     return Signal(
@@ -155,6 +158,10 @@ def paying_later(facts: DebtorFacts, today: dt.date) -> Signal | None:
             "usual_days": round(usual),
         },
     )
+
+
+def _last(late: list[tuple[dt.date, int]]) -> list[tuple[dt.date, int]]:
+    return sorted(late)[-RECENT_INVOICES:]
 
 
 def smaller_partials(facts: DebtorFacts, today: dt.date) -> Signal | None:

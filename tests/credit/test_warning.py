@@ -7,9 +7,7 @@ import datetime as dt
 from bot.credit.exposure import Exposure
 from bot.credit.lateness import Settled
 from bot.credit.warning import (
-    LATER_BY_DAYS,
     REFLAG_DAYS,
-    SHRINK_RATIO,
     Action,
     DebtorFacts,
     DueInstalment,
@@ -68,7 +66,6 @@ def test_an_open_invoice_counts_once_it_is_later_than_usual() -> None:
     assert signal is not None and signal.figures["recent_days"] == 23
     # The same invoice open only 3 days is no later than usual: it does not count.
     assert paying_later(DebtorFacts(1, settled=settled, open_overdue=[ago(3)]), TODAY) is None
-    assert 12 - 5 < LATER_BY_DAYS  # without the open one, 12 and 16 are not enough
 
 
 def test_too_little_history_says_nothing() -> None:
@@ -87,10 +84,7 @@ def test_a_smaller_partial_payment_than_the_usual_share() -> None:
     )
     # The same share as usual, even a smaller amount, is not a sign.
     same = [*partials[:2], Partial(ago(10), 2_750, 5_000)]
-    assert (
-        0.55 > SHRINK_RATIO * 0.55
-        and smaller_partials(DebtorFacts(1, partials=same), TODAY) is None
-    )
+    assert smaller_partials(DebtorFacts(1, partials=same), TODAY) is None
     # An old small partial payment is no longer news.
     old = [*partials[:2], Partial(ago(45), 2_000, 20_000)]
     assert smaller_partials(DebtorFacts(1, partials=old), TODAY) is None

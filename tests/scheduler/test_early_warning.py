@@ -166,7 +166,7 @@ async def test_promise_silence_and_several_signals_stop_credit(
             debtor=worse, direction=Direction.INBOUND, status=MessageStatus.HANDLED, body="ok"
         )
     stack.clock.now = NOW
-    for n, days in enumerate((26, 18, 9)):
+    for n, days in enumerate((26, 18, 11, 4)):
         await Message.create(
             debtor=worse,
             direction=Direction.OUTBOUND,
@@ -185,7 +185,7 @@ async def test_promise_silence_and_several_signals_stop_credit(
     assert (
         "Prima promessa di pagamento non mantenuta: la data promessa è passata da 4 giorni." in text
     )
-    assert "nessuna risposta a 3 solleciti negli ultimi 30 giorni, dopo 2 risposte" in text
+    assert "nessuna risposta a 4 solleciti negli ultimi 30 giorni, dopo 2 risposte" in text
     assert "Azione consigliata: sospendere il fido." in text
 
 

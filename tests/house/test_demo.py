@@ -34,5 +34,10 @@ def test_demo_runs_the_loop_from_a_fresh_database(tmp_path: Path) -> None:
     assert "texts: '6 rate'" in out and "Richiesta di piano di rientro" in out
     assert "decision: approved by Giulia" in out
     assert "è stato approvato" in out and "(in plan)" in out
+    # The morning's early warning names the customer paying later and later, with what to do.
+    assert "early warning: 1 debtor(s) flagged" in out
+    assert "Segnali di peggioramento" in out and "Edilizia Meridiana S.r.l. (C900)" in out
+    assert "le ultime 3 fatture in media con 25 giorni di ritardo, di solito 5." in out
+    assert "Azione consigliata: proporre un piano di rientro." in out
     assert (tmp_path / "var" / "demo.sqlite3").exists()
     assert "Traceback" not in result.stderr

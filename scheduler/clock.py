@@ -128,14 +128,20 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
         id="morning_digest",
         name="morning_digest",
     )
-    hour, minute = config.early_warning
-    scheduler.add_job(
-        job(early_warning),
-        CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=zone),
-        id="early_warning",
-        name="early_warning",
-    )
+    _add_early_warning(scheduler, config, job, zone)
     return scheduler
+
+
+def _add_early_warning(
+    scheduler: AsyncIOScheduler,
+    config: ClockConfig,
+    job: Callable[[Callable[[Runtime], Awaitable[Any]]], Callable[[], Awaitable[None]]],
+    zone: Any,
+) -> None:
+    """The early warning (scheduler/early_warning.py), on weekdays at `config.early_warning`."""
+    hour, minute = config.early_warning
+    trigger = CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=zone)
+    scheduler.add_job(job(early_warning), trigger, id="early_warning", name="early_warning")
 
 
 class ClockLock:

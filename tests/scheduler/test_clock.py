@@ -102,6 +102,10 @@ def test_jobs_are_cron_triggers_in_the_company_time_zone(settings: Settings) -> 
     assert digest.get_next_fire_time(None, friday_evening) == dt.datetime(
         2026, 11, 30, 8, 30, tzinfo=zone
     )
+    warning = jobs["early_warning"].trigger
+    assert warning.get_next_fire_time(None, friday_evening) == dt.datetime(
+        2026, 11, 30, 8, 35, tzinfo=zone
+    )
 
 
 async def test_planning_job_runs_on_business_days_only(

@@ -260,3 +260,15 @@ def test_the_english_text_says_what_the_figures_say() -> None:
     assert "the last one, €123.45, covers 10% of its invoice; the earlier ones 55%" in text
     assert "Plan instalment 1 day late (€400.00), still within the 5 days' grace." in text
     assert "Suggested action: call them." in text
+
+
+def test_one_invoice_is_not_an_average() -> None:
+    signals = [{"kind": "paying_later", "recent_count": 1, "recent_days": 1, "usual_days": 0}]
+    flagged = [{"name": "Uno S.r.l.", "ref": "C1", "action": "call", "signals": signals}]
+    context = {"digest_date": "2026-11-25", "currency": "EUR", "flagged": flagged}
+    italian = render("staff/early_warning.txt", "it", **context)
+    assert "l'ultima fattura con 1 giorno di ritardo, di solito 0." in italian
+    assert "in media" not in italian and "Azione consigliata: telefonare." in italian
+    english = render("staff/early_warning.txt", "en", **context)
+    assert "the last invoice 1 day late, usually 0." in english
+    assert "on average" not in english

@@ -63,6 +63,7 @@ class History:
     reminders: list[dt.date] = field(default_factory=list)
     promises: list[Promise] = field(default_factory=list)
     instalments: list[PlanInstalment] = field(default_factory=list)
+    split: dict[int, Partial] = field(default_factory=dict)  # invoice id -> its partial payment
 
     @property
     def deteriorating(self) -> bool:
@@ -173,7 +174,7 @@ def _invoices(rng: random.Random, history: History, habits: Habits) -> None:
         late = _days_late(rng, habits, worse_since, history.kind)
         paid = due + dt.timedelta(days=late) if late < DAYS else NEVER
         history.invoices.append(Invoice(history.debtor_id * 1000 + n, due, amount, paid))
-        _partials(rng, history, habits, amount, issue, paid, worse_since)
+        _partials(rng, history, habits, history.invoices[-1], issue, worse_since)
         _contacts(rng, history, habits, due, paid, worse_since)
         issue += dt.timedelta(days=rng.randint(27, 33))
 
@@ -182,18 +183,19 @@ def _partials(
     rng: random.Random,
     history: History,
     habits: Habits,
-    amount: int,
+    invoice: Invoice,
     issue: dt.date,
-    paid: dt.date,
     worse_since: int,
 ) -> None:
     share = habits.partial_share
     if history.kind == "gradual" and worse_since >= 0:
         share = (share or 0.5) * 0.5 ** (worse_since + 1)  # smaller every month
-    if share is None or paid == NEVER:
+    if share is None or invoice.paid == NEVER:
         return
-    day = max(issue + dt.timedelta(days=5), paid - dt.timedelta(days=rng.randint(7, 20)))
-    history.partials.append(Partial(day, round(amount * share), amount))
+    day = max(issue + dt.timedelta(days=5), invoice.paid - dt.timedelta(days=rng.randint(7, 20)))
+    partial = Partial(day, round(invoice.amount_cents * share), invoice.amount_cents)
+    history.partials.append(partial)
+    history.split[invoice.invoice_id] = partial
 
 
 def _contacts(

@@ -7,6 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
@@ -53,3 +56,29 @@ def test_the_replay_counts_flags_and_lead_times() -> None:
     for h in histories:
         for day, _ in flags[h.debtor_id]:
             assert assess(h.facts(day), day, 5) is not None
+
+
+@pytest.mark.parametrize("day", [520, 600, 690])
+async def test_the_job_reads_from_the_database_what_the_bench_reads_from_memory(
+    db: str, day: int
+) -> None:
+    """The history written into the tables as of one morning: the loaders' facts give the very
+    signals the replay's facts give, debtor by debtor."""
+    from early_warning_store import store_history
+
+    from bot.credit.warning_data import load_warning_facts
+
+    zone = ZoneInfo("Europe/Rome")
+    histories = generate(21, 24, 16)
+    today = START + dt.timedelta(days=day)
+    rows = {h.debtor_id: (await store_history(h, today, zone)).id for h in histories}
+    facts, _ = await load_warning_facts(zone, today)
+    loaded = {f.debtor_id: f for f in facts}
+    flagged = 0
+    for h in histories:
+        from_memory = assess(h.facts(today), today, 5)
+        from_tables = assess(loaded[rows[h.debtor_id]], today, 5)
+        signals = from_memory.signals if from_memory else ()
+        assert (from_tables.signals if from_tables else ()) == signals, h.debtor_id
+        flagged += bool(signals)
+    assert flagged >= 3  # the comparison is not between empty lists

@@ -22,6 +22,7 @@ from bot.channels.base import OutgoingMessage
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
 from bot.demo_limits import show_limits
+from bot.demo_warning import show_warning
 from bot.formats import money
 from bot.models import (
     CLOSED_STATUSES,
@@ -197,6 +198,7 @@ async def _acts(demo: _Demo, database: Path) -> int:
     demo.show_sent()
 
     await show_limits(demo.runtime, out, demo.show_sent)
+    await show_warning(demo.runtime, demo.show_sent, out)
 
     heading("Where things stand", out)
     for row in await Debtor.all().order_by("external_ref"):

@@ -1,7 +1,8 @@
 """The clock: APScheduler cron jobs in the company's time zone.
 
 Jobs: cadence planning (every 15 minutes in business hours), promise-date checks, instalment-due
-checks, the morning digest for the staff chat, and closing conversations left idle (hourly).
+checks, the morning digest for the staff chat, the early warning (scheduler/early_warning.py),
+and closing conversations left idle (hourly).
 Jobs coalesce: after downtime the missed runs of a job become one run (misfire_grace_time bounds
 how late it may still start); and a reminder planned late at night is held by the dispatcher until
 the debtor's contact window opens, so nothing stale goes out in a burst at night.
@@ -31,6 +32,7 @@ from scheduler.calendar import is_business_day
 from scheduler.commitments import check_instalments, check_promises
 from scheduler.digest import morning_digest
 from scheduler.risk import rescore_risk
+from scheduler.early_warning import early_warning
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ class ClockConfig:
     risk_rescore: tuple[int, int] = (7, 40)  # every day at 07:40, before the first planning
     misfire_grace_seconds: int = 3600
     standby_poll: float = 30.0
+    early_warning: tuple[int, int] = (8, 35)  # business days at 08:35
 
 
 # --- the jobs (each takes the runtime; `now` comes from runtime.now; the promise, instalment
@@ -128,6 +131,7 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
         name="morning_digest",
     )
     add_daily(scheduler, job(rescore_risk), config.risk_rescore)
+    _add_early_warning(scheduler, config, job, zone)
     return scheduler
 
 
@@ -136,6 +140,18 @@ def add_daily(scheduler: AsyncIOScheduler, run: Callable[[], Awaitable[None]], a
     hour, minute = at
     trigger = CronTrigger(hour=hour, minute=minute, timezone=scheduler.timezone)
     scheduler.add_job(run, trigger, id=run.__name__, name=run.__name__)
+
+
+def _add_early_warning(
+    scheduler: AsyncIOScheduler,
+    config: ClockConfig,
+    job: Callable[[Callable[[Runtime], Awaitable[Any]]], Callable[[], Awaitable[None]]],
+    zone: Any,
+) -> None:
+    """The early warning (scheduler/early_warning.py), on weekdays at `config.early_warning`."""
+    hour, minute = config.early_warning
+    trigger = CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=zone)
+    scheduler.add_job(job(early_warning), trigger, id="early_warning", name="early_warning")
 
 
 class ClockLock:

@@ -472,6 +472,63 @@ SAMPLES: dict[str, list[Sample]] = {
         ),
         ("other, nothing attached", {"reason": "other", "attachments": []}),
     ],
+    "staff/early_warning.txt": [
+        (
+            "every signal",
+            {
+                "digest_date": TODAY,
+                "flagged": [
+                    {
+                        "name": DEBTOR,
+                        "ref": "C001",
+                        "action": "stop_credit",
+                        "signals": [
+                            {"kind": "paying_later", "recent_count": 3, "recent_days": 27}
+                            | {"usual_days": 6},
+                            {"kind": "first_broken_promise", "days_ago": 3},
+                            {"kind": "silence", "reminders": 4, "answered_before": 5, "days": 30},
+                        ],
+                    },
+                    {
+                        "name": "Bar Sport di Neri Luca",
+                        "ref": "C017",
+                        "action": "offer_plan",
+                        "signals": [
+                            {"kind": "smaller_partials", "last_cents": 12_000}
+                            | {"last_percent": 15, "usual_percent": 50},
+                        ],
+                    },
+                    {
+                        "name": "Greenfield Imports Ltd",
+                        "ref": "C005",
+                        "action": "call",
+                        "signals": [
+                            {"kind": "instalment_late", "days_late": 3, "grace_days": 5}
+                            | {"amount_cents": 52_731},
+                        ],
+                    },
+                ],
+            },
+        ),
+        (
+            "one debtor, one invoice",
+            {
+                "digest_date": TODAY,
+                "flagged": [
+                    {
+                        "name": DEBTOR,
+                        "ref": "C001",
+                        "action": "call",
+                        "signals": [
+                            {"kind": "paying_later", "recent_count": 1, "recent_days": 1}
+                            | {"usual_days": 0},
+                            {"kind": "first_broken_promise", "days_ago": 1},
+                        ],
+                    },
+                ],
+            },
+        ),
+    ],
 }
 
 

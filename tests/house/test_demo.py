@@ -39,5 +39,10 @@ def test_demo_runs_the_loop_from_a_fresh_database(tmp_path: Path) -> None:
     assert "staff alerted, over the credit limit: Bianchi & Figli S.n.c. (C002)" in out
     assert "l'esposizione di 11.250,00 € supera il fido di 10.000,00 € di 1.250,00 €" in plain
     assert "Credit limit: €10,000.00, exceeded by €1,250.00" in plain
+    # The morning's early warning names the customer paying later and later, with what to do.
+    assert "early warning: 1 debtor(s) flagged" in out
+    assert "Segnali di peggioramento" in out and "Edilizia Meridiana S.r.l. (C900)" in out
+    assert "le ultime 3 fatture in media con 25 giorni di ritardo, di solito 5." in out
+    assert "Azione consigliata: proporre un piano di rientro." in out
     assert (tmp_path / "var" / "demo.sqlite3").exists()
     assert "Traceback" not in result.stderr

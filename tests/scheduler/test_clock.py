@@ -82,6 +82,7 @@ def test_jobs_are_cron_triggers_in_the_company_time_zone(settings: Settings) -> 
         "morning_digest",
         "close_idle_conversations",
         "rescore_risk",
+        "early_warning",
     }
     for job in jobs.values():
         assert str(job.trigger.timezone) == "Europe/Rome"
@@ -101,6 +102,10 @@ def test_jobs_are_cron_triggers_in_the_company_time_zone(settings: Settings) -> 
     digest = jobs["morning_digest"].trigger
     assert digest.get_next_fire_time(None, friday_evening) == dt.datetime(
         2026, 11, 30, 8, 30, tzinfo=zone
+    )
+    warning = jobs["early_warning"].trigger
+    assert warning.get_next_fire_time(None, friday_evening) == dt.datetime(
+        2026, 11, 30, 8, 35, tzinfo=zone
     )
 
 

@@ -1,7 +1,8 @@
 """The clock: APScheduler cron jobs in the company's time zone.
 
 Jobs: cadence planning (every 15 minutes in business hours), promise-date checks, instalment-due
-checks, the morning digest for the staff chat, and closing conversations left idle (hourly).
+checks, the morning digest for the staff chat, closing conversations left idle (hourly), and
+the Monday charts for the staff chat (scheduler/weekly_charts.py).
 Jobs coalesce: after downtime the missed runs of a job become one run (misfire_grace_time bounds
 how late it may still start); and a reminder planned late at night is held by the dispatcher until
 the debtor's contact window opens, so nothing stale goes out in a burst at night.
@@ -30,6 +31,7 @@ from scheduler import cadence
 from scheduler.calendar import is_business_day
 from scheduler.commitments import check_instalments, check_promises
 from scheduler.digest import morning_digest
+from scheduler.weekly_charts import weekly_charts
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class ClockConfig:
     instalment_check: tuple[int, int] = (8, 5)  # every day at 08:05
     digest: tuple[int, int] = (8, 30)  # business days at 08:30
     idle_conversations: str = "20"  # minute past every hour
+    weekly_charts: tuple[int, int] = (8, 35)  # Mondays at 08:35, after the digest
     misfire_grace_seconds: int = 3600
     standby_poll: float = 30.0
 
@@ -124,6 +127,13 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
         CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=zone),
         id="morning_digest",
         name="morning_digest",
+    )
+    hour, minute = config.weekly_charts
+    scheduler.add_job(
+        job(weekly_charts),
+        CronTrigger(day_of_week="mon", hour=hour, minute=minute, timezone=zone),
+        id="weekly_charts",
+        name="weekly_charts",
     )
     return scheduler
 

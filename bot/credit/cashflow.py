@@ -29,7 +29,7 @@ from typing import Any
 DEFAULT_WEEKS = 8
 # The reports are in the company's currency; invoices in another one are counted apart.
 REPORT_CURRENCY = "EUR"
-MAX_WEEKS = 52
+MAX_WEEKS = 26  # a week a caption line: 26 of them stay within Telegram's 1,024 characters
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.handlers.staff_buttons import StaffButtons
+from bot.handlers.staff_charts import StaffCharts
 from bot.handlers.staff_commands import StaffCommands
 from bot.runtime import Runtime
 
@@ -35,6 +36,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], runtime: Ru
         "plan": staff.on_plan,
         "done": staff.on_done,
     }
+    charts = StaffCharts(runtime)
+    commands.update(aging=charts.on_aging, cashflow=charts.on_cashflow, dso=charts.on_dso)
     handlers = [
         CallbackQueryHandler(buttons.on_button),
         *(

@@ -21,6 +21,7 @@ from bot import db
 from bot.channels.base import OutgoingMessage
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
+from bot.demo_charts import show_charts
 from bot.formats import money
 from bot.models import (
     CLOSED_STATUSES,
@@ -194,6 +195,8 @@ async def _acts(demo: _Demo, database: Path) -> int:
     await _approve(demo, plan, debtor_name)
     await dispatcher.drain()
     demo.show_sent()
+
+    await show_charts(demo.runtime, demo.senders, out)
 
     heading("Where things stand", out)
     for row in await Debtor.all().order_by("external_ref"):

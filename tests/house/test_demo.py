@@ -34,5 +34,12 @@ def test_demo_runs_the_loop_from_a_fresh_database(tmp_path: Path) -> None:
     assert "texts: '6 rate'" in out and "Richiesta di piano di rientro" in out
     assert "decision: approved by Giulia" in out
     assert "è stato approvato" in out and "(in plan)" in out
+    # The Monday charts reach the (sandbox) staff chat as photos written under var/charts/.
+    charts = tmp_path / "var" / "charts"
+    for name in ("aging-2026-11-23.png", "cashflow-2026-11-23.png"):
+        assert f"-- photo to staff chat: {charts / name}" in out
+        assert (charts / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "Anzianità dei crediti al 23 novembre 2026" in out
+    assert "Incassi attesi nelle prossime 8 settimane" in out
     assert (tmp_path / "var" / "demo.sqlite3").exists()
     assert "Traceback" not in result.stderr

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -128,6 +129,17 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
         id="morning_digest",
         name="morning_digest",
     )
+    _add_weekly_jobs(scheduler, job, config, zone)
+    return scheduler
+
+
+def _add_weekly_jobs(
+    scheduler: AsyncIOScheduler,
+    job: Callable[[Callable[[Runtime], Awaitable[Any]]], Callable[[], Awaitable[None]]],
+    config: ClockConfig,
+    zone: ZoneInfo,
+) -> None:
+    """The Monday jobs: the charts for the staff chat (scheduler/weekly_charts.py)."""
     hour, minute = config.weekly_charts
     scheduler.add_job(
         job(weekly_charts),
@@ -135,7 +147,6 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
         id="weekly_charts",
         name="weekly_charts",
     )
-    return scheduler
 
 
 class ClockLock:

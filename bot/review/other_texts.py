@@ -61,6 +61,7 @@ SECTIONS = (
     ("pay", "The pay pages (HTML, as text)"),
     ("staff", "The staff chat"),
     ("email", "E-mail without a template of its own"),
+    ("reports", "Report columns (the CSV and XLSX files for the accountant)"),
 )
 
 

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from bot.answers import ChatLink, no_answer_context
+from bot.review.chart_samples import CHART_SAMPLES
 
 COMPANY = "Forniture Bianchi S.r.l."  # ends in a period, as many Italian company names do
 DEBTOR = "Rossi Costruzioni S.r.l."
@@ -472,6 +473,7 @@ SAMPLES: dict[str, list[Sample]] = {
         ("other, nothing attached", {"reason": "other", "attachments": []}),
     ],
 }
+SAMPLES.update(CHART_SAMPLES)  # the staff charts' captions (bot/review/chart_samples.py)
 
 
 _debtor = _ns(id=7, name=DEBTOR, external_ref="C001")

@@ -1,4 +1,3 @@
-
 """Sentences in the debtor's own words, through the real inbound path on Telegram, WhatsApp and SMS.
 
 Every intent the understanding step knows is typed as a person would, on each channel, and the

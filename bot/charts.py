@@ -1,7 +1,8 @@
 """The staff charts: aging, the cash-flow forecast and the DSO trend, as PNG bytes.
 
 matplotlib with the Agg backend (no display), imported once and only when a chart is drawn, so a
-process that never draws one never pays for the import. Each chart takes the figures as the pure
+process that never draws one never pays for the import; a process serving the staff chat
+imports it when the handlers are registered (`warm_up`). Each chart takes the figures as the pure
 modules give them (`context()`: plain JSON values, the same the caption is rendered from and an
 outbox row stores) and the staff language; its words come from templates/<lang>/staff/charts/
 labels.txt and amounts are written as bot/formats.money writes them ("1.234,56 €").
@@ -38,6 +39,12 @@ def _matplotlib() -> Any:
     from matplotlib.figure import Figure
 
     return Figure
+
+
+def warm_up() -> None:
+    """Import matplotlib now (about a second), so the first chart a staff member asks for does
+    not wait for it: called when the staff chat's handlers are registered."""
+    _matplotlib()
 
 
 @lru_cache(maxsize=4)

@@ -23,6 +23,7 @@ from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
 from bot.demo_limits import show_limits
 from bot.demo_warning import show_warning
+from bot.demo_charts import show_charts
 from bot.formats import money
 from bot.models import (
     CLOSED_STATUSES,
@@ -199,6 +200,7 @@ async def _acts(demo: _Demo, database: Path) -> int:
 
     await show_limits(demo.runtime, out, demo.show_sent)
     await show_warning(demo.runtime, demo.show_sent, out)
+    await show_charts(demo.runtime, demo.senders, out)
 
     heading("Where things stand", out)
     for row in await Debtor.all().order_by("external_ref"):

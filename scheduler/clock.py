@@ -2,7 +2,8 @@
 
 Jobs: cadence planning (every 15 minutes in business hours), promise-date checks, instalment-due
 checks, the morning digest for the staff chat, the early warning (scheduler/early_warning.py),
-and closing conversations left idle (hourly).
+closing conversations left idle (hourly), the nightly risk scoring (scheduler/risk.py) and the
+Monday charts for the staff chat (scheduler/weekly_charts.py).
 Jobs coalesce: after downtime the missed runs of a job become one run (misfire_grace_time bounds
 how late it may still start); and a reminder planned late at night is held by the dispatcher until
 the debtor's contact window opens, so nothing stale goes out in a burst at night.
@@ -20,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -33,6 +35,7 @@ from scheduler.commitments import check_instalments, check_promises
 from scheduler.digest import morning_digest
 from scheduler.risk import rescore_risk
 from scheduler.early_warning import early_warning
+from scheduler.weekly_charts import weekly_charts
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,7 @@ class ClockConfig:
     digest: tuple[int, int] = (8, 30)  # business days at 08:30
     idle_conversations: str = "20"  # minute past every hour
     risk_rescore: tuple[int, int] = (7, 40)  # every day at 07:40, before the first planning
+    weekly_charts: tuple[int, int] = (8, 40)  # Mondays at 08:40, after the digest and the early warning
     misfire_grace_seconds: int = 3600
     standby_poll: float = 30.0
     early_warning: tuple[int, int] = (8, 35)  # business days at 08:35
@@ -132,6 +136,7 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
     )
     add_daily(scheduler, job(rescore_risk), config.risk_rescore)
     _add_early_warning(scheduler, config, job, zone)
+    _add_weekly_jobs(scheduler, job, config, zone)
     return scheduler
 
 
@@ -152,6 +157,21 @@ def _add_early_warning(
     hour, minute = config.early_warning
     trigger = CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=zone)
     scheduler.add_job(job(early_warning), trigger, id="early_warning", name="early_warning")
+
+def _add_weekly_jobs(
+    scheduler: AsyncIOScheduler,
+    job: Callable[[Callable[[Runtime], Awaitable[Any]]], Callable[[], Awaitable[None]]],
+    config: ClockConfig,
+    zone: ZoneInfo,
+) -> None:
+    """The Monday jobs: the charts for the staff chat (scheduler/weekly_charts.py)."""
+    hour, minute = config.weekly_charts
+    scheduler.add_job(
+        job(weekly_charts),
+        CronTrigger(day_of_week="mon", hour=hour, minute=minute, timezone=zone),
+        id="weekly_charts",
+        name="weekly_charts",
+    )
 
 
 class ClockLock:

@@ -34,6 +34,7 @@ from typing import Any
 
 from bot.answers import ChatLink, first_contacts
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
+from bot.chart_reports import chart_attachment
 from bot.models import Channel, ContactPoint, Debtor, Message, MessageStatus
 from bot.outbox import STAFF, delivery_key
 from bot.reachability import mark_unreachable
@@ -217,11 +218,13 @@ class Dispatcher:
             )
         language = self.runtime.settings.default_language
         text = row.body or render(row.template, language, **self._staff_context(row))
+        chart = chart_attachment(row.context, language)  # a chart row is drawn as it is sent
         outgoing = OutgoingMessage(
             channel=Channel.TELEGRAM,
             address=str(chat_id),
             text=text,
             options=options_of(row.options),
+            attachments=(chart,) if chart else (),
             template=row.template,
             message_id=row.id,
             delivery_key=delivery_key(self.runtime.settings.secret_key, row),

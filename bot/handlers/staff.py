@@ -12,7 +12,9 @@ from typing import Any
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.charts import warm_up
 from bot.handlers.staff_buttons import StaffButtons
+from bot.handlers.staff_charts import StaffCharts
 from bot.handlers.staff_commands import StaffCommands
 from bot.runtime import Runtime
 
@@ -36,6 +38,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], runtime: Ru
         "done": staff.on_done,
         "credit": staff.on_credit,
     }
+    charts = StaffCharts(runtime)
+    warm_up()  # matplotlib's import now, not on the first /aging
+    commands.update(aging=charts.on_aging, cashflow=charts.on_cashflow, dso=charts.on_dso)
     handlers = [
         CallbackQueryHandler(buttons.on_button),
         *(

@@ -62,6 +62,7 @@ SECTIONS = (
     ("staff", "The staff chat"),
     ("email", "E-mail without a template of its own"),
     ("credit", "Credit: the card of `credit check`, `/credit` and the staff alerts"),
+    ("reports", "Report columns (the CSV and XLSX files for the accountant)"),
 )
 
 

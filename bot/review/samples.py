@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.answers import ChatLink, no_answer_context
 from bot.review.credit_samples import CREDIT_SAMPLES
+from bot.review.chart_samples import CHART_SAMPLES
 
 COMPANY = "Forniture Bianchi S.r.l."  # ends in a period, as many Italian company names do
 DEBTOR = "Rossi Costruzioni S.r.l."
@@ -530,6 +531,7 @@ SAMPLES: dict[str, list[Sample]] = {
         ),
     ],
 }
+SAMPLES.update(CHART_SAMPLES)  # the staff charts' captions (bot/review/chart_samples.py)
 
 
 _debtor = _ns(id=7, name=DEBTOR, external_ref="C001")

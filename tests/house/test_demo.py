@@ -44,5 +44,12 @@ def test_demo_runs_the_loop_from_a_fresh_database(tmp_path: Path) -> None:
     assert "Segnali di peggioramento" in out and "Edilizia Meridiana S.r.l. (C900)" in out
     assert "le ultime 3 fatture in media con 25 giorni di ritardo, di solito 5." in out
     assert "Azione consigliata: proporre un piano di rientro." in out
+    # The Monday charts reach the (sandbox) staff chat as photos written under var/charts/.
+    charts = tmp_path / "var" / "charts"
+    for name in ("aging-2026-11-23.png", "cashflow-2026-11-23.png"):
+        assert f"-- photo to staff chat: {charts / name}" in out
+        assert (charts / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "Anzianità dei crediti al 23 novembre 2026" in out
+    assert "Incassi attesi nelle prossime 8 settimane" in out
     assert (tmp_path / "var" / "demo.sqlite3").exists()
     assert "Traceback" not in result.stderr

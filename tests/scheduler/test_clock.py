@@ -83,6 +83,7 @@ def test_jobs_are_cron_triggers_in_the_company_time_zone(settings: Settings) -> 
         "close_idle_conversations",
         "rescore_risk",
         "early_warning",
+        "weekly_charts",
     }
     for job in jobs.values():
         assert str(job.trigger.timezone) == "Europe/Rome"
@@ -107,6 +108,11 @@ def test_jobs_are_cron_triggers_in_the_company_time_zone(settings: Settings) -> 
     assert warning.get_next_fire_time(None, friday_evening) == dt.datetime(
         2026, 11, 30, 8, 35, tzinfo=zone
     )
+    charts = jobs["weekly_charts"].trigger  # Mondays only, after the digest
+    assert charts.get_next_fire_time(None, friday_evening) == dt.datetime(
+        2026, 11, 30, 8, 40, tzinfo=zone
+    )
+    assert charts.get_next_fire_time(None, midday) == dt.datetime(2026, 11, 30, 8, 40, tzinfo=zone)
 
 
 async def test_planning_job_runs_on_business_days_only(

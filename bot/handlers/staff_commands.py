@@ -18,6 +18,7 @@ from bot.flows.stages import handed_off
 from bot.flows.states import hand_back
 from bot.handlers.staff_chat import COUNTER_DATE_TEMPLATE, Context, StaffChat
 from bot.models import AuditEvent, Debtor, Message, PaymentPlan, StaffMember
+from bot.registry.history import load_history
 from bot.staff_reports import debtor_report, overdue_report, plan_report
 from bot.texts import render
 
@@ -56,9 +57,15 @@ class StaffCommands(StaffChat):
             else:
                 debtor = await self._one_debtor(update, query)
                 if debtor is not None:
-                    report = await debtor_report(debtor, self.runtime.policy)
-                    await self._say(update, self.text("debtor.txt", **report))
+                    await self._say(update, await self.debtor_card(debtor))
         raise ApplicationHandlerStop
+
+    async def debtor_card(self, debtor: Debtor, score_line: str | None = None) -> str:
+        """/debtor: the header (exposure, the score's line when given), the card, and as much of
+        the whole timeline as one message holds (bot/registry/)."""
+        report = await debtor_report(debtor, self.runtime.policy)
+        history = await load_history(debtor, self.runtime.today())
+        return history.chat_text(self.text("debtor.txt", **report), self.language, score_line)
 
     async def on_plan(self, update: Update, context: Context) -> None:
         if await self._staff_only(update) is not None:

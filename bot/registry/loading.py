@@ -8,6 +8,7 @@ requests, payments and their allocations, and the audit events about the debtor 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from bot.models import (
@@ -26,6 +27,7 @@ from bot.models import (
     PromiseToPay,
     StaffMember,
 )
+from bot.registry.statement import Statement, statement
 from bot.registry.timeline import Facts
 
 _MESSAGE_FIELDS = (
@@ -110,3 +112,27 @@ async def load_facts(debtor: Debtor) -> Facts:
         names = await StaffMember.filter(id__in=sorted(staff_ids)).values_list("id", "name")
         facts.staff_names.update({ident: name for ident, name in names})
     return facts
+
+
+async def load_statement(debtor: Debtor, today: dt.date) -> Statement:
+    """The debtor's statement of account today (bot/registry/statement.py)."""
+    invoices = await Invoice.filter(debtor_id=debtor.id).values(
+        "number", "issue_date", "due_date", "amount_cents", "paid_cents", "discount_cents",
+        "currency", "status",
+    )  # fmt: skip
+    payments = await Payment.filter(debtor_id=debtor.id).values(*_PAYMENT_FIELDS)
+    allocations = await PaymentAllocation.filter(payment__debtor_id=debtor.id).values(
+        "payment_id", "invoice__number"
+    )
+    currencies = [row["currency"] for row in invoices]
+    currency = max(set(currencies), key=currencies.count) if currencies else "EUR"
+    return statement(
+        debtor.name,
+        debtor.external_ref,
+        invoices,
+        payments,
+        allocations,
+        today=today,
+        zone=debtor.timezone,
+        currency=currency,
+    )

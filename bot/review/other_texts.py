@@ -61,6 +61,7 @@ SECTIONS = (
     ("pay", "The pay pages (HTML, as text)"),
     ("staff", "The staff chat"),
     ("email", "E-mail without a template of its own"),
+    ("registry", "The registry: a debtor's timeline (/debtor, history), the statement's PDF text"),
 )
 
 

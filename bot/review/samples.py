@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from bot.answers import ChatLink, no_answer_context
+from bot.review.registry_samples import REGISTRY_SAMPLES
 
 COMPANY = "Forniture Bianchi S.r.l."  # ends in a period, as many Italian company names do
 DEBTOR = "Rossi Costruzioni S.r.l."
@@ -595,3 +596,5 @@ COMMON_CONTEXT: dict[str, Any] = {
     "phone": PHONE,
     "key": "pay_now",
 }
+
+SAMPLES.update(REGISTRY_SAMPLES)  # the registry's own (bot/review/registry_samples.py)

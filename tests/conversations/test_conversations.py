@@ -148,6 +148,7 @@ async def test_state_is_stored_per_debtor(sandbox_runtime: Runtime) -> None:
 
 # --- through the fake Telegram --------------------------------------------------------------
 
+
 async def debtor_with_invoices(
     amounts: tuple[int, ...] = (123_456,), chat: int = CHAT, ref: str = "C042"
 ) -> Debtor:

@@ -1,4 +1,3 @@
-
 """Sentences in the debtor's own words, through the real inbound path on Telegram, WhatsApp and SMS.
 
 Every intent the understanding step knows is typed as a person would, on each channel, and the
@@ -82,7 +81,7 @@ SCENARIOS = {
     "greeting": (["buongiorno"], "flows/words/who.txt"),
     "thanks": (["grazie mille"], "flows/words/thanks.txt"),
     "abuse": (["siete dei ladri"], "flows/words/calm.txt"),
-    "statement": (["quanto devo?"], "flows/menu/prompt.txt"),
+    "statement": (["quanto devo?"], "flows/statement/text.txt"),
     "cannot_pay": (["non posso pagare adesso"], "flows/words/cannot_pay.txt"),
     "mixed": (["basta messaggi, pago venerdì"], "flows/words/ask.txt"),
     "other": (["asdfgh"], "flows/help.txt"),

@@ -1,4 +1,3 @@
-
 """Issue 14, item 3: a promise a reply makes, the product keeps. Each promise is made through the
 real inbound path on Telegram, then the real cadence and outbox run day by day on the company's
 calendar, and what reaches the debtor is read against what the reply said.

@@ -161,6 +161,7 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
 
 
 async def _acts(demo: _Demo, database: Path) -> int:
+    from bot.demo_registry import show_registry
     from scheduler.dispatch import Dispatcher
 
     out = demo.out
@@ -194,6 +195,9 @@ async def _acts(demo: _Demo, database: Path) -> int:
     await _approve(demo, plan, debtor_name)
     await dispatcher.drain()
     demo.show_sent()
+
+    if not await show_registry(demo.runtime, demo.senders, demo.seen, out):
+        return 1
 
     heading("Where things stand", out)
     for row in await Debtor.all().order_by("external_ref"):

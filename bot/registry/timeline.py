@@ -31,9 +31,10 @@ class Kind(StrEnum):
     AUDIT = "audit"
 
 
-# At the same moment: the invoice first, the payment before its allocations, the audit of a
-# decision after the fact it decides.
-_RANK = {kind: rank for rank, kind in enumerate(Kind)}
+# At the same moment: the invoice first, messages in the order they were stored (an answer
+# after what it answers), the payment before its allocations, the audit of a decision after the
+# fact it decides.
+_RANK = {kind: rank for rank, kind in enumerate(Kind)} | {Kind.MESSAGE_IN: 1}
 TEXT_SHOWN = 120  # characters of a message's body an entry keeps
 
 
@@ -52,10 +53,11 @@ class Entry:
     text: str = ""  # a message's words, an audit action
     due: dt.date | None = None  # an invoice's due date, a promise's or plan's date
     data: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0  # the row's id: the order rows of one table were written in
 
     @property
-    def sort_key(self) -> tuple[dt.datetime, int, str]:
-        return (self.at, _RANK[self.kind], self.source)
+    def sort_key(self) -> tuple[dt.datetime, int, int, str]:
+        return (self.at, _RANK[self.kind], self.seq, self.source)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ def message_entry(row: Row) -> Entry:
         at=_aware(when),
         kind=Kind.MESSAGE_IN if inbound else Kind.MESSAGE_OUT,
         source=f"message:{row['id']}",
+        seq=row["id"],
         actor="debtor" if inbound else "system",
         channel=_value(row.get("channel")),
         template=row.get("template") or "",
@@ -122,6 +125,7 @@ def invoice_entry(row: Row, zone: str) -> Entry:
         at=at_noon(row["issue_date"], zone),
         kind=Kind.INVOICE,
         source=f"invoice:{row['id']}",
+        seq=row["id"],
         status=_value(row["status"]),
         amount_cents=row["amount_cents"],
         currency=row["currency"],
@@ -138,6 +142,7 @@ def payment_entries(payment: Row, allocations: Iterable[Row]) -> list[Entry]:
             at=at,
             kind=Kind.PAYMENT,
             source=source,
+            seq=payment["id"],
             status=_value(payment["status"]),
             amount_cents=payment["amount_cents"],
             currency=payment["currency"],
@@ -150,6 +155,7 @@ def payment_entries(payment: Row, allocations: Iterable[Row]) -> list[Entry]:
             at=at,
             kind=Kind.ALLOCATION,
             source=f"{source}:{row['invoice__number']}",
+            seq=payment["id"],
             amount_cents=row["amount_cents"],
             currency=payment["currency"],
             reference=row["invoice__number"],
@@ -164,6 +170,7 @@ def _arrangement(kind: Kind, row: Row, stamp: str, **fields: Any) -> Entry:
         at=_aware(row[stamp]),
         kind=kind,
         source=f"{kind.value}:{row['id']}",
+        seq=row["id"],
         actor="debtor",
         status=_value(row.get("status")),
         **fields,
@@ -222,6 +229,7 @@ def audit_entry(row: Row, staff_names: Mapping[int, str]) -> Entry:
         at=_aware(row["created_at"]),
         kind=Kind.AUDIT,
         source=f"audit:{row['id']}",
+        seq=row["id"],
         actor=actor_name(row["actor"], staff_names),
         reference=row["subject"],
         text=row["action"],

@@ -18,7 +18,7 @@ from bot.channels.base import OutgoingMessage, SendError
 from bot.conversations.replies import Reply
 from bot.inbound import InboundEvent, insert_message
 from bot.models import Channel, ContactPoint, Debtor, Direction, Message, MessageStatus
-from bot.outbox import delivery_key, options_payload
+from bot.outbox import attachments_payload, delivery_key, options_payload
 from bot.runtime import Runtime
 from scheduler.proactive import consent_missing, consent_reason, needs_opt_in, whatsapp_session_open
 from scheduler.whatsapp_variables import Facts, variables_for
@@ -108,6 +108,7 @@ def reply_fields(
         "template": reply.template,
         "body": channel_text(reply, channel),
         "options": options_payload(reply.options),
+        "attachments": attachments_payload(reply.attachments),
         "context": {"reply": True, "address": address},
         "status": MessageStatus.SENDING,
         "scheduled_at": now,

@@ -18,12 +18,15 @@ from bot.models import (
     Invoice,
     InvoiceStatus,
     Message,
+    MessageStatus,
     Payment,
     PaymentAllocation,
     PaymentMethod,
 )
 from bot.outbox import STAFF
 from bot.registry.statement_pdf import MIME_TYPE
+from bot.runtime import Runtime
+from scheduler.dispatch import Dispatcher
 from tests.providers.telegram.fake_telegram import FakeTelegram
 from tests.providers.twilio.twilio_app import DEBTOR_PHONE, SMS_FROM, debtor_with, twilio_stack
 from tests.support.pdf_text import pdf_text
@@ -114,3 +117,20 @@ async def test_by_sms_the_short_form_and_no_file(settings: Settings, db: str) ->
     assert "MediaUrl" not in sent
     audit = await AuditEvent.get(action="flow.statement")
     assert audit.data["pdf"] is False
+
+
+async def test_a_reply_telegram_refused_at_once_goes_later_with_its_pdf(
+    app_url: str, fake: FakeTelegram, runtime: Runtime
+) -> None:
+    """The outbox keeps the reply's file: the worker's resend carries the same PDF, so the text's
+    "in allegato" stays true."""
+    await telegram_debtor()
+    fake.server_error("sendDocument", times=1)
+    await TelegramDebtor(app_url, fake).say("estratto conto")
+    row = await Message.get(direction=Direction.OUTBOUND, template="flows/statement/text.txt")
+    assert row.status is MessageStatus.PENDING and row.attachments[0]["mime_type"] == MIME_TYPE
+    await Message.filter(id=row.id).update(scheduled_at=NOW)  # its retry is due
+    await Dispatcher(runtime).drain()
+    first, again = fake.calls_to("sendDocument")
+    assert again.files["document"] == first.files["document"]
+    assert (await Message.get(id=row.id)).status is MessageStatus.SENT

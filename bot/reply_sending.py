@@ -39,7 +39,8 @@ REPLY_SEND_TIMEOUT_SECONDS = 100.0
 # go on in the background; their rows are leased, so if the process stops first the dispatcher
 # sends them.
 REPLY_WAIT_SECONDS = 3.0
-_sending: set[asyncio.Task[None]] = set()  # referenced until done, as asyncio asks
+_sending: set[asyncio.Task[None]] = set()
+FILES = frozenset({Channel.TELEGRAM, Channel.EMAIL})  # the channels whose senders carry files  # referenced until done, as asyncio asks
 
 
 async def deliver(
@@ -108,7 +109,8 @@ def reply_fields(
         "template": reply.template,
         "body": channel_text(reply, channel),
         "options": options_payload(reply.options),
-        "attachments": attachments_payload(reply.attachments),
+        # Kept for a resend where the channel carries files (SMS and WhatsApp refuse them).
+        "attachments": attachments_payload(reply.attachments) if channel in FILES else [],
         "context": {"reply": True, "address": address},
         "status": MessageStatus.SENDING,
         "scheduled_at": now,

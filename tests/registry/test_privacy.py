@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 from bot.config import Settings
+from bot.credit.exposure import Exposure
 from bot.inbound import find_contact_points
 from bot.models import (
     AuditEvent,
@@ -22,6 +23,7 @@ from bot.models import (
     PaymentAllocation,
 )
 from bot.registry.privacy import as_json, erase_debtor, export_debtor
+from bot.registry.texts import header_text
 from scheduler.cadence import plan
 from tests.registry.registry_data import CHAT, NOW, PHONE, debtor_with_history
 from tests.support.scheduler_data import FrozenClock, make_debtor, make_invoice, make_runtime
@@ -71,6 +73,11 @@ async def test_erase_anonymises_the_person_and_keeps_the_books(settings: Setting
     assert await PaymentAllocation.filter(payment_id=payment.id).count() == 1
     audit = await AuditEvent.get(action="privacy.erased")
     assert audit.subject == f"debtor:{debtor.id}" and audit.data == changed
+    header = header_text(erased, Exposure(), "it")
+    assert header.startswith(
+        f"👤 [erased #{debtor.id}] (C042, #{debtor.id}) — dati personali cancellati il "
+        "23 novembre 2026\n💰 Esposizione: nessuna"
+    )
     # Nothing of the person is left to export.
     exported = as_json(await export_debtor(erased))
     for word in ("Rossi", "Mario", PHONE, CHAT, "RSSMRA", "lunedì", "333 1234567"):

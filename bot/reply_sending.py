@@ -39,8 +39,8 @@ REPLY_SEND_TIMEOUT_SECONDS = 100.0
 # go on in the background; their rows are leased, so if the process stops first the dispatcher
 # sends them.
 REPLY_WAIT_SECONDS = 3.0
-_sending: set[asyncio.Task[None]] = set()
-FILES = frozenset({Channel.TELEGRAM, Channel.EMAIL})  # the channels whose senders carry files  # referenced until done, as asyncio asks
+_sending: set[asyncio.Task[None]] = set()  # referenced until done, as asyncio asks
+FILES = frozenset({Channel.TELEGRAM, Channel.EMAIL})  # the channels whose senders carry files
 
 
 async def deliver(

@@ -196,7 +196,7 @@ async def _acts(demo: _Demo, database: Path) -> int:
     await dispatcher.drain()
     demo.show_sent()
 
-    if not await show_registry(demo.runtime, demo.senders, demo.seen, out):
+    if not await show_registry(demo.runtime, demo.show_sent, out):
         return 1
 
     heading("Where things stand", out)

@@ -8,26 +8,30 @@ import datetime as dt
 import textwrap
 from collections.abc import Callable
 
-from bot.channels.sandbox import SandboxSender
+from bot.channels.base import OutgoingMessage
 from bot.models import Channel, Debtor, PaymentPlan
 from bot.runtime import Runtime
 
 DEMO_CHAT = "777000123"  # the debtor's Telegram chat in the sandbox
 
 
+def _heading(title: str, out: Callable[[str], None]) -> None:
+    out("")
+    out(f"== {title}")
+
+
 async def show_registry(
     runtime: Runtime,
-    senders: dict[Channel, SandboxSender],
-    seen: dict[Channel, int],
+    show_sent: Callable[[], list[OutgoingMessage]],
     out: Callable[[str], None],
 ) -> bool:
-    from bot.demo import heading, show_sent
+    """`show_sent` prints what the sandboxes sent since it was last called (bot/demo.py's)."""
     from bot.handlers.staff_commands import StaffCommands
     from bot.inbound import InboundEvent
     from bot.linking import issue_token
     from bot.receive import receive
 
-    heading("8. The debtor asks for a statement of account in the Telegram chat", out)
+    _heading("8. The debtor asks for a statement of account in the Telegram chat", out)
     plan = await PaymentPlan.all().order_by("-id").first()
     debtor = await Debtor.get(id=plan.debtor_id) if plan else await Debtor.all().first()  # type: ignore[attr-defined]
     if debtor is None:
@@ -48,10 +52,10 @@ async def show_registry(
             received_at=now,
         )
         await receive(runtime, event)
-        if not show_sent(senders, seen, out):
+        if not show_sent():
             return False
 
-    heading(f"9. Staff type /debtor {debtor.external_ref}: the whole timeline in one place", out)
+    _heading(f"9. Staff type /debtor {debtor.external_ref}: the whole timeline in one place", out)
     card = await StaffCommands(runtime).debtor_card(debtor)
     out(textwrap.indent(card, "   | ", lambda _line: True))
     out(f"   (all of it, or as CSV: python -m bot history {debtor.external_ref} [--csv FILE])")

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from bot.credit.exposure import Exposure, load_exposure
 from bot.models import Debtor
 from bot.registry.loading import load_facts
-from bot.registry.texts import chat_text, entry_line, header_text, timeline_text
+from bot.registry.texts import (
+    TELEGRAM_LIMIT,
+    chat_text,
+    entry_line,
+    header_text,
+    newest_lines,
+    timeline_text,
+)
 from bot.registry.timeline import Entry, build
 
 
@@ -36,9 +43,12 @@ class History:
         return f"{self.header(language, score_line)}\n\n{body}"
 
     def chat_text(self, card: str, language: str, score_line: str | None = None) -> str:
-        """The header, the /debtor card, and as much of the timeline as one message holds."""
+        """The header, the /debtor card, and as much of the timeline as one message holds (only
+        the newest entries that can fit are rendered)."""
         header = self.header(language, score_line)
-        return chat_text(header, card, self.lines(language), language, self.debtor.external_ref)
+        zone, ref = self.debtor.timezone, self.debtor.external_ref
+        lines = newest_lines(self.entries, language, zone, self.currency, TELEGRAM_LIMIT)
+        return chat_text(header, card, lines, language, ref, total=len(self.entries))
 
 
 async def load_history(debtor: Debtor, today: dt.date) -> History:

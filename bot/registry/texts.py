@@ -57,12 +57,19 @@ def header_text(
 
 
 def timeline_text(
-    lines: Sequence[str], language: str, ref: str, *, budget: int | None = None
+    lines: Sequence[str],
+    language: str,
+    ref: str,
+    *,
+    budget: int | None = None,
+    total: int | None = None,
 ) -> str:
     """The timeline's lines, oldest first; with a `budget` (characters), the oldest are left out
-    until the text fits, and a note says how many and where to read them all."""
+    until the text fits, and a note says how many and where to read them all. `total`: how many
+    entries there are when `lines` holds only the newest of them."""
     shown = list(lines)
-    text = _timeline(shown, len(lines), language, ref)
+    total = len(lines) if total is None else total
+    text = _timeline(shown, total, language, ref)
     if budget is None:
         return text
     # Drop from the oldest; each try costs one render, so drop by what is over the budget.
@@ -72,7 +79,7 @@ def timeline_text(
         while shown and over > 0:
             over -= len(shown.pop(0)) + 1
             dropped += 1
-        text = _timeline(shown, len(lines), language, ref)
+        text = _timeline(shown, total, language, ref)
     return text
 
 
@@ -88,11 +95,35 @@ def _timeline(shown: list[str], total: int, language: str, ref: str) -> str:
     )
 
 
-def chat_text(header: str, body: str, lines: Sequence[str], language: str, ref: str) -> str:
-    """`header` and `body` (the /debtor card) then as much of the timeline as fits one message."""
+def chat_text(
+    header: str,
+    body: str,
+    lines: Sequence[str],
+    language: str,
+    ref: str,
+    total: int | None = None,
+) -> str:
+    """`header` and `body` (the /debtor card) then as much of the timeline as fits one message.
+    `lines` may be the newest entries only (`newest_lines`); `total` then counts them all."""
     top = "\n\n".join(part for part in (header, body) if part)
     budget = TELEGRAM_LIMIT - len(top) - 2
-    return f"{top}\n\n{timeline_text(lines, language, ref, budget=budget)}"
+    timeline = timeline_text(lines, language, ref, budget=budget, total=total)
+    return f"{top}\n\n{timeline}"
+
+
+def newest_lines(
+    entries: Sequence[Entry], language: str, zone: str, currency: str, budget: int
+) -> list[str]:
+    """The lines of the newest entries that together fit `budget` characters, oldest first: a
+    debtor with years of messages has only those rendered for the chat."""
+    lines: list[str] = []
+    for entry in reversed(entries):
+        line = entry_line(entry, language, zone, currency)
+        budget -= len(line) + 1
+        if budget < 0:
+            break
+        lines.append(line)
+    return lines[::-1]
 
 
 def csv_text(entries: Sequence[Entry]) -> str:

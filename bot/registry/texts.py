@@ -45,10 +45,12 @@ def header_text(
 ) -> str:
     """Who the debtor is, what they owe now (overdue and not yet due) and, when the integrator
     passes one, the risk score's line."""
+    erased = debtor.erased_at
     return render(
         "registry/header.txt",
         language,
         debtor=debtor,
+        erased_on=local(erased, debtor.timezone).date() if erased is not None else None,
         exposure=exposure,
         currency=currency,
         credit_limit_cents=debtor.credit_limit_cents,

@@ -127,10 +127,8 @@ FULL = statement(
 ).as_context()
 EMPTY = statement(_NAME, _REF, [], [], [], today=TODAY, zone="Europe/Rome").as_context()
 _SHOWN = {"items_shown": 30, "payments_shown": 10}
-_DEBTOR = SimpleNamespace(id=7, name=_NAME, external_ref=_REF, erased_at=None)
-_ERASED = SimpleNamespace(
-    id=7, name="[erased #7]", external_ref=_REF, erased_at=dt.datetime(2026, 11, 20, 9, 0)
-)
+_DEBTOR = SimpleNamespace(id=7, name=_NAME, external_ref=_REF)
+_ERASED = SimpleNamespace(id=7, name="[erased #7]", external_ref=_REF)
 _OWES = {
     "exposure": Exposure(1_248_000, 525_540, 2),
     "credit_limit_cents": None,
@@ -151,11 +149,12 @@ REGISTRY_SAMPLES: dict[str, list[Sample]] = {
         ("nothing owed", {"exposure": Exposure(), "credit_limit_cents": None, "score_line": None}),
     ],
     "registry/header.txt": [
-        ("", {"debtor": _DEBTOR, **_OWES}),
+        ("", {"debtor": _DEBTOR, "erased_on": None, **_OWES}),
         (
             "erased",
             {
                 "debtor": _ERASED,
+                "erased_on": dt.date(2026, 11, 20),
                 "exposure": Exposure(),
                 "credit_limit_cents": None,
                 "score_line": None,

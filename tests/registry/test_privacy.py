@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 from bot.config import Settings
 from bot.credit.exposure import Exposure
@@ -104,3 +105,24 @@ async def test_an_erased_debtor_is_never_chased(settings: Settings, db: str) -> 
     result = await plan(runtime, dry_run=True)
     assert [reminder.debtor_id for reminder in result.queued] == [kept.id]
     assert result.debtors_seen == 1
+
+
+async def test_an_import_does_not_write_an_erased_person_again(
+    settings: Settings, db: str, tmp_path: Path
+) -> None:
+    from bot.importers import run_import
+
+    make_runtime(settings, FrozenClock(NOW))
+    debtor = await debtor_with_history()
+    await erase_debtor(debtor, NOW)
+    file = tmp_path / "debtors.csv"
+    file.write_text(f"external_ref,name,phone\nC042,Rossi Impianti S.r.l.,{PHONE}\n")
+    report = await run_import(
+        debtors=file, invoices=None, dry_run=False, default_language="it",
+        default_timezone="Europe/Rome",
+    )  # fmt: skip
+    assert [p.render() for p in report.problems] == [
+        f"{file}:2: external_ref: the personal data of 'C042' were erased; remove the row"
+    ]
+    assert (await Debtor.get(id=debtor.id)).name == f"[erased #{debtor.id}]"
+    assert await find_contact_points(Channel.SMS, PHONE) == []

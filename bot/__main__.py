@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot import db
-from bot.cli import credit, database, operations, reports, serve, setup
+from bot.cli import credit, database, operations, registry, reports, serve, setup
 from bot.config import ConfigError, Settings, load_settings
 from bot.flows_doc import add_flows_parser
 from bot.policy import PolicyError
@@ -25,7 +25,7 @@ from bot.processes import run_main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Sollecito")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (database, setup, operations, serve, credit, reports):
+    for group in (database, setup, operations, serve, credit, reports, registry):
         group.add_commands(sub)
     add_flows_parser(sub)
     return parser

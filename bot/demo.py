@@ -21,9 +21,9 @@ from bot import db
 from bot.channels.base import OutgoingMessage
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
+from bot.demo_charts import show_charts
 from bot.demo_limits import show_limits
 from bot.demo_warning import show_warning
-from bot.demo_charts import show_charts
 from bot.formats import money
 from bot.models import (
     CLOSED_STATUSES,
@@ -164,6 +164,7 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
 
 
 async def _acts(demo: _Demo, database: Path) -> int:
+    from bot.demo_registry import show_registry
     from scheduler.dispatch import Dispatcher
 
     out = demo.out
@@ -201,6 +202,8 @@ async def _acts(demo: _Demo, database: Path) -> int:
     await show_limits(demo.runtime, out, demo.show_sent)
     await show_warning(demo.runtime, demo.show_sent, out)
     await show_charts(demo.runtime, demo.senders, out)
+    if not await show_registry(demo.runtime, demo.show_sent, out):
+        return 1
 
     heading("Where things stand", out)
     for row in await Debtor.all().order_by("external_ref"):

@@ -59,7 +59,8 @@ def _points_at_address() -> str:
     return (
         f"SELECT {sql.select_list(ContactPoint, 'cp')}, {sql.select_list(Debtor, 'd')} "
         "FROM contact_point cp JOIN debtor d ON d.id = cp.debtor_id "
-        "WHERE cp.channel = ? AND cp.address = ? ORDER BY cp.id"
+        # An erased debtor's addresses stand for no one any more (python -m bot privacy erase).
+        "WHERE cp.channel = ? AND cp.address = ? AND d.erased_at IS NULL ORDER BY cp.id"
     )
 
 

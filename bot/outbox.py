@@ -7,6 +7,7 @@ staff alerts.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -15,7 +16,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from bot.channels.base import Option
+from bot.channels.base import Attachment, Option
 from bot.models import Channel, ContactPoint, Debtor, Direction, Message, MessageStatus
 
 STAFF = "staff"
@@ -34,6 +35,31 @@ def delivery_key(secret_key: str, message: Message) -> str:
 
 def options_payload(options: Sequence[Option]) -> list[dict[str, str]]:
     return [{"key": option.key, "label": option.label} for option in options]
+
+
+def attachments_payload(attachments: Sequence[Attachment]) -> list[dict[str, str]]:
+    """Files a reply carries, kept on its row (base64), so a resend by the dispatcher carries
+    them too (the statement's PDF: a few kilobytes)."""
+    return [
+        {
+            "filename": item.filename,
+            "mime_type": item.mime_type,
+            "content_base64": base64.b64encode(item.content).decode("ascii"),
+        }
+        for item in attachments
+    ]
+
+
+def attachments_of(payload: Any) -> tuple[Attachment, ...]:
+    """The files `attachments_payload` kept; anything else on the row (an inbound message's
+    media descriptions) is not a file to send."""
+    if not isinstance(payload, list):
+        return ()
+    return tuple(
+        Attachment(item["filename"], base64.b64decode(item["content_base64"]), item["mime_type"])
+        for item in payload
+        if isinstance(item, dict) and {"filename", "mime_type", "content_base64"} <= item.keys()
+    )
 
 
 async def queue_message(

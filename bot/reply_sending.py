@@ -18,7 +18,7 @@ from bot.channels.base import OutgoingMessage, SendError
 from bot.conversations.replies import Reply
 from bot.inbound import InboundEvent, insert_message
 from bot.models import Channel, ContactPoint, Debtor, Direction, Message, MessageStatus
-from bot.outbox import delivery_key, options_payload
+from bot.outbox import attachments_payload, delivery_key, options_payload
 from bot.runtime import Runtime
 from scheduler.proactive import consent_missing, consent_reason, needs_opt_in, whatsapp_session_open
 from scheduler.whatsapp_variables import Facts, variables_for
@@ -40,6 +40,7 @@ REPLY_SEND_TIMEOUT_SECONDS = 100.0
 # sends them.
 REPLY_WAIT_SECONDS = 3.0
 _sending: set[asyncio.Task[None]] = set()  # referenced until done, as asyncio asks
+FILES = frozenset({Channel.TELEGRAM, Channel.EMAIL})  # the channels whose senders carry files
 
 
 async def deliver(
@@ -108,6 +109,8 @@ def reply_fields(
         "template": reply.template,
         "body": channel_text(reply, channel),
         "options": options_payload(reply.options),
+        # Kept for a resend where the channel carries files (SMS and WhatsApp refuse them).
+        "attachments": attachments_payload(reply.attachments) if channel in FILES else [],
         "context": {"reply": True, "address": address},
         "status": MessageStatus.SENDING,
         "scheduled_at": now,

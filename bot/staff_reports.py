@@ -18,8 +18,6 @@ from bot.models import (
     Instalment,
     Invoice,
     InvoiceStatus,
-    Message,
-    Payment,
     PaymentAllocation,
     PaymentPlan,
     PaymentStatus,
@@ -38,7 +36,6 @@ AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("90+", 91, None),
 )
 MATCHES_SHOWN = 5
-HISTORY_SHOWN = 5
 INVOICES_SHOWN = 20  # a Telegram message holds 4096 characters
 
 
@@ -108,16 +105,6 @@ async def debtor_report(debtor: Debtor, policy: Policy | None = None) -> dict[st
 
     skipped = await skipped_for_consent([debtor.id], policy) if policy is not None else []
     invoices = await owed_invoices(debtor.id)
-    messages = (
-        await Message.filter(debtor_id=debtor.id, audience="debtor")
-        .order_by("-created_at", "-id")
-        .limit(HISTORY_SHOWN)
-    )
-    payments = (
-        await Payment.filter(debtor_id=debtor.id, status=PaymentStatus.SUCCEEDED)
-        .order_by("-received_at")
-        .limit(HISTORY_SHOWN)
-    )
     conversation = await Conversation.get_or_none(debtor_id=debtor.id)
     state = conversation.state if conversation else {}
     stage = ""
@@ -131,16 +118,6 @@ async def debtor_report(debtor: Debtor, policy: Policy | None = None) -> dict[st
         "invoices": invoices[:INVOICES_SHOWN],
         "more_invoices": max(len(invoices) - INVOICES_SHOWN, 0),
         "totals": totals,
-        "messages": [
-            {
-                "when": (m.sent_at or m.created_at),
-                "direction": m.direction.value,
-                "channel": m.channel.value if m.channel else "",
-                "summary": (m.body or m.template or m.chosen_option)[:80],
-            }
-            for m in messages
-        ],
-        "payments": payments,
         "history": await debtor_history(debtor),
         "stage": stage,
         "channel": conversation.channel.value if conversation and conversation.channel else "",

@@ -33,8 +33,8 @@ from scheduler import cadence
 from scheduler.calendar import is_business_day
 from scheduler.commitments import check_instalments, check_promises
 from scheduler.digest import morning_digest
-from scheduler.risk import rescore_risk
 from scheduler.early_warning import early_warning
+from scheduler.risk import rescore_risk
 from scheduler.weekly_charts import weekly_charts
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,10 @@ class ClockConfig:
     digest: tuple[int, int] = (8, 30)  # business days at 08:30
     idle_conversations: str = "20"  # minute past every hour
     risk_rescore: tuple[int, int] = (7, 40)  # every day at 07:40, before the first planning
-    weekly_charts: tuple[int, int] = (8, 40)  # Mondays at 08:40, after the digest and the early warning
+    weekly_charts: tuple[int, int] = (
+        8,
+        40,
+    )  # Mondays at 08:40, after the digest and the early warning
     misfire_grace_seconds: int = 3600
     standby_poll: float = 30.0
     early_warning: tuple[int, int] = (8, 35)  # business days at 08:35
@@ -157,6 +160,7 @@ def _add_early_warning(
     hour, minute = config.early_warning
     trigger = CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=zone)
     scheduler.add_job(job(early_warning), trigger, id="early_warning", name="early_warning")
+
 
 def _add_weekly_jobs(
     scheduler: AsyncIOScheduler,

@@ -26,7 +26,7 @@ from bot.conversations.store import get_state, set_state
 from bot.flows.stages import handed_off
 from bot.flows.states import after_reminder
 from bot.models import CLOSED_STATUSES, Channel, ContactPoint, Debtor, Invoice, Message
-from bot.outbox import delivery_key
+from bot.outbox import attachments_of, delivery_key
 from bot.runtime import Runtime
 from scheduler.cadence import company_today
 from scheduler.coverage import (
@@ -201,6 +201,8 @@ def outgoing_message(
         address=point.address,
         text=text,
         options=options_of(row.options),
+        # A reply's files (the statement's PDF) go again with it; a reminder has none.
+        attachments=attachments_of(row.attachments) if row.context.get("reply") else (),
         subject=subject,
         html=html,
         template=row.template,

@@ -185,7 +185,9 @@ def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
         f"FROM ({inner}) AS i0) AS c "
         "GROUP BY c.debtor_id) AS g JOIN debtor d ON d.id = g.debtor_id "
         # The same range again on the debtor side, so only that part of its index is read.
-        "WHERE d.id >= ? AND d.id < ?"
+        "WHERE d.id >= ? AND d.id < ? "
+        # An erased debtor (python -m bot privacy erase) is never chased again.
+        "AND d.erased_at IS NULL"
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.conversations.apply_claims import claim_paid, open_dispute
 from bot.conversations.apply_plans import answer_counter, discount_request, request_plan
+from bot.conversations.apply_statement import send_statement
 from bot.conversations.exchange import (
     CONVERSATION_FAILED,
     HANDOFF,
@@ -42,6 +43,7 @@ from bot.flows.effects import (
     OptOut,
     RecordPromise,
     RequestPlan,
+    SendStatement,
 )
 from bot.models import ContactPoint, PromiseStatus, PromiseToPay
 from bot.payments.links import make_pay_link
@@ -65,6 +67,8 @@ async def apply_effects(exchange: Exchange, effects: list[Any]) -> Applied:
                 await claim_paid(exchange, effect)
             case OpenDispute():
                 await open_dispute(exchange, effect)
+            case SendStatement():
+                await send_statement(exchange, applied)
             case HandOff():
                 await _hand_off(exchange)
             case OptOut():

@@ -126,7 +126,8 @@ async def _converse(
         outcome = step(state, flow_input(message), ctx)
         exchange = Exchange(runtime, debtor, message, ctx, invoices)
         applied = await apply_effects(exchange, list(outcome.effects))
-        replies = render_replies([*outcome.replies, *applied.replies], ctx.language, applied.filled)
+        specs = applied.attach([*outcome.replies, *applied.replies])
+        replies = render_replies(specs, ctx.language, applied.filled)
         saved = state_saved(conversation_id, outcome.new_state, message.channel)
         if record is not None:
             await record(replies, [saved])

@@ -9,10 +9,10 @@ whose callback data is `<subject>:<action>:<id>` (bot/handlers/staff_buttons.py)
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.channels.base import Option
+from bot.channels.base import Attachment, Option
 from bot.flows.context import FlowContext, ReplySpec
 from bot.models import AuditEvent, Debtor, Invoice, Message
 from bot.outbox import queue_staff_alert
@@ -35,10 +35,21 @@ FIRST_INSTALMENT = "flows/plan/first_instalment.txt"
 
 @dataclass
 class Applied:
-    """What the effects produced for the replies: fills (`pay_url`) and added replies."""
+    """What the effects produced for the replies: fills (`pay_url`), added replies, and files
+    to attach to the step's own reply of a template (the statement's PDF)."""
 
     filled: dict[str, Any] = field(default_factory=dict)
     replies: list[ReplySpec] = field(default_factory=list)
+    attachments: dict[str, tuple[Attachment, ...]] = field(default_factory=dict)
+
+    def attach(self, specs: list[ReplySpec]) -> list[ReplySpec]:
+        """`specs` with the files an effect made for their template."""
+        return [
+            replace(spec, attachments=spec.attachments + self.attachments[spec.template])
+            if spec.template in self.attachments
+            else spec
+            for spec in specs
+        ]
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,13 @@ class OpenDispute:
 
 
 @dataclass(frozen=True)
+class SendStatement:
+    """The debtor asked for their statement of account: the engine fills `statement` (open
+    items, due dates, payments received) and `pdf` (whether the PDF goes along: only on a
+    channel that carries files), and attaches the PDF to the reply that shows it."""
+
+
+@dataclass(frozen=True)
 class HandOff:
     """From now on relay the debtor's messages to the staff chat until staff send /done."""
 
@@ -112,6 +119,7 @@ Effect = (
     | RecordPromise
     | ClaimPaid
     | OpenDispute
+    | SendStatement
     | HandOff
     | OptOut
     | AlertStaff

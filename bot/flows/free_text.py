@@ -29,7 +29,7 @@ _CHOICE_KEYS = {
     Intent.PROMISE: opt.PROMISE, Intent.ALREADY_PAID: opt.ALREADY_PAID,
     Intent.DISPUTE: opt.DISPUTE, Intent.TALK_TO_PERSON: opt.TALK_TO_PERSON,
     Intent.STOP: opt.STOP, Intent.WRONG_PERSON: opt.TALK_TO_PERSON,
-    Intent.CANNOT_PAY: opt.INSTALMENTS, Intent.STATEMENT: opt.MENU,
+    Intent.CANNOT_PAY: opt.INSTALMENTS, Intent.STATEMENT: opt.STATEMENT,
 }  # fmt: skip
 _FLOWS = {
     Intent.PROMISE: "promise", Intent.ALREADY_PAID: "already_paid", Intent.INSTALMENTS: "plan",
@@ -38,7 +38,7 @@ _FLOWS = {
 _SIMPLE = {
     Intent.PAY_NOW: opt.PAY_NOW, Intent.BANK_DETAILS: opt.BANK_DETAILS,
     Intent.DISCOUNT: opt.DISCOUNT, Intent.TALK_TO_PERSON: opt.TALK_TO_PERSON,
-    Intent.STOP: opt.STOP, Intent.STATEMENT: opt.MENU,
+    Intent.STOP: opt.STOP, Intent.STATEMENT: opt.STATEMENT,
 }  # fmt: skip
 
 

@@ -11,7 +11,15 @@ from __future__ import annotations
 from bot.flows import discount, plan
 from bot.flows import options as opt
 from bot.flows.context import FlowContext, Input, Outcome, ReplySpec, clean_message
-from bot.flows.effects import ALERT_RELAY, PAY_BALANCE, AlertStaff, HandOff, MakePayLink, OptOut
+from bot.flows.effects import (
+    ALERT_RELAY,
+    PAY_BALANCE,
+    AlertStaff,
+    HandOff,
+    MakePayLink,
+    OptOut,
+    SendStatement,
+)
 from bot.flows.options import Choice
 from bot.flows.stages import MENU, At, Data, Stage, go, no_options, say
 from bot.flows.understanding import understand
@@ -83,6 +91,22 @@ def bank_details(ctx: FlowContext) -> Outcome:
     return go(MENU, before=[reply], prompt=False)
 
 
+# How much of the statement the chat text lists; the PDF lists everything.
+STATEMENT_ITEMS_SHOWN = 30
+STATEMENT_PAYMENTS_SHOWN = 10
+
+
+def statement(ctx: FlowContext) -> Outcome:
+    """The statement of account, asked for in words ("estratto conto", "what do I owe")."""
+    reply = say(
+        "flows/statement/text.txt",
+        fills=("statement", "pdf"),
+        items_shown=STATEMENT_ITEMS_SHOWN,
+        payments_shown=STATEMENT_PAYMENTS_SHOWN,
+    )
+    return go(MENU, before=[reply], effects=[SendStatement()], prompt=False)
+
+
 def hand_off(ctx: FlowContext) -> Outcome:
     started = say("flows/handoff/started.txt")
     return go(At.HANDOFF, before=[started], effects=[HandOff()], prompt=False)
@@ -116,6 +140,8 @@ def start(key: str, ctx: FlowContext) -> Outcome | None:
             return bank_details(ctx)
         case opt.STOP:
             return go(At.STOP)
+        case opt.STATEMENT:
+            return statement(ctx)
         case opt.MENU:
             return go(MENU)
     return None

@@ -32,6 +32,8 @@ DISPUTE = "dispute"
 TALK_TO_PERSON = "talk_to_person"
 DISCOUNT = "discount"
 BANK_DETAILS = "bank_details"
+# Not offered by a reminder, chosen by its words anywhere: the statement of account.
+STATEMENT = "statement"
 
 # Options used inside the conversations.
 STOP = "stop"

@@ -140,6 +140,7 @@ def _global_options(ctx: FlowContext) -> tuple[Choice, ...]:
         *opt.reminder_options(discount=True),
         opt.option(opt.STOP),
         opt.option(opt.MENU),
+        opt.option(opt.STATEMENT),
     )
 
 

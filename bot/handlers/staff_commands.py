@@ -13,13 +13,14 @@ from telegram.ext import ApplicationHandlerStop
 from bot.conversations.notify import notify_debtor, reply_contact_point, tell_debtor
 from bot.conversations.replies import Reply
 from bot.conversations.store import debtor_context, get_state, set_state
-from bot.credit.card import load_credit_card, render_card
+from bot.credit.card import CreditCard, load_credit_card, render_card, score_line
 from bot.decisions import pauses, plans
 from bot.flows.promise import parse_date
 from bot.flows.stages import handed_off
 from bot.flows.states import hand_back
 from bot.handlers.staff_chat import COUNTER_DATE_TEMPLATE, Context, StaffChat
 from bot.models import AuditEvent, Debtor, Message, PaymentPlan, StaffMember
+from bot.registry.history import load_history
 from bot.staff_reports import debtor_report, overdue_report, plan_report
 from bot.texts import render
 
@@ -58,8 +59,7 @@ class StaffCommands(StaffChat):
             else:
                 debtor = await self._one_debtor(update, query)
                 if debtor is not None:
-                    report = await debtor_report(debtor, self.runtime.policy)
-                    await self._say(update, self.text("debtor.txt", **report))
+                    await self._say(update, await self.debtor_card(debtor))
         raise ApplicationHandlerStop
 
     async def on_credit(self, update: Update, context: Context) -> None:
@@ -71,15 +71,23 @@ class StaffCommands(StaffChat):
             else:
                 debtor = await self._one_debtor(update, query)
                 if debtor is not None:
-                    runtime = self.runtime
-                    card = await load_credit_card(
-                        runtime.today(),
-                        debtor,
-                        zone=runtime.settings.zone,
-                        credit=runtime.policy.credit,
-                    )
+                    card = await self._credit_card(debtor)
                     await self._say(update, render_card(card, self.language))
         raise ApplicationHandlerStop
+
+    async def _credit_card(self, debtor: Debtor) -> CreditCard:
+        runtime = self.runtime
+        return await load_credit_card(
+            runtime.today(), debtor, zone=runtime.settings.zone, credit=runtime.policy.credit
+        )
+
+    async def debtor_card(self, debtor: Debtor) -> str:
+        """/debtor: the header (exposure, the score's line), the card, and as much of the whole
+        timeline as one message holds (bot/registry/)."""
+        report = await debtor_report(debtor, self.runtime.policy)
+        history = await load_history(debtor, self.runtime.today())
+        line = score_line(await self._credit_card(debtor), self.language)
+        return history.chat_text(self.text("debtor.txt", **report), self.language, line)
 
     async def on_plan(self, update: Update, context: Context) -> None:
         if await self._staff_only(update) is not None:

@@ -38,7 +38,13 @@ from bot.importers.columns import DEBTOR_COLUMNS, INVOICE_COLUMNS
 from bot.importers.csvfile import read_table
 from bot.importers.report import ImportReport, Problem, Tally
 from bot.importers.rows import DebtorRecord, InvoiceRecord, read_debtors, read_invoices
-from bot.importers.store import Defaults, plan_import, stored_debtors, unknown_debtor_problems
+from bot.importers.store import (
+    Defaults,
+    erased_debtor_problems,
+    plan_import,
+    stored_debtors,
+    unknown_debtor_problems,
+)
 from bot.importers.writing import apply_plan
 
 if TYPE_CHECKING:
@@ -76,6 +82,7 @@ async def run_import(
     if debtor_file_readable:
         # Without a readable debtors file every invoice would look orphaned: say it once, above.
         problems.extend(unknown_debtor_problems(invoice_refs, refs_in_debtor_file, set(stored)))
+    problems.extend(erased_debtor_problems(debtor_records, stored, str(debtors or "")))
     if problems:
         return report
 

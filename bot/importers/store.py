@@ -90,6 +90,23 @@ def unknown_debtor_problems(
     ]
 
 
+def erased_debtor_problems(
+    records: Sequence[DebtorRecord], stored: dict[str, Debtor], file: str
+) -> list[Problem]:
+    """Debtor rows for a person whose data were erased (python -m bot privacy erase): importing
+    them would write the name and addresses again."""
+    return [
+        Problem(
+            file,
+            record.line,
+            "external_ref",
+            f"the personal data of {record.external_ref!r} were erased; remove the row",
+        )
+        for record in records
+        if (debtor := stored.get(record.external_ref)) is not None and debtor.erased_at is not None
+    ]
+
+
 async def plan_import(
     debtors: Sequence[DebtorRecord],
     invoices: Sequence[InvoiceRecord],

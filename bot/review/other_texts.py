@@ -63,6 +63,7 @@ SECTIONS = (
     ("email", "E-mail without a template of its own"),
     ("credit", "Credit: the card of `credit check`, `/credit` and the staff alerts"),
     ("reports", "Report columns (the CSV and XLSX files for the accountant)"),
+    ("registry", "The registry: a debtor's timeline (/debtor, history), the statement's PDF text"),
 )
 
 

@@ -81,7 +81,7 @@ SCENARIOS = {
     "greeting": (["buongiorno"], "flows/words/who.txt"),
     "thanks": (["grazie mille"], "flows/words/thanks.txt"),
     "abuse": (["siete dei ladri"], "flows/words/calm.txt"),
-    "statement": (["quanto devo?"], "flows/menu/prompt.txt"),
+    "statement": (["quanto devo?"], "flows/statement/text.txt"),
     "cannot_pay": (["non posso pagare adesso"], "flows/words/cannot_pay.txt"),
     "mixed": (["basta messaggi, pago venerdì"], "flows/words/ask.txt"),
     "other": (["asdfgh"], "flows/help.txt"),

@@ -464,6 +464,11 @@ async def test_debtor_command(
     assert "Rossi Impianti S.r.l. (C042" in first and "F-2026-0042: 1.234,56 €" in first
     assert "Conversazione: promise.choose su telegram" in first
     assert "Storico: 0 fatture pagate; promesse non mantenute: 0; piani: 0" in first
+    # The registry's header and timeline (bot/registry/): the exposure, then every fact.
+    assert "💰 Esposizione: 1.234,56 € su 1 fattura (scaduto 1.234,56 €" in first.replace(
+        "\xa0", " "
+    )
+    assert "🕓 Cronologia (1 voce):" in first and "📄 Fattura F-2026-0042 emessa" in first
     assert "Bianchi Bar (C099" in second
     assert third == render("staff/debtor_not_found.txt", "it", query="nessuno")
 

@@ -12,11 +12,20 @@ from bot.flows.context import FlowContext, Input, OpenInvoice, Outcome
 from bot.flows.states import initial_state, step
 from bot.payments.bank import BankTransfer
 from bot.policy import Policy, load_policy
+from bot.registry.statement import statement
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 11, 23)  # a Monday
 NOW = dt.datetime(2026, 11, 23, 10, 30, tzinfo=dt.UTC)
-FILLED = {"pay_url": "https://sollecito.example/pay/TESTTOKEN"}
+# What the engine fills in after applying the effects: a pay link's URL, the statement asked for
+# (here one with nothing open and nothing received: the pure tests hold no payments).
+FILLED = {
+    "pay_url": "https://sollecito.example/pay/TESTTOKEN",
+    "statement": statement(
+        "Debitore", "REF", [], [], [], today=TODAY, zone="Europe/Rome"
+    ).as_context(),
+    "pdf": False,
+}
 
 
 def policy(**instalments: Any) -> Policy:

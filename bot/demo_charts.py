@@ -20,7 +20,7 @@ async def show_charts(
     from scheduler.weekly_charts import weekly_charts
 
     out("")
-    out("== 8. Monday morning: the aging and cash-flow charts reach the staff chat")
+    out("== 10. Monday morning: the aging and cash-flow charts reach the staff chat")
     staff_chat = senders[Channel.TELEGRAM]
     before = staff_chat.count
     queued = await weekly_charts(runtime)

@@ -31,7 +31,7 @@ async def show_registry(
     from bot.linking import issue_token
     from bot.receive import receive
 
-    _heading("8. The debtor asks for a statement of account in the Telegram chat", out)
+    _heading("11. The debtor asks for a statement of account in the Telegram chat", out)
     plan = await PaymentPlan.all().order_by("-id").first()
     debtor = await Debtor.get(id=plan.debtor_id) if plan else await Debtor.all().first()  # type: ignore[attr-defined]
     if debtor is None:
@@ -55,7 +55,7 @@ async def show_registry(
         if not show_sent():
             return False
 
-    _heading(f"9. Staff type /debtor {debtor.external_ref}: the whole timeline in one place", out)
+    _heading(f"12. Staff type /debtor {debtor.external_ref}: the whole timeline in one place", out)
     card = await StaffCommands(runtime).debtor_card(debtor)
     out(textwrap.indent(card, "   | ", lambda _line: True))
     out(f"   (all of it, or as CSV: python -m bot history {debtor.external_ref} [--csv FILE])")

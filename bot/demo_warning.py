@@ -38,7 +38,7 @@ async def show_warning(
     from scheduler.early_warning import early_warning
 
     out("")
-    out("== 8. The morning's early warning: a customer paying later and later")
+    out("== 9. The morning's early warning: a customer paying later and later")
     today = runtime.now().astimezone(runtime.settings.zone).date()
     await _seed(runtime, today)
     late = ", ".join(str(days) for days in DAYS_LATE)

@@ -137,10 +137,20 @@ def build_scheduler(runtime: Runtime, config: ClockConfig = ClockConfig()) -> As
         id="morning_digest",
         name="morning_digest",
     )
+    _add_credit_jobs(scheduler, job, config, zone)
+    return scheduler
+
+
+def _add_credit_jobs(
+    scheduler: AsyncIOScheduler,
+    job: Callable[[Callable[[Runtime], Awaitable[Any]]], Callable[[], Awaitable[None]]],
+    config: ClockConfig,
+    zone: ZoneInfo,
+) -> None:
+    """Credit control: the nightly risk scoring, the early warning, the Monday charts."""
     add_daily(scheduler, job(rescore_risk), config.risk_rescore)
     _add_early_warning(scheduler, config, job, zone)
     _add_weekly_jobs(scheduler, job, config, zone)
-    return scheduler
 
 
 def add_daily(scheduler: AsyncIOScheduler, run: Callable[[], Awaitable[None]], at: Any) -> None:

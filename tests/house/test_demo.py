@@ -56,6 +56,6 @@ def test_demo_runs_the_loop_from_a_fresh_database(tmp_path: Path) -> None:
     assert "Estratto conto di Bianchi & Figli S.n.c. al 23 novembre 2026" in out
     assert "attachment: estratto-conto-C002-2026-11-23.pdf (application/pdf)" in out
     assert "Staff type /debtor C002" in out and "💰 Esposizione:" in out
-    assert "🕓 Cronologia (18 voci):" in out and "Giulia (credit control): plan.approved" in out
+    assert "🕓 Cronologia (19 voci):" in out and "Giulia (credit control): plan.approved" in out
     assert (tmp_path / "var" / "demo.sqlite3").exists()
     assert "Traceback" not in result.stderr

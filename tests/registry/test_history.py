@@ -60,10 +60,10 @@ async def test_debtor_card_holds_header_card_and_the_newest_entries(
             sent_at=NOW.replace(hour=9, minute=0, second=n % 60, microsecond=n),
         )  # fmt: skip
     commands = StaffCommands(runtime)
-    text = plain(await commands.debtor_card(debtor, score_line="📈 Rischio: C (48/100)"))
+    text = plain(await commands.debtor_card(debtor))
     assert len(text) <= TELEGRAM_LIMIT
     assert text.startswith("👤 Rossi Impianti S.r.l. (C042, #1)\n💰 Esposizione: 1.500,00 €")
-    assert "\n📈 Rischio: C (48/100)\n" in text
+    assert "\nRischio " in text and "/100, fascia " in text  # the credit card's score line
     assert "F-C042-1: 1.000,00 €, scadenza 1º ottobre 2026 (pagata in parte)" in text
     assert "messaggio numero 299" in text  # the newest
     assert "messaggio numero 0 " not in text and "Fattura F-C042-1 emessa" not in text

@@ -10,11 +10,12 @@ from pathlib import Path
 from bot.models import AuditEvent, Debtor
 from tests.conftest import DATABASE_URL
 from tests.registry.registry_data import PHONE, debtor_with_history
-from tests.support.cli_run import run_cli
+from tests.support.cli_run import ROOT, run_cli
 
 
 def cli(*args: str, cwd: Path):  # type: ignore[no-untyped-def]
-    return run_cli(*args, cwd=cwd, DATABASE_URL=DATABASE_URL)
+    policy = str(ROOT / "policy.toml")
+    return run_cli(*args, cwd=cwd, DATABASE_URL=DATABASE_URL, POLICY_FILE=policy)
 
 
 async def test_history_on_the_terminal_and_as_csv(tmp_path: Path, db: str) -> None:

@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint run bench clean
 
+# The suite runs in one process per core (pytest-xdist), each with its own database: a SQLite
+# file, or on PostgreSQL a database per worker (test_gw0, test_gw1, ...). PYTEST_ARGS= runs it serially.
+PYTEST_ARGS ?= -n auto
+
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

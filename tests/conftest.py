@@ -7,6 +7,7 @@ empty tables.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from tortoise import Tortoise, connections
 from bot import clock
 from bot import db as database
 from bot.config import Settings, test_settings
+from tests.support.postgres import ensure_postgres_database
 
 # Property tests run the same examples on every run: CI must not go red on a draw of luck. To
 # hunt for new examples locally: pytest --hypothesis-profile=explore
@@ -26,7 +28,24 @@ hypothesis_settings.register_profile("explore", derandomize=False, deadline=None
 hypothesis_settings.load_profile("repeatable")
 
 _TMP = Path(tempfile.mkdtemp(prefix="sollecito-test-"))
-DATABASE_URL = test_settings().database_url or f"sqlite://{_TMP}/test.sqlite3"
+
+
+def _worker_url(url: str | None) -> str:
+    """The database this test process uses. Each pytest-xdist worker gets its own: on SQLite a
+    file in its own temporary folder, on PostgreSQL a database named after the one given plus the
+    worker's name (test_gw0, test_gw1), created on the same server when missing."""
+    if not url:
+        return f"sqlite://{_TMP}/test.sqlite3"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker or not database.is_postgres_url(url):
+        return url
+    base, _, name = url.rpartition("/")
+    name, _, query = name.partition("?")
+    ensure_postgres_database(url, f"{name}_{worker}")
+    return f"{base}/{name}_{worker}" + (f"?{query}" if query else "")
+
+
+DATABASE_URL = _worker_url(test_settings().database_url)
 
 
 def pytest_report_header() -> list[str]:

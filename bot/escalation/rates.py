@@ -176,8 +176,8 @@ def _key_lines(text: str, source: str = "") -> dict[str, int]:
     return found
 
 
-def load_table(kind: str, directory: Path = RATES_DIR) -> RateTable:
-    path = directory / FILES[kind]
+def load_table(kind: str, directory: Path | None = None) -> RateTable:
+    path = (directory or RATES_DIR) / FILES[kind]
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -218,10 +218,12 @@ def check_rate_tables(today: dt.date) -> Rates:
     return rates
 
 
-def append_rate(kind: str, period_text: str, percent_text: str, directory: Path = RATES_DIR) -> str:
+def append_rate(
+    kind: str, period_text: str, percent_text: str, directory: Path | None = None
+) -> str:
     """Adds `period = percent` after the file's last period; ValueError says why not. Returns
     the line written. The file is replaced whole (written aside, then renamed)."""
-    path = directory / FILES[kind]
+    path = (directory or RATES_DIR) / FILES[kind]
     table = load_table(kind, directory)
     period = parse_period(period_text, kind)
     expected = table.last.next()

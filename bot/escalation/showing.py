@@ -55,6 +55,12 @@ async def claim_line_text(
     return render("escalation/claim.txt", language, claim=claim, currency=claim_currency(claim))
 
 
+def with_claim_line(score_line: str | None, claim_line: str | None) -> str | None:
+    """The header's extra lines: the score's line, then the claim's (either may be missing)."""
+    lines = [line for line in (score_line, claim_line) if line]
+    return "\n".join(lines) or None
+
+
 def item_names(claim: Claim, language: str, company: str) -> dict[str, str]:
     """The Stripe line items' names for the interest and the €40."""
     return {

@@ -116,14 +116,18 @@ def accrued(
         cuts.update(_period_starts(table, start, as_of))
     bounds = sorted(day for day in cuts if start <= day <= as_of)
     bounds.append(as_of + dt.timedelta(days=1))
-    total, stale = Fraction(0), False
+    # Cent-days per rate: exact integers, turned into a fraction once per rate.
+    weighted: dict[Decimal, int] = {}
+    stale = False
     for first, after in itertools.pairwise(bounds):
         balance = invoice.principal_on(first - dt.timedelta(days=1))
         percent, beyond = _percent_on(basis, table, first)
         stale = stale or beyond
-        days = (after - first).days
-        total += Fraction(balance) * Fraction(percent) * days / (100 * DAYS_A_YEAR)
-    return total, stale
+        weighted[percent] = weighted.get(percent, 0) + balance * (after - first).days
+    total = sum(
+        (Fraction(percent) * cent_days for percent, cent_days in weighted.items()), Fraction(0)
+    )
+    return total / (100 * DAYS_A_YEAR), stale
 
 
 def round_half_up(value: Fraction) -> int:

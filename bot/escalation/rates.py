@@ -95,23 +95,20 @@ class RateTable:
     def rate_on(self, day: dt.date) -> tuple[Decimal, bool]:
         """The percent a year for `day`, and whether it was taken from beyond the table (the
         last rate for a later day, the first for an earlier one)."""
-        wanted = period_of(day, self.kind)
-        first = self.entries[0][0]
-        if wanted.start < first.start:
+        index = _ordinal(period_of(day, self.kind)) - _ordinal(self.entries[0][0])
+        if index < 0:
             return self.entries[0][1], True
-        if wanted.start > self.last.start:
+        if index >= len(self.entries):
             return self.entries[-1][1], True
-        index = _distance(first, wanted)
         return self.entries[index][1], False
 
     def stale_on(self, day: dt.date) -> bool:
         return day > self.last.end
 
 
-def _distance(first: Period, later: Period) -> int:
-    if first.half == 0:
-        return later.year - first.year
-    return (later.year - first.year) * 2 + (later.half - first.half)
+def _ordinal(period: Period) -> int:
+    """Consecutive periods have consecutive ordinals (years, or half-years)."""
+    return period.year if period.half == 0 else period.year * 2 + period.half - 1
 
 
 def parse_table(text: str, kind: str, source: str) -> RateTable:

@@ -64,3 +64,27 @@ async def test_history_shows_the_claim_and_a_consumer_sees_no_40(tmp_path: Path,
     consumer = run_cli("history", "C042", cwd=tmp_path, **env)
     assert "⚖️" not in consumer.stdout  # not put in default: no interest at all
     assert "231/2002" not in consumer.stdout and "indennizzo" not in consumer.stdout
+
+
+def test_credit_check_prints_the_claim_under_the_card(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path}/claim.sqlite3"
+    env = {"DATABASE_URL": url, "POLICY_FILE": str(ROOT / "policy.toml"), "DEFAULT_LANGUAGE": "en"}
+    assert run_cli("migrate", cwd=tmp_path, **env).returncode == 0
+    (tmp_path / "d.csv").write_text(
+        "external_ref,name,vat_number\nC001,Rossi S.r.l.,IT01234560153\nC002,Mario Bianchi,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "i.csv").write_text(
+        "number,debtor_ref,issue_date,due_date,amount\nF-1,C001,2020-01-01,2020-01-31,1200.00\n"
+        "F-2,C002,2020-01-01,2020-01-31,300.00\n",
+        encoding="utf-8",
+    )
+    imported = run_cli("import", "--debtors", "d.csv", "--invoices", "i.csv", cwd=tmp_path, **env)
+    assert imported.returncode == 0, imported.stderr
+    card = run_cli("credit", "check", "C001", cwd=tmp_path, **env).stdout.replace("\xa0", " ")
+    last = card.strip().splitlines()[-1]
+    # A fresh process reads the wall clock: the interest figure moves, the rest does not.
+    assert last.startswith("⚖️ On ") and ": principal €1,200.00, late-payment interest" in last
+    assert "fixed compensation (art. 6 D.Lgs. 231/2002) €40.00; total €" in last
+    consumer = run_cli("credit", "check", "C002", cwd=tmp_path, **env).stdout
+    assert "⚖️" not in consumer and "compensation" not in consumer

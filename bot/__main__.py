@@ -16,6 +16,7 @@ from typing import Any
 
 from bot import db
 from bot.cli import credit, database, operations, registry, reports, serve, setup
+from bot.cli import rates as rates_cli
 from bot.config import ConfigError, Settings, load_settings
 from bot.flows_doc import add_flows_parser
 from bot.policy import PolicyError
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in (database, setup, operations, serve, credit, reports, registry):
         group.add_commands(sub)
+    rates_cli.add_commands(sub)
     add_flows_parser(sub)
     return parser
 

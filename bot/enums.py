@@ -119,3 +119,11 @@ class ClaimStatus(StrEnum):
     PENDING = "pending"  # the debtor says it is paid; staff check the bank
     CONFIRMED = "confirmed"
     NOT_FOUND = "not_found"
+
+
+class DebtorKind(StrEnum):
+    """Who the debtor is in law: a business (D.Lgs. 231/2002 interest and the €40 apply) or a
+    consumer (neither; the legal rate from the day put in default, when the policy says so)."""
+
+    BUSINESS = "business"
+    CONSUMER = "consumer"

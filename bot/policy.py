@@ -28,6 +28,7 @@ from pydantic import (
 
 from bot.enums import Channel
 from bot.policy_credit import Credit
+from bot.policy_interest import Interest
 
 if TYPE_CHECKING:
     pass
@@ -232,6 +233,7 @@ class Policy(_Section):
     reminders: Reminders = Reminders()
     consent: Consent = Consent()
     credit: Credit = Credit()  # risk bands and their effects (bot/policy_credit.py)
+    interest: Interest = Interest()  # late-payment interest, the €40 (bot/policy_interest.py)
 
     @field_validator("steps")
     @classmethod

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from bot.formats import money
 from bot.policy import Consent, Policy, policy_warnings
 from bot.policy_credit import describe_bands
+from bot.policy_interest import describe_interest
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -26,6 +27,7 @@ def describe_policy(policy: Policy, settings: Settings | None = None) -> str:
     """The policy as a readable timeline, for `python -m bot policy check`."""
     lines = _cadence_lines(policy) + _offer_lines(policy) + _contact_lines(policy)
     lines += describe_bands(policy.credit)
+    lines += describe_interest(policy.interest)
     warnings = policy_warnings(policy)
     if warnings:
         lines.append("")

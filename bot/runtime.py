@@ -15,6 +15,7 @@ from bot import clock
 from bot.channels.base import Sender
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
+from bot.escalation.rates import check_rate_tables
 from bot.models import Channel
 from bot.policy import Policy, load_policy
 
@@ -82,5 +83,7 @@ def _live_sender(settings: Settings, channel: Channel) -> Sender | None:
 
 def build_runtime(settings: Settings) -> Runtime:
     policy = load_policy(settings.policy_file)
+    # A rate table with a gap, an overlap or a negative rate ends the start (file and line).
+    check_rate_tables(clock.now().astimezone(settings.zone).date())
     log.info(settings.channel_summary())
     return Runtime(settings=settings, policy=policy, senders=build_senders(settings))

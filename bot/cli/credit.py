@@ -50,6 +50,7 @@ def parse_limit(text: str) -> int | None:
 async def cmd_credit_check(settings: Settings, args: argparse.Namespace) -> int:
     from bot import clock
     from bot.credit.card import load_credit_card, render_card
+    from bot.escalation.showing import claim_line_text
     from bot.models import Debtor
     from bot.policy import load_policy
 
@@ -62,9 +63,12 @@ async def cmd_credit_check(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         today = clock.now().astimezone(settings.zone).date()
         card = await load_credit_card(today, debtor, zone=settings.zone, credit=policy.credit)
+        claim = await claim_line_text(policy, debtor.id, today, settings.default_language)
     finally:
         await db.close()
     print(render_card(card, settings.default_language))
+    if claim:  # interest and the €40 to date (docs/interest.md)
+        print(claim)
     return 0
 
 

@@ -56,6 +56,7 @@ def _write(path: str, text: str) -> int:
 
 async def cmd_history(settings: Settings, args: argparse.Namespace) -> int:
     from bot.credit.card import load_credit_card, score_line
+    from bot.escalation.showing import claim_line_text, with_claim_line
     from bot.policy import load_policy
     from bot.registry.history import load_history
     from bot.registry.loading import find_debtor
@@ -71,6 +72,8 @@ async def cmd_history(settings: Settings, args: argparse.Namespace) -> int:
         today = clock.now().astimezone(settings.zone).date()
         history = await load_history(debtor, today)
         card = await load_credit_card(today, debtor, zone=settings.zone, credit=policy.credit)
+        language = settings.default_language
+        claim = await claim_line_text(policy, debtor.id, today, language)
     finally:
         await db.close()
     if args.csv:
@@ -79,8 +82,7 @@ async def cmd_history(settings: Settings, args: argparse.Namespace) -> int:
             return written
         print(f"{len(history.entries)} entries written to {args.csv}", file=sys.stderr)
         return 0
-    language = settings.default_language
-    print(history.terminal_text(language, score_line(card, language)))
+    print(history.terminal_text(language, with_claim_line(score_line(card, language), claim)))
     return 0
 
 

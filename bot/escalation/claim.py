@@ -37,6 +37,8 @@ class Claim:
     is_business: bool
     basis: str  # how interest is reckoned, e.g. "statutory", "contractual", "legal", "none"
     lines: tuple[ClaimLine, ...]
+    # A rate came from beyond its table (the last known rate applied): say so where shown.
+    rates_stale: bool = False
 
     @property
     def principal_cents(self) -> int:

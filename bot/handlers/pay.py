@@ -29,6 +29,8 @@ from starlette.routing import Route
 
 from bot.answers import TELEGRAM, WHATSAPP, available_kinds, chat_links, whatsapp_chat_url
 from bot.config import Settings
+from bot.escalation.claim import Claim
+from bot.escalation.showing import claim_for_due, extra_cents
 from bot.models import ContactPoint, Debtor, PayLink
 from bot.payments.bank import bank_transfer, epc_qr_data_uri
 from bot.payments.checkout import (
@@ -36,7 +38,7 @@ from bot.payments.checkout import (
     open_checkout,
     sandbox_checkout_offered,
 )
-from bot.payments.links import due_now, resolve_token
+from bot.payments.links import Due, due_now, resolve_token
 from bot.providers.stripe.client import StripeGateway, StripeUnavailable
 from bot.runtime import Runtime
 from bot.texts import language_or_default, render
@@ -122,6 +124,8 @@ class PayPages:
             return self._not_found()
         debtor: Debtor = link.debtor
         due = await due_now(link, self.runtime.today())
+        claim = await self._claim(debtor.id, due)
+        collect = claim is not None and self.runtime.policy.interest.collect_on_pay_link
         transfer = None
         if due.payable:
             transfer = bank_transfer(
@@ -138,7 +142,20 @@ class PayPages:
             online=self.gateway is not None or self.sandbox,
             checkout_action=f"{self._page_url(link)}/checkout",
             chat_links=self._chat_links(link),
+            claim=claim,
+            collect_claim=collect,
+            card_extra_cents=extra_cents(claim) if collect else 0,
         )
+
+    async def _claim(self, debtor_id: int, due: Due) -> Claim | None:
+        """Interest and the €40 on what the link asks for (bot/escalation/showing.py)."""
+        return await claim_for_due(self.runtime.policy, debtor_id, due, self.runtime.today())
+
+    async def _collected(self, debtor_id: int, due: Due) -> Claim | None:
+        """The claim the card checkout collects as well, when the policy says so."""
+        if not self.runtime.policy.interest.collect_on_pay_link:
+            return None
+        return await self._claim(debtor_id, due)
 
     async def telegram(self, request: Request) -> Response:
         """The Telegram button: the debtor's signed deep link (or the bot, when their chat is
@@ -161,13 +178,14 @@ class PayPages:
         due = await due_now(link, self.runtime.today())
         if not due.payable or (self.gateway is None and not self.sandbox):
             return RedirectResponse(self._page_url(link), 303, headers=PRIVATE_HEADERS)
+        claim = await self._collected(link.debtor.id, due)
         if self.gateway is None:
-            await complete_sandbox_checkout(self.settings, self.runtime.now(), link, due)
+            await complete_sandbox_checkout(self.settings, self.runtime.now(), link, due, claim)
             return RedirectResponse(
                 f"{self._page_url(link)}/success?sandbox=1", 303, headers=PRIVATE_HEADERS
             )
         try:
-            session = await open_checkout(self.settings, self.gateway, link, due)
+            session = await open_checkout(self.settings, self.gateway, link, due, claim)
         except StripeUnavailable as exc:
             log.warning("checkout for pay link %s failed: %s", link.id, exc)
             return self._html(

@@ -15,6 +15,7 @@ from bot.conversations.replies import Reply
 from bot.conversations.store import debtor_context, get_state, set_state
 from bot.credit.card import CreditCard, load_credit_card, render_card, score_line
 from bot.decisions import pauses, plans
+from bot.escalation.showing import claim_line_text, with_claim_line
 from bot.flows.promise import parse_date
 from bot.flows.stages import handed_off
 from bot.flows.states import hand_back
@@ -87,6 +88,9 @@ class StaffCommands(StaffChat):
         report = await debtor_report(debtor, self.runtime.policy)
         history = await load_history(debtor, self.runtime.today())
         line = score_line(await self._credit_card(debtor), self.language)
+        runtime = self.runtime
+        claim = await claim_line_text(runtime.policy, debtor.id, runtime.today(), self.language)
+        line = with_claim_line(line, claim)  # interest and the €40 to date (docs/interest.md)
         return history.chat_text(self.text("debtor.txt", **report), self.language, line)
 
     async def on_plan(self, update: Update, context: Context) -> None:

@@ -51,6 +51,8 @@ DEBTOR_COLUMNS: tuple[Column, ...] = (
             Column(f"{prefix}_opt_in_source", aliases=(f"consenso_{italian}_fonte",)),
         )
     ),
+    # business or consumer; without the column a VAT number means a business (docs/interest.md).
+    Column("kind", aliases=("tipo", "debtor_kind", "tipo_cliente", "natura")),
 )
 
 INVOICE_COLUMNS: tuple[Column, ...] = (
@@ -101,6 +103,21 @@ STATUS_ALIASES: dict[str, InvoiceStatus] = {
     "stornata": InvoiceStatus.CANCELLED,
     "stralciata": InvoiceStatus.WRITTEN_OFF,
     "passata_a_perdita": InvoiceStatus.WRITTEN_OFF,
+}
+
+# Debtor kinds: business or consumer, in English and Italian.
+KIND_ALIASES: dict[str, str] = {
+    "business": "business",
+    "company": "business",
+    "b2b": "business",
+    "azienda": "business",
+    "impresa": "business",
+    "professionista": "business",
+    "consumer": "consumer",
+    "private": "consumer",
+    "b2c": "consumer",
+    "consumatore": "consumer",
+    "privato": "consumer",
 }
 
 # Language values: the codes the product speaks, and their names in both languages.

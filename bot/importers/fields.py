@@ -13,8 +13,8 @@ from zoneinfo import available_timezones
 
 from babel.numbers import list_currencies
 
-from bot.importers.columns import LANGUAGE_ALIASES, STATUS_ALIASES, header_key
-from bot.models import InvoiceStatus
+from bot.importers.columns import KIND_ALIASES, LANGUAGE_ALIASES, STATUS_ALIASES, header_key
+from bot.models import DebtorKind, InvoiceStatus
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _ITALIAN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -49,6 +49,14 @@ def parse_currency(text: str) -> str:
     if code not in _currencies():
         raise ValueError(f"{text!r} is not an ISO 4217 currency code (e.g. EUR, USD, CHF)")
     return code
+
+
+def parse_kind(text: str) -> DebtorKind:
+    """'azienda', 'Business' -> business; 'consumatore', 'privato' -> consumer."""
+    kind = KIND_ALIASES.get(header_key(text))
+    if kind is None:
+        raise ValueError(f"{text!r} is not business or consumer (azienda, consumatore)")
+    return DebtorKind(kind)
 
 
 def parse_language(text: str) -> str:

@@ -17,12 +17,13 @@ from bot.importers.csvfile import CsvRow, CsvTable
 from bot.importers.fields import (
     parse_cell_date,
     parse_currency,
+    parse_kind,
     parse_language,
     parse_status,
     parse_timezone,
 )
 from bot.importers.report import Problem
-from bot.models import Channel, Debtor, Invoice, InvoiceStatus
+from bot.models import Channel, Debtor, DebtorKind, Invoice, InvoiceStatus
 from bot.money import parse_amount
 
 T = TypeVar("T")
@@ -54,6 +55,13 @@ class DebtorRecord:
     credit_limit_cents: int | None
     notes: str | None
     contacts: tuple[ContactRecord, ...] = field(default=())
+    kind: DebtorKind | None = None  # the `kind` column; None when the file does not say
+
+    def kind_to_store(self) -> DebtorKind | None:
+        """The kind the row gives: its `kind` cell, else business for a VAT number."""
+        if self.kind is not None:
+            return self.kind
+        return DebtorKind.BUSINESS if self.vat_number else None
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,7 @@ def read_debtors(
         name = cells.text("name", required=True, max_length=_max_length(Debtor, "name"))
         vat = cells.text("vat_number", max_length=_max_length(Debtor, "vat_number"))
         tax_code = cells.text("tax_code", max_length=_max_length(Debtor, "tax_code"))
+        kind = cells.parsed("kind", parse_kind)
         language = cells.parsed("language", parse_language)
         timezone = cells.parsed("timezone", parse_timezone)
         credit_limit = cells.parsed("credit_limit", parse_amount)
@@ -148,6 +157,7 @@ def read_debtors(
                 credit_limit_cents=credit_limit,
                 notes=notes or None,
                 contacts=contacts,
+                kind=kind,
             )
         )
     return records

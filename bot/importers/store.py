@@ -18,7 +18,7 @@ from tortoise.functions import Sum
 from bot.importers.consent import opt_in_stamp, same_opt_in
 from bot.importers.report import Problem, Tally
 from bot.importers.rows import ContactRecord, DebtorRecord, InvoiceRecord
-from bot.models import ContactPoint, Debtor, Invoice, InvoiceStatus, PaymentAllocation
+from bot.models import ContactPoint, Debtor, DebtorKind, Invoice, InvoiceStatus, PaymentAllocation
 
 # Keys per `IN (...)` lookup: well under SQLite's and PostgreSQL's bound-parameter limits for
 # every table here.
@@ -142,6 +142,8 @@ def _plan_debtors(
                     "timezone": record.timezone or defaults.timezone,
                     "credit_limit_cents": record.credit_limit_cents,
                     "notes": record.notes or "",
+                    # Without a kind cell or a VAT number: a consumer (no €40 claimed).
+                    "kind": record.kind_to_store() or DebtorKind.CONSUMER,
                 }
             )
             plan.debtors.created += 1
@@ -154,6 +156,7 @@ def _plan_debtors(
             "timezone": record.timezone,
             "credit_limit_cents": record.credit_limit_cents,
             "notes": record.notes,
+            "kind": record.kind_to_store(),
         }
         changed = _assign(
             debtor, {key: value for key, value in wanted.items() if value is not None}

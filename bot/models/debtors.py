@@ -7,6 +7,7 @@ from tortoise.models import Model
 
 from bot.enums import (
     Channel,
+    DebtorKind,
 )
 from bot.models.stamp import Stamp
 
@@ -29,6 +30,12 @@ class Debtor(Model):
     # Set when the person's data was anonymised (python -m bot privacy erase); the invoices and
     # payments stay for the accounting retention period.
     erased_at = fields.DatetimeField(null=True)
+    # A business or a consumer (import column `kind`, or a VAT number): what interest and
+    # compensation may be claimed (bot/escalation/interest.py).
+    kind = fields.CharEnumField(DebtorKind, max_length=8, default=DebtorKind.BUSINESS)
+    # The day the debtor was put in default (costituzione in mora), the earliest if several:
+    # a consumer's legal interest runs from the day after (bot/escalation/default.py).
+    in_default_since = fields.DateField(null=True)
     created_at = Stamp(on="create")
     updated_at = Stamp(on="save")
 

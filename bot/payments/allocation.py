@@ -62,6 +62,9 @@ class PaymentTarget:
     discount_cents: int | None = None
     pay_link_id: int | None = None
     purpose: str = ""
+    # Interest and the €40 paid with the principal (a checkout that collected them): kept out of
+    # the invoices' allocation.
+    extra_cents: int = 0
 
 
 @dataclass

@@ -23,6 +23,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.config import Settings
+from bot.escalation.claim import Claim
 from bot.models import (
     AuditEvent,
     Channel,
@@ -71,8 +72,15 @@ def sandbox_checkout_offered(settings: Settings) -> bool:
     return not settings.stripe_enabled and not settings.public_base_url
 
 
-def checkout_metadata(link: PayLink, due: Due) -> dict[str, str]:
-    """Our ids on the session: enough to allocate the payment without any other lookup."""
+def checkout_metadata(link: PayLink, due: Due, claim: Claim | None = None) -> dict[str, str]:
+    """Our ids on the session: enough to allocate the payment without any other lookup; with a
+    claim collected, its interest and €40 (kept out of the invoices' allocation)."""
+    extra = {}
+    if claim is not None:
+        extra = {
+            "interest_cents": str(claim.interest_cents),
+            "compensation_cents": str(claim.compensation_cents),
+        }
     return {
         "pay_link": str(link.id),
         "debtor": str(link.debtor_id),  # type: ignore[attr-defined]
@@ -80,7 +88,20 @@ def checkout_metadata(link: PayLink, due: Due) -> dict[str, str]:
         "invoice_ids": ",".join(str(invoice.id) for invoice in due.invoices),
         "instalment": str(due.instalment.id) if due.instalment else "",
         "discount_cents": str(due.amount_cents) if due.reason is DueReason.DISCOUNT else "",
+        **extra,
     }
+
+
+def claim_items(claim: Claim | None, language: str, company: str) -> tuple[tuple[str, int], ...]:
+    """The Checkout line items for the interest and the €40 the session collects."""
+    if claim is None:
+        return ()
+    items = (("interest", claim.interest_cents), ("compensation", claim.compensation_cents))
+    return tuple(
+        (render("pay/claim_item.txt", language, item=item, claim=claim, company=company), cents)
+        for item, cents in items
+        if cents > 0
+    )
 
 
 def checkout_request(
@@ -90,6 +111,7 @@ def checkout_request(
     due: Due,
     click_id: str,
     email: str | None = None,
+    claim: Claim | None = None,
 ) -> CheckoutRequest:
     language = language_or_default(debtor.language, settings.default_language)
     pages = pay_url(settings, link.token)
@@ -105,7 +127,7 @@ def checkout_request(
             company=settings.company_name,
         ),
         client_reference_id=f"paylink-{link.id}",
-        metadata=checkout_metadata(link, due),
+        metadata=checkout_metadata(link, due, claim),
         locale=language,
         success_url=f"{pages}/success?session_id={{CHECKOUT_SESSION_ID}}",
         cancel_url=f"{pages}/cancel",
@@ -114,6 +136,7 @@ def checkout_request(
         payment_method_types=tuple(settings.stripe_payment_method_types),
         # Prefilled for the debtor (SEPA Direct Debit asks for one); they may change it.
         customer_email=email,
+        extra_items=claim_items(claim, language, settings.company_name),
     )
 
 
@@ -130,14 +153,14 @@ async def _billing_email(debtor_id: int) -> str | None:
 
 
 async def open_checkout(
-    settings: Settings, gateway: StripeGateway, link: PayLink, due: Due
+    settings: Settings, gateway: StripeGateway, link: PayLink, due: Due, claim: Claim | None = None
 ) -> CheckoutSession:
     """A fresh Checkout Session for what the link asks for now (raises StripeUnavailable)."""
     debtor: Debtor = link.debtor
     click_id = secrets.token_hex(8)
     email = await _billing_email(debtor.id)
     session = await gateway.create_checkout_session(
-        checkout_request(settings, link, debtor, due, click_id, email)
+        checkout_request(settings, link, debtor, due, click_id, email, claim)
     )
     previous = link.checkout_session_id
     link.checkout_session_id = session.id
@@ -164,6 +187,7 @@ def _target(metadata: CheckoutMetadata) -> PaymentTarget:
         discount_cents=int(metadata.discount_cents) if metadata.discount_cents else None,
         pay_link_id=db_id(metadata.pay_link),
         purpose=metadata.purpose,
+        extra_cents=metadata.extra_cents,
     )
 
 
@@ -243,12 +267,13 @@ async def _apply(
 
 
 async def complete_sandbox_checkout(
-    settings: Settings, now: dt.datetime, link: PayLink, due: Due
+    settings: Settings, now: dt.datetime, link: PayLink, due: Due, claim: Claim | None = None
 ) -> str:
     """Pay a link in the sandbox: the event a real completed card checkout would bring."""
     if settings.stripe_enabled:
         raise SandboxOnly("the sandbox checkout exists only while STRIPE_API_KEY is unset")
     suffix = secrets.token_hex(8)
+    extra = claim.interest_cents + claim.compensation_cents if claim else 0
     event = {
         "id": f"evt_sandbox_{suffix}",
         "object": "event",
@@ -263,10 +288,10 @@ async def complete_sandbox_checkout(
                 "status": "complete",
                 "payment_status": "paid",
                 "payment_intent": f"pi_sandbox_{suffix}",
-                "amount_total": due.amount_cents,
+                "amount_total": due.amount_cents + extra,
                 "currency": due.currency.lower(),
                 "client_reference_id": f"paylink-{link.id}",
-                "metadata": checkout_metadata(link, due),
+                "metadata": checkout_metadata(link, due, claim),
             }
         },
     }

@@ -224,7 +224,7 @@ async def _allocate_and_settle(payment: Payment, target: PaymentTarget) -> Recor
         for i in invoices
         if i.id not in first_ids and i.status is not InvoiceStatus.DISPUTED
     ]
-    plan = allocate(payment.amount_cents, first, then)
+    plan = allocate(max(payment.amount_cents - target.extra_cents, 0), first, then)
 
     for invoice_id, cents in plan.shares:
         invoice = by_id[invoice_id]

@@ -64,6 +64,7 @@ SECTIONS = (
     ("credit", "Credit: the card of `credit check`, `/credit` and the staff alerts"),
     ("reports", "Report columns (the CSV and XLSX files for the accountant)"),
     ("registry", "The registry: a debtor's timeline (/debtor, history), the statement's PDF text"),
+    ("escalation", "Escalation: interest and the €40 as staff read them (docs/interest.md)"),
 )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from bot.answers import ChatLink, no_answer_context
 from bot.review.chart_samples import CHART_SAMPLES
 from bot.review.credit_samples import CREDIT_SAMPLES
+from bot.review.interest_samples import add_interest_samples
 from bot.review.registry_samples import REGISTRY_SAMPLES
 
 COMPANY = "Forniture Bianchi S.r.l."  # ends in a period, as many Italian company names do
@@ -191,6 +192,10 @@ page = {
     "checkout_action": "/pay/Ab3dEf6hJk7mNp8q/checkout",
     "chat_links": page_links,
     "phone": PHONE,
+    # Interest and the €40 (bot/escalation/showing.py): none here; bot/review/interest_samples.py
+    "claim": None,
+    "collect_claim": False,
+    "card_extra_cents": 0,
 }
 paid = [
     {"number": "F-2026-101", "cents": 1_248_000, "settled": True},
@@ -660,3 +665,4 @@ COMMON_CONTEXT: dict[str, Any] = {
 # The credit card and its alert (bot/review/credit_samples.py).
 SAMPLES.update(CREDIT_SAMPLES)
 SAMPLES.update(REGISTRY_SAMPLES)  # the registry's own (bot/review/registry_samples.py)
+add_interest_samples(SAMPLES, page)  # interest and the €40 (bot/review/interest_samples.py)

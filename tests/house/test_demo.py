@@ -57,5 +57,8 @@ def test_demo_runs_the_loop_from_a_fresh_database(tmp_path: Path) -> None:
     assert "attachment: estratto-conto-C002-2026-11-23.pdf (application/pdf)" in out
     assert "Staff type /debtor C002" in out and "💰 Esposizione:" in out
     assert "🕓 Cronologia (19 voci):" in out and "Giulia (credit control): plan.approved" in out
+    # An overdue invoice shows its interest to date and the €40 (demo_interest.py).
+    assert "== 12. Late-payment interest and the €40 on an overdue invoice" in out
+    assert "(64 days late): principal €1,150.00, interest €20.47, compensation €40.00" in out
     assert (tmp_path / "var" / "demo.sqlite3").exists()
     assert "Traceback" not in result.stderr

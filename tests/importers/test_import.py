@@ -341,7 +341,7 @@ async def test_missing_and_unknown_columns_are_header_errors(db: str, tmp_path: 
         f"{debtors}:1: colour: unknown column; the columns are: external_ref, name, vat_number, "
         "tax_code, language, timezone, credit_limit, email, pec, phone, whatsapp, notes, "
         "whatsapp_opt_in_date, whatsapp_opt_in_source, phone_opt_in_date, phone_opt_in_source, "
-        "email_opt_in_date, email_opt_in_source",
+        "email_opt_in_date, email_opt_in_source, kind",
         f"{debtors}:1: emial: unknown column; did you mean 'email'?",
         f"{debtors}:1: name: required column is missing (also accepted as: company, "
         "ragione_sociale, denominazione)",

@@ -39,6 +39,9 @@ class CheckoutRequest:
     idempotency_key: str
     payment_method_types: tuple[str, ...] = ("card",)
     customer_email: str | None = None
+    # Further line items after the first (name, cents): the interest and the €40 when the
+    # policy collects them (bot/escalation/showing.py); Stripe's total is the sum.
+    extra_items: tuple[tuple[str, int], ...] = ()
 
     def params(self) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -52,6 +55,18 @@ class CheckoutRequest:
                         "product_data": {"name": self.product_name},
                     },
                 }
+            ]
+            + [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": self.currency.lower(),
+                        "unit_amount": cents,
+                        "product_data": {"name": name},
+                    },
+                }
+                for name, cents in self.extra_items
+                if cents > 0
             ],
             "payment_method_types": list(self.payment_method_types),
             "client_reference_id": self.client_reference_id,

@@ -50,6 +50,14 @@ class CheckoutMetadata(_Loose):
     invoice_ids: IdList = ""
     instalment: Digits = ""
     discount_cents: Annotated[StrictStr, Field(pattern=r"^[0-9]{0,13}$")] = ""
+    # Interest and the €40 collected with the principal (bot/escalation/showing.py).
+    interest_cents: Annotated[StrictStr, Field(pattern=r"^[0-9]{0,13}$")] = ""
+    compensation_cents: Annotated[StrictStr, Field(pattern=r"^[0-9]{0,13}$")] = ""
+
+    @property
+    def extra_cents(self) -> int:
+        """What the session collected beyond the invoices: not allocated to them."""
+        return int(self.interest_cents or 0) + int(self.compensation_cents or 0)
 
     @property
     def debtor_id(self) -> int | None:

@@ -29,6 +29,10 @@ class Debtor(Model):
     # Set when the person's data was anonymised (python -m bot privacy erase); the invoices and
     # payments stay for the accounting retention period.
     erased_at = fields.DatetimeField(null=True)
+    # Set when the case was handed to a collection agency or a lawyer (/handoff, `case handoff`):
+    # the cadence stops for good; payments are still allocated (bot/escalation/outsourcing.py).
+    outsourced_at = fields.DatetimeField(null=True)
+    outsourced_by = fields.CharField(max_length=100, default="")
     created_at = Stamp(on="create")
     updated_at = Stamp(on="save")
 

@@ -71,7 +71,9 @@ def fetch_new(settings: Settings, uidvalidity: int, last_uid: int, batch: int = 
     try:
         return _read(client, settings.pec_imap_folder, uidvalidity, last_uid, batch, settings)
     except (OSError, imaplib.IMAP4.error) as exc:
-        raise ImapError(f"IMAP: {exc}") from None
+        raise ImapError(
+            f"IMAP {settings.pec_imap_user}@{settings.pec_imap_host}: {_reason(exc)}"
+        ) from None
     finally:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             client.logout()
@@ -106,6 +108,11 @@ def _read(
         messages.append((uid, bytes(raw)))
     highest = uids[-1] if uids else start - 1
     return Fetched(current, tuple(messages), highest)
+
+
+def _reason(exc: Exception) -> str:
+    first = exc.args[0] if exc.args else exc
+    return first.decode("utf-8", "replace") if isinstance(first, bytes) else str(first)
 
 
 def _quoted(folder: str) -> str:

@@ -208,7 +208,7 @@ async def test_the_mailbox_over_tls_and_a_wrong_password(
         imap.mailbox.add(receipt("avvenuta-consegna", MSGID, AT))
         pec = settings_for(settings, imap, pec_imap_ca_file=cert)
         assert await poll_mailbox(pec, lambda: NOW) == {"recorded": 1}
-        with pytest.raises(ImapError, match=r"LOGIN: NO .*invalid credentials"):
+        with pytest.raises(ImapError, match=r"AUTHENTICATIONFAILED\] invalid credentials"):
             await poll_mailbox(pec.model_copy(update={"pec_imap_password": "wrong"}), lambda: NOW)
         # Without trusting the certificate the connection is refused, not made in the clear.
         with pytest.raises(ImapError, match="connect"):

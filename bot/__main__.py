@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot import db
-from bot.cli import credit, database, operations, registry, reports, serve, setup
+from bot.cli import case, credit, database, operations, registry, reports, serve, setup
 from bot.config import ConfigError, Settings, load_settings
 from bot.flows_doc import add_flows_parser
 from bot.policy import PolicyError
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     for group in (database, setup, operations, serve, credit, reports, registry):
         group.add_commands(sub)
     add_flows_parser(sub)
+    case.add_commands(sub)
     return parser
 
 

@@ -160,7 +160,8 @@ async def test_poll_records_matches_files_and_tells_staff(
     texts = [render(a.template, "it", **as_dates(a.context)) for a in alerts]
     assert "Debitore C-001 S.r.l. (C-001)" in texts[0]
     assert (
-        "consegnata a rossi@pec.rossi.example.it il 3 dicembre 2026 alle 10:16:02 +0100" in texts[0]
+        "consegnata all'indirizzo rossi@pec.rossi.example.it il 3 dicembre 2026 alle 10:16:02 +0100"
+        in texts[0]
     )
     assert consegna.eml_path in texts[0]
     assert "bianchi@pec.bianchi.example.it" in texts[1] and "no-dest" in texts[1]

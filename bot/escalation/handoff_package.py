@@ -215,6 +215,10 @@ async def write_package(
     stamp = debtor.outsourced_at.strftime("%Y%m%d-%H%M%S") if debtor.outsourced_at else "now"
     root = var_dir / HANDOFF_DIR
     final = root / f"{case_dir.name}-{stamp}"
+    for n in range(2, 1000):  # a package written before at the same second (a demo run again)
+        if not final.exists() and not final.with_suffix(".zip").exists():
+            break
+        final = root / f"{case_dir.name}-{stamp}-{n}"
     partial = root / f".{final.name}.part"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)

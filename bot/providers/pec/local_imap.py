@@ -1,7 +1,8 @@
 """A small IMAP4rev1 server on 127.0.0.1 holding one mailbox in memory: the demo's PEC mailbox
 and the tests' (tests/providers/pec/fake_imap.py). It speaks the wire protocol over a real socket
-(optionally TLS): CAPABILITY, LOGIN, SELECT/EXAMINE (with UIDVALIDITY and UIDNEXT), UID SEARCH,
-UID FETCH of RFC822 / BODY[] / BODY.PEEK[], NOOP, LOGOUT. What it does not know it answers BAD.
+(optionally TLS, implicit or after STARTTLS): CAPABILITY, STARTTLS, LOGIN, SELECT/EXAMINE (with
+UIDVALIDITY and UIDNEXT), UID SEARCH, UID FETCH of RFC822 / BODY[] / BODY.PEEK[], NOOP, LOGOUT.
+What it does not know it answers BAD.
 """
 
 from __future__ import annotations
@@ -74,10 +75,15 @@ def _words(line: str) -> list[str]:
 class _Session(socketserver.StreamRequestHandler):
     server: LocalImapServer
 
+    def capabilities(self) -> str:
+        offer = self.server.starttls is not None and not self.tls_on
+        return CAPABILITIES + (" STARTTLS LOGINDISABLED" if offer else "")
+
     def handle(self) -> None:
         self.selected = False
         self.authed = False
-        self.send("* OK [CAPABILITY " + CAPABILITIES + "] local IMAP4rev1 ready")
+        self.tls_on = self.server.tls is not None
+        self.send("* OK [CAPABILITY " + self.capabilities() + "] local IMAP4rev1 ready")
         while True:
             line = self.rfile.readline(65536)
             if not line:
@@ -100,8 +106,17 @@ class _Session(socketserver.StreamRequestHandler):
             self.send(f"{tag} OK LOGOUT completed")
             return False
         if command == "CAPABILITY":
-            self.send("* CAPABILITY " + CAPABILITIES)
+            self.send("* CAPABILITY " + self.capabilities())
             self.send(f"{tag} OK CAPABILITY completed")
+        elif command == "STARTTLS" and self.server.starttls is not None and not self.tls_on:
+            self.send(f"{tag} OK begin TLS negotiation now")
+            self.wfile.flush()
+            self.request = self.server.starttls.wrap_socket(self.request, server_side=True)
+            self.rfile = self.request.makefile("rb")
+            self.wfile = self.request.makefile("wb", buffering=0)
+            self.tls_on = True
+        elif command == "LOGIN" and self.server.starttls is not None and not self.tls_on:
+            self.send(f"{tag} NO [PRIVACYREQUIRED] STARTTLS first")
         elif command == "NOOP":
             self.send(f"{tag} OK NOOP completed")
         elif command == "LOGIN":
@@ -187,11 +202,13 @@ class LocalImapServer(socketserver.ThreadingTCPServer):
         *,
         folder: str = "INBOX",
         tls: ssl.SSLContext | None = None,
+        starttls: ssl.SSLContext | None = None,
         mailbox: Mailbox | None = None,
     ) -> None:
         super().__init__(("127.0.0.1", 0), _Session)
         self.user, self.password, self.folder = user, password, folder
-        self.tls = tls
+        self.tls = tls  # implicit TLS from the first byte (port 993's way)
+        self.starttls = starttls  # plain first, TLS after STARTTLS; LOGIN refused before it
         self.mailbox = mailbox or Mailbox()
         self.transcript: list[str] = []
         self._thread: threading.Thread | None = None

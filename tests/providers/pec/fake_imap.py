@@ -37,9 +37,12 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 
 
 def start_server(
-    *, tls: ssl.SSLContext | None = None, mailbox: Mailbox | None = None
+    *,
+    tls: ssl.SSLContext | None = None,
+    starttls: ssl.SSLContext | None = None,
+    mailbox: Mailbox | None = None,
 ) -> LocalImapServer:
-    return LocalImapServer(USER, PASSWORD, tls=tls, mailbox=mailbox).start()
+    return LocalImapServer(USER, PASSWORD, tls=tls, starttls=starttls, mailbox=mailbox).start()
 
 
 def settings_for(settings: Settings, server: LocalImapServer, **more: object) -> Settings:
@@ -48,7 +51,7 @@ def settings_for(settings: Settings, server: LocalImapServer, **more: object) ->
         "pec_imap_port": server.port,
         "pec_imap_user": USER,
         "pec_imap_password": PASSWORD,
-        "pec_imap_security": "tls" if server.tls else "none",
+        "pec_imap_security": "tls" if server.tls else ("starttls" if server.starttls else "none"),
         **more,
     }
     return settings.model_copy(update=update)

@@ -216,3 +216,20 @@ async def test_the_mailbox_over_tls_and_a_wrong_password(
             await poll_mailbox(pec.model_copy(update={"pec_imap_ca_file": None}), lambda: NOW)
     finally:
         imap.stop()
+
+
+async def test_the_mailbox_after_starttls(db: str, settings: Settings, tmp_path: Path) -> None:
+    await _notice("C-001", MSGID)
+    context, cert = self_signed(tmp_path)
+    imap = start_server(starttls=context)
+    try:
+        imap.mailbox.add(receipt("avvenuta-consegna", MSGID, AT))
+        pec = settings_for(settings, imap, pec_imap_ca_file=cert)
+        assert pec.pec_imap_security == "starttls"
+        # Without STARTTLS the password is not sent in the clear: the server refuses the LOGIN.
+        with pytest.raises(ImapError, match="PRIVACYREQUIRED"):
+            await poll_mailbox(pec.model_copy(update={"pec_imap_security": "none"}), lambda: NOW)
+        assert await poll_mailbox(pec, lambda: NOW) == {"recorded": 1}
+        assert any(line.endswith("STARTTLS") for line in imap.transcript)
+    finally:
+        imap.stop()

@@ -74,10 +74,6 @@ async def show_pec(
 ) -> bool:
     """`show_sent` prints what the sandboxes sent since it was last called (bot/demo.py's)."""
     from bot.cli.case import case_text
-    from bot.escalation.pec_receipts import poll_mailbox
-    from bot.handlers.staff_commands import StaffCommands
-    from bot.providers.pec.local_imap import LocalImapServer
-    from bot.providers.pec.sample_receipts import ReceiptSpec, receipt_email
     from scheduler.dispatch import Dispatcher
 
     _heading("13. The PEC receipts of a formal notice, read back over IMAP", out)
@@ -86,6 +82,23 @@ async def show_pec(
         out("   no overdue debtor for a notice")
         return False
     debtor = await Debtor.get(id=notice.debtor_id)  # type: ignore[attr-defined]
+    await _read_receipts(runtime, notice, debtor, out)
+    await Dispatcher(runtime).drain()
+    show_sent()
+    out(f"   $ python -m bot case {debtor.external_ref}")
+    out(textwrap.indent(await case_text(runtime.settings, debtor), "   | ", lambda _l: True))
+    await _hand_off(runtime, debtor, out)
+    return True
+
+
+async def _read_receipts(
+    runtime: Runtime, notice: Message, debtor: Debtor, out: Callable[[str], None]
+) -> None:
+    """The provider's receipts put in a local mailbox, then read as the clock job reads them."""
+    from bot.escalation.pec_receipts import poll_mailbox
+    from bot.providers.pec.local_imap import LocalImapServer
+    from bot.providers.pec.sample_receipts import ReceiptSpec, receipt_email
+
     point = await ContactPoint.get_or_none(id=notice.contact_point_id)  # type: ignore[attr-defined]
     now = runtime.now().astimezone(runtime.settings.zone)
     server = LocalImapServer(PEC_USER, PEC_PASSWORD).start()
@@ -119,14 +132,13 @@ async def show_pec(
     read = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
     out(f"   read over IMAP (127.0.0.1:{server.port}): {read}")
     out(f"   a second poll reads {sum(again.values())}: the last UID read is kept")
-    await Dispatcher(runtime).drain()
-    show_sent()
-    out(f"   $ python -m bot case {debtor.external_ref}")
-    out(textwrap.indent(await case_text(runtime.settings, debtor), "   | ", lambda _l: True))
+
+
+async def _hand_off(runtime: Runtime, debtor: Debtor, out: Callable[[str], None]) -> None:
+    from bot.escalation.outsourcing import outsource
+    from bot.handlers.staff_commands import StaffCommands
 
     _heading(f"14. Staff hand the case to a lawyer: /handoff {debtor.external_ref}", out)
-    from bot.escalation.outsourcing import outsource
-
     done = await outsource(
         runtime.settings,
         debtor,
@@ -148,4 +160,3 @@ async def show_pec(
     out(textwrap.indent(text, "   | ", lambda _l: True))
     files = sorted(p.name for p in done.folder.iterdir())
     out(f"   the package holds: {', '.join(files)}")
-    return True

@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot import db
-from bot.cli import credit, database, operations, registry, reports, serve, setup
+from bot.cli import case, credit, database, operations, registry, reports, serve, setup
 from bot.cli import rates as rates_cli
 from bot.config import ConfigError, Settings, load_settings
 from bot.flows_doc import add_flows_parser
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         group.add_commands(sub)
     rates_cli.add_commands(sub)
     add_flows_parser(sub)
+    case.add_commands(sub)
     return parser
 
 

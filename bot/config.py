@@ -97,6 +97,18 @@ class Settings(BaseSettings):
     smtp_reply_to: str = ""
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
 
+    # PEC receipts: the certified mailbox the formal notices are sent from, read over IMAP
+    # (bot/providers/pec/). IMAP over TLS (port 993) by default; "none" only for a local server.
+    pec_imap_host: str = ""
+    pec_imap_port: int = Field(default=993, ge=1, le=65535)
+    pec_imap_user: str = ""
+    pec_imap_password: str = ""
+    pec_imap_folder: str = "INBOX"
+    pec_imap_security: Literal["tls", "starttls", "none"] = "tls"
+    pec_poll_minutes: int = Field(default=5, ge=1, le=1440)
+    # A CA bundle for a mailbox whose certificate a private CA signed (default: the system's).
+    pec_imap_ca_file: Path | None = None
+
     # Bank transfer
     bank_iban: str = ""
     bank_bic: str = ""
@@ -186,6 +198,11 @@ class Settings(BaseSettings):
     @property
     def email_enabled(self) -> bool:
         return bool(self.smtp_host and self.smtp_from)
+
+    @property
+    def pec_enabled(self) -> bool:
+        """Whether the PEC mailbox is read for receipts (host and user set)."""
+        return bool(self.pec_imap_host and self.pec_imap_user)
 
     @property
     def stripe_enabled(self) -> bool:

@@ -91,6 +91,9 @@ class Step(_Section):
     offer: Literal["discount", "plan"] | None = None
     escalate: bool = False  # raise a staff alert when this step is sent
     formal: bool = False  # a formal notice: a PEC address is preferred for e-mail
+    # Once this step's message has gone out, the case is handed to a collector or a lawyer
+    # (scheduler/policy_handoff.py, bot/escalation/outsourcing.py): nothing more is sent.
+    handoff: bool = False
 
     @field_validator("channels")
     @classmethod

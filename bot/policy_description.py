@@ -50,6 +50,8 @@ def _cadence_lines(policy: Policy) -> list[str]:
             notes.append("formal notice (PEC preferred)")
         if step.escalate:
             notes.append("alerts staff")
+        if step.handoff:
+            notes.append("then hands the case off")
         channels = " > ".join(c.value for c in step.channels)
         extra = f"  [{', '.join(notes)}]" if notes else ""
         lines.append(f"  day {day:>4}  {step.name:<16} {step.template:<16} {channels}{extra}")

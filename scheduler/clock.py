@@ -34,6 +34,8 @@ from scheduler.calendar import is_business_day
 from scheduler.commitments import check_instalments, check_promises
 from scheduler.digest import morning_digest
 from scheduler.early_warning import early_warning
+from scheduler.pec_poll import add_pec_poll
+from scheduler.policy_handoff import add_policy_handoffs
 from scheduler.risk import rescore_risk
 from scheduler.weekly_charts import weekly_charts
 
@@ -254,6 +256,8 @@ class Clock:
                     continue
                 log.info("clock active (time zone %s)", self.runtime.settings.timezone)
                 self.scheduler = build_scheduler(self.runtime, self.config)
+                add_pec_poll(self.scheduler, self.runtime)  # when PEC_IMAP_* is set
+                add_policy_handoffs(self.scheduler, self.runtime)  # a step with handoff = true
                 self.scheduler.start()
                 self.active.set()
                 while not stop.is_set() and await self.lock.still_held():

@@ -260,6 +260,8 @@ class Dispatcher:
         chase = not is_reply and not row.context.get("prewritten")
         if chase and debtor.paused_until is not None and debtor.paused_until > now:
             return await self.record.cancel(row, lease, SkipReason.PAUSED)
+        if debtor.outsourced_at is not None:  # handed to a collector: nothing more goes to them
+            return await self.record.cancel(row, lease, "outsourced")
 
         points, no_consent = split_by_consent(
             await ContactPoint.filter(debtor_id=debtor.id), self.runtime.policy

@@ -188,6 +188,8 @@ def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
         "WHERE d.id >= ? AND d.id < ? "
         # An erased debtor (python -m bot privacy erase) is never chased again.
         "AND d.erased_at IS NULL"
+        # A case handed to a collector or a lawyer (bot/escalation/outsourcing.py) neither.
+        " AND d.outsourced_at IS NULL"
     )
 
 

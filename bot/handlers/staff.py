@@ -37,6 +37,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], runtime: Ru
         "plan": staff.on_plan,
         "done": staff.on_done,
         "credit": staff.on_credit,
+        "handoff": staff.on_handoff,
     }
     charts = StaffCharts(runtime)
     warm_up()  # matplotlib's import now, not on the first /aging

@@ -1,13 +1,16 @@
 """The staff chat's commands and replies: /overdue, /debtor, /credit, /plan, /pause, /resume,
 /done, and a staff member's reply to a relayed message (the hand-off) or to the counter-offer's
-date prompt.
+date prompt; /handoff REF hands a case to a collector or a lawyer (not the chat hand-off).
 
 Every update from the staff chat ends with ApplicationHandlerStop: it never reaches a debtor flow.
 """
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.conversations.notify import notify_debtor, reply_contact_point, tell_debtor
@@ -15,6 +18,7 @@ from bot.conversations.replies import Reply
 from bot.conversations.store import debtor_context, get_state, set_state
 from bot.credit.card import CreditCard, load_credit_card, render_card, score_line
 from bot.decisions import pauses, plans
+from bot.escalation.outsourcing import AlreadyOutsourced, outsource
 from bot.escalation.showing import claim_line_text, with_claim_line
 from bot.flows.promise import parse_date
 from bot.flows.stages import handed_off
@@ -28,6 +32,9 @@ from bot.texts import render
 DEFAULT_PAUSE_DAYS = 7
 MAX_PAUSE_DAYS = 365
 STAFF_MESSAGE_TEMPLATE = "decisions/staff_message.txt"
+# The hand-off package is attached in the staff chat up to this size (the Bot API takes 50 MB).
+MAX_HANDOFF_ZIP_BYTES = 20 * 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 def parse_pause_args(args: list[str]) -> tuple[str, int] | None:
@@ -220,6 +227,54 @@ class StaffCommands(StaffChat):
             [Reply(text=words, template=STAFF_MESSAGE_TEMPLATE)],
             kind="staff_message",
         )
+
+    async def on_handoff(self, update: Update, context: Context) -> None:
+        """/handoff REF: the case to a collector or a lawyer (bot/escalation/outsourcing.py)."""
+        member = await self._acting_staff(update)
+        if member is not None:
+            query = " ".join(context.args or [])
+            if not query:
+                await self._say(update, self.text("usage.txt", command="handoff"))
+            else:
+                debtor = await self._one_debtor(update, query)
+                if debtor is not None:
+                    await self._outsource(update, member, debtor)
+        raise ApplicationHandlerStop
+
+    async def _outsource(self, update: Update, member: StaffMember, debtor: Debtor) -> None:
+        runtime = self.runtime
+        try:
+            done = await outsource(
+                runtime.settings,
+                debtor,
+                actor=f"staff:{member.id}",
+                by=member.name,
+                now=runtime.now(),
+                language=self.language,
+            )
+        except AlreadyOutsourced:
+            on = debtor.outsourced_at.astimezone(runtime.settings.zone).date()  # type: ignore[union-attr]
+            await self._say(update, self.text("already_outsourced.txt", debtor=debtor, on=on))
+            return
+        attach = done.archive.stat().st_size <= MAX_HANDOFF_ZIP_BYTES
+        fields = {"folder": done.folder, "archive": done.archive, "figures": done.figures}
+        text = self.text(
+            "outsourced.txt",
+            debtor=debtor,
+            by=member.name,
+            cancelled=done.cancelled,
+            zip_attached=attach,
+            **fields,
+        )
+        await self._say(update, text)
+        message = update.effective_message
+        if attach and message is not None:
+            try:
+                await message.reply_document(
+                    document=done.archive.read_bytes(), filename=done.archive.name
+                )
+            except TelegramError as exc:  # the hand-off is done; the path was given above
+                log.warning("hand-off package not attached: %s", exc)
 
     async def on_other(self, update: Update, context: Context) -> None:
         """Anything else said in the staff chat is the staff's own business."""

@@ -37,6 +37,7 @@ from bot.models.events import ParkedEvent, ProcessedEvent
 from bot.models.invoices import Invoice
 from bot.models.messages import Conversation, Message
 from bot.models.payments import PayLink, Payment, PaymentAllocation
+from bot.models.pec import PecMailbox, PecReceipt
 from bot.models.staff import AuditEvent, StaffMember
 from bot.models.stamp import Stamp
 
@@ -70,6 +71,8 @@ __all__ = [
     "PaymentMethod",
     "PaymentPlan",
     "PaymentStatus",
+    "PecMailbox",
+    "PecReceipt",
     "PlanStatus",
     "ProcessedEvent",
     "PromiseStatus",

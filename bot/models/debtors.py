@@ -36,6 +36,10 @@ class Debtor(Model):
     # The day the debtor was put in default (costituzione in mora), the earliest if several:
     # a consumer's legal interest runs from the day after (bot/escalation/default.py).
     in_default_since = fields.DateField(null=True)
+    # Set when the case was handed to a collection agency or a lawyer (/handoff, `case handoff`):
+    # the cadence stops for good; payments are still allocated (bot/escalation/outsourcing.py).
+    outsourced_at = fields.DatetimeField(null=True)
+    outsourced_by = fields.CharField(max_length=100, default="")
     created_at = Stamp(on="create")
     updated_at = Stamp(on="save")
 

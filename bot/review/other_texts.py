@@ -65,6 +65,7 @@ SECTIONS = (
     ("reports", "Report columns (the CSV and XLSX files for the accountant)"),
     ("registry", "The registry: a debtor's timeline (/debtor, history), the statement's PDF text"),
     ("escalation", "Escalation: interest and the €40 as staff read them (docs/interest.md)"),
+    ("case", "The case: its evidence (`case REF`) and the hand-off package's README"),
 )
 
 

@@ -36,10 +36,13 @@ class FatturaPAReport:
         return not self.problems
 
     def render(self) -> str:
-        lines = [f"FatturaPA import of {', '.join(self.files)} ({self.files_read} invoice files)"]
+        named = ", ".join(self.files[:3]) + (
+            f" and {len(self.files) - 3} more" if len(self.files) > 3 else ""
+        )
+        lines = [f"FatturaPA import of {named} ({self.files_read} invoice files)"]
         if self.problems:
             lines.append(f"refused: {len(self.problems)} problem(s); nothing was written")
-            lines.extend(problem.render() for problem in sorted(self.problems))
+            lines.extend(_capped([problem.render() for problem in sorted(self.problems)]))
             return "\n".join(lines)
         lines.append(f"debtors:        {self.debtors.render()}")
         lines.append(f"contact points: {self.contact_points.render()}")
@@ -49,8 +52,15 @@ class FatturaPAReport:
             lines.append("dry run: the files are valid; nothing was written")
         else:
             lines.append(f"credit notes:   {self.credit_notes.render()}")
-        lines.extend(self.notes)
+        lines.extend(_capped(self.notes))
         return "\n".join(lines)
+
+
+def _capped(lines: list[str], limit: int = 200) -> list[str]:
+    """A report stays readable: the first `limit` lines, then how many more there are."""
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"... and {len(lines) - limit} more"]
 
 
 _DETAIL_FIELDS = [

@@ -10,6 +10,7 @@ import pytest
 from lxml import etree
 
 from bot.importers.fatturapa.xmlcheck import SCHEMA_FILE, parse_invoice
+from bot.importers.report import Problem
 from bot.models import ContactPoint, Debtor, DebtorAddress, Invoice, InvoiceDocument, InvoiceStatus
 from tests.importers.fatturapa_helpers import DAY, TERMS, counts, run, write, zipped
 from tests.support.fatturapa_xml import Body, Buyer, Payment, invoice_xml
@@ -324,3 +325,15 @@ def test_every_test_file_is_valid_against_the_schema() -> None:
     for bodies, pa in (([ORDINARY, THREE], False), ([ORDINARY], True)):
         assert parse_invoice("t.xml", invoice_xml(bodies, pa=pa), problems) is not None  # type: ignore[arg-type]
     assert problems == []
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE))
+def test_hostile_xml_in_utf16_is_refused_by_the_parser_itself(kind: str) -> None:
+    """The byte check cannot see a UTF-16 DOCTYPE; the parsed document's DTD check does."""
+    declaration = b'<?xml version="1.0" encoding="UTF-16"?>'
+    text = HOSTILE[kind].replace(b'<?xml version="1.0"?>', declaration).decode()
+    data = text.encode("utf-16")
+    assert b"<!DOCTYPE" not in data
+    problems: list[Problem] = []
+    assert parse_invoice("hostile.xml", data, problems) is None
+    assert [p.reason for p in problems] == ["a DOCTYPE declaration: refused, not read"]

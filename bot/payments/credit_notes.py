@@ -105,7 +105,9 @@ async def _targets(note: CreditNote) -> list[Invoice]:
         "invoice_id", flat=True
     )
     invoices = await Invoice.filter(
-        Q(number=note.invoice_number) | Q(id__in=list(by_document)), debtor_id=note.debtor_id
+        Q(number=note.invoice_number) | Q(id__in=list(by_document)),
+        debtor_id=note.debtor_id,  # type: ignore[attr-defined]
+        currency=note.currency,  # a credit in another currency is not netted against it
     ).order_by("due_date", "id")
     return list(invoices)
 

@@ -85,6 +85,9 @@ async def cmd_texts_review(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    if getattr(args, "fatturapa", None) and (args.debtors or args.invoices):
+        print("error: import --fatturapa on its own, the CSV files in another run", file=sys.stderr)
+        return 2
     if getattr(args, "fatturapa", None):
         return await cmd_import_fatturapa(settings, args)
     if not args.debtors and not args.invoices:

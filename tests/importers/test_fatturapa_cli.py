@@ -102,3 +102,18 @@ def test_a_terminal_sees_the_progress_bar(tmp_path: Path) -> None:
     text = seen.decode(errors="replace")
     assert "FatturaPA: 100%" in text and "3/3" in text
     assert "invoices=3" in text and "errors=0" in text  # two invoices and the credit note
+
+
+def test_fatturapa_and_csv_files_are_separate_runs(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("external_ref,name\nC1,Rossi\n", encoding="utf-8")
+    result = run_cli(
+        "import",
+        "--debtors",
+        "d.csv",
+        "--fatturapa",
+        str(EXAMPLE_ZIP),
+        cwd=tmp_path,
+        **_env(tmp_path),
+    )
+    assert result.returncode == 2
+    assert "import --fatturapa on its own" in result.stderr

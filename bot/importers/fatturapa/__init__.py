@@ -22,7 +22,7 @@ from bot import clock
 from bot.importers.fatturapa.document import Document, read_documents
 from bot.importers.fatturapa.progress import Progress
 from bot.importers.fatturapa.records import convert
-from bot.importers.fatturapa.sources import read_sources
+from bot.importers.fatturapa.sources import count_sources, read_sources
 from bot.importers.fatturapa.writing import FatturaPAReport, write_all
 from bot.importers.fatturapa.xmlcheck import parse_invoice
 from bot.importers.report import Problem
@@ -46,16 +46,15 @@ async def run_fatturapa_import(
     progress: a bar on stderr; None shows it only when stderr is a terminal."""
     report = FatturaPAReport(files=[str(path) for path in paths], dry_run=dry_run)
     problems = report.problems
-    sources = read_sources(paths, problems)
     documents: list[Document] = []
     show = sys.stderr.isatty() if progress is None else progress
-    with Progress(len(sources), enabled=show) as bar:
-        for source in sources:
+    with Progress(count_sources(paths) if show else 0, enabled=show) as bar:
+        for source in read_sources(paths, problems):
             root = parse_invoice(source.name, source.data, problems)
             found = read_documents(source.name, root) if root is not None else []
             documents.extend(found)
+            report.files_read += 1
             bar.step(len(found), len(problems))
-    report.files_read = len(sources)
     documents = await _known_debtors(documents)
     converted = convert(documents, payment_terms_days, problems)
     report.notes.extend(converted.notes)

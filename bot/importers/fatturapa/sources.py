@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from bot.importers.fatturapa.p7m import SignedFileError, signed_content
 from bot.importers.report import Problem
@@ -32,17 +33,38 @@ class Source:
     data: bytes  # the XML, unwrapped from its signature
 
 
-def read_sources(paths: list[Path], problems: list[Problem]) -> list[Source]:
-    sources: list[Source] = []
+def read_sources(paths: list[Path], problems: list[Problem]) -> Iterator[Source]:
+    """The invoice files one by one, as they are read: an archive is never held whole in memory
+    (a top-level zip is read from its file, entry by entry)."""
     for path in paths:
         if not path.is_file():
             problems.append(Problem(str(path), 0, "", "no such file"))
-            continue
-        if path.stat().st_size > MAX_FILE_BYTES and not _is_zip_name(path.name):
+        elif _is_zip_name(path.name):
+            with path.open("rb") as handle:
+                yield from _read_zip(str(path), handle, problems, depth=1)
+        elif path.stat().st_size > MAX_FILE_BYTES:
             problems.append(Problem(str(path), 0, "", "larger than 50 MB: not an invoice file"))
-            continue
-        sources.extend(_read(str(path), path.read_bytes(), problems, depth=0))
-    return sources
+        else:
+            yield from _read(str(path), path.read_bytes(), problems, depth=0)
+
+
+def count_sources(paths: list[Path]) -> int:
+    """About how many invoice files `paths` hold, for the progress bar: the files, and the
+    entries of the archives given (an archive inside one counts once)."""
+    total = 0
+    for path in paths:
+        if _is_zip_name(path.name) and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                total += sum(1 for info in archive.infolist() if not _skipped(info))
+        else:
+            total += 1
+    return total
+
+
+def _skipped(info: zipfile.ZipInfo) -> bool:
+    """Folders, and the metadata some archivers add (.DS_Store, __MACOSX)."""
+    name = PurePosixPath(info.filename).name
+    return info.is_dir() or name.startswith(".") or info.filename.startswith("__MACOSX/")
 
 
 def _is_zip_name(name: str) -> bool:
@@ -55,7 +77,7 @@ def _read(name: str, data: bytes, problems: list[Problem], depth: int) -> Iterat
         if depth >= MAX_DEPTH:
             problems.append(Problem(name, 0, "", "an archive nested too deep; unpack it first"))
             return
-        yield from _read_zip(name, data, problems, depth + 1)
+        yield from _read_zip(name, io.BytesIO(data), problems, depth + 1)
     elif lower.endswith(".p7m"):
         try:
             yield Source(name, signed_content(data))
@@ -67,9 +89,9 @@ def _read(name: str, data: bytes, problems: list[Problem], depth: int) -> Iterat
         problems.append(Problem(name, 0, "", "not a .xml, .xml.p7m or .zip file"))
 
 
-def _read_zip(name: str, data: bytes, problems: list[Problem], depth: int) -> Iterator[Source]:
+def _read_zip(name: str, data: BinaryIO, problems: list[Problem], depth: int) -> Iterator[Source]:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(data)
     except (zipfile.BadZipFile, OSError) as exc:
         problems.append(Problem(name, 0, "", f"not a readable zip archive ({exc})"))
         return
@@ -80,9 +102,8 @@ def _read_zip(name: str, data: bytes, problems: list[Problem], depth: int) -> It
             problems.append(Problem(name, 0, "", refusal))
             return
         for info in entries:
-            base = PurePosixPath(info.filename).name
-            if base.startswith(".") or info.filename.startswith("__MACOSX/"):
-                continue  # the metadata some archivers add (.DS_Store, __MACOSX)
+            if _skipped(info):
+                continue
             try:
                 content = archive.read(info)
             except (zipfile.BadZipFile, OSError, RuntimeError) as exc:

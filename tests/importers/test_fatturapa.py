@@ -337,3 +337,37 @@ def test_hostile_xml_in_utf16_is_refused_by_the_parser_itself(kind: str) -> None
     problems: list[Problem] = []
     assert parse_invoice("hostile.xml", data, problems) is None
     assert [p.reason for p in problems] == ["a DOCTYPE declaration: refused, not read"]
+
+
+METADATA = b"""<?xml version="1.0" encoding="UTF-8"?>
+<ns2:FileMetadati xmlns:ns2="http://www.fatturapa.gov.it/sdi/messaggi/v1.0" versione="1.0">
+  <IdentificativoSdI>111222333</IdentificativoSdI>
+  <NomeFile>IT01879020517_00001.xml</NomeFile>
+</ns2:FileMetadati>"""
+
+
+async def test_an_sdi_export_s_metadata_receipts_and_pdf_copies_are_skipped_and_said(
+    db: str, tmp_path: Path
+) -> None:
+    archive = zipped(
+        {
+            "IT01879020517_00001.xml": invoice_xml([ORDINARY]),
+            "IT01879020517_00001_MT_001.xml": METADATA,
+            "IT01879020517_00001.pdf": b"%PDF-1.4 a printable copy",
+        }
+    )
+    report = await run(write(tmp_path / "sdi.zip", archive))
+    assert report.ok, report.render()
+    assert await Invoice.all().count() == 1
+    rendered = report.render()
+    assert (
+        "IT01879020517_00001_MT_001.xml: an SdI message (FileMetadati), not an invoice" in rendered
+    )
+    assert "IT01879020517_00001.pdf: not a .xml, .xml.p7m or .zip file: skipped" in rendered
+
+
+async def test_a_file_given_by_name_that_is_not_an_invoice_is_a_problem(
+    db: str, tmp_path: Path
+) -> None:
+    report = await run(write(tmp_path / "copy.pdf", b"%PDF-1.4"))
+    assert [p.reason for p in report.problems] == ["not a .xml, .xml.p7m or .zip file"]

@@ -40,7 +40,7 @@ def test_import_the_example_export_then_again_without_changes(tmp_path: Path) ->
     assert run_cli("migrate", cwd=tmp_path, **env).returncode == 0
     first = run_cli("import", "--fatturapa", str(EXAMPLE_ZIP), cwd=tmp_path, **env)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "(3 invoice files)" in first.stdout
+    assert "(3 files read)" in first.stdout
     assert "invoices:       4 created, 0 updated, 0 unchanged" in first.stdout
     assert "credit notes:   1 created, 0 updated, 0 unchanged" in first.stdout
     assert first.stderr == ""  # not a terminal: no progress bar

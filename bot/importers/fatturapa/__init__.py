@@ -50,7 +50,10 @@ async def run_fatturapa_import(
     show = sys.stderr.isatty() if progress is None else progress
     with Progress(count_sources(paths) if show else 0, enabled=show) as bar:
         for source in read_sources(paths, problems):
-            root = parse_invoice(source.name, source.data, problems)
+            if source.skip:
+                report.notes.append(source.skip)
+                continue
+            root = parse_invoice(source.name, source.data, problems, report.notes)
             found = read_documents(source.name, root) if root is not None else []
             documents.extend(found)
             report.files_read += 1

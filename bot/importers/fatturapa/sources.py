@@ -31,6 +31,7 @@ MAX_DEPTH = 2  # a zip inside a zip is read; deeper nesting is refused
 class Source:
     name: str  # as the report names it: the path, or "archive.zip/inner/file.xml"
     data: bytes  # the XML, unwrapped from its signature
+    skip: str = ""  # why an archive's entry is not an invoice (a PDF copy, a readme): reported
 
 
 def read_sources(paths: list[Path], problems: list[Problem]) -> Iterator[Source]:
@@ -85,6 +86,9 @@ def _read(name: str, data: bytes, problems: list[Problem], depth: int) -> Iterat
             problems.append(Problem(name, 0, "", str(exc)))
     elif lower.endswith(".xml"):
         yield Source(name, data)
+    elif depth > 0:
+        # Exports carry PDF or HTML copies beside the XML: not an invoice file, said and skipped.
+        yield Source(name, b"", skip=f"{name}: not a .xml, .xml.p7m or .zip file: skipped")
     else:
         problems.append(Problem(name, 0, "", "not a .xml, .xml.p7m or .zip file"))
 

@@ -39,7 +39,7 @@ class FatturaPAReport:
         named = ", ".join(self.files[:3]) + (
             f" and {len(self.files) - 3} more" if len(self.files) > 3 else ""
         )
-        lines = [f"FatturaPA import of {named} ({self.files_read} invoice files)"]
+        lines = [f"FatturaPA import of {named} ({self.files_read} files read)"]
         if self.problems:
             lines.append(f"refused: {len(self.problems)} problem(s); nothing was written")
             lines.extend(_capped([problem.render() for problem in sorted(self.problems)]))

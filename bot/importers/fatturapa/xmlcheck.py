@@ -42,8 +42,13 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_invoice(name: str, data: bytes, problems: list[Problem]) -> etree._Element | None:
-    """The FatturaElettronica root, checked against the schema; None and problems if not."""
+def parse_invoice(
+    name: str, data: bytes, problems: list[Problem], notes: list[str] | None = None
+) -> etree._Element | None:
+    """The FatturaElettronica root, checked against the schema; None and problems if not.
+
+    An SdI message (the metadata file, a delivery receipt, a rejection...) that SdI exports
+    carry beside the invoices is not an invoice: None, and a line in `notes`."""
     if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data.upper():
         problems.append(Problem(name, 0, "", "a DOCTYPE or ENTITY declaration: refused, not read"))
         return None
@@ -57,7 +62,12 @@ def parse_invoice(name: str, data: bytes, problems: list[Problem]) -> etree._Ele
         problems.append(Problem(name, 0, "", "a DOCTYPE declaration: refused, not read"))
         return None
     root = tree.getroot()
-    namespace = etree.QName(root).namespace
+    namespace = etree.QName(root).namespace or ""
+    if "/messaggi/" in namespace and notes is not None:
+        notes.append(
+            f"{name}: an SdI message ({etree.QName(root).localname}), not an invoice: skipped"
+        )
+        return None
     if namespace == SIMPLIFIED_NAMESPACE:
         problems.append(
             Problem(

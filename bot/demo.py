@@ -22,6 +22,7 @@ from bot.channels.base import OutgoingMessage
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
 from bot.demo_charts import show_charts
+from bot.demo_fatturapa import show_fatturapa
 from bot.demo_interest import show_interest
 from bot.demo_limits import show_limits
 from bot.demo_warning import show_warning
@@ -209,6 +210,8 @@ async def _acts(demo: _Demo, database: Path) -> int:
     if not await show_interest(demo.runtime, out):  # bot/demo_interest.py
         return 1
     if not await show_pec(demo.runtime, demo.show_sent, out):  # bot/demo_pec.py
+        return 1
+    if not await show_fatturapa(demo.runtime, out):
         return 1
 
     heading("Where things stand", out)

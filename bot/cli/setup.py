@@ -29,6 +29,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--debtors", metavar="FILE.csv")
     p.add_argument("--invoices", metavar="FILE.csv")
     p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+    p.add_argument(
+        "--fatturapa",
+        nargs="+",
+        metavar="PATH",
+        help="FatturaPA invoices: .xml, .xml.p7m, or .zip archives of them (docs/fatturapa.md)",
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("staff", help="register the staff who decide in the staff chat")
@@ -79,6 +85,11 @@ async def cmd_texts_review(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    if getattr(args, "fatturapa", None) and (args.debtors or args.invoices):
+        print("error: import --fatturapa on its own, the CSV files in another run", file=sys.stderr)
+        return 2
+    if getattr(args, "fatturapa", None):
+        return await cmd_import_fatturapa(settings, args)
     if not args.debtors and not args.invoices:
         print("error: give --debtors FILE.csv, --invoices FILE.csv or both", file=sys.stderr)
         return 2
@@ -184,3 +195,24 @@ async def cmd_link(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+async def cmd_import_fatturapa(settings: Settings, args: argparse.Namespace) -> int:
+    """`import --fatturapa PATH...`; the policy's terms date invoices without DatiPagamento."""
+    from bot.importers.fatturapa import run_fatturapa_import
+    from bot.policy import load_policy
+
+    policy = load_policy(settings.policy_file)
+    await db.connect(settings.database_url)
+    try:
+        report = await run_fatturapa_import(
+            [Path(path) for path in args.fatturapa],
+            dry_run=args.dry_run,
+            default_language=settings.default_language,
+            default_timezone=settings.timezone,
+            payment_terms_days=policy.payment_terms_days,
+        )
+    finally:
+        await db.close()
+    print(report.render())
+    return 0 if report.ok else 1

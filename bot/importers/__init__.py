@@ -45,7 +45,7 @@ from bot.importers.store import (
     stored_debtors,
     unknown_debtor_problems,
 )
-from bot.importers.writing import apply_plan
+from bot.importers.writing import apply_with_credit_notes, split_credit_notes
 
 if TYPE_CHECKING:
     from bot.credit.alerts import CreditScope, Limits
@@ -86,6 +86,7 @@ async def run_import(
     if problems:
         return report
 
+    invoice_records, notes = split_credit_notes(invoice_records)
     plan = await plan_import(
         debtor_records,
         invoice_records,
@@ -95,7 +96,7 @@ async def run_import(
     if not dry_run:
         limits = await _limits(credit)
         try:
-            await apply_plan(plan, now=clock.now())
+            report.credit_note_lines = await apply_with_credit_notes(plan, notes, clock.now())
         except BaseORMException as exc:
             # Typically another import wrote the same keys meanwhile; the transaction rolled back.
             file = report.files[0] if report.files else ""

@@ -78,6 +78,11 @@ INVOICE_COLUMNS: tuple[Column, ...] = (
     Column("currency", aliases=("valuta", "divisa")),
     Column("description", aliases=("descrizione", "causale", "oggetto")),
     Column("status", aliases=("stato",)),
+    # A credit note's row: the invoice number it reduces (docs/fatturapa.md, credit notes).
+    Column(
+        "credit_note_for",
+        aliases=("nota_di_credito_per", "nota_credito_per", "fattura_collegata", "rif_fattura"),
+    ),
 )
 
 # Columns people expect but the import deliberately refuses, with the reason it gives.

@@ -40,6 +40,7 @@ class ImportReport:
     contact_points: Tally = field(default_factory=Tally)
     invoices: Tally = field(default_factory=Tally)
     credit_notes: list[str] = field(default_factory=list)  # staff alerted (bot/credit/alerts.py)
+    credit_note_lines: list[str] = field(default_factory=list)  # bot/payments/credit_notes.py
 
     @property
     def ok(self) -> bool:
@@ -65,5 +66,6 @@ class ImportReport:
         lines.append(f"invoices:       {self.invoices.render()}")
         if self.dry_run:
             lines.append("dry run: the files are valid; nothing was written")
+        lines.extend(self.credit_note_lines)
         lines.extend(f"staff alerted, {note}" for note in self.credit_notes)
         return "\n".join(lines)

@@ -76,6 +76,7 @@ class InvoiceRecord:
     currency: str | None
     description: str | None
     status: InvoiceStatus | None
+    credit_note_for: str | None = None  # a credit note's row: the invoice it reduces
 
 
 def _max_length(model: type[Debtor] | type[Invoice], name: str) -> int:
@@ -240,14 +241,8 @@ def read_invoices(
         currency = cells.parsed("currency", parse_currency)
         description = cells.text("description", max_length=_max_length(Invoice, "description"))
         status = cells.parsed("status", parse_status)
-        if amount is not None and amount <= 0:
-            cells.fail("amount", "must be more than zero (credit notes are not imported)")
-        if paid is not None and paid < 0:
-            cells.fail("paid_amount", "cannot be negative")
-        elif paid is not None and amount is not None and paid > amount:
-            cells.fail("paid_amount", "is more than the invoice amount")
-        if status is InvoiceStatus.PAID and paid is not None and amount and paid < amount:
-            cells.fail("paid_amount", "is less than the amount, but the status says paid")
+        credit_note_for = cells.text("credit_note_for", max_length=_max_length(Invoice, "number"))
+        _check_amounts(cells, amount, paid, status)
         if issue_date and due_date and due_date < issue_date:
             cells.fail("due_date", "is before the issue date")
         if number and number in first_line:
@@ -269,6 +264,24 @@ def read_invoices(
                 currency=currency,
                 description=description or None,
                 status=status,
+                credit_note_for=credit_note_for or None,
             )
         )
     return records
+
+
+def _check_amounts(
+    cells: _RowReader, amount: int | None, paid: int | None, status: InvoiceStatus | None
+) -> None:
+    if amount is not None and amount <= 0:
+        cells.fail(
+            "amount",
+            "must be more than zero (a credit note: its amount as a positive number, "
+            "and the invoice it reduces in credit_note_for)",
+        )
+    if paid is not None and paid < 0:
+        cells.fail("paid_amount", "cannot be negative")
+    elif paid is not None and amount is not None and paid > amount:
+        cells.fail("paid_amount", "is more than the invoice amount")
+    if status is InvoiceStatus.PAID and paid is not None and amount and paid < amount:
+        cells.fail("paid_amount", "is less than the amount, but the status says paid")

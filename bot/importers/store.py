@@ -206,7 +206,7 @@ async def _plan_contacts(
 # only to find them unchanged is most of a re-import's time.
 _INVOICE_VALUES = (
     *("id", "number", "debtor_id", "issue_date", "due_date", "amount_cents", "paid_cents"),
-    *("currency", "description", "status"),
+    *("currency", "description", "status", "discount_cents"),
 )
 
 
@@ -247,7 +247,9 @@ async def _plan_invoices(plan: ImportPlan, records: Sequence[InvoiceRecord]) -> 
         if status is None:
             stored_status = InvoiceStatus(current["status"])
             derivable = stored_status in DERIVED_STATUSES
-            status = derived_status(paid, record.amount_cents) if derivable else stored_status
+            # A discount or a credit note settles too (bot/payments/credit_notes.py).
+            settled = (paid, record.amount_cents, current["discount_cents"])
+            status = derived_status(*settled) if derivable else stored_status
         wanted: dict[str, Any] = {
             "issue_date": record.issue_date,
             "due_date": record.due_date,
@@ -270,8 +272,9 @@ async def _plan_invoices(plan: ImportPlan, records: Sequence[InvoiceRecord]) -> 
             plan.invoices.unchanged += 1
 
 
-def derived_status(paid_cents: int, amount_cents: int) -> InvoiceStatus:
-    if paid_cents >= amount_cents:
+def derived_status(paid_cents: int, amount_cents: int, discount_cents: int = 0) -> InvoiceStatus:
+    """Paid once nothing is owed; a discount or a credit note alone makes nothing "partly paid"."""
+    if paid_cents + discount_cents >= amount_cents:
         return InvoiceStatus.PAID
     if paid_cents > 0:
         return InvoiceStatus.PARTIALLY_PAID

@@ -13,8 +13,10 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from bot.importers.consent import opt_in_fields
+from bot.importers.rows import InvoiceRecord
 from bot.importers.store import ImportPlan, chunks
 from bot.models import ContactPoint, Debtor, Invoice
+from bot.payments.credit_notes import CreditNoteRecord, apply_credit_notes
 
 # The order contact points are preferred in when the import creates them (lower first).
 CONTACT_PRIORITY = {"whatsapp": 1, "sms": 2, "email": 3}
@@ -139,3 +141,40 @@ async def _update_invoices(plan: ImportPlan, now: dt.datetime, conn: BaseDBAsync
     await Invoice.bulk_update(
         invoices, fields=sorted(fields), batch_size=WRITE_BATCH, using_db=conn
     )
+
+
+def split_credit_notes(
+    records: Sequence[InvoiceRecord],
+) -> tuple[list[InvoiceRecord], list[CreditNoteRecord]]:
+    """Rows with credit_note_for are credit notes (bot/payments/credit_notes.py), not invoices."""
+    notes = [note_record(record) for record in records if record.credit_note_for]
+    return [record for record in records if not record.credit_note_for], notes
+
+
+def note_record(record: InvoiceRecord) -> CreditNoteRecord:
+    """An invoices-file row with credit_note_for: a credit note, not an invoice."""
+    return CreditNoteRecord(
+        number=record.number,
+        debtor_ref=record.debtor_ref,
+        invoice_number=record.credit_note_for or "",
+        issue_date=record.issue_date,
+        amount_cents=record.amount_cents,
+        currency=record.currency or "EUR",
+        source="csv",
+    )
+
+
+async def apply_with_credit_notes(
+    plan: ImportPlan, credit_notes: Sequence[CreditNoteRecord], now: dt.datetime
+) -> list[str]:
+    """The plan and the file's credit notes in one transaction; the credit notes' report lines."""
+    if not credit_notes:
+        await apply_plan(plan, now=now)
+        return []
+    async with in_transaction():
+        await apply_plan(plan, now=now)
+        outcome = await apply_credit_notes(credit_notes, plan.debtor_ids, now)
+    return [
+        f"credit notes:   {outcome.created} created, {outcome.unchanged} unchanged",
+        *outcome.notes,
+    ]

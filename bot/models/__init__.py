@@ -32,8 +32,11 @@ from bot.models.arrangements import (
     PaymentPlan,
     PromiseToPay,
 )
+from bot.models.credit_notes import CreditNote
+from bot.models.debtor_addresses import DebtorAddress
 from bot.models.debtors import ContactPoint, Debtor, LinkToken
 from bot.models.events import ParkedEvent, ProcessedEvent
+from bot.models.invoice_documents import InvoiceDocument
 from bot.models.invoices import Invoice
 from bot.models.messages import Conversation, Message
 from bot.models.payments import PayLink, Payment, PaymentAllocation
@@ -49,7 +52,9 @@ __all__ = [
     "ClaimStatus",
     "ContactPoint",
     "Conversation",
+    "CreditNote",
     "Debtor",
+    "DebtorAddress",
     "DebtorKind",
     "Direction",
     "DiscountRequest",
@@ -59,6 +64,7 @@ __all__ = [
     "Instalment",
     "InstalmentStatus",
     "Invoice",
+    "InvoiceDocument",
     "InvoiceStatus",
     "LinkToken",
     "Message",

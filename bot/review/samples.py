@@ -12,6 +12,7 @@ from typing import Any
 from bot.answers import ChatLink, no_answer_context
 from bot.review.chart_samples import CHART_SAMPLES
 from bot.review.credit_samples import CREDIT_SAMPLES
+from bot.review.fatturapa_samples import FATTURAPA_SAMPLES
 from bot.review.interest_samples import add_interest_samples
 from bot.review.pec_samples import PEC_SAMPLES
 from bot.review.registry_samples import REGISTRY_SAMPLES
@@ -668,3 +669,4 @@ SAMPLES.update(CREDIT_SAMPLES)
 SAMPLES.update(REGISTRY_SAMPLES)  # the registry's own (bot/review/registry_samples.py)
 add_interest_samples(SAMPLES, page)  # interest and the €40 (bot/review/interest_samples.py)
 SAMPLES.update(PEC_SAMPLES)  # PEC receipts, the case, the hand-off (bot/review/pec_samples.py)
+SAMPLES.update(FATTURAPA_SAMPLES)  # the credit-note staff message (bot/review/fatturapa_samples.py)

@@ -38,6 +38,7 @@ from bot.models.messages import Conversation, Message
 from bot.models.payments import PayLink, Payment, PaymentAllocation
 from bot.models.staff import AuditEvent, StaffMember
 from bot.models.stamp import Stamp
+from bot.models.writeoffs import WriteOff, WriteOffLine
 
 __all__ = [
     "CHASEABLE_STATUSES",
@@ -76,4 +77,6 @@ __all__ = [
     "StaffMember",
     "StaffRole",
     "Stamp",
+    "WriteOff",
+    "WriteOffLine",
 ]

@@ -1,8 +1,9 @@
 """Write-offs: what staff closed as not collectable, kept apart from payments.
 
-A write-off is never money received: it lowers what an invoice still asks (`Invoice.written_off_cents`)
-and, once nothing is left, closes it as written off. `WriteOffLine` says how much of it fell on
-each invoice, as `PaymentAllocation` does for a payment (docs/payments.md).
+A write-off is never money received: it lowers what an invoice still asks
+(`Invoice.written_off_cents`) and, once nothing is left, closes it as written off.
+`WriteOffLine` says how much of it fell on each invoice, as `PaymentAllocation` does for a
+payment (docs/payments.md).
 """
 
 from __future__ import annotations

@@ -31,8 +31,8 @@ class Item:
     amount_cents: int
     settled_cents: int  # paid, and any discount granted
     balance_cents: int
-    written_off_cents: int = 0  # closed as not collectable (bot/writeoffs.py): not paid
     days_overdue: int  # 0 while not yet due
+    written_off_cents: int = 0  # closed as not collectable (bot/writeoffs.py): not paid
 
     @property
     def overdue(self) -> bool:

@@ -5,6 +5,9 @@ collected (bot/payments/manual.py, bot/writeoffs.py; docs/payments.md).
 once: Telegram's redelivery of the same update records nothing twice.
 /writeoff REF [AMOUNT] reason: staff whose `writeoff_limit_cents` covers the amount; anyone else
 is refused politely and the refusal is audited.
+
+`paid_text` and `writeoff_text` are the commands without Telegram (the demo calls them): the
+words typed after the command in, the answer out.
 """
 
 from __future__ import annotations
@@ -28,33 +31,38 @@ class StaffManual(StaffChat):
         member = await self._acting_staff(update)
         message = update.effective_message
         if member is not None and message is not None:
-            try:
-                request = parse_paid(list(context.args or []), self.runtime.today())
-                outcome = await record_manual(
-                    self.runtime.settings,
-                    self.runtime.now(),
-                    request,
-                    actor=f"staff:{member.id}",
-                    provider_ref=f"staff-chat:{self.chat_id}:{message.message_id}",
-                )
-            except ManualError as error:
-                await self._say(update, self.error_text(error))
-            else:
-                await self._say(
-                    update, self.text("manual/paid.txt", by=member.name, **outcome.context())
-                )
+            key = f"staff-chat:{self.chat_id}:{message.message_id}"
+            await self._say(update, await self.paid_text(member, list(context.args or []), key))
         raise ApplicationHandlerStop
+
+    async def paid_text(self, member: StaffMember, args: list[str], key: str) -> str:
+        """Record what /paid says (`key`: the chat message, recorded once) and say what it did."""
+        try:
+            request = parse_paid(args, self.runtime.today())
+            outcome = await record_manual(
+                self.runtime.settings,
+                self.runtime.now(),
+                request,
+                actor=f"staff:{member.id}",
+                provider_ref=key,
+            )
+        except ManualError as error:
+            return self.error_text(error)
+        return self.text("manual/paid.txt", by=member.name, **outcome.context())
 
     async def on_writeoff(self, update: Update, context: Context) -> None:
         member = await self._acting_staff(update)
         if member is not None:
-            try:
-                await self._write_off(update, member, list(context.args or []))
-            except ManualError as error:
-                await self._say(update, self.error_text(error))
+            await self._say(update, await self.writeoff_text(member, list(context.args or [])))
         raise ApplicationHandlerStop
 
-    async def _write_off(self, update: Update, member: StaffMember, args: list[str]) -> None:
+    async def writeoff_text(self, member: StaffMember, args: list[str]) -> str:
+        try:
+            return await self._write_off(member, args)
+        except ManualError as error:
+            return self.error_text(error)
+
+    async def _write_off(self, member: StaffMember, args: list[str]) -> str:
         request = writeoffs.parse_writeoff(args)
         debtor, invoice = await find_ref(request.ref)
         amount = request.amount_cents or await writeoffs.open_total(debtor, invoice)
@@ -67,16 +75,12 @@ class StaffManual(StaffChat):
                 subject=f"debtor:{debtor.id}",
                 data={"amount_cents": amount, "limit_cents": member.writeoff_limit_cents},
             )
-            await self._say(
-                update,
-                self.text(
-                    "manual/writeoff_refused.txt",
-                    amount_cents=amount,
-                    limit_cents=member.writeoff_limit_cents,
-                    currency=invoice.currency if invoice is not None else "EUR",
-                ),
+            return self.text(
+                "manual/writeoff_refused.txt",
+                amount_cents=amount,
+                limit_cents=member.writeoff_limit_cents,
+                currency=invoice.currency if invoice is not None else "EUR",
             )
-            return
         outcome = await writeoffs.write_off(
             self.runtime.now(),
             debtor=debtor,
@@ -86,6 +90,4 @@ class StaffManual(StaffChat):
             actor=f"staff:{member.id}",
             staff=member,
         )
-        await self._say(
-            update, self.text("manual/written_off.txt", by=member.name, **outcome.context())
-        )
+        return self.text("manual/written_off.txt", by=member.name, **outcome.context())

@@ -80,6 +80,7 @@ class PlanStatus(StrEnum):
     REJECTED = "rejected"
     DECLINED = "declined"  # the debtor declined a counter-offer
     BROKEN = "broken"  # an instalment was missed past the grace days
+    WRITTEN_OFF = "written_off"  # every invoice it covered was written off (bot/writeoffs.py)
 
 
 class InstalmentStatus(StrEnum):

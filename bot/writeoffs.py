@@ -26,6 +26,10 @@ from bot.models import (
     InvoiceStatus,
     Message,
     MessageStatus,
+    PaymentPlan,
+    PlanStatus,
+    PromiseStatus,
+    PromiseToPay,
     StaffMember,
     StaffRole,
     WriteOff,
@@ -35,6 +39,13 @@ from bot.payments.allocation import InvoiceBalance, allocate
 from bot.payments.manual import ManualError, OpenLine, open_lines, parse_cents
 
 MAX_REASON = 500
+# Plans still running or waiting: once all their invoices are written off they end.
+LIVE_PLAN_STATUSES = (
+    PlanStatus.ACTIVE,
+    PlanStatus.PENDING_APPROVAL,
+    PlanStatus.PROPOSED,
+    PlanStatus.COUNTERED,
+)
 
 
 def may_write_off(member: StaffMember | None, amount_cents: int) -> bool:
@@ -141,6 +152,7 @@ async def write_off(
             outcome.lines.append((target, cents))
         await _audit(outcome, actor)
         outcome.still_open = await open_lines(debtor.id)
+        await _end_commitments(debtor, bool(outcome.still_open), actor)
         return outcome
 
 
@@ -173,6 +185,32 @@ async def _audit(outcome: WriteOffOutcome, actor: str) -> None:
                 actor=actor,
                 action="reminders_cancelled",
                 subject=f"debtor:{outcome.debtor.id}",
+                data={"count": cancelled, "why": "written off"},
+            )
+
+
+async def _end_commitments(debtor: Debtor, anything_open: bool, actor: str) -> None:
+    """Nothing is awaited on what was written off: a plan whose invoices are all closed ends
+    (it cannot lapse and tell the debtor so), and with nothing open a pending promise is moot."""
+    plans = await PaymentPlan.filter(debtor_id=debtor.id, status__in=LIVE_PLAN_STATUSES)
+    for plan in plans:
+        ids = [int(i) for i in plan.invoice_ids]
+        still = Invoice.filter(id__in=ids).exclude(status__in=CLOSED_STATUSES)
+        if ids and not await still.exists():
+            plan.status = PlanStatus.WRITTEN_OFF
+            await plan.save(update_fields=["status"])
+            await AuditEvent.create(
+                actor=actor, action="plan.written_off", subject=f"plan:{plan.id}"
+            )
+    if not anything_open:
+        cancelled = await PromiseToPay.filter(
+            debtor_id=debtor.id, status=PromiseStatus.PENDING
+        ).update(status=PromiseStatus.CANCELLED)
+        if cancelled:
+            await AuditEvent.create(
+                actor=actor,
+                action="promises_cancelled",
+                subject=f"debtor:{debtor.id}",
                 data={"count": cancelled, "why": "written off"},
             )
 

@@ -1,9 +1,10 @@
 """Write-offs (issue 18): the write_off and write_off_line tables, Invoice.written_off_cents,
-StaffMember.writeoff_limit_cents, and the payment methods staff record by hand."""
+StaffMember.writeoff_limit_cents, the payment methods staff record by hand and the plan status
+written_off."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from bot.enums import PaymentMethod
+from bot.enums import PaymentMethod, PlanStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
@@ -54,5 +55,10 @@ class Migration(migrations.Migration):
             model_name='StaffMember',
             name='writeoff_limit_cents',
             field=fields.BigIntField(default=0),
+        ),
+        ops.AlterField(
+            model_name='PaymentPlan',
+            name='status',
+            field=fields.CharEnumField(default=PlanStatus.PROPOSED, description='PROPOSED: proposed\nPENDING_APPROVAL: pending_approval\nCOUNTERED: countered\nACTIVE: active\nCOMPLETED: completed\nREJECTED: rejected\nDECLINED: declined\nBROKEN: broken\nWRITTEN_OFF: written_off', enum_type=PlanStatus, max_length=20),
         ),
     ]

@@ -17,6 +17,10 @@ from bot.models import (
     Payment,
     PaymentAllocation,
     PaymentMethod,
+    PaymentPlan,
+    PlanStatus,
+    PromiseStatus,
+    PromiseToPay,
     StaffMember,
     StaffRole,
     WriteOff,
@@ -32,7 +36,7 @@ from bot.payments.manual import (
     record_manual,
 )
 from bot.writeoffs import may_write_off, parse_writeoff, write_off
-from tests.support.payment_data import NOW, TODAY, make_debtor, make_invoice
+from tests.support.payment_data import NOW, TODAY, make_debtor, make_invoice, make_plan
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -222,3 +226,19 @@ async def test_write_off_stops_the_cadence_for_what_it_closes() -> None:
     await write_off(NOW, debtor=debtor, invoice=None, amount_cents=None, reason="y", actor="a")
     assert (await Message.get(id=both.id)).status is MessageStatus.CANCELLED
     assert await Invoice.filter(status=InvoiceStatus.WRITTEN_OFF).count() == 2
+
+
+async def test_writing_off_everything_ends_the_plan_and_the_promises() -> None:
+    debtor = await make_debtor()
+    covered = await make_invoice(debtor, "F-1", 60_000)
+    other = await make_invoice(debtor, "F-2", 10_000)
+    plan, _ = await make_plan(debtor, [covered], [30_000, 30_000])
+    promise = await PromiseToPay.create(debtor=debtor, promised_date=TODAY, amount_cents=10_000)
+    await write_off(NOW, debtor=debtor, invoice=other, amount_cents=None, reason="x", actor="a")
+    # something is still open (F-1, in the plan): the plan and the promise stand
+    assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.ACTIVE
+    assert (await PromiseToPay.get(id=promise.id)).status is PromiseStatus.PENDING
+    await write_off(NOW, debtor=debtor, invoice=None, amount_cents=None, reason="y", actor="a")
+    assert (await PaymentPlan.get(id=plan.id)).status is PlanStatus.WRITTEN_OFF
+    assert (await PromiseToPay.get(id=promise.id)).status is PromiseStatus.CANCELLED
+    assert await AuditEvent.filter(action="plan.written_off", subject=f"plan:{plan.id}").exists()

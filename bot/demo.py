@@ -166,6 +166,7 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
 
 
 async def _acts(demo: _Demo, database: Path) -> int:
+    from bot.demo_manual import show_manual
     from bot.demo_pec import show_pec
     from bot.demo_registry import show_registry
     from scheduler.dispatch import Dispatcher
@@ -212,6 +213,8 @@ async def _acts(demo: _Demo, database: Path) -> int:
     if not await show_pec(demo.runtime, demo.show_sent, out):  # bot/demo_pec.py
         return 1
     if not await show_fatturapa(demo.runtime, out):
+        return 1
+    if not await show_manual(demo.runtime, DEMO_STAFF_USER_ID, out):
         return 1
 
     heading("Where things stand", out)

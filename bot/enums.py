@@ -45,6 +45,12 @@ class PaymentMethod(StrEnum):
     STRIPE = "stripe"
     BANK_TRANSFER = "bank_transfer"
     MANUAL = "manual"
+    # Recorded by staff (/paid, `payments add`): what arrived by other ways.
+    CASH = "cash"
+    CHEQUE = "cheque"
+    OFFSET = "offset"  # compensazione: settled against what we owe the debtor
+    TRANSFER = "transfer"  # a bank transfer staff saw and recorded by hand
+    OTHER = "other"
 
 
 class Direction(StrEnum):
@@ -74,6 +80,7 @@ class PlanStatus(StrEnum):
     REJECTED = "rejected"
     DECLINED = "declined"  # the debtor declined a counter-offer
     BROKEN = "broken"  # an instalment was missed past the grace days
+    WRITTEN_OFF = "written_off"  # every invoice it covered was written off (bot/writeoffs.py)
 
 
 class InstalmentStatus(StrEnum):

@@ -49,14 +49,15 @@ async def morning_digest(runtime: Runtime) -> bool:
         status=InstalmentStatus.DUE, plan__status=PlanStatus.ACTIVE, due_date=today
     ).count()
     overdue = await Invoice.filter(status__in=CHASEABLE_STATUSES, due_date__lt=today).values(
-        "debtor_id", "amount_cents", "paid_cents", "due_date", "debtor__name"
+        "debtor_id", "amount_cents", "paid_cents", "written_off_cents", "due_date", "debtor__name"
     )
     per_debtor: dict[int, dict[str, Any]] = {}
     for row in overdue:
         entry = per_debtor.setdefault(
             row["debtor_id"], {"name": row["debtor__name"], "cents": 0, "days": 0}
         )
-        entry["cents"] += max(row["amount_cents"] - row["paid_cents"], 0)
+        owed = row["amount_cents"] - row["written_off_cents"]
+        entry["cents"] += max(owed - row["paid_cents"], 0)
         entry["days"] = max(entry["days"], (today - row["due_date"]).days)
     top = sorted(per_debtor.values(), key=lambda e: -e["cents"])[:5]
     # Debtors were told "le risponderemo appena possibile": each morning staff see who waits.

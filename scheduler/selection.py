@@ -154,7 +154,7 @@ def _summary_sql(postgres: bool, lists: tuple[bool, ...]) -> str:
     member, anchor, listing, whole, ordered, day = _POSTGRES if postgres else _SQLITE
     inner = (
         "SELECT i.debtor_id, i.id, i.number, i.due_date, "
-        "i.amount_cents - i.paid_cents - i.discount_cents AS balance, "
+        "i.amount_cents - i.paid_cents - i.discount_cents - i.written_off_cents AS balance, "
         f"i.currency, i.status, {_cover_reason(member, lists)} AS reason, "
         f"CASE WHEN i.due_date < {day} THEN 0 WHEN i.due_date = {day} THEN 1 ELSE 2 END AS grp "
         f"FROM invoice i "

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import db
+from bot.cli import manual
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -22,6 +23,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     bank.add_argument("file", metavar="FILE.csv", help="the bank statement export")
     bank.set_defaults(func=cmd_payments_import_bank)
+    manual.add_payment_commands(payments_sub)  # payments add (bot/cli/manual.py)
+    manual.add_commands(sub)  # writeoff record|limit
 
     p = sub.add_parser("events", help="webhook events parked because they did not fit")
     events_sub = p.add_subparsers(dest="events_command", required=True, metavar="ACTION")

@@ -2,7 +2,8 @@
 
 Exposure counts every invoice that still carries a balance, whatever the cadence does with it
 (open, partly paid, in a plan, disputed): the credit limit is about money at risk, not about what
-is being chased. The balance is the invoice amount less what was paid and any discount granted.
+is being chased. The balance is the invoice amount less what was paid, any discount granted and
+any amount written off (bot/writeoffs.py: written off, never paid).
 """
 
 from __future__ import annotations
@@ -51,11 +52,12 @@ async def load_exposure(
     if debtor_ids is not None:
         query = query.filter(debtor_id__in=list(debtor_ids))
     rows = await query.values(
-        "debtor_id", "due_date", "amount_cents", "paid_cents", "discount_cents"
+        "debtor_id", "due_date", "amount_cents", "paid_cents", "discount_cents", "written_off_cents"
     )
     exposures: dict[int, Exposure] = {}
     for row in rows:
-        balance = max(row["amount_cents"] - row["paid_cents"] - row["discount_cents"], 0)
+        owed = row["amount_cents"] - row["discount_cents"] - row["written_off_cents"]
+        balance = max(owed - row["paid_cents"], 0)
         if balance:
             seen = exposures.get(row["debtor_id"], Exposure())
             exposures[row["debtor_id"]] = seen.add(balance, row["due_date"], today)

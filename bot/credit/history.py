@@ -8,7 +8,8 @@ Where each fact lives:
   a dispute that cancelled the invoice or was resolved for the debtor counts for nothing);
 - failed (bounced) payments: `Payment` failed;
 - invoices paid in parts: partly paid now, or paid in full by two or more payments;
-- unreachable contact points: `ContactPoint.unreachable_at` set by a provider's answer.
+- unreachable contact points: `ContactPoint.unreachable_at` set by a provider's answer;
+- invoices written off (`WriteOffLine`, bot/writeoffs.py): never settled, never paid on time.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from bot.models import (
     PaymentAllocation,
     PaymentPlan,
     PromiseToPay,
+    WriteOffLine,
 )
 
 COUNTED_DISPUTES = (DisputeStatus.OPEN, DisputeStatus.CHASING_RESUMED)
@@ -70,6 +72,14 @@ async def _paid_in_parts(debtor_ids: Sequence[int] | None) -> Counter[int]:
     return Counter(invoices.values())
 
 
+async def _written_off(debtor_ids: Sequence[int] | None) -> Counter[int]:
+    """Invoices with an amount written off, each counted once per debtor."""
+    rows = await _for(WriteOffLine.all(), "invoice__debtor_id", debtor_ids).values_list(
+        "invoice_id", "invoice__debtor_id"
+    )
+    return Counter(int(debtor_id) for debtor_id in dict(rows).values())
+
+
 async def load_facts(zone: ZoneInfo, debtor_ids: Sequence[int] | None = None) -> dict[int, Facts]:
     """Each debtor's facts (debtors with nothing on record are absent: their Facts() is empty)."""
     settled = by_debtor(await load_settled(zone, debtor_ids))
@@ -84,6 +94,7 @@ async def load_facts(zone: ZoneInfo, debtor_ids: Sequence[int] | None = None) ->
         "unreachable_points": await _count(
             ContactPoint.filter(unreachable_at__isnull=False), debtor_ids
         ),
+        "written_off": await _written_off(debtor_ids),
     }
     facts: dict[int, Facts] = {
         debtor_id: Facts(settled=tuple(rows)) for debtor_id, rows in settled.items()

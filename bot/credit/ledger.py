@@ -24,6 +24,9 @@ from bot.enums import InvoiceStatus, PaymentStatus
 from bot.models import InstalmentStatus, PlanStatus, PromiseStatus
 
 LEFT_OUT = (InvoiceStatus.CANCELLED.value, InvoiceStatus.WRITTEN_OFF.value)
+# What an invoice still asks: less what was paid, a discount granted, an amount written off
+# (bot/writeoffs.py; written off is never paid). `t` is the table's alias with its dot, or "".
+OWED_SQL = "{t}amount_cents - {t}paid_cents - {t}discount_cents - {t}written_off_cents"
 
 
 @lru_cache(maxsize=8192)
@@ -98,10 +101,10 @@ async def load_open_invoices() -> list[OpenInvoice]:
     statuses = [status.value for status in EXPOSED_STATUSES]
     rows = await sql.fetch(
         "SELECT i.id, i.number, i.debtor_id, d.name, i.issue_date, i.due_date, i.amount_cents,"
-        " i.amount_cents - i.paid_cents - i.discount_cents, i.status, i.currency"
+        f" {OWED_SQL.format(t='i.')}, i.status, i.currency"
         " FROM invoice i JOIN debtor d ON d.id = i.debtor_id"
         f" WHERE i.status IN ({_marks(len(statuses))})"
-        " AND i.amount_cents - i.paid_cents - i.discount_cents > 0"
+        f" AND {OWED_SQL.format(t='i.')} > 0"
         " ORDER BY i.due_date, i.id",
         statuses,
     )
@@ -148,9 +151,9 @@ async def load_cashflow_inputs() -> CashflowInputs:
     in_plan = {item.debtor_id for item in instalments}
     statuses = [status.value for status in EXPOSED_STATUSES]
     rows = await sql.fetch(
-        "SELECT id, debtor_id, due_date, amount_cents - paid_cents - discount_cents, status,"
+        f"SELECT id, debtor_id, due_date, {OWED_SQL.format(t='')}, status,"
         f" currency FROM invoice WHERE status IN ({_marks(len(statuses))})"
-        " AND amount_cents - paid_cents - discount_cents > 0",
+        f" AND {OWED_SQL.format(t='')} > 0",
         statuses,
     )
     items: list[OpenItem] = []
@@ -179,7 +182,7 @@ async def load_invoice_history(zone: ZoneInfo) -> list[InvoiceHistory]:
     """Every invoice in the report currency but the cancelled and written off, with its
     succeeded payments on their company-local dates."""
     rows = await sql.fetch(
-        "SELECT id, issue_date, amount_cents - discount_cents FROM invoice"
+        "SELECT id, issue_date, amount_cents - discount_cents - written_off_cents FROM invoice"
         " WHERE status NOT IN (?, ?) AND currency = ?",
         [*LEFT_OUT, REPORT_CURRENCY],
     )

@@ -15,6 +15,7 @@ controller can redo the sum by hand from the reasons:
 | failed (bounced) payments | 5 each | 15 |
 | invoices paid in parts | 2 each | 8 |
 | unreachable contact points | 3 each | 9 |
+| invoices written off (bot/writeoffs.py: never collected) | 10 each | 20 |
 
 The total is capped at 100. Without settled invoices the three lateness parts are replaced by a
 neutral `NEUTRAL_POINTS` ("no payment history"); with nothing at all on record the score is that
@@ -43,6 +44,7 @@ COUNTED = (
     ("failed_payments", 5, 15),
     ("partial_payments", 2, 8),
     ("unreachable_points", 3, 9),
+    ("written_off", 10, 20),
 )
 DAYS_PER_POINT = 2
 DAYS_LATE_MAX = 30
@@ -62,6 +64,7 @@ class Facts:
     failed_payments: int = 0
     partial_payments: int = 0
     unreachable_points: int = 0
+    written_off: int = 0  # invoices with an amount written off: a bad fact, never a settled one
 
     @property
     def empty(self) -> bool:

@@ -16,6 +16,7 @@ from bot.charts import warm_up
 from bot.handlers.staff_buttons import StaffButtons
 from bot.handlers.staff_charts import StaffCharts
 from bot.handlers.staff_commands import StaffCommands
+from bot.handlers.staff_manual import StaffManual
 from bot.runtime import Runtime
 
 STAFF_GROUP = -1  # before the debtor handlers (group 0)
@@ -42,6 +43,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], runtime: Ru
     charts = StaffCharts(runtime)
     warm_up()  # matplotlib's import now, not on the first /aging
     commands.update(aging=charts.on_aging, cashflow=charts.on_cashflow, dso=charts.on_dso)
+    manual = StaffManual(runtime)
+    commands.update(paid=manual.on_paid, writeoff=manual.on_writeoff)
     handlers = [
         CallbackQueryHandler(buttons.on_button),
         *(

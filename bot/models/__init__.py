@@ -43,6 +43,7 @@ from bot.models.payments import PayLink, Payment, PaymentAllocation
 from bot.models.pec import PecMailbox, PecReceipt
 from bot.models.staff import AuditEvent, StaffMember
 from bot.models.stamp import Stamp
+from bot.models.writeoffs import WriteOff, WriteOffLine
 
 __all__ = [
     "CHASEABLE_STATUSES",
@@ -87,4 +88,6 @@ __all__ = [
     "StaffMember",
     "StaffRole",
     "Stamp",
+    "WriteOff",
+    "WriteOffLine",
 ]

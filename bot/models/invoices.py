@@ -28,6 +28,8 @@ class Invoice(Model):
     paid_cents = fields.BigIntField(default=0)
     # An early-payment discount granted when the discounted amount was paid: no longer owed.
     discount_cents = fields.BigIntField(default=0)
+    # Closed by staff as not collectable (bot/writeoffs.py): no longer owed, never money received.
+    written_off_cents = fields.BigIntField(default=0)
     currency = fields.CharField(max_length=3, default="EUR")
     status = fields.CharEnumField(InvoiceStatus, max_length=16, default=InvoiceStatus.OPEN)
     description = fields.CharField(max_length=500, default="")
@@ -40,4 +42,6 @@ class Invoice(Model):
 
     @property
     def balance_cents(self) -> int:
-        return max(self.amount_cents - self.paid_cents - self.discount_cents, 0)
+        return max(
+            self.amount_cents - self.paid_cents - self.discount_cents - self.written_off_cents, 0
+        )

@@ -17,6 +17,8 @@ class StaffMember(Model):
     name = fields.CharField(max_length=200)
     role = fields.CharEnumField(StaffRole, max_length=16, default=StaffRole.CONTROLLER)
     approval_limit_cents = fields.BigIntField(default=0)
+    # Up to how much this member may write off at once (/writeoff); 0: no write-offs.
+    writeoff_limit_cents = fields.BigIntField(default=0)
     active = fields.BooleanField(default=True)
     created_at = Stamp(on="create")
 

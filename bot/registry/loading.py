@@ -26,6 +26,8 @@ from bot.models import (
     PaymentPlan,
     PromiseToPay,
     StaffMember,
+    WriteOff,
+    WriteOffLine,
 )
 from bot.registry.statement import Statement, statement
 from bot.registry.timeline import Facts
@@ -103,9 +105,10 @@ async def load_facts(debtor: Debtor) -> Facts:
         ),
     )
     facts.audits.extend(await load_audits(debtor, facts))
+    facts.write_offs.extend(await load_write_offs(debtor.id))
     staff_ids = {
         int(row["actor"].split(":", 1)[1])
-        for row in facts.audits
+        for row in [*facts.audits, *facts.write_offs]
         if row["actor"].startswith("staff:") and row["actor"].split(":", 1)[1].isdigit()
     }
     if staff_ids:
@@ -114,11 +117,24 @@ async def load_facts(debtor: Debtor) -> Facts:
     return facts
 
 
+async def load_write_offs(debtor_id: int) -> list[dict[str, Any]]:
+    """The debtor's write-offs, each with the numbers of the invoices it fell on."""
+    rows = await WriteOff.filter(debtor_id=debtor_id).values(
+        "id", "amount_cents", "currency", "reason", "actor", "written_at"
+    )
+    numbers: dict[int, list[str]] = {}
+    for write_off_id, number in await WriteOffLine.filter(
+        write_off__debtor_id=debtor_id
+    ).values_list("write_off_id", "invoice__number"):
+        numbers.setdefault(int(write_off_id), []).append(str(number))
+    return [{**row, "numbers": sorted(numbers.get(row["id"], []))} for row in rows]
+
+
 async def load_statement(debtor: Debtor, today: dt.date) -> Statement:
     """The debtor's statement of account today (bot/registry/statement.py)."""
     invoices = await Invoice.filter(debtor_id=debtor.id).values(
         "number", "issue_date", "due_date", "amount_cents", "paid_cents", "discount_cents",
-        "currency", "status",
+        "currency", "status", "written_off_cents",
     )  # fmt: skip
     payments = await Payment.filter(debtor_id=debtor.id).values(*_PAYMENT_FIELDS)
     allocations = await PaymentAllocation.filter(payment__debtor_id=debtor.id).values(

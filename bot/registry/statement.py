@@ -32,6 +32,7 @@ class Item:
     settled_cents: int  # paid, and any discount granted
     balance_cents: int
     days_overdue: int  # 0 while not yet due
+    written_off_cents: int = 0  # closed as not collectable (bot/writeoffs.py): not paid
 
     @property
     def overdue(self) -> bool:
@@ -95,7 +96,8 @@ def open_items(invoices: Iterable[Row], today: dt.date) -> tuple[Item, ...]:
     for row in invoices:
         status = getattr(row["status"], "value", row["status"])
         settled = row["paid_cents"] + row["discount_cents"]
-        balance = max(row["amount_cents"] - settled, 0)
+        written_off = row.get("written_off_cents") or 0
+        balance = max(row["amount_cents"] - settled - written_off, 0)
         if status not in _OPEN or balance <= 0:
             continue
         items.append(
@@ -107,6 +109,7 @@ def open_items(invoices: Iterable[Row], today: dt.date) -> tuple[Item, ...]:
                 settled_cents=settled,
                 balance_cents=balance,
                 days_overdue=max((today - row["due_date"]).days, 0),
+                written_off_cents=written_off,
             )
         )
     return tuple(sorted(items, key=lambda item: (item.due_date, item.number)))

@@ -29,6 +29,7 @@ class Kind(StrEnum):
     PAYMENT = "payment"
     ALLOCATION = "allocation"
     AUDIT = "audit"
+    WRITE_OFF = "write_off"  # bot/writeoffs.py: closed as not collectable, never a payment
 
 
 # At the same moment: the invoice first, messages in the order they were stored (an answer
@@ -74,6 +75,7 @@ class Facts:
     payments: list[Row] = field(default_factory=list)
     allocations: list[Row] = field(default_factory=list)
     audits: list[Row] = field(default_factory=list)
+    write_offs: list[Row] = field(default_factory=list)  # with "numbers": the invoices it closed
     staff_names: dict[int, str] = field(default_factory=dict)
 
 
@@ -237,6 +239,21 @@ def audit_entry(row: Row, staff_names: Mapping[int, str]) -> Entry:
     )
 
 
+def write_off_entry(row: Row, staff_names: Mapping[int, str]) -> Entry:
+    """A write-off: its amount, the invoices it fell on, who and why; apart from payments."""
+    return Entry(
+        at=_aware(row["written_at"]),
+        kind=Kind.WRITE_OFF,
+        source=f"writeoff:{row['id']}",
+        seq=row["id"],
+        actor=actor_name(row["actor"], staff_names),
+        amount_cents=row["amount_cents"],
+        currency=row["currency"],
+        reference=", ".join(row.get("numbers") or ()),
+        text=row["reason"],
+    )
+
+
 def build(facts: Facts, zone: str = "Europe/Rome") -> list[Entry]:
     """Every fact as an entry, oldest first (ties: the invoice, then messages, ..., the audit)."""
     entries = [invoice_entry(row, zone) for row in facts.invoices]
@@ -248,4 +265,5 @@ def build(facts: Facts, zone: str = "Europe/Rome") -> list[Entry]:
     for payment in facts.payments:
         entries += payment_entries(payment, by_payment.get(payment["id"], []))
     entries += [audit_entry(row, facts.staff_names) for row in facts.audits]
+    entries += [write_off_entry(row, facts.staff_names) for row in facts.write_offs]
     return sorted(entries, key=lambda entry: entry.sort_key)

@@ -41,6 +41,8 @@ LATE = Facts(
 OVER = _card(5_000_000, Exposure(4_120_000, 1_430_050, 3), LATE, "B")
 NEW = _card(None, Exposure(), Facts(), "")
 CALM = _card(2_000_000, Exposure(0, 480_000, 1), Facts(settled=(_paid(60, 0, 5),)), "A")
+# Two invoices written off (bot/writeoffs.py): a bad fact, not a settled one.
+WRITTEN = _card(None, Exposure(), Facts(settled=(_paid(60, 0, 5),), written_off=2), "B")
 
 CREDIT_SAMPLES: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "credit/card.txt": [
@@ -48,7 +50,11 @@ CREDIT_SAMPLES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("no history, no limit", NEW),
         ("pays on time", CALM),
     ],
-    "credit/score_line.txt": [("several reasons", OVER), ("no history", NEW)],
+    "credit/score_line.txt": [
+        ("several reasons", OVER),
+        ("no history", NEW),
+        ("invoices written off", WRITTEN),
+    ],
     "staff/credit_alert.txt": [
         ("over the limit and a worse band", {**OVER, "over_limit": True, "previous_band": "B"}),
         ("over the limit", {**OVER, "over_limit": True, "previous_band": ""}),

@@ -85,6 +85,15 @@ ENTRIES: list[Sample] = [
     _entry(
         "a staff decision", Kind.AUDIT, actor="Giulia", reference="plan:3", text="plan.approved"
     ),
+    _entry(
+        "a write-off",
+        Kind.WRITE_OFF,
+        actor="Giulia",
+        amount_cents=1_250,
+        currency="EUR",
+        reference="F-2026-101",
+        text="arrotondamento concordato",
+    ),
 ]
 
 _INVOICES = [

@@ -14,6 +14,7 @@ from bot.review.chart_samples import CHART_SAMPLES
 from bot.review.credit_samples import CREDIT_SAMPLES
 from bot.review.fatturapa_samples import FATTURAPA_SAMPLES
 from bot.review.interest_samples import add_interest_samples
+from bot.review.manual_samples import MANUAL_SAMPLES
 from bot.review.pec_samples import PEC_SAMPLES
 from bot.review.registry_samples import REGISTRY_SAMPLES
 
@@ -670,3 +671,4 @@ SAMPLES.update(REGISTRY_SAMPLES)  # the registry's own (bot/review/registry_samp
 add_interest_samples(SAMPLES, page)  # interest and the €40 (bot/review/interest_samples.py)
 SAMPLES.update(PEC_SAMPLES)  # PEC receipts, the case, the hand-off (bot/review/pec_samples.py)
 SAMPLES.update(FATTURAPA_SAMPLES)  # the credit-note staff message (bot/review/fatturapa_samples.py)
+SAMPLES.update(MANUAL_SAMPLES)  # /paid and /writeoff (bot/review/manual_samples.py)

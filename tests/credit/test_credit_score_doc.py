@@ -33,6 +33,7 @@ COUNTED_LABELS = {
     "failed_payments": "failed (bounced) payments",
     "partial_payments": "invoices paid in parts",
     "unreachable_points": "unreachable contact points",
+    "written_off": "invoices written off",
 }
 
 

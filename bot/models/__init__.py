@@ -21,6 +21,9 @@ from bot.enums import (
     PlanStatus,
     PromiseStatus,
     RequestStatus,
+    ReversalKind,
+    ReversalStatus,
+    RibaOutcome,
     StaffRole,
 )
 from bot.models.arrangements import (
@@ -36,6 +39,7 @@ from bot.models.events import ParkedEvent, ProcessedEvent
 from bot.models.invoices import Invoice
 from bot.models.messages import Conversation, Message
 from bot.models.payments import PayLink, Payment, PaymentAllocation
+from bot.models.reversals import PaymentReversal, RibaItem
 from bot.models.staff import AuditEvent, StaffMember
 from bot.models.stamp import Stamp
 
@@ -67,12 +71,17 @@ __all__ = [
     "PaymentClaim",
     "PaymentMethod",
     "PaymentPlan",
+    "PaymentReversal",
     "PaymentStatus",
     "PlanStatus",
     "ProcessedEvent",
     "PromiseStatus",
     "PromiseToPay",
     "RequestStatus",
+    "ReversalKind",
+    "ReversalStatus",
+    "RibaItem",
+    "RibaOutcome",
     "StaffMember",
     "StaffRole",
     "Stamp",

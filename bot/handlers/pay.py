@@ -167,7 +167,8 @@ class PayPages:
                 f"{self._page_url(link)}/success?sandbox=1", 303, headers=PRIVATE_HEADERS
             )
         try:
-            session = await open_checkout(self.settings, self.gateway, link, due)
+            sepa = self.runtime.policy.payments.sepa_debit
+            session = await open_checkout(self.settings, self.gateway, link, due, sepa)
         except StripeUnavailable as exc:
             log.warning("checkout for pay link %s failed: %s", link.id, exc)
             return self._html(

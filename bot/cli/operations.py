@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import db
+from bot.cli.riba import add_riba_command
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     bank.add_argument("file", metavar="FILE.csv", help="the bank statement export")
     bank.set_defaults(func=cmd_payments_import_bank)
+    add_riba_command(payments_sub)  # payments import-riba (bot/cli/riba.py)
 
     p = sub.add_parser("events", help="webhook events parked because they did not fit")
     events_sub = p.add_subparsers(dest="events_command", required=True, metavar="ACTION")

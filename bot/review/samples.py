@@ -13,6 +13,7 @@ from bot.answers import ChatLink, no_answer_context
 from bot.review.chart_samples import CHART_SAMPLES
 from bot.review.credit_samples import CREDIT_SAMPLES
 from bot.review.registry_samples import REGISTRY_SAMPLES
+from bot.review.reversal_samples import REVERSAL_SAMPLES
 
 COMPANY = "Forniture Bianchi S.r.l."  # ends in a period, as many Italian company names do
 DEBTOR = "Rossi Costruzioni S.r.l."
@@ -660,3 +661,4 @@ COMMON_CONTEXT: dict[str, Any] = {
 # The credit card and its alert (bot/review/credit_samples.py).
 SAMPLES.update(CREDIT_SAMPLES)
 SAMPLES.update(REGISTRY_SAMPLES)  # the registry's own (bot/review/registry_samples.py)
+SAMPLES.update(REVERSAL_SAMPLES)  # reversed payments, RiBa (bot/review/reversal_samples.py)

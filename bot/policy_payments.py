@@ -6,6 +6,7 @@ a RiBa insoluto do (docs/payments.md). Read by bot/policy.py into `Policy.paymen
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -13,9 +14,16 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 
 def _cents(value: Any) -> int:
-    from bot.policy import _to_cents  # the one reading of euros in the policy
-
-    return _to_cents(value)
+    """Euros as written in TOML (read with Decimal: 7.5, "7.50", 7) -> integer cents, exactly."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        raise ValueError("an amount in euros, such as 7.50")
+    try:
+        cents = Decimal(str(value).strip()) * 100
+    except InvalidOperation:
+        raise ValueError("an amount in euros, such as 7.50") from None
+    if not cents.is_finite() or cents < 0 or cents != cents.to_integral_value():
+        raise ValueError("an amount in euros of zero or more, with at most two decimals")
+    return int(cents)
 
 
 class PaymentsPolicy(BaseModel):

@@ -17,7 +17,7 @@ stay whatever comes later (a dispute closed, a refund failed).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
@@ -33,7 +33,7 @@ from bot.models import (
     ReversalStatus,
 )
 from bot.payments.receipts import audit
-from bot.payments.reversal_alerts import alert_restored, alert_reversed
+from bot.payments.reversal_alerts import Reopened, alert_restored, alert_reversed
 from bot.payments.reversal_plan import Share, plan_undo
 
 
@@ -46,16 +46,6 @@ class ReversalNews:
     kind: ReversalKind
     amount_cents: int
     reason: str = ""
-
-
-@dataclass
-class Reopened:
-    """What a reversal did, for the alert and the caller."""
-
-    reversal: PaymentReversal
-    payment: Payment
-    invoices: list[Invoice] = field(default_factory=list)
-    resume_on: dt.datetime | None = None
 
 
 def status_reopened(invoice: Invoice) -> InvoiceStatus:

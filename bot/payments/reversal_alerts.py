@@ -4,16 +4,24 @@ and staff_payment_restored, it/en): which payment, how much went back, and what 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.models import Debtor, Invoice, Payment, PaymentReversal
 from bot.outbox import queue_staff_alert
 
-if TYPE_CHECKING:
-    from bot.payments.reversal import Reopened
-
 REVERSED_TEMPLATE = "payments/staff_payment_reversed.txt"
 RESTORED_TEMPLATE = "payments/staff_payment_restored.txt"
+
+
+@dataclass
+class Reopened:
+    """What a reversal did (bot/payments/reversal.py), for the alert and the caller."""
+
+    reversal: PaymentReversal
+    payment: Payment
+    invoices: list[Invoice] = field(default_factory=list)
+    resume_on: dt.datetime | None = None
 
 
 def invoice_lines(invoices: list[Invoice], today: dt.date) -> list[dict[str, Any]]:

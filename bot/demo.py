@@ -164,6 +164,7 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
 
 
 async def _acts(demo: _Demo, database: Path) -> int:
+    from bot.demo_refund import show_refund
     from bot.demo_registry import show_registry
     from scheduler.dispatch import Dispatcher
 
@@ -203,6 +204,8 @@ async def _acts(demo: _Demo, database: Path) -> int:
     await show_warning(demo.runtime, demo.show_sent, out)
     await show_charts(demo.runtime, demo.senders, out)
     if not await show_registry(demo.runtime, demo.show_sent, out):
+        return 1
+    if not await show_refund(demo.runtime, demo.show_sent, out):
         return 1
 
     heading("Where things stand", out)

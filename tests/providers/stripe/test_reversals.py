@@ -19,11 +19,14 @@ from bot.models import (
     InvoiceStatus,
     Payment,
     PaymentAllocation,
+    PaymentMethod,
     PaymentReversal,
     PaymentStatus,
     ReversalStatus,
 )
+from bot.payments.allocation import PaymentTarget
 from bot.payments.links import make_pay_link
+from bot.payments.recording import record_payment
 from bot.texts import render as render_text
 from tests.providers.stripe.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, deliver_webhook
 from tests.support.payment_data import (
@@ -296,3 +299,39 @@ async def test_a_malformed_refund_is_parked(client: httpx.AsyncClient, fake: Fak
         client, FakeStripe.event("refund.created", {"id": "re_x", "amount": "lots"})
     )
     assert response.status_code == 200 and response.json()["outcome"] == "parked"
+
+
+async def test_a_dispute_won_after_the_debtor_paid_again_keeps_the_money_unallocated(
+    client: httpx.AsyncClient, fake: FakeStripe, live_settings: Settings
+):
+    debtor, older, newer = await two_invoices()
+    session = await paid_session(client, fake, live_settings, [older, newer])
+    opened = fake.dispute(session["id"], dispute_id="dp_9", amount=5050)
+    assert await deliver(client, "charge.dispute.created", opened) == "reversed"
+    # Meanwhile the debtor pays F-2026-002 again by bank transfer.
+    await record_payment(
+        live_settings, NOW, debtor_id=debtor.id, amount_cents=5050, currency="EUR",
+        method=PaymentMethod.BANK_TRANSFER, provider_ref="bank:1", received_at=NOW,
+        target=PaymentTarget(invoice_ids=(newer.id,)),
+    )  # fmt: skip
+    assert await deliver(client, "charge.dispute.closed", {**opened, "status": "won"}) == "restored"
+    stripe_payment = await Payment.get(provider_ref=session["payment_intent"])
+    assert stripe_payment.unallocated_cents == 5050  # never paid twice on the same invoice
+    assert (await Invoice.get(id=newer.id)).paid_cents == 5050
+    text = render(RESTORED, "it", **(await messages(RESTORED))[0].context)
+    assert "50,50 € non attribuiti a fatture (già pagate nel frattempo)" in text
+
+
+async def test_two_partial_refunds_add_up(
+    client: httpx.AsyncClient, fake: FakeStripe, live_settings: Settings
+):
+    _, older, newer = await two_invoices()
+    session = await paid_session(client, fake, live_settings, [older, newer])
+    fake.refund(session["id"], 5050, refund_id="re_a")
+    fake.refund(session["id"], 4000, refund_id="re_b")
+    outcome = await deliver(client, "charge.refunded", fake.charge(session["id"]))
+    assert outcome == "reversed,reversed"
+    older, newer = await reloaded(older, newer)
+    assert (older.paid_cents, older.status) == (6000, InvoiceStatus.PARTIALLY_PAID)
+    assert (newer.paid_cents, newer.status) == (0, InvoiceStatus.OPEN)
+    assert await AuditEvent.filter(action="payment_reversed").count() == 2

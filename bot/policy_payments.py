@@ -12,6 +12,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from bot.enums import RibaOutcome
+
+OutcomeCode = Annotated[str, Field(pattern=r"^[0-9A-Z]{5}$")]
+
 
 def _cents(value: Any) -> int:
     """Euros as written in TOML (read with Decimal: 7.5, "7.50", 7) -> integer cents, exactly."""
@@ -45,6 +49,18 @@ class RibaPolicy(BaseModel):
     fees_cents: Annotated[int, BeforeValidator(_cents)] = Field(default=0, alias="fees")
     # The cadence step an insoluto starts at (a step name of [[steps]]); "" = the cadence as usual.
     start_step: str = ""
+    # The outcome codes (record 14, causale) the bank's esiti flow writes for each outcome: a code
+    # in none of them is refused with its line, never guessed.
+    paid_codes: tuple[OutcomeCode, ...] = ("30000",)
+    unpaid_codes: tuple[OutcomeCode, ...] = ("30100",)
+    recalled_codes: tuple[OutcomeCode, ...] = ("30200",)
+
+    def outcomes(self) -> dict[str, RibaOutcome]:
+        """Code -> outcome, for bot/payments/riba.py."""
+        found = {code: RibaOutcome.RECALLED for code in self.recalled_codes}
+        found.update({code: RibaOutcome.UNPAID for code in self.unpaid_codes})
+        found.update({code: RibaOutcome.PAID for code in self.paid_codes})
+        return found
 
 
 def check_riba_step(riba: RibaPolicy, step_names: Sequence[str]) -> None:

@@ -17,13 +17,16 @@ and its two-letter or two-digit type):
   `70` closing the item.
 - `EF` trailer: 46-52 number of items, 53-67 total amount in cents, 83-89 number of records.
 
-The outcome codes read (`OUTCOMES`) are 30000 paid, 30100 unpaid (insoluto), 30200 recalled
-(richiamata): a flow with any other code is refused with its line, never guessed.
+The outcome codes read by default (`OUTCOMES`) are 30000 paid, 30100 unpaid (insoluto), 30200
+recalled (richiamata); a bank that writes others is configured in the policy (`[riba] paid_codes`,
+`unpaid_codes`, `recalled_codes`). A flow with a code in none of them is refused with its line,
+never guessed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.enums import RibaOutcome
@@ -71,13 +74,13 @@ class RibaFlow:
     entries: list[RibaEntry] = field(default_factory=list)
 
 
-def looks_like_riba_esiti(text: str) -> bool:
+def looks_like_riba_esiti(text: str, outcomes: Mapping[str, RibaOutcome] = OUTCOMES) -> bool:
     """Whether `text` is a RiBa return flow (for `payments import-bank`'s detection by content):
     a first record ` IB` of 120 characters and a 14 record with one of OUTCOMES' codes."""
     lines = text.lstrip("\ufeff").splitlines()
     if not lines or len(lines[0]) != RECORD_LENGTH or lines[0][1:3] != "IB":
         return False
-    return any(line[1:3] == "14" and line[28:33] in OUTCOMES for line in lines[1:20])
+    return any(line[1:3] == "14" and line[28:33] in outcomes for line in lines[1:20])
 
 
 def _date(text: str, source: str, line: int, name: str) -> dt.date:
@@ -93,7 +96,9 @@ def _cents(text: str, source: str, line: int, name: str) -> int:
     return int(text)
 
 
-def parse_riba(text: str, source: str = "riba") -> RibaFlow:
+def parse_riba(
+    text: str, source: str = "riba", outcomes: Mapping[str, RibaOutcome] = OUTCOMES
+) -> RibaFlow:
     """The flow in `text`; RibaError names the file, line, field and why."""
     lines = text.lstrip("\ufeff").splitlines()
     while lines and not lines[-1].strip():
@@ -109,7 +114,7 @@ def parse_riba(text: str, source: str = "riba") -> RibaFlow:
     for number, line in enumerate(lines[1:-1], start=2):
         kind = line[1:3]
         if kind == "14":
-            current = _entry(line, source, number)
+            current = _entry(line, source, number, outcomes)
             flow.entries.append(current)
             continue
         if kind not in ITEM_RECORDS:
@@ -133,10 +138,10 @@ def _header(line: str, source: str) -> RibaFlow:
     )
 
 
-def _entry(line: str, source: str, number: int) -> RibaEntry:
+def _entry(line: str, source: str, number: int, outcomes: Mapping[str, RibaOutcome]) -> RibaEntry:
     code = line[28:33]
-    if code not in OUTCOMES:
-        known = ", ".join(f"{k} {v.value}" for k, v in OUTCOMES.items())
+    if code not in outcomes:
+        known = ", ".join(f"{k} {v.value}" for k, v in outcomes.items())
         raise RibaError(source, number, "outcome (causale)", f"{code!r} is not one of {known}")
     if line[46] != "-":
         raise RibaError(source, number, "sign", f"{line[46]!r}: a RiBa amount has the sign '-'")
@@ -147,7 +152,7 @@ def _entry(line: str, source: str, number: int) -> RibaEntry:
         line=number,
         progressive=line[3:10],
         due_date=_date(line[22:28], source, number, "due date"),
-        outcome=OUTCOMES[code],
+        outcome=outcomes[code],
         amount_cents=_cents(line[33:46], source, number, "amount"),
         debtor_code=debtor,
     )

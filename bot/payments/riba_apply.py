@@ -63,7 +63,8 @@ def read_flow_text(path: Path) -> str:
 
 async def import_riba(runtime: Runtime, path: Path) -> RibaReport:
     """Apply the flow in `path`; RibaError (file, line, field, why) leaves nothing written."""
-    flow = parse_riba(read_flow_text(path), path.name)
+    outcomes = runtime.policy.riba.outcomes()
+    flow = parse_riba(read_flow_text(path), path.name, outcomes)
     report = RibaReport()
     now = runtime.now()
     today = now.astimezone(runtime.settings.zone).date()

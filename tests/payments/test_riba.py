@@ -174,6 +174,20 @@ async def test_insoluto_never_counted_paid_takes_the_policy_fees_and_matches_by_
     assert "Reminders start again" not in text and "€4.50" in text
 
 
+async def test_a_bank_with_other_outcome_codes_is_configured_in_the_policy(
+    db: str, settings: Settings, tmp_path: Path
+):
+    debtor = await make_debtor()
+    invoice = await make_invoice(debtor, "F-2026-105", 30000, days_overdue=8)
+    path = write(
+        tmp_path, riba_flow([Item("C001", "F-2026-105", DUE, 30000, outcome="30009")], TODAY)
+    )
+    with pytest.raises(RibaError, match="line 2, outcome \\(causale\\): '30009' is not one of"):
+        await import_riba(runtime_with(settings), path)
+    report = await import_riba(runtime_with(settings, unpaid_codes=["30009"]), path)
+    assert report.unpaid == 1 and report.reopened == [invoice.number]
+
+
 async def test_an_unknown_debtor_leaves_nothing_written(
     db: str, settings: Settings, tmp_path: Path
 ):

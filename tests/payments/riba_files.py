@@ -35,6 +35,7 @@ class Item:
     outcome: str = "unpaid"
     receipt: str = "0000000001"
     fees_cents: int = 0
+    debtor_name: str = "ROSSI S.R.L."
 
 
 def item_records(number: int, item: Item) -> list[str]:
@@ -60,7 +61,7 @@ def item_records(number: int, item: Item) -> list[str]:
             },
         ),
         record("20", {4: progressive, 11: "SOLLECITO DEMO SRL".ljust(24), 35: "VIA ROMA 1"}),
-        record("30", {4: progressive, 11: "ROSSI S.R.L.".ljust(30), 71: "01234567890"}),
+        record("30", {4: progressive, 11: item.debtor_name[:30], 71: "01234567890"}),
         record("40", {4: progressive, 11: "VIA GARIBALDI 10", 41: "20121", 46: "MILANO MI"}),
         record("50", {4: progressive, 11: item.reference[:80]}),
         record(

@@ -63,9 +63,13 @@ async def reverse(news: ReversalNews, now: dt.datetime, grace_days: int) -> str:
     """Apply `news`; returns what happened in a word: reversed, waiting, already, final."""
     async with in_transaction():
         row = await PaymentReversal.filter(key=news.key).select_for_update().first()
+        payment = await _payment(news.payment_ref)
+        if row is not None and row.status is ReversalStatus.WAITING and payment is not None:
+            row.payment = payment  # it waited for a payment recorded since by another path
+            await _apply(row, payment, now, grace_days)
+            return "reversed"
         if row is not None:
             return "final" if row.final else "already"
-        payment = await _payment(news.payment_ref)
         row = await PaymentReversal.create(
             key=news.key,
             payment=payment,

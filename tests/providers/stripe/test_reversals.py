@@ -335,3 +335,25 @@ async def test_two_partial_refunds_add_up(
     assert (older.paid_cents, older.status) == (6000, InvoiceStatus.PARTIALLY_PAID)
     assert (newer.paid_cents, newer.status) == (0, InvoiceStatus.OPEN)
     assert await AuditEvent.filter(action="payment_reversed").count() == 2
+
+
+async def test_a_waiting_refund_is_applied_by_its_next_news_once_the_payment_is_known(
+    client: httpx.AsyncClient, fake: FakeStripe, live_settings: Settings
+):
+    debtor, older, _ = await two_invoices()
+    refund = {
+        "id": "re_w",
+        "object": "refund",
+        "amount": 2000,
+        "status": "succeeded",
+        "payment_intent": "pi_elsewhere",
+    }
+    assert await deliver(client, "refund.created", refund) == "waiting"
+    await record_payment(
+        live_settings, NOW, debtor_id=debtor.id, amount_cents=10000, currency="EUR",
+        method=PaymentMethod.STRIPE, provider_ref="pi_elsewhere", received_at=NOW,
+        target=PaymentTarget(invoice_ids=(older.id,)),
+    )  # fmt: skip
+    assert await deliver(client, "refund.updated", refund) == "reversed"
+    assert await deliver(client, "refund.updated", refund) == "already"
+    assert (await Invoice.get(id=older.id)).paid_cents == 8000

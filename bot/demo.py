@@ -168,6 +168,7 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
 async def _acts(demo: _Demo, database: Path) -> int:
     from bot.demo_manual import show_manual
     from bot.demo_pec import show_pec
+    from bot.demo_refund import show_refund
     from bot.demo_registry import show_registry
     from scheduler.dispatch import Dispatcher
 
@@ -215,6 +216,8 @@ async def _acts(demo: _Demo, database: Path) -> int:
     if not await show_fatturapa(demo.runtime, out):
         return 1
     if not await show_manual(demo.runtime, DEMO_STAFF_USER_ID, out):
+        return 1
+    if not await show_refund(demo.runtime, demo.show_sent, out):
         return 1
 
     heading("Where things stand", out)

@@ -51,6 +51,7 @@ class PaymentMethod(StrEnum):
     OFFSET = "offset"  # compensazione: settled against what we owe the debtor
     TRANSFER = "transfer"  # a bank transfer staff saw and recorded by hand
     OTHER = "other"
+    RIBA = "riba"  # a ricevuta bancaria collected by the bank (bot/payments/riba_apply.py)
 
 
 class Direction(StrEnum):
@@ -134,3 +135,23 @@ class DebtorKind(StrEnum):
 
     BUSINESS = "business"
     CONSUMER = "consumer"
+class ReversalKind(StrEnum):
+    """Why money we had counted as received went back (bot/payments/reversal.py)."""
+
+    REFUND = "refund"  # we (or Stripe on our behalf) gave it back
+    DISPUTE = "dispute"  # the card holder disputed it: the funds were withdrawn
+    DEBIT_FAILED = "debit_failed"  # a SEPA debit counted as paid failed afterwards
+    RIBA_UNPAID = "riba_unpaid"  # a RiBa counted paid "salvo buon fine" came back unpaid
+
+
+class ReversalStatus(StrEnum):
+    WAITING = "waiting"  # the provider told us before the payment itself was recorded
+    APPLIED = "applied"  # the allocations are undone, the invoices open again
+    RESTORED = "restored"  # undone again: a dispute won, a refund that failed
+    VOID = "void"  # never applied and never will be (a refund that failed, a dispute won first)
+
+
+class RibaOutcome(StrEnum):
+    PAID = "paid"  # pagata: the debtor's bank paid it
+    UNPAID = "unpaid"  # insoluta: it came back unpaid
+    RECALLED = "recalled"  # richiamata: withdrawn before its due date

@@ -29,6 +29,7 @@ from pydantic import (
 from bot.enums import Channel
 from bot.policy_credit import Credit
 from bot.policy_interest import Interest
+from bot.policy_payments import PaymentsPolicy, RibaPolicy, check_riba_step
 
 if TYPE_CHECKING:
     pass
@@ -237,6 +238,9 @@ class Policy(_Section):
     consent: Consent = Consent()
     credit: Credit = Credit()  # risk bands and their effects (bot/policy_credit.py)
     interest: Interest = Interest()  # late-payment interest, the €40 (bot/policy_interest.py)
+    # Reversed payments and SEPA Direct Debit; RiBa insoluti (bot/policy_payments.py)
+    payments: PaymentsPolicy = PaymentsPolicy()
+    riba: RibaPolicy = RibaPolicy()
 
     @field_validator("steps")
     @classmethod
@@ -254,6 +258,11 @@ class Policy(_Section):
         for step in self.steps:
             if step.offer == "discount" and self.discount is None:
                 raise ValueError(f"step {step.name!r} offers a discount but [discount] is missing")
+        return self
+
+    @model_validator(mode="after")
+    def _riba_step_known(self) -> Policy:
+        check_riba_step(self.riba, [step.name for step in self.steps])
         return self
 
     def step_named(self, name: str) -> Step | None:

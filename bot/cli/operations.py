@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot import db
 from bot.cli import manual
+from bot.cli.riba import add_riba_command
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     bank.set_defaults(func=cmd_payments_import_bank)
     manual.add_payment_commands(payments_sub)  # payments add (bot/cli/manual.py)
     manual.add_commands(sub)  # writeoff record|limit
+    add_riba_command(payments_sub)  # payments import-riba (bot/cli/riba.py)
 
     p = sub.add_parser("events", help="webhook events parked because they did not fit")
     events_sub = p.add_subparsers(dest="events_command", required=True, metavar="ACTION")

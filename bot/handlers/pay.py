@@ -185,7 +185,10 @@ class PayPages:
                 f"{self._page_url(link)}/success?sandbox=1", 303, headers=PRIVATE_HEADERS
             )
         try:
-            session = await open_checkout(self.settings, self.gateway, link, due, claim)
+            sepa = self.runtime.policy.payments.sepa_debit
+            session = await open_checkout(
+                self.settings, self.gateway, link, due, claim, sepa_debit=sepa
+            )
         except StripeUnavailable as exc:
             log.warning("checkout for pay link %s failed: %s", link.id, exc)
             return self._html(

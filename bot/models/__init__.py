@@ -22,6 +22,9 @@ from bot.enums import (
     PlanStatus,
     PromiseStatus,
     RequestStatus,
+    ReversalKind,
+    ReversalStatus,
+    RibaOutcome,
     StaffRole,
 )
 from bot.models.arrangements import (
@@ -41,6 +44,7 @@ from bot.models.invoices import Invoice
 from bot.models.messages import Conversation, Message
 from bot.models.payments import PayLink, Payment, PaymentAllocation
 from bot.models.pec import PecMailbox, PecReceipt
+from bot.models.reversals import PaymentReversal, RibaItem
 from bot.models.staff import AuditEvent, StaffMember
 from bot.models.stamp import Stamp
 from bot.models.writeoffs import WriteOff, WriteOffLine
@@ -77,6 +81,7 @@ __all__ = [
     "PaymentClaim",
     "PaymentMethod",
     "PaymentPlan",
+    "PaymentReversal",
     "PaymentStatus",
     "PecMailbox",
     "PecReceipt",
@@ -85,6 +90,10 @@ __all__ = [
     "PromiseStatus",
     "PromiseToPay",
     "RequestStatus",
+    "ReversalKind",
+    "ReversalStatus",
+    "RibaItem",
+    "RibaOutcome",
     "StaffMember",
     "StaffRole",
     "Stamp",

@@ -29,6 +29,7 @@ from bot.models import (
     Channel,
     ContactPoint,
     Debtor,
+    DebtorKind,
     PayLink,
     PaymentMethod,
     ProcessedEvent,
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 
 PROVIDER = "stripe"
 APPLY_ATTEMPTS = 3
+SEPA_DEBIT = "sepa_debit"
 
 
 class SandboxOnly(Exception):
@@ -112,6 +114,7 @@ def checkout_request(
     click_id: str,
     email: str | None = None,
     claim: Claim | None = None,
+    sepa_debit: bool = False,
 ) -> CheckoutRequest:
     language = language_or_default(debtor.language, settings.default_language)
     pages = pay_url(settings, link.token)
@@ -133,11 +136,25 @@ def checkout_request(
         cancel_url=f"{pages}/cancel",
         # One key per click: a retry of this request is the same session, a new click a new one.
         idempotency_key=f"paylink-{link.id}-click-{click_id}",
-        payment_method_types=tuple(settings.stripe_payment_method_types),
+        payment_method_types=payment_methods(settings, debtor, due, sepa_debit),
         # Prefilled for the debtor (SEPA Direct Debit asks for one); they may change it.
         customer_email=email,
         extra_items=claim_items(claim, language, settings.company_name),
     )
+
+
+def payment_methods(
+    settings: Settings, debtor: Debtor, due: Due, sepa_debit: bool
+) -> tuple[str, ...]:
+    """Checkout's methods: STRIPE_PAYMENT_METHOD_TYPES, and SEPA Direct Debit where the policy
+    allows it (`[payments] sepa_debit = true`) for a business debtor (Debtor.kind) and
+    an amount in euros. The mandate is collected by Checkout; the debit settles days later
+    (pending, then `async_payment_succeeded` or `_failed`)."""
+    methods = tuple(settings.stripe_payment_method_types)
+    business = debtor.kind == DebtorKind.BUSINESS
+    if sepa_debit and business and due.currency.upper() == "EUR" and SEPA_DEBIT not in methods:
+        methods = (*methods, SEPA_DEBIT)
+    return methods
 
 
 async def _billing_email(debtor_id: int) -> str | None:
@@ -153,14 +170,21 @@ async def _billing_email(debtor_id: int) -> str | None:
 
 
 async def open_checkout(
-    settings: Settings, gateway: StripeGateway, link: PayLink, due: Due, claim: Claim | None = None
+    settings: Settings,
+    gateway: StripeGateway,
+    link: PayLink,
+    due: Due,
+    claim: Claim | None = None,
+    sepa_debit: bool = False,
 ) -> CheckoutSession:
     """A fresh Checkout Session for what the link asks for now (raises StripeUnavailable)."""
     debtor: Debtor = link.debtor
     click_id = secrets.token_hex(8)
     email = await _billing_email(debtor.id)
     session = await gateway.create_checkout_session(
-        checkout_request(settings, link, debtor, due, click_id, email, claim)
+        checkout_request(
+            settings, link, debtor, due, click_id, email, claim=claim, sepa_debit=sepa_debit
+        )
     )
     previous = link.checkout_session_id
     link.checkout_session_id = session.id

@@ -17,6 +17,7 @@ from bot.review.interest_samples import add_interest_samples
 from bot.review.manual_samples import MANUAL_SAMPLES
 from bot.review.pec_samples import PEC_SAMPLES
 from bot.review.registry_samples import REGISTRY_SAMPLES
+from bot.review.reversal_samples import REVERSAL_SAMPLES
 
 COMPANY = "Forniture Bianchi S.r.l."  # ends in a period, as many Italian company names do
 DEBTOR = "Rossi Costruzioni S.r.l."
@@ -672,3 +673,4 @@ add_interest_samples(SAMPLES, page)  # interest and the €40 (bot/review/intere
 SAMPLES.update(PEC_SAMPLES)  # PEC receipts, the case, the hand-off (bot/review/pec_samples.py)
 SAMPLES.update(FATTURAPA_SAMPLES)  # the credit-note staff message (bot/review/fatturapa_samples.py)
 SAMPLES.update(MANUAL_SAMPLES)  # /paid and /writeoff (bot/review/manual_samples.py)
+SAMPLES.update(REVERSAL_SAMPLES)  # reversed payments, RiBa (bot/review/reversal_samples.py)

@@ -134,6 +134,14 @@ class StripeGateway:
             raise StripeUnavailable(_describe(exc)) from exc
         return True
 
+    async def list_refunds(self, charge_id: str) -> list[dict[str, Any]]:
+        """Every refund of a charge (GET /v1/refunds?charge=...), each as Stripe's JSON object."""
+        try:
+            page = await self._client.v1.refunds.list_async({"charge": charge_id, "limit": 100})
+        except stripe.StripeError as exc:
+            raise StripeUnavailable(_describe(exc)) from exc
+        return [refund.to_dict() for refund in page.data]
+
     async def close(self) -> None:
         await self._http.close_async()
 

@@ -17,8 +17,11 @@ from starlette.routing import Route
 
 from bot.parking import park
 from bot.payments.checkout import apply_checkout_event
+from bot.payments.stripe_reversals import apply_reversal_event
 from bot.providers.stripe.client import signature_is_valid
-from bot.providers.stripe.shapes import checkout_event
+from bot.providers.stripe.reversal_shapes import REVERSAL_KINDS, reversal_event
+from bot.providers.stripe.shapes import CheckoutEvent, checkout_event
+from bot.providers.stripe.waiting import refund_lister, settle_waiting
 from bot.runtime import Runtime
 from bot.web import WebPart
 from bot.webhooks import Malformed, load_json, read_body
@@ -31,8 +34,18 @@ WEBHOOK_PATH = "/stripe/webhook"
 
 async def handle(runtime: Runtime, raw: bytes) -> str:
     """A verified body: its shape, then its effect. Raises Malformed when it does not fit."""
-    event = checkout_event(load_json(raw))
-    return await apply_checkout_event(runtime.settings, runtime.now(), event)
+    payload = load_json(raw)
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    grace = runtime.policy.payments.reopen_grace_days
+    if kind in REVERSAL_KINDS:
+        found = reversal_event(payload, kind)
+        return await apply_reversal_event(found, runtime.now(), grace, refund_lister(runtime))
+    event = checkout_event(payload)
+    outcome = await apply_checkout_event(runtime.settings, runtime.now(), event)
+    if isinstance(event, CheckoutEvent) and outcome in ("paid", "already_recorded"):
+        # A refund or dispute that came before this payment was recorded: applied now.
+        await settle_waiting(event, runtime.now(), grace)
+    return outcome
 
 
 async def replay(runtime: Runtime, kind: str, raw: bytes) -> str:

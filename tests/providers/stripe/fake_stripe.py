@@ -69,6 +69,7 @@ class FakeStripe:
         self._task: asyncio.Task[None] | None = None
         self.base_url = ""
         self.fail_next = 0  # answer this many requests with a 500, to exercise retries
+        self.refunds: dict[str, dict[str, Any]] = {}  # by refund id
 
     # --- the HTTP side ------------------------------------------------------------------------
 
@@ -78,6 +79,7 @@ class FakeStripe:
                 Route("/v1/checkout/sessions", self._create, methods=["POST"]),
                 Route("/v1/checkout/sessions/{id}", self._retrieve, methods=["GET"]),
                 Route("/v1/checkout/sessions/{id}/expire", self._expire, methods=["POST"]),
+                Route("/v1/refunds", self._list_refunds, methods=["GET"]),
             ]
         )
 
@@ -158,6 +160,16 @@ class FakeStripe:
         session["status"] = "expired"
         return JSONResponse(session)
 
+    async def _list_refunds(self, request: Request) -> JSONResponse:
+        _, refused = await self._guard(request)
+        if refused:
+            return refused
+        charge = request.query_params.get("charge")
+        data = [r for r in self.refunds.values() if charge is None or r["charge"] == charge]
+        return JSONResponse(
+            {"object": "list", "data": data, "has_more": False, "url": "/v1/refunds"}
+        )
+
     async def start(self) -> str:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -199,6 +211,73 @@ class FakeStripe:
         session = self.sessions[session_id]
         session["status"] = "expired"
         return dict(session)
+
+    @staticmethod
+    def charge_id(session: dict[str, Any]) -> str:
+        return "ch_" + session["payment_intent"].removeprefix("pi_")
+
+    def charge(self, session_id: str, *, method: str = "card", **fields: Any) -> dict[str, Any]:
+        """The charge behind a completed session, as Stripe shows it now (refunds listed)."""
+        session = self.sessions[session_id]
+        charge_id = self.charge_id(session)
+        refunds = [r for r in self.refunds.values() if r["charge"] == charge_id]
+        refunded = sum(r["amount"] for r in refunds if r["status"] in ("succeeded", "pending"))
+        charge = {
+            "id": charge_id,
+            "object": "charge",
+            "amount": session["amount_total"],
+            "amount_refunded": refunded,
+            "currency": session["currency"],
+            "payment_intent": session["payment_intent"],
+            "payment_method_details": {"type": method},
+            "refunded": refunded >= session["amount_total"],
+            "refunds": {"object": "list", "data": refunds, "has_more": False},
+        }
+        charge.update(fields)
+        return charge
+
+    def refund(
+        self, session_id: str, amount: int, *, status: str = "succeeded", refund_id: str = ""
+    ) -> dict[str, Any]:
+        """Staff refund (part of) a paid session in the dashboard; `status` moves it on."""
+        session = self.sessions[session_id]
+        refund_id = refund_id or "re_" + secrets.token_hex(12)
+        refund = self.refunds.setdefault(
+            refund_id,
+            {
+                "id": refund_id,
+                "object": "refund",
+                "amount": amount,
+                "currency": session["currency"],
+                "charge": self.charge_id(session),
+                "payment_intent": session["payment_intent"],
+                "reason": "requested_by_customer",
+                "created": int(time.time()),
+            },
+        )
+        refund["status"] = status
+        return dict(refund)
+
+    def dispute(
+        self,
+        session_id: str,
+        *,
+        status: str = "needs_response",
+        amount: int = 0,
+        dispute_id: str = "",
+    ) -> dict[str, Any]:
+        """The card holder disputes the charge; `status` as Stripe reports it at that moment."""
+        session = self.sessions[session_id]
+        return {
+            "id": dispute_id or "dp_" + secrets.token_hex(12),
+            "object": "dispute",
+            "amount": amount or session["amount_total"],
+            "currency": session["currency"],
+            "charge": self.charge_id(session),
+            "payment_intent": session["payment_intent"],
+            "reason": "fraudulent",
+            "status": status,
+        }
 
     @staticmethod
     def event(kind: str, session: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:

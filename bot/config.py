@@ -97,6 +97,20 @@ class Settings(BaseSettings):
     smtp_reply_to: str = ""
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
 
+    # The company's PEC mailbox (posta elettronica certificata), for formal notices: a PEC
+    # provider's usual set-up is SMTP over implicit TLS on port 465 (docs/notice.md).
+    pec_smtp_host: str = ""
+    pec_smtp_port: int = Field(default=465, ge=1, le=65535)
+    pec_smtp_user: str = ""
+    pec_smtp_password: str = ""
+    pec_smtp_from: str = ""
+    pec_smtp_security: Literal["starttls", "tls", "none"] = "tls"
+
+    # The letterhead of a formal notice (besides COMPANY_NAME and COMPANY_PHONE).
+    company_address: str = Field(default="", max_length=300)
+    company_vat_number: str = Field(default="", max_length=32)
+    company_pec: str = Field(default="", max_length=200)
+
     # Bank transfer
     bank_iban: str = ""
     bank_bic: str = ""
@@ -186,6 +200,10 @@ class Settings(BaseSettings):
     @property
     def email_enabled(self) -> bool:
         return bool(self.smtp_host and self.smtp_from)
+
+    @property
+    def pec_enabled(self) -> bool:
+        return bool(self.pec_smtp_host and self.pec_smtp_from)
 
     @property
     def stripe_enabled(self) -> bool:

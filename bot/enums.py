@@ -119,3 +119,18 @@ class ClaimStatus(StrEnum):
     PENDING = "pending"  # the debtor says it is paid; staff check the bank
     CONFIRMED = "confirmed"
     NOT_FOUND = "not_found"
+
+
+class NoticeStatus(StrEnum):
+    """A formal notice (bot/models/notices.py): waiting for staff, then sent or not."""
+
+    PENDING = "pending"  # rendered, on the staff card, waiting for Approve / Skip
+    NO_ADDRESS = "no_address"  # the debtor has no e-mail or PEC address: staff told, waiting
+    APPROVED = "approved"  # approved: in the outbox
+    SENT = "sent"  # the outbox row went out (by PEC or ordinary e-mail)
+    SKIPPED = "skipped"  # staff chose not to send it
+
+
+class NoticeChannel(StrEnum):
+    PEC = "pec"  # certified e-mail: legal proof of delivery (the PEC receipts)
+    EMAIL = "email"  # ordinary e-mail: no legal proof of delivery

@@ -219,6 +219,12 @@ class Consent(_Section):
     lawful_basis: Literal["contract", "consent"] = "contract"
 
 
+class Notice(_Section):
+    """The formal notice (diffida ad adempiere): the days the debtor is given to pay."""
+
+    deadline_days: int = Field(default=15, ge=1, le=90)
+
+
 class Policy(_Section):
     payment_terms_days: int = Field(default=30, ge=0, le=365)
     steps: tuple[Step, ...] = Field(min_length=1)
@@ -232,6 +238,7 @@ class Policy(_Section):
     reminders: Reminders = Reminders()
     consent: Consent = Consent()
     credit: Credit = Credit()  # risk bands and their effects (bot/policy_credit.py)
+    notice: Notice = Notice()  # the formal notice (bot/escalation/notice.py)
 
     @field_validator("steps")
     @classmethod

@@ -16,6 +16,8 @@ from bot.enums import (
     InstalmentStatus,
     InvoiceStatus,
     MessageStatus,
+    NoticeChannel,
+    NoticeStatus,
     PaymentMethod,
     PaymentStatus,
     PlanStatus,
@@ -35,6 +37,7 @@ from bot.models.debtors import ContactPoint, Debtor, LinkToken
 from bot.models.events import ParkedEvent, ProcessedEvent
 from bot.models.invoices import Invoice
 from bot.models.messages import Conversation, Message
+from bot.models.notices import FormalNotice
 from bot.models.payments import PayLink, Payment, PaymentAllocation
 from bot.models.staff import AuditEvent, StaffMember
 from bot.models.stamp import Stamp
@@ -53,6 +56,7 @@ __all__ = [
     "Dispute",
     "DisputeReason",
     "DisputeStatus",
+    "FormalNotice",
     "Instalment",
     "InstalmentStatus",
     "Invoice",
@@ -60,6 +64,8 @@ __all__ = [
     "LinkToken",
     "Message",
     "MessageStatus",
+    "NoticeChannel",
+    "NoticeStatus",
     "ParkedEvent",
     "PayLink",
     "Payment",

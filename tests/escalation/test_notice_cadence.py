@@ -4,6 +4,7 @@ nothing goes to the debtor until it is approved, and never by SMS or chat."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from bot.escalation.interest import load_claim
 from bot.formats import money
@@ -46,7 +47,7 @@ async def test_the_formal_step_opens_a_notice_for_staff_and_sends_nothing(settin
     ]
     (pdf,) = attachments_of(card.attachments)
     assert pdf.mime_type == "application/pdf"
-    assert pdf.content == open(notice.pdf_path, "rb").read()
+    assert pdf.content == Path(notice.pdf_path).read_bytes()
     assert notice.protocol in pdf_text(pdf.content)
     await Dispatcher(runtime).drain()
     (shown,) = chans[Channel.TELEGRAM].sent

@@ -64,6 +64,7 @@ SECTIONS = (
     ("credit", "Credit: the card of `credit check`, `/credit` and the staff alerts"),
     ("reports", "Report columns (the CSV and XLSX files for the accountant)"),
     ("registry", "The registry: a debtor's timeline (/debtor, history), the statement's PDF text"),
+    ("notice", "The formal notice: the PDF's text, its e-mail, the chats' note (docs/notice.md)"),
 )
 
 

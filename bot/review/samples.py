@@ -12,6 +12,7 @@ from typing import Any
 from bot.answers import ChatLink, no_answer_context
 from bot.review.chart_samples import CHART_SAMPLES
 from bot.review.credit_samples import CREDIT_SAMPLES
+from bot.review.notice_samples import add_notice_samples
 from bot.review.registry_samples import REGISTRY_SAMPLES
 
 COMPANY = "Forniture Bianchi S.r.l."  # ends in a period, as many Italian company names do
@@ -660,3 +661,4 @@ COMMON_CONTEXT: dict[str, Any] = {
 # The credit card and its alert (bot/review/credit_samples.py).
 SAMPLES.update(CREDIT_SAMPLES)
 SAMPLES.update(REGISTRY_SAMPLES)  # the registry's own (bot/review/registry_samples.py)
+add_notice_samples(SAMPLES)  # the formal notice's (bot/review/notice_samples.py)

@@ -160,7 +160,7 @@ async def test_a_new_deadline_renders_the_pdf_again_and_refreshes_the_card(setti
 
 
 async def test_approve_without_an_address_keeps_it_waiting(settings, db) -> None:
-    runtime, chans, _, notice = await opened(settings, pec=False, email=False)
+    runtime, _, _, notice = await opened(settings, pec=False, email=False)
     decision = await approve_notice(runtime, notice, await staff_member())
     assert decision.verdict is Verdict.INVALID and decision.detail == "no_address"
     await notice.refresh_from_db()

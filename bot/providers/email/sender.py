@@ -71,7 +71,7 @@ class EmailSender:
     default_language: str = "it"
     now: Callable[[], dt.datetime] = clock.now
     channel: Channel = Channel.EMAIL
-    # A CA bundle to trust instead of the system's (a server with a private certificate); "": the system's.
+    # A CA bundle to trust instead of the system's (a server with a private certificate).
     cert_bundle: str = ""
 
     @classmethod

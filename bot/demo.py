@@ -23,6 +23,7 @@ from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
 from bot.demo_charts import show_charts
 from bot.demo_limits import show_limits
+from bot.demo_notice import show_notice
 from bot.demo_warning import show_warning
 from bot.formats import money
 from bot.models import (
@@ -203,6 +204,8 @@ async def _acts(demo: _Demo, database: Path) -> int:
     await show_warning(demo.runtime, demo.show_sent, out)
     await show_charts(demo.runtime, demo.senders, out)
     if not await show_registry(demo.runtime, demo.show_sent, out):
+        return 1
+    if not await show_notice(demo.runtime, demo.show_sent, out):
         return 1
 
     heading("Where things stand", out)

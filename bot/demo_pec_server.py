@@ -12,6 +12,7 @@ import datetime as dt
 import email
 import email.policy
 import ipaddress
+import logging
 import ssl
 import warnings
 from email.message import EmailMessage
@@ -25,27 +26,28 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bot import clock
-
 warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
+
+logging.getLogger("mail.log").setLevel(logging.ERROR)  # aiosmtpd's per-connection chatter
 
 USER = "bianchi@pec.example.it"
 PASSWORD = "demo-pec-password"
 
 
 def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """(certificate, key) PEM files for 127.0.0.1, valid a day around the clock's now."""
+    """(certificate, key) PEM files for 127.0.0.1. OpenSSL checks the validity against the
+    machine's real time, not the product clock (the demo's and the tests' are frozen elsewhere),
+    so it is valid from 2000 to 2100 and reads no clock."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = clock.now()
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
+        .not_valid_before(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,

@@ -103,3 +103,16 @@ async def test_without_a_pec_mailbox_the_card_says_there_is_no_legal_proof(setti
     await Dispatcher(runtime).drain()
     (card,) = chans[Channel.TELEGRAM].sent
     assert "e-mail ordinaria" in card.text and "prova legale di consegna" in card.text
+
+
+async def test_the_preview_says_a_formal_step_waits_for_staff(settings, db) -> None:
+    from scheduler.preview import build_preview, render_preview
+
+    case = await debtor_at_final_step()
+    runtime = notice_runtime(settings, senders())
+    text = plain(render_preview(await build_preview(runtime, TODAY), runtime))
+    line = next(line for line in text.splitlines() if "final_notice" in line)
+    assert case.debtor.name in line and "a PDF for staff to approve" in line
+    total = sum(invoice.balance_cents for invoice in case.invoices)
+    assert plain(money(total, "EUR", "en")) in line
+    assert await FormalNotice.all().count() == 0  # the preview writes nothing

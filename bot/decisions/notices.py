@@ -17,6 +17,7 @@ from bot.escalation.notice import (
     notice_address,
     notice_channel,
     queue_card,
+    refresh_claim,
     refresh_document,
 )
 from bot.escalation.notice_sending import queue_notice
@@ -69,6 +70,13 @@ async def approve_notice(
             await locked.save()
             await audit(staff, "notice.approve.no_address", subject, protocol=locked.protocol)
             return Decision(Verdict.INVALID, subject, name_of_staff(staff), detail="no_address")
+        stands = await refresh_claim(runtime, locked, debtor)
+        if stands:  # paid meanwhile: never claim what is no longer owed
+            if stands == "settled":
+                locked.status = NoticeStatus.SKIPPED
+            await locked.save()
+            await audit(staff, f"notice.approve.{stands}", subject, protocol=locked.protocol)
+            return Decision(Verdict.INVALID, subject, name_of_staff(staff), detail=stands)
         channel = notice_channel(point, runtime.settings.pec_enabled)
         if point.address != locked.address or channel is not locked.channel:
             locked.address, locked.channel = point.address, channel

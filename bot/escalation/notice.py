@@ -151,7 +151,9 @@ async def queue_card(runtime: Runtime, notice: FormalNotice, debtor: Debtor) -> 
     from bot.escalation.notice_document import pdf_attachment
 
     language = runtime.settings.default_language
-    key = f"notice-card:{notice.id}:{notice.deadline.isoformat()}:{notice.address}"
+    # A fresh card whenever what it shows changes (the deadline, the address, the amounts).
+    shown = f"{notice.deadline.isoformat()}:{notice.total_cents}:{notice.address}"
+    key = f"notice-card:{notice.id}:{shown}"
     row = await queue_staff_alert(
         CARD_TEMPLATE,
         {"notice_id": notice.id},
@@ -175,3 +177,29 @@ async def open_notices(runtime: Runtime, cycles: Iterable[tuple[int, str, str]])
         if await open_notice(runtime, debtor_id, step, key) is not None:
             opened.add(key)
     return opened
+
+
+async def refresh_claim(runtime: Runtime, notice: FormalNotice, debtor: Debtor) -> str:
+    """Before a notice goes: "" when what it claims is still owed; "settled" when nothing it
+    lists is owed any more; "changed" when a payment (or a new overdue invoice) changed the
+    principal: the notice then takes today's claim and date (the same number of days to pay),
+    its PDF is rendered again and a fresh card queued, for staff to look at before approving."""
+    from bot.escalation.notice_document import claim_of
+
+    today = runtime.today()
+    claim = await load_claim(debtor.id, today, runtime.policy)
+    if not claim.lines:
+        return "settled"
+    then = {line.invoice_id: line.principal_cents for line in claim_of(notice).lines}
+    if {line.invoice_id: line.principal_cents for line in claim.lines} == then:
+        return ""
+    notice.deadline = today + (notice.deadline - notice.issued_on)
+    notice.issued_on = today
+    notice.claim = claim_snapshot(claim)
+    notice.principal_cents = claim.principal_cents
+    notice.interest_cents = claim.interest_cents
+    notice.compensation_cents = claim.compensation_cents
+    notice.total_cents = claim.total_cents
+    await refresh_document(runtime, notice, debtor)
+    await queue_card(runtime, notice, debtor)
+    return "changed"

@@ -134,6 +134,8 @@ NOTICE_SAMPLES: dict[str, list[Sample]] = {
     "staff/decision/invalid.txt": [
         ("a notice with no address", {"detail": "no_address"}),
         ("a notice's deadline out of range", {"detail": "deadline"}),
+        ("a notice paid meanwhile", {"detail": "settled"}),
+        ("a notice whose amounts changed", {"detail": "changed"}),
     ],
 }
 

@@ -14,6 +14,7 @@ from bot.models import (
     AuditEvent,
     Channel,
     FormalNotice,
+    InvoiceStatus,
     Message,
     MessageStatus,
     NoticeChannel,
@@ -183,3 +184,36 @@ async def test_the_approved_row_carries_the_pdf_for_every_retry(settings, db) ->
     (pdf,) = attachments_of(row.attachments)
     assert pdf.content == await _pdf_bytes(notice)
     assert row.context["channels"] == ["email"]
+
+
+async def test_paid_meanwhile_the_notice_is_not_sent(settings, db) -> None:
+    runtime, chans, case, notice = await opened(settings)
+    for invoice in case.invoices:
+        invoice.paid_cents = invoice.amount_cents
+        invoice.status = InvoiceStatus.PAID
+        await invoice.save()
+    decision = await approve_notice(runtime, notice, await staff_member())
+    assert decision.verdict is Verdict.INVALID and decision.detail == "settled"
+    await notice.refresh_from_db()
+    assert notice.status is NoticeStatus.SKIPPED
+    await Dispatcher(runtime).drain()
+    assert chans[Channel.EMAIL].sent == []
+
+
+async def test_a_partial_payment_updates_the_notice_before_it_can_go(settings, db) -> None:
+    runtime, chans, case, notice = await opened(settings)
+    first = case.invoices[0]
+    first.paid_cents = 23_456
+    first.status = InvoiceStatus.PARTIALLY_PAID
+    await first.save()
+    anna = await staff_member()
+    decision = await approve_notice(runtime, notice, anna)
+    assert decision.verdict is Verdict.INVALID and decision.detail == "changed"
+    await notice.refresh_from_db()
+    claim = await load_claim(case.debtor.id, TODAY, runtime.policy)
+    assert notice.status is NoticeStatus.PENDING and notice.total_cents == claim.total_cents
+    assert plain(money(claim.total_cents)) in pdf_text(await _pdf_bytes(notice))
+    await Dispatcher(runtime).drain()
+    (card,) = chans[Channel.TELEGRAM].sent  # the fresh card, with today's amounts
+    assert plain(money(claim.total_cents)) in plain(card.text)
+    assert (await approve_notice(runtime, notice, anna)).verdict is Verdict.APPROVED

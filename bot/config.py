@@ -108,6 +108,19 @@ class Settings(BaseSettings):
     pec_poll_minutes: int = Field(default=5, ge=1, le=1440)
     # A CA bundle for a mailbox whose certificate a private CA signed (default: the system's).
     pec_imap_ca_file: Path | None = None
+    # The company's PEC mailbox (posta elettronica certificata), for formal notices: a PEC
+    # provider's usual set-up is SMTP over implicit TLS on port 465 (docs/notice.md).
+    pec_smtp_host: str = ""
+    pec_smtp_port: int = Field(default=465, ge=1, le=65535)
+    pec_smtp_user: str = ""
+    pec_smtp_password: str = ""
+    pec_smtp_from: str = ""
+    pec_smtp_security: Literal["starttls", "tls", "none"] = "tls"
+
+    # The letterhead of a formal notice (besides COMPANY_NAME and COMPANY_PHONE).
+    company_address: str = Field(default="", max_length=300)
+    company_vat_number: str = Field(default="", max_length=32)
+    company_pec: str = Field(default="", max_length=200)
 
     # Bank transfer
     bank_iban: str = ""
@@ -201,6 +214,11 @@ class Settings(BaseSettings):
 
     @property
     def pec_enabled(self) -> bool:
+        """Whether formal notices go out from the company's PEC mailbox (host and sender set)."""
+        return bool(self.pec_smtp_host and self.pec_smtp_from)
+
+    @property
+    def pec_receipts_enabled(self) -> bool:
         """Whether the PEC mailbox is read for receipts (host and user set)."""
         return bool(self.pec_imap_host and self.pec_imap_user)
 

@@ -25,6 +25,7 @@ from bot.demo_charts import show_charts
 from bot.demo_fatturapa import show_fatturapa
 from bot.demo_interest import show_interest
 from bot.demo_limits import show_limits
+from bot.demo_notice import show_notice
 from bot.demo_warning import show_warning
 from bot.formats import money
 from bot.models import (
@@ -218,6 +219,8 @@ async def _acts(demo: _Demo, database: Path) -> int:
     if not await show_manual(demo.runtime, DEMO_STAFF_USER_ID, out):
         return 1
     if not await show_refund(demo.runtime, demo.show_sent, out):
+        return 1
+    if not await show_notice(demo.runtime, demo.show_sent, out):
         return 1
 
     heading("Where things stand", out)

@@ -155,3 +155,16 @@ class RibaOutcome(StrEnum):
     PAID = "paid"  # pagata: the debtor's bank paid it
     UNPAID = "unpaid"  # insoluta: it came back unpaid
     RECALLED = "recalled"  # richiamata: withdrawn before its due date
+class NoticeStatus(StrEnum):
+    """A formal notice (bot/models/notices.py): waiting for staff, then sent or not."""
+
+    PENDING = "pending"  # rendered, on the staff card, waiting for Approve / Skip
+    NO_ADDRESS = "no_address"  # the debtor has no e-mail or PEC address: staff told, waiting
+    APPROVED = "approved"  # approved: in the outbox
+    SENT = "sent"  # the outbox row went out (by PEC or ordinary e-mail)
+    SKIPPED = "skipped"  # staff chose not to send it
+
+
+class NoticeChannel(StrEnum):
+    PEC = "pec"  # certified e-mail: legal proof of delivery (the PEC receipts)
+    EMAIL = "email"  # ordinary e-mail: no legal proof of delivery

@@ -224,6 +224,12 @@ class Consent(_Section):
     lawful_basis: Literal["contract", "consent"] = "contract"
 
 
+class Notice(_Section):
+    """The formal notice (diffida ad adempiere): the days the debtor is given to pay."""
+
+    deadline_days: int = Field(default=15, ge=1, le=90)
+
+
 class Policy(_Section):
     payment_terms_days: int = Field(default=30, ge=0, le=365)
     steps: tuple[Step, ...] = Field(min_length=1)
@@ -241,6 +247,7 @@ class Policy(_Section):
     # Reversed payments and SEPA Direct Debit; RiBa insoluti (bot/policy_payments.py)
     payments: PaymentsPolicy = PaymentsPolicy()
     riba: RibaPolicy = RibaPolicy()
+    notice: Notice = Notice()  # the formal notice (bot/escalation/notice.py)
 
     @field_validator("steps")
     @classmethod

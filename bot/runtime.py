@@ -57,6 +57,10 @@ def build_senders(settings: Settings) -> dict[Channel, Sender]:
     senders: dict[Channel, Sender] = {}
     for channel in Channel:
         senders[channel] = _live_sender(settings, channel) or SandboxSender(channel)
+    if settings.pec_enabled:  # certified mail from the PEC mailbox, the rest as before
+        from bot.providers.email.pec import with_pec
+
+        senders[Channel.EMAIL] = with_pec(settings, senders[Channel.EMAIL])
     return senders
 
 

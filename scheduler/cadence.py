@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import sql
+from bot.escalation.notice import open_notices
 from bot.policy import Policy, Step
 from bot.runtime import Runtime
 from scheduler.calendar import next_allowed_moment
@@ -225,13 +226,19 @@ async def _write_chunk(
     rows = [
         reminder_row(reminder, key, run.scheduled_at(reminder.timezone), created)
         for reminder, key in zip(reminders, keys, strict=True)
-        if key not in known
+        if key not in known and not reminder.step.formal
     ]
     fresh = await insert_outbox_rows(rows) if rows else set()
+    # A formal step is a notice for staff to approve, never a message (its card is the alert).
+    formal = [(r.debtor_id, r.step.name, k) for r, k in zip(reminders, keys, strict=True)]
+    fresh |= await open_notices(
+        run.runtime,
+        [f for f, r in zip(formal, reminders, strict=True) if r.step.formal and f[2] not in known],
+    )
     escalated = [
         (reminder, key)
         for reminder, key in zip(reminders, keys, strict=True)
-        if reminder.step.escalate and key in fresh
+        if reminder.step.escalate and key in fresh and not reminder.step.formal
     ]
     alerts = []
     for reminder, key in escalated:

@@ -201,8 +201,9 @@ def outgoing_message(
         address=point.address,
         text=text,
         options=options_of(row.options),
-        # A reply's files (the statement's PDF) go again with it; a reminder has none.
-        attachments=attachments_of(row.attachments) if row.context.get("reply") else (),
+        # A reply's files (the statement's PDF) go again with it, a formal notice its PDF; a
+        # reminder has none.
+        attachments=attachments_of(row.attachments) if _carries_files(row) else (),
         subject=subject,
         html=html,
         template=row.template,
@@ -211,10 +212,16 @@ def outgoing_message(
         delivery_key=delivery_key(runtime.settings.secret_key, row),
         session_open=whatsapp_session_open(point.last_inbound_at, now),
         language=debtor.language,
+        # A formal notice to a PEC address goes from the PEC mailbox (bot/providers/email/pec.py).
+        certified=point.is_pec and row.context.get("kind") == "formal_notice",
     )
     if channel is Channel.SMS:
         outgoing = fit_sms_budget(outgoing, runtime.policy.contact.sms_segment_budget)
     return outgoing
+
+
+def _carries_files(row: Message) -> bool:
+    return bool(row.context.get("reply")) or row.context.get("kind") == "formal_notice"
 
 
 def _whatsapp_variables(

@@ -35,8 +35,10 @@ from typing import Any
 from bot.answers import ChatLink, first_contacts
 from bot.channels.base import OutgoingMessage, SendError, SendOutcome
 from bot.chart_reports import chart_attachment
+from bot.escalation.notice_sending import KIND as NOTICE_KIND
+from bot.escalation.notice_sending import notice_sent
 from bot.models import Channel, ContactPoint, Debtor, Message, MessageStatus
-from bot.outbox import STAFF, delivery_key
+from bot.outbox import STAFF, attachments_of, delivery_key
 from bot.reachability import mark_unreachable
 from bot.runtime import Runtime
 from bot.texts import render
@@ -224,7 +226,7 @@ class Dispatcher:
             address=str(chat_id),
             text=text,
             options=options_of(row.options),
-            attachments=(chart,) if chart else (),
+            attachments=(chart,) if chart else attachments_of(row.attachments),  # a notice's PDF
             template=row.template,
             message_id=row.id,
             delivery_key=delivery_key(self.runtime.settings.secret_key, row),
@@ -363,6 +365,8 @@ class Dispatcher:
             # A reminder's options start a conversation; a notice's belong to the one under way.
             if outcome is DispatchOutcome.SENT and chase and outgoing.options:
                 await remember_options(debtor, row, outgoing, now)
+            if outcome is DispatchOutcome.SENT and context.get("kind") == NOTICE_KIND:
+                await notice_sent(self.runtime, row, contact.id)
             return outcome
         return await self.record.fail_everywhere(row, lease, debtor, context)
 

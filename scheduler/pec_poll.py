@@ -32,7 +32,7 @@ async def poll_pec_receipts(runtime: Runtime) -> Counter[str] | None:
 def add_pec_poll(scheduler: AsyncIOScheduler, runtime: Runtime) -> bool:
     """Add the job when the PEC mailbox is configured; whether it was added."""
     settings = runtime.settings
-    if not settings.pec_enabled:
+    if not settings.pec_receipts_enabled:
         return False
 
     async def run() -> None:

@@ -84,6 +84,12 @@ def _reminder_line(
         why = "; ".join(sorted({consent_reason(c.channel) for c in reminder.route}))
         who = f"{reminder.debtor_name} (#{reminder.debtor_id})"
         return f"  {who}  {reminder.step.name}  not sent: {why}"
+    if reminder.step.formal:  # a notice for staff to approve, never a message (docs/notice.md)
+        owed = " + ".join(money(c, cur, "en") for cur, c in reminder.totals.items())
+        return (
+            f"  {reminder.debtor_name} (#{reminder.debtor_id})  {reminder.step.name}"
+            f"  formal notice: a PDF for staff to approve, then by PEC or e-mail; {owed}"
+        )
     first = route[0]
     at = next_allowed_moment(moment, reminder.timezone, runtime.policy)
     local = at.astimezone(runtime.settings.zone)

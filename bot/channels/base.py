@@ -55,6 +55,8 @@ class OutgoingMessage:
     # The debtor's language, for what a channel adds itself (SMS "reply 1, 2, 3", e-mail layout);
     # empty: the sender's default (DEFAULT_LANGUAGE).
     language: str = ""
+    # E-mail only: certified mail (PEC), sent from the company's PEC mailbox when one is set.
+    certified: bool = False
 
 
 class SendOutcome(StrEnum):

@@ -32,6 +32,8 @@ class Verdict(StrEnum):
     RESOLVED = "resolved"
     INVOICE_CANCELLED = "invoice_cancelled"
     CHASING_RESUMED = "chasing_resumed"
+    SKIPPED = "skipped"  # a formal notice staff chose not to send
+    DEADLINE_SET = "deadline_set"  # a formal notice's deadline changed, its PDF rendered again
     ALREADY_DECIDED = "already_decided"
     NOT_ALLOWED = "not_allowed"  # not registered, inactive, viewer, or limit too low
     INVALID = "invalid"  # counter terms the policy does not allow, or nothing left to decide

@@ -82,6 +82,9 @@ def _open_invoice(invoice: Invoice, payments: Sequence[Paid]) -> OpenInvoice:
         number=invoice.number,
         due_date=invoice.due_date,
         currency=invoice.currency,
-        owed_cents=max(invoice.amount_cents - invoice.discount_cents - undated, 0),
+        # Credit notes and discounts (discount_cents) and write-offs are never claimed.
+        owed_cents=max(
+            invoice.amount_cents - invoice.discount_cents - invoice.written_off_cents - undated, 0
+        ),
         payments=tuple(sorted(payments, key=lambda p: p.day)),
     )

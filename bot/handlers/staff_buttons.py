@@ -6,7 +6,7 @@ Each press maps to one decision (bot/decisions/); every press is in the audit lo
 Button data (Option.key on the alert cards):
   plan:approve|reject|counter:<plan id>, plan:counter:<plan id>:<count>|date
   discount:approve|reject:<id>, claim:confirm|notfound:<id>,
-  dispute:resolve|cancel_invoice|resume:<id>
+  dispute:resolve|cancel_invoice|resume:<id>, notice:approve|deadline|skip:<id>
 """
 
 from __future__ import annotations
@@ -20,16 +20,18 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 from tortoise.models import Model
 
-from bot.decisions import claims, discounts, disputes, plans
+from bot.decisions import claims, discounts, disputes, notices, plans
 from bot.decisions.common import Decision, Verdict, check_authority
 from bot.flows.plan import offered_counts
 from bot.handlers.staff_chat import COUNTER_DATE_TEMPLATE, Context, StaffChat
+from bot.handlers.staff_notices import ask_deadline
 from bot.models import (
     AuditEvent,
     Channel,
     Direction,
     DiscountRequest,
     Dispute,
+    FormalNotice,
     Message,
     MessageStatus,
     PaymentClaim,
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 
 # Telegram shows at most 200 characters in a button press's answer.
 ANSWER_LIMIT = 200
+CAPTION_LIMIT = 1024  # a document's caption (a notice card)
 
 Decide = Callable[[Runtime, Any, StaffMember | None], Awaitable[Decision]]
 
@@ -56,7 +59,11 @@ DECISIONS: dict[tuple[str, str], tuple[type[Model], Decide]] = {
     ("dispute", "resolve"): (Dispute, disputes.resolve_dispute),
     ("dispute", "cancel_invoice"): (Dispute, disputes.cancel_disputed_invoice),
     ("dispute", "resume"): (Dispute, disputes.resume_chasing),
+    ("notice", "approve"): (FormalNotice, notices.approve_notice),
+    ("notice", "skip"): (FormalNotice, notices.skip_notice),
 }
+# Presses that ask something before deciding (no decision of their own).
+QUESTIONS = (("plan", "counter"), ("notice", "deadline"))
 
 
 def parse_button(data: str) -> tuple[str, str, int, str] | None:
@@ -66,7 +73,7 @@ def parse_button(data: str) -> tuple[str, str, int, str] | None:
         return None
     kind, action, number = parts[0], parts[1], int(parts[2])
     extra = parts[3] if len(parts) == 4 else ""
-    if (kind, action) not in DECISIONS and (kind, action) != ("plan", "counter"):
+    if (kind, action) not in DECISIONS and (kind, action) not in QUESTIONS:
         return None
     if extra and (kind, action) != ("plan", "counter"):
         return None
@@ -116,6 +123,9 @@ class StaffButtons(StaffChat):
         if (kind, action) == ("plan", "counter"):
             await self._counter(update, member, number, extra)
             return
+        if (kind, action) == ("notice", "deadline"):
+            await self._answer(update, await ask_deadline(self, update, member, number))
+            return
         model, decide = DECISIONS[(kind, action)]
         record = await model.get_or_none(id=number)
         if record is None:
@@ -134,9 +144,14 @@ class StaffButtons(StaffChat):
         query = update.callback_query
         assert query is not None and query.message is not None
         card = getattr(query.message, "text", None) or ""
+        caption = getattr(query.message, "caption", None)  # a card with a document (a notice)
         try:
             if decision.verdict is Verdict.ALREADY_DECIDED:
                 await query.edit_message_reply_markup(reply_markup=None)
+            elif caption is not None:
+                await query.edit_message_caption(
+                    f"{caption}\n\n{outcome}"[:1024], reply_markup=None
+                )
             else:
                 await query.edit_message_text(f"{card}\n\n{outcome}".strip(), reply_markup=None)
         except TelegramError as exc:  # the card is old or unchanged; the answer said it all

@@ -24,6 +24,7 @@ from bot.flows.promise import parse_date
 from bot.flows.stages import handed_off
 from bot.flows.states import hand_back
 from bot.handlers.staff_chat import COUNTER_DATE_TEMPLATE, Context, StaffChat
+from bot.handlers.staff_notices import NOTICE_DEADLINE_TEMPLATE, deadline_reply
 from bot.models import AuditEvent, Debtor, Message, PaymentPlan, StaffMember
 from bot.registry.history import load_history
 from bot.staff_reports import debtor_report, overdue_report, plan_report
@@ -180,6 +181,9 @@ class StaffCommands(StaffChat):
         if member is not None:
             if row.template == COUNTER_DATE_TEMPLATE:
                 await self._counter_date(update, member, row, message.text or "")
+            elif row.template == NOTICE_DEADLINE_TEMPLATE:
+                text = message.text or ""
+                await self._say(update, await deadline_reply(self, update, member, row, text))
             elif row.debtor_id is not None:  # type: ignore[attr-defined]
                 debtor = await Debtor.get(id=row.debtor_id)  # type: ignore[attr-defined]
                 await self._relay(update, member, debtor, message.text or "")

@@ -17,6 +17,8 @@ from bot.enums import (
     InstalmentStatus,
     InvoiceStatus,
     MessageStatus,
+    NoticeChannel,
+    NoticeStatus,
     PaymentMethod,
     PaymentStatus,
     PlanStatus,
@@ -42,6 +44,7 @@ from bot.models.events import ParkedEvent, ProcessedEvent
 from bot.models.invoice_documents import InvoiceDocument
 from bot.models.invoices import Invoice
 from bot.models.messages import Conversation, Message
+from bot.models.notices import FormalNotice
 from bot.models.payments import PayLink, Payment, PaymentAllocation
 from bot.models.pec import PecMailbox, PecReceipt
 from bot.models.reversals import PaymentReversal, RibaItem
@@ -66,6 +69,7 @@ __all__ = [
     "Dispute",
     "DisputeReason",
     "DisputeStatus",
+    "FormalNotice",
     "Instalment",
     "InstalmentStatus",
     "Invoice",
@@ -74,6 +78,8 @@ __all__ = [
     "LinkToken",
     "Message",
     "MessageStatus",
+    "NoticeChannel",
+    "NoticeStatus",
     "ParkedEvent",
     "PayLink",
     "Payment",

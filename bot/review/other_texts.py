@@ -66,6 +66,7 @@ SECTIONS = (
     ("registry", "The registry: a debtor's timeline (/debtor, history), the statement's PDF text"),
     ("escalation", "Escalation: interest and the €40 as staff read them (docs/interest.md)"),
     ("case", "The case: its evidence (`case REF`) and the hand-off package's README"),
+    ("notice", "The formal notice: the PDF's text, its e-mail, the chats' note (docs/notice.md)"),
 )
 
 

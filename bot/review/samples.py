@@ -15,6 +15,7 @@ from bot.review.credit_samples import CREDIT_SAMPLES
 from bot.review.fatturapa_samples import FATTURAPA_SAMPLES
 from bot.review.interest_samples import add_interest_samples
 from bot.review.manual_samples import MANUAL_SAMPLES
+from bot.review.notice_samples import add_notice_samples
 from bot.review.pec_samples import PEC_SAMPLES
 from bot.review.registry_samples import REGISTRY_SAMPLES
 from bot.review.reversal_samples import REVERSAL_SAMPLES
@@ -674,3 +675,4 @@ SAMPLES.update(PEC_SAMPLES)  # PEC receipts, the case, the hand-off (bot/review/
 SAMPLES.update(FATTURAPA_SAMPLES)  # the credit-note staff message (bot/review/fatturapa_samples.py)
 SAMPLES.update(MANUAL_SAMPLES)  # /paid and /writeoff (bot/review/manual_samples.py)
 SAMPLES.update(REVERSAL_SAMPLES)  # reversed payments, RiBa (bot/review/reversal_samples.py)
+add_notice_samples(SAMPLES)  # the formal notice's (bot/review/notice_samples.py)

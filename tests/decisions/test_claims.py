@@ -25,6 +25,7 @@ from scheduler.steps import next_step
 from tests.support.scheduler_data import (
     FrozenClock,
     ScriptedSender,
+    add_contact,
     make_debtor,
     make_invoice,
     runtime_with,
@@ -113,11 +114,15 @@ async def test_final_notice_never_names_an_invoice_not_yet_due(
     steps = ["overdue_1", "overdue_2", "overdue_3"]
     await sent_reminders(debtor, late, steps, NOW - dt.timedelta(days=10))
     await plan_and_send(runtime)
+    await approve_the_notice(runtime, debtor)  # a formal step waits for staff (docs/notice.md)
+    await plan_and_send(runtime)
     [notice] = out[Channel.EMAIL].sent
-    assert "costituiamo in mora" in notice.text
+    assert "costituzione in mora" in notice.text
     assert "FT-VECCHIA" in notice.text
     assert "FT-FUTURA" not in notice.text and "FT-FUTURA" not in notice.html
-    assert total_line(notice.text) == "Totale da pagare: 1.000,00 €"
+    document = pdf_text(notice.attachments[0].content)
+    assert "FT-VECCHIA" in document and "FT-FUTURA" not in document
+    assert "Totale dovuto: 1.000,00 €" in document
 
 
 async def test_english_reminder_keeps_the_not_yet_due_line_apart(
@@ -151,6 +156,22 @@ def claimed(text: str) -> int:
     return max((n for words, n in CLAIMS.items() if words in lowered), default=0)
 
 
+async def approve_the_notice(runtime: Runtime, debtor: Debtor) -> None:
+    from bot.decisions.notices import approve_notice
+    from bot.models import FormalNotice, StaffMember
+
+    staff = await StaffMember.get_or_none(telegram_user_id=9) or await StaffMember.create(
+        telegram_user_id=9, name="Anna"
+    )
+    await approve_notice(runtime, await FormalNotice.get(debtor_id=debtor.id), staff)
+
+
+def pdf_text(content: bytes) -> str:
+    from tests.escalation.notice_data import pdf_text as read
+
+    return read(content)
+
+
 async def sent_log(debtor: Debtor) -> list[Message]:
     return await Message.filter(
         debtor_id=debtor.id, audience="debtor", status=MessageStatus.SENT
@@ -163,12 +184,17 @@ async def test_a_debtor_met_70_days_late_is_walked_through_the_steps_in_order(
     out = senders()
     runtime = runtime_with(settings, clock, out)
     debtor = await make_debtor()
+    await add_contact(debtor, Channel.EMAIL, priority=5)  # where the formal notice goes
     await make_invoice(debtor, ago(70), 250_000)
     for _ in range(40):  # forty days of planning and sending
         await plan_and_send(runtime)
         clock.advance(days=1)
-    log = await sent_log(debtor)
+    assert [m.step for m in await sent_log(debtor)] == ["overdue_1", "overdue_2", "overdue_3"]
+    await approve_the_notice(runtime, debtor)  # the formal step went to staff, not out
+    await plan_and_send(runtime)
+    *log, note = await sent_log(debtor)
     assert [m.step for m in log] == ["overdue_1", "overdue_2", "overdue_3", "final_notice"]
+    assert note.template == "notice/sent_note"  # the chat hears only that a letter was sent
     assert claimed(log[0].body) == 0 and "scaduta da 70 giorni" in log[0].body
     gaps = [(b.sent_at - a.sent_at).days for a, b in itertools.pairwise(log)]
     assert all(gap >= runtime.policy.reminders.min_days_between_steps for gap in gaps)

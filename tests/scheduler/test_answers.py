@@ -214,9 +214,17 @@ async def test_the_final_notice_by_email_keeps_its_formal_wording(
     db: str, settings: Settings
 ) -> None:
     earlier = ("overdue_1", "overdue_2", "overdue_3")  # a final notice follows three reminders
-    email, _ = await remind(settings, Channel.EMAIL, days=61, sent=earlier)
+    email, runtime = await remind(settings, Channel.EMAIL, days=61, sent=earlier)
+    assert email.sent == []  # a formal step waits for staff (docs/notice.md)
+    from bot.decisions.notices import approve_notice
+    from bot.models import FormalNotice, StaffMember
+
+    staff = await StaffMember.create(telegram_user_id=9, name="Anna")
+    await approve_notice(runtime, await FormalNotice.get(), staff)
+    await Dispatcher(runtime).drain()
     [message] = email.sent
-    assert "diffida" in message.subject.lower() and "costituiamo in mora" in message.text
+    assert "diffida" in message.subject.lower() and "costituzione in mora" in message.text
+    assert message.attachments[0].mime_type == "application/pdf"
 
 
 async def test_the_pay_page_offers_the_chat_links_the_phone_and_the_bank_details(

@@ -155,14 +155,22 @@ async def test_formal_notice_goes_to_the_pec_address(
     steps = ["overdue_1", "overdue_2", "overdue_3"]
     await sent_reminders(debtor, late, steps, NOW - dt.timedelta(days=8))
     await plan(runtime)
-    # The escalation alert for the staff chat and the notice itself.
+    # A formal step waits for staff: the card with the PDF, nothing for the debtor.
+    await dispatcher(runtime).drain()
+    assert out[Channel.EMAIL].sent == []
+    [card] = out[Channel.TELEGRAM].sent
+    assert card.address == str(STAFF_CHAT)
+    assert "Diffida" in card.text and card.attachments[0].mime_type == "application/pdf"
+    # Approved, the notice itself goes to the PEC address (docs/notice.md).
+    from bot.decisions.notices import approve_notice
+    from bot.models import FormalNotice, StaffMember
+
+    staff = await StaffMember.create(telegram_user_id=9, name="Anna")
+    await approve_notice(runtime, await FormalNotice.get(debtor_id=debtor.id), staff)
     await dispatcher(runtime).drain()
     [notice] = out[Channel.EMAIL].sent
     assert notice.address == "rossi@pec.example.it"
     assert "diffida" in notice.subject.lower()
-    [alert] = out[Channel.TELEGRAM].sent
-    assert alert.address == str(STAFF_CHAT)
-    assert "Escalation" in alert.text
 
 
 async def test_quiet_hours_hold_the_message_until_the_window_opens(

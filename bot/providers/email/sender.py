@@ -71,6 +71,8 @@ class EmailSender:
     default_language: str = "it"
     now: Callable[[], dt.datetime] = clock.now
     channel: Channel = Channel.EMAIL
+    # A CA bundle to trust instead of the system's (a server with a private certificate).
+    cert_bundle: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EmailSender:
@@ -132,6 +134,7 @@ class EmailSender:
                 password=self.password or None,
                 use_tls=self.security == "tls",
                 start_tls=self.security == "starttls",
+                cert_bundle=self.cert_bundle or None,
                 timeout=SMTP_TIMEOUT_SECONDS,
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:

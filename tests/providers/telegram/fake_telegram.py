@@ -279,6 +279,12 @@ class FakeTelegram:
         message["message_id"] = int(params["message_id"])
         return message
 
+    async def _m_editMessageCaption(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
+        document = {**self._file("doc"), "file_name": "document.pdf"}
+        message = self._message(params, document=document, caption=params.get("caption", ""))
+        message["message_id"] = int(params["message_id"])
+        return message
+
     async def _m_editMessageReplyMarkup(self, params: dict[str, Any], files: Any) -> dict[str, Any]:
         message = self._message(params, text="")
         message["message_id"] = int(params["message_id"])

@@ -31,6 +31,7 @@ from bot.models.arrangements import (
     PaymentPlan,
     PromiseToPay,
 )
+from bot.models.bank import BankCredit
 from bot.models.debtors import ContactPoint, Debtor, LinkToken
 from bot.models.events import ParkedEvent, ProcessedEvent
 from bot.models.invoices import Invoice
@@ -43,6 +44,7 @@ __all__ = [
     "CHASEABLE_STATUSES",
     "CLOSED_STATUSES",
     "AuditEvent",
+    "BankCredit",
     "Channel",
     "ClaimStatus",
     "ContactPoint",

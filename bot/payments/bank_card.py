@@ -1,0 +1,138 @@
+"""The staff chat card listing a statement's unmatched credits, one card per import, with
+buttons to assign each credit to a debtor.
+
+The candidates offered for a credit: debtors who paid before from the same IBAN (earlier
+statements' credits), then debtors whose name is close to the payer's name (rapidfuzz's
+token-set ratio over the registry). A button press assigns the credit
+(bot/decisions/bank_credits.py); a reply `/assign <credit> <debtor ref>` assigns it to anyone.
+Button data: `bankcredit:<credit id>:<debtor id>` (well under Telegram's 64 bytes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from bot.channels.base import Option
+from bot.config import Settings
+from bot.models import BankCredit, Debtor
+from bot.models.bank import UNMATCHED
+from bot.outbox import queue_staff_alert
+from bot.payments.bank_csv import BankLine
+from bot.texts import render
+
+CARD_TEMPLATE = "payments/staff_bank_unmatched.txt"
+BUTTON_TEMPLATE = "payments/bank_assign_button.txt"
+BUTTON_PREFIX = "bankcredit"
+CANDIDATES = 2  # buttons per credit
+MAX_BUTTONS = 60  # Telegram allows 100 buttons; the card stays readable
+NAME_SCORE = 80  # rapidfuzz token_set_ratio at least this to offer a debtor by name
+
+
+async def candidates_for(
+    credits: Sequence[BankCredit], names: dict[int, tuple[str, str]]
+) -> dict[int, list[int]]:
+    """Credit id -> debtor ids to offer, best first: same IBAN before, then a close name."""
+    ibans = sorted({c.debtor_iban for c in credits if c.debtor_iban})
+    by_iban: dict[str, list[int]] = {}
+    if ibans:
+        rows = await BankCredit.filter(debtor_iban__in=ibans, debtor_id__isnull=False).values_list(
+            "debtor_iban", "debtor_id"
+        )
+        for iban, debtor_id in rows:
+            if debtor_id not in by_iban.setdefault(iban, []):
+                by_iban[iban].append(debtor_id)
+    choices = {debtor_id: name for debtor_id, (name, _) in names.items()}
+    offered: dict[int, list[int]] = {}
+    for credit in credits:
+        picks = list(by_iban.get(credit.debtor_iban, []))
+        if credit.debtor_name and choices:
+            found = process.extract(
+                credit.debtor_name,
+                choices,
+                scorer=fuzz.token_set_ratio,
+                score_cutoff=NAME_SCORE,
+                limit=CANDIDATES,
+            )
+            picks += [key for _, _, key in found if key not in picks]
+        offered[credit.id] = picks[:CANDIDATES]
+    return offered
+
+
+def _card_entry(credit: BankCredit, picks: list[int], names: dict[int, tuple[str, str]]) -> dict:
+    return {
+        "id": credit.id,
+        "booked_on": credit.booked_on.isoformat(),
+        "amount_cents": credit.amount_cents,
+        "currency": credit.currency,
+        "payer": credit.debtor_name,
+        "iban": credit.debtor_iban,
+        "description": credit.description[:140],
+        "candidates": [{"name": names[d][0], "ref": names[d][1]} for d in picks],
+    }
+
+
+async def _names(credits: Sequence[BankCredit]) -> dict[int, tuple[str, str]]:
+    """Debtor id -> (name, ref): the whole registry when some payer has a name to compare,
+    else only the debtors who paid from these IBANs before."""
+    query = Debtor.filter(erased_at__isnull=True)
+    if not any(credit.debtor_name for credit in credits):
+        ibans = sorted({credit.debtor_iban for credit in credits if credit.debtor_iban})
+        if not ibans:
+            return {}
+        known = BankCredit.filter(debtor_iban__in=ibans, debtor_id__isnull=False)
+        query = query.filter(id__in=await known.values_list("debtor_id", flat=True))
+    rows = await query.values_list("id", "name", "external_ref")
+    return {debtor_id: (debtor_name, ref) for debtor_id, debtor_name, ref in rows}
+
+
+async def queue_unmatched_card(
+    settings: Settings, now: dt.datetime, name: str, lines: Sequence[BankLine]
+) -> bool:
+    """Inside the import's transaction: one card for all of this import's unmatched credits."""
+    if not lines:
+        return False
+    refs = [line.provider_ref for line in lines]
+    credits = await BankCredit.filter(provider_ref__in=refs, status=UNMATCHED).order_by("id")
+    names = await _names(credits)
+    offered = await candidates_for(credits, names)
+    language = settings.default_language
+    options: list[Option] = []
+    for credit in credits:
+        for debtor_id in offered[credit.id]:
+            if len(options) < MAX_BUTTONS:
+                label = render(
+                    BUTTON_TEMPLATE,
+                    language,
+                    credit_id=credit.id,
+                    amount_cents=credit.amount_cents,
+                    currency=credit.currency,
+                    debtor_name=names[debtor_id][0],
+                ).strip()
+                options.append(Option(f"{BUTTON_PREFIX}:{credit.id}:{debtor_id}", label[:64]))
+    context: dict[str, Any] = {
+        "file": name,
+        "credits": [_card_entry(c, offered[c.id], names) for c in credits],
+        "total_cents": sum(c.amount_cents for c in credits),
+    }
+    queued = await queue_staff_alert(
+        CARD_TEMPLATE,
+        context,
+        now=now,
+        options=options,
+        idempotency_key=f"bank-unmatched:{credits[0].id}" if credits else None,
+    )
+    return queued is not None
+
+
+def parse_assign_button(data: str) -> tuple[int, int] | None:
+    """'bankcredit:12:7' -> (credit 12, debtor 7); None for anything else."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != BUTTON_PREFIX:
+        return None
+    if not (parts[1].isdigit() and parts[2].isdigit()):
+        return None
+    return int(parts[1]), int(parts[2])

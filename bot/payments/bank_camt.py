@@ -173,7 +173,9 @@ def _read_entry(
     entry_cents, currency = reader.amount(amount_el)
     side = reader.text(entry, "CdtDbtInd").upper()
     if side not in ("CRDT", "DBIT"):
-        raise reader.fail(entry, "CdtDbtInd", f"{side!r} is neither CRDT nor DBIT")
+        where = reader.find(entry, "CdtDbtInd")
+        why = f"{side!r} is neither CRDT nor DBIT"
+        raise reader.fail(where if where is not None else entry, "CdtDbtInd", why)
     booked_on = reader.date(entry, "BookgDt") or reader.date(entry, "ValDt")
     if booked_on is None:
         raise reader.fail(entry, "BookgDt", "is missing (and so is ValDt)")

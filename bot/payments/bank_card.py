@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz, process, utils
 
 from bot.channels.base import Option
 from bot.config import Settings
@@ -54,6 +54,7 @@ async def candidates_for(
                 credit.debtor_name,
                 choices,
                 scorer=fuzz.token_set_ratio,
+                processor=utils.default_process,
                 score_cutoff=NAME_SCORE,
                 limit=CANDIDATES,
             )

@@ -155,8 +155,10 @@ def read_camt(raw: bytes, name: str = "") -> BankFile:
         account = reader.text(report, "Acct/Id/IBAN") or reader.text(report, "Acct/Id/Othr/Id")
         if not account:
             raise reader.fail(report, "Acct/Id", "is missing (the account's IBAN)")
+        where = path_of(report)  # once: path_of counts siblings, and entries are thousands
         for number, entry in enumerate(reader.all(report, "Ntry"), start=1):
-            _read_entry(reader, result, account.replace(" ", ""), entry, number)
+            entry_where = f"{where}/Ntry[{number}]"
+            _read_entry(reader, result, account.replace(" ", ""), entry, entry_where)
     return result
 
 
@@ -165,7 +167,7 @@ def _status(reader: _Reader, entry: etree._Element) -> str:
 
 
 def _read_entry(
-    reader: _Reader, result: BankFile, account: str, entry: etree._Element, number: int
+    reader: _Reader, result: BankFile, account: str, entry: etree._Element, where: str
 ) -> None:
     amount_el = reader.find(entry, "Amt")
     if amount_el is None:
@@ -185,7 +187,9 @@ def _read_entry(
     reversal = reader.text(entry, "RvslInd").lower() in ("true", "1")
     details = reader.all(entry, "NtryDtls/TxDtls")
     entry_ref = (
-        reader.text(entry, "AcctSvcrRef") or reader.text(entry, "NtryRef") or f"entry{number}"
+        reader.text(entry, "AcctSvcrRef")
+        or reader.text(entry, "NtryRef")
+        or f"entry{where.rsplit('[', 1)[-1].rstrip(']')}"
     )
     common = {
         "booked_on": booked_on,
@@ -194,6 +198,7 @@ def _read_entry(
         "entry_ref": entry_ref,
         "account": account,
         "entry_text": reader.text(entry, "AddtlNtryInf"),
+        "where": where if not details else f"{where}/NtryDtls/TxDtls",
     }
     for index, tx in enumerate(details or [entry], start=1):
         line = _line(reader, tx, entry_cents if len(details) <= 1 else None, index, common)
@@ -265,5 +270,7 @@ def _line(
         debtor_name=name,
         debtor_iban=iban,
         end_to_end_id=end_to_end if end_to_end.upper() not in _NO_ID else "",
-        where=path_of(tx),
+        where=f"{common['where']}[{index}]"
+        if etree.QName(tx).localname == "TxDtls"
+        else common["where"],
     )

@@ -28,7 +28,9 @@ CARD_TEMPLATE = "payments/staff_bank_unmatched.txt"
 BUTTON_TEMPLATE = "payments/bank_assign_button.txt"
 BUTTON_PREFIX = "bankcredit"
 CANDIDATES = 2  # buttons per credit
-MAX_BUTTONS = 60  # Telegram allows 100 buttons; the card stays readable
+LISTED = (
+    15  # credits listed (and offered buttons) on the card: a chat message holds 4096 characters
+)
 NAME_SCORE = 80  # rapidfuzz token_set_ratio at least this to offer a debtor by name
 
 
@@ -97,34 +99,36 @@ async def queue_unmatched_card(
     if not lines:
         return False
     refs = [line.provider_ref for line in lines]
-    credits = await BankCredit.filter(provider_ref__in=refs, status=UNMATCHED).order_by("id")
+    every = await BankCredit.filter(provider_ref__in=refs, status=UNMATCHED).order_by("id")
+    credits = every[:LISTED]
     names = await _names(credits)
     offered = await candidates_for(credits, names)
     language = settings.default_language
     options: list[Option] = []
     for credit in credits:
         for debtor_id in offered[credit.id]:
-            if len(options) < MAX_BUTTONS:
-                label = render(
-                    BUTTON_TEMPLATE,
-                    language,
-                    credit_id=credit.id,
-                    amount_cents=credit.amount_cents,
-                    currency=credit.currency,
-                    debtor_name=names[debtor_id][0],
-                ).strip()
-                options.append(Option(f"{BUTTON_PREFIX}:{credit.id}:{debtor_id}", label[:64]))
+            label = render(
+                BUTTON_TEMPLATE,
+                language,
+                credit_id=credit.id,
+                amount_cents=credit.amount_cents,
+                currency=credit.currency,
+                debtor_name=names[debtor_id][0],
+            ).strip()
+            options.append(Option(f"{BUTTON_PREFIX}:{credit.id}:{debtor_id}", label[:64]))
     context: dict[str, Any] = {
         "file": name,
         "credits": [_card_entry(c, offered[c.id], names) for c in credits],
-        "total_cents": sum(c.amount_cents for c in credits),
+        "count": len(every),
+        "more": len(every) - len(credits),
+        "total_cents": sum(c.amount_cents for c in every),
     }
     queued = await queue_staff_alert(
         CARD_TEMPLATE,
         context,
         now=now,
         options=options,
-        idempotency_key=f"bank-unmatched:{credits[0].id}" if credits else None,
+        idempotency_key=f"bank-unmatched:{every[0].id}" if every else None,
     )
     return queued is not None
 

@@ -22,6 +22,7 @@ from bot.channels.base import OutgoingMessage
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
 from bot.demo_charts import show_charts
+from bot.demo_bankfmt import show_bank_statement
 from bot.demo_limits import show_limits
 from bot.demo_warning import show_warning
 from bot.formats import money
@@ -204,6 +205,7 @@ async def _acts(demo: _Demo, database: Path) -> int:
     await show_charts(demo.runtime, demo.senders, out)
     if not await show_registry(demo.runtime, demo.show_sent, out):
         return 1
+    await show_bank_statement(demo.runtime, out, demo.show_sent)
 
     heading("Where things stand", out)
     for row in await Debtor.all().order_by("external_ref"):

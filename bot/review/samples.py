@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from bot.answers import ChatLink, no_answer_context
+from bot.review.bank_samples import BANK_SAMPLES
 from bot.review.chart_samples import CHART_SAMPLES
 from bot.review.credit_samples import CREDIT_SAMPLES
 from bot.review.registry_samples import REGISTRY_SAMPLES
@@ -659,4 +660,5 @@ COMMON_CONTEXT: dict[str, Any] = {
 
 # The credit card and its alert (bot/review/credit_samples.py).
 SAMPLES.update(CREDIT_SAMPLES)
+SAMPLES.update(BANK_SAMPLES)
 SAMPLES.update(REGISTRY_SAMPLES)  # the registry's own (bot/review/registry_samples.py)

@@ -18,9 +18,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("payments", help="payment tools")
     payments_sub = p.add_subparsers(dest="payments_command", required=True, metavar="ACTION")
     bank = payments_sub.add_parser(
-        "import-bank", help="match bank statement credits (CSV) to invoices and record them"
+        "import-bank",
+        help="match bank statement credits (CSV, camt.053/054, CBI RH) to invoices and record them",
     )
-    bank.add_argument("file", metavar="FILE.csv", help="the bank statement export")
+    bank.add_argument(
+        "file", metavar="FILE", help="the bank statement (format told by content, not by name)"
+    )
     bank.set_defaults(func=cmd_payments_import_bank)
 
     p = sub.add_parser("events", help="webhook events parked because they did not fit")

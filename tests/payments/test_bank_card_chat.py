@@ -11,7 +11,17 @@ from bot.models import AuditEvent, BankCredit, Debtor, Payment, StaffMember
 from bot.payments.reconcile import import_bank_statement
 from bot.runtime import Runtime
 from scheduler.dispatch import Dispatcher
-from tests.decisions.test_staff_chat import (  # noqa: F401  (fixtures)
+from tests.decisions import test_staff_chat as chat
+from tests.decisions.test_staff_chat import (
+    ANNA,
+    MARCO,
+    NOW,
+    answers,
+    post,
+    staff_press,
+    staff_says,
+    staff_texts,
+)
     ANNA,
     MARCO,
     NOW,
@@ -28,6 +38,13 @@ from tests.decisions.test_staff_chat import (  # noqa: F401  (fixtures)
 )
 from tests.payments.test_bank_import import _ledger
 from tests.providers.telegram.fake_telegram import FakeTelegram
+
+# The staff chat tests' fixtures: the fake Bot API, the live runtime and app, Anna and Marco.
+fake = chat.fake
+staff_settings = chat.staff_settings
+runtime = chat.runtime
+app_url = chat.app_url
+staff = chat.staff
 
 STATEMENT = Path(__file__).resolve().parents[1] / "data" / "bank" / "camt053_v02.xml"
 

@@ -22,20 +22,6 @@ from tests.decisions.test_staff_chat import (
     staff_says,
     staff_texts,
 )
-    ANNA,
-    MARCO,
-    NOW,
-    answers,
-    app_url,
-    fake,
-    post,
-    runtime,
-    staff,
-    staff_press,
-    staff_says,
-    staff_settings,
-    staff_texts,
-)
 from tests.payments.test_bank_import import _ledger
 from tests.providers.telegram.fake_telegram import FakeTelegram
 

@@ -79,9 +79,13 @@ class _Reader:
     def __init__(self, namespace: str, name: str) -> None:
         self.ns = namespace
         self.name = name
+        self._paths: dict[str, str] = {}
 
     def _xpath(self, path: str) -> str:
-        return "/".join(f"{{{self.ns}}}{step}" for step in path.split("/"))
+        found = self._paths.get(path)
+        if found is None:  # built once a path: a statement asks the same paths thousands of times
+            found = self._paths[path] = "/".join(f"{{{self.ns}}}{step}" for step in path.split("/"))
+        return found
 
     def find(self, element: etree._Element, path: str) -> etree._Element | None:
         return element.find(self._xpath(path))

@@ -22,6 +22,7 @@ from bot.models import BankCredit, Debtor
 from bot.models.bank import UNMATCHED
 from bot.outbox import queue_staff_alert
 from bot.payments.bank_csv import BankLine
+from bot.sql import fetch
 from bot.texts import render
 
 CARD_TEMPLATE = "payments/staff_bank_unmatched.txt"
@@ -47,16 +48,17 @@ async def candidates_for(
         for iban, debtor_id in rows:
             if debtor_id not in by_iban.setdefault(iban, []):
                 by_iban[iban].append(debtor_id)
-    choices = {debtor_id: name for debtor_id, (name, _) in names.items()}
+    # Names are normalised once (lower case, punctuation out), not once per credit and name.
+    choices = {debtor_id: utils.default_process(name) for debtor_id, (name, _) in names.items()}
     offered: dict[int, list[int]] = {}
     for credit in credits:
         picks = list(by_iban.get(credit.debtor_iban, []))
         if credit.debtor_name and choices:
             found = process.extract(
-                credit.debtor_name,
+                utils.default_process(credit.debtor_name),
                 choices,
                 scorer=fuzz.token_set_ratio,
-                processor=utils.default_process,
+                processor=None,
                 score_cutoff=NAME_SCORE,
                 limit=CANDIDATES,
             )
@@ -81,13 +83,16 @@ def _card_entry(credit: BankCredit, picks: list[int], names: dict[int, tuple[str
 async def _names(credits: Sequence[BankCredit]) -> dict[int, tuple[str, str]]:
     """Debtor id -> (name, ref): the whole registry when some payer has a name to compare,
     else only the debtors who paid from these IBANs before."""
-    query = Debtor.filter(erased_at__isnull=True)
-    if not any(credit.debtor_name for credit in credits):
-        ibans = sorted({credit.debtor_iban for credit in credits if credit.debtor_iban})
-        if not ibans:
-            return {}
-        known = BankCredit.filter(debtor_iban__in=ibans, debtor_id__isnull=False)
-        query = query.filter(id__in=await known.values_list("debtor_id", flat=True))
+    if any(credit.debtor_name for credit in credits):  # raw SQL: the registry may be 100,000
+        rows = await fetch("SELECT id, name, external_ref FROM debtor WHERE erased_at IS NULL")
+        return {row[0]: (row[1], row[2]) for row in rows}
+    ibans = sorted({credit.debtor_iban for credit in credits if credit.debtor_iban})
+    if not ibans:
+        return {}
+    known = BankCredit.filter(debtor_iban__in=ibans, debtor_id__isnull=False)
+    query = Debtor.filter(
+        erased_at__isnull=True, id__in=await known.values_list("debtor_id", flat=True)
+    )
     rows = await query.values_list("id", "name", "external_ref")
     return {debtor_id: (debtor_name, ref) for debtor_id, debtor_name, ref in rows}
 

@@ -21,8 +21,8 @@ from bot import db
 from bot.channels.base import OutgoingMessage
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
-from bot.demo_charts import show_charts
 from bot.demo_bankfmt import show_bank_statement
+from bot.demo_charts import show_charts
 from bot.demo_limits import show_limits
 from bot.demo_warning import show_warning
 from bot.formats import money

@@ -220,3 +220,19 @@ def test_button_and_command_arguments() -> None:
     assert parse_assign_args(["#12", "Rossi", "S.r.l."]) == (12, "Rossi S.r.l.")
     assert parse_assign_args(["x", "Rossi"]) is None
     assert parse_assign_args(["12"]) is None
+
+
+async def test_a_long_list_of_unmatched_credits_is_one_card_that_counts_the_rest(
+    db: str, settings: Settings
+):
+    await _ledger()
+    rows = ["Data contabile;Importo;Descrizione;Id"]
+    rows += [f"23/11/2026;{10 + n},00;VERSAMENTO {n};V{n}" for n in range(17)]
+    report = await _import(settings, "lungo.csv", ("\n".join(rows) + "\n").encode())
+    assert len(report.unmatched) == 17 and report.card_sent
+    (card,) = await Message.filter(template=CARD_TEMPLATE)
+    assert card.context["count"] == 17 and card.context["more"] == 2
+    assert len(card.context["credits"]) == 15
+    text = render(CARD_TEMPLATE, "it", **card.context)
+    assert "17 accrediti non abbinati, in tutto 306,00\xa0€" in text
+    assert "… e altri 2 (nel resoconto dell'importazione; si assegnano con /assign)." in text

@@ -3,7 +3,7 @@ buttons to assign each credit to a debtor.
 
 The candidates offered for a credit: debtors who paid before from the same IBAN (earlier
 statements' credits), then debtors whose name is close to the payer's name (rapidfuzz's
-token-set ratio over the registry). A button press assigns the credit
+token-set ratio, among the names sharing a telling word). A button press assigns the credit
 (bot/decisions/bank_credits.py); a reply `/assign <credit> <debtor ref>` assigns it to anyone.
 Button data: `bankcredit:<credit id>:<debtor id>` (well under Telegram's 64 bytes).
 """
@@ -35,6 +35,49 @@ LISTED = (
 NAME_SCORE = 80  # rapidfuzz token_set_ratio at least this to offer a debtor by name
 
 
+# Words that tell no company from another: legal forms and the like.
+_COMMON_WORDS = frozenset(
+    (
+        "srl srls spa snc sas sapa scarl soc coop ltd llc gmbh ag sa sarl bv nv inc co "
+        "di del della dei degli e ed and the of studio ditta"
+    ).split()
+)
+RARE = 50  # a word in more names than this does not pick candidates on its own
+
+
+class _NameIndex:
+    """Debtor names by their telling words, so a payer's name is compared (rapidfuzz's token-set
+    ratio) with the few names that share a rare word, not with the whole registry."""
+
+    def __init__(self, names: dict[int, tuple[str, str]]) -> None:
+        self.names = {key: utils.default_process(name) for key, (name, _) in names.items()}
+        self.words: dict[str, list[int]] = {}
+        for key, name in self.names.items():
+            for word in set(name.split()):
+                if len(word) > 1 and word not in _COMMON_WORDS:
+                    self.words.setdefault(word, []).append(key)
+
+    def best(self, payer: str) -> list[int]:
+        text = utils.default_process(payer)
+        pool = {
+            key
+            for word in set(text.split())
+            if len(self.words.get(word, ())) <= RARE
+            for key in self.words.get(word, ())
+        }
+        if not text or not pool:
+            return []
+        found = process.extract(
+            text,
+            {key: self.names[key] for key in pool},
+            scorer=fuzz.token_set_ratio,
+            processor=None,
+            score_cutoff=NAME_SCORE,
+            limit=CANDIDATES,
+        )
+        return [key for _, _, key in found]
+
+
 async def candidates_for(
     credits: Sequence[BankCredit], names: dict[int, tuple[str, str]]
 ) -> dict[int, list[int]]:
@@ -48,21 +91,11 @@ async def candidates_for(
         for iban, debtor_id in rows:
             if debtor_id not in by_iban.setdefault(iban, []):
                 by_iban[iban].append(debtor_id)
-    # Names are normalised once (lower case, punctuation out), not once per credit and name.
-    choices = {debtor_id: utils.default_process(name) for debtor_id, (name, _) in names.items()}
+    by_name = _NameIndex(names)
     offered: dict[int, list[int]] = {}
     for credit in credits:
         picks = list(by_iban.get(credit.debtor_iban, []))
-        if credit.debtor_name and choices:
-            found = process.extract(
-                utils.default_process(credit.debtor_name),
-                choices,
-                scorer=fuzz.token_set_ratio,
-                processor=None,
-                score_cutoff=NAME_SCORE,
-                limit=CANDIDATES,
-            )
-            picks += [key for _, _, key in found if key not in picks]
+        picks += [key for key in by_name.best(credit.debtor_name) if key not in picks]
         offered[credit.id] = picks[:CANDIDATES]
     return offered
 

@@ -37,7 +37,39 @@ NAME_SCORE = 80  # rapidfuzz token_set_ratio at least this to offer a debtor by 
 
 # Words that tell no company from another: legal forms and the like.
 _COMMON_WORDS = frozenset(
-    ["srl", "srls", "spa", "snc", "sas", "sapa", "scarl", "soc", "coop", "ltd", "llc", "gmbh", "ag", "sa", "sarl", "bv", "nv", "inc", "co", "di", "del", "della", "dei", "degli", "e", "ed", "and", "the", "of", "studio", "ditta"]
+    {
+        "srl",
+        "srls",
+        "spa",
+        "snc",
+        "sas",
+        "sapa",
+        "scarl",
+        "soc",
+        "coop",
+        "ltd",
+        "llc",
+        "gmbh",
+        "ag",
+        "sa",
+        "sarl",
+        "bv",
+        "nv",
+        "inc",
+        "co",
+        "di",
+        "del",
+        "della",
+        "dei",
+        "degli",
+        "e",
+        "ed",
+        "and",
+        "the",
+        "of",
+        "studio",
+        "ditta",
+    }
 )
 RARE = 50  # a word in more names than this does not pick candidates on its own
 

@@ -78,12 +78,23 @@ class _NameIndex:
     """Debtor names by their telling words, so a payer's name is compared (rapidfuzz's token-set
     ratio) with the few names that share a rare word, not with the whole registry."""
 
-    def __init__(self, names: dict[int, tuple[str, str]]) -> None:
-        self.names = {key: utils.default_process(name) for key, (name, _) in names.items()}
+    def __init__(self, names: dict[int, tuple[str, str]], payers: Sequence[str]) -> None:
+        """Only the words of these payers' names are indexed: the card lists a few credits, the
+        registry may hold 100,000 names."""
+        wanted = {
+            word
+            for payer in payers
+            for word in utils.default_process(payer).split()
+            if len(word) > 1 and word not in _COMMON_WORDS
+        }
+        self.names: dict[int, str] = {}
         self.words: dict[str, list[int]] = {}
-        for key, name in self.names.items():
-            for word in set(name.split()):
-                if len(word) > 1 and word not in _COMMON_WORDS:
+        for key, (name, _) in names.items():
+            processed = utils.default_process(name)
+            shared = wanted.intersection(processed.split())
+            if shared:
+                self.names[key] = processed
+                for word in shared:
                     self.words.setdefault(word, []).append(key)
 
     def best(self, payer: str) -> list[int]:
@@ -120,7 +131,7 @@ async def candidates_for(
         for iban, debtor_id in rows:
             if debtor_id not in by_iban.setdefault(iban, []):
                 by_iban[iban].append(debtor_id)
-    by_name = _NameIndex(names)
+    by_name = _NameIndex(names, [credit.debtor_name for credit in credits])
     offered: dict[int, list[int]] = {}
     for credit in credits:
         picks = list(by_iban.get(credit.debtor_iban, []))

@@ -73,10 +73,15 @@ class InvoiceNumbers:
     def __init__(self, invoices: Iterable[tuple[int, str]], squashed: bool = False) -> None:
         """From (invoice id, invoice number) pairs; `squashed` when the numbers already are."""
         self._by_number: dict[str, list[int]] = {}
+        by_number = self._by_number
         for invoice_id, number in invoices:
             key = number if squashed else squash(number)
             if len(key) >= MIN_INVOICE_NUMBER:
-                self._by_number.setdefault(key, []).append(invoice_id)
+                ids = by_number.get(key)
+                if ids is None:
+                    by_number[key] = [invoice_id]
+                else:
+                    ids.append(invoice_id)
         self._lengths = sorted({len(key) for key in self._by_number}, reverse=True)
 
     def find(self, description: str) -> list[int]:
@@ -159,7 +164,7 @@ def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
 
 _NOT_CLOSED = f"status NOT IN ({', '.join('?' for _ in CLOSED_STATUSES)})"
 # The database squashes the usual invoice number (dashes, slashes, spaces, dots out; upper case)
-# faster than Python; `_squashed` finishes the rare one with other characters.
+# faster than Python; `squash` finishes the rare one with other characters.
 _OPEN_NUMBERS = (
     "SELECT id, debtor_id, "
     "UPPER(REPLACE(REPLACE(REPLACE(REPLACE(number, '-', ''), '/', ''), ' ', ''), '.', '')) "
@@ -171,16 +176,17 @@ _OPEN_OF_DEBTORS = (
 )
 
 
-def _squashed(key: str) -> str:
-    return key if key.isascii() and key.isalnum() else squash(key)
-
-
 async def _index_numbers(book: Book) -> dict[int, int]:
     """Every open invoice's number in `book.numbers`; returns invoice id -> debtor id. Raw SQL:
     the ORM's per-value conversion of 60,000 rows costs a second."""
     closed = [status.value for status in CLOSED_STATUSES]
     rows = await fetch(_OPEN_NUMBERS, closed)
-    book.numbers = InvoiceNumbers(((row[0], _squashed(row[2])) for row in rows), squashed=True)
+    keys = [
+        (row[0], key if key.isascii() and key.isalnum() else squash(key))
+        for row in rows
+        for key in (row[2],)
+    ]
+    book.numbers = InvoiceNumbers(keys, squashed=True)
     return {row[0]: row[1] for row in rows}
 
 

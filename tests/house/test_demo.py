@@ -57,5 +57,13 @@ def test_demo_runs_the_loop_from_a_fresh_database(tmp_path: Path) -> None:
     assert "attachment: estratto-conto-C002-2026-11-23.pdf (application/pdf)" in out
     assert "Staff type /debtor C002" in out and "💰 Esposizione:" in out
     assert "🕓 Cronologia (19 voci):" in out and "Giulia (credit control): plan.approved" in out
+    assert "1 credit matched, 0 already imported, 1 unmatched, 1 debit ignored." in out
+    assert "€7,420.00 from Ferrari Logistica S.p.A. → F-2026-144" in out
+    assert "F-2026-144 is now paid" in out
+    assert (
+        "Estratto conto estratto-camt053.xml: 1 accredito non abbinato, in tutto 1.200,00" in plain
+    )
+    assert "Forse: Trattoria Da Gino di Esposito Luigi (C003)" in out
+    assert "options: #2 1.200,00 € → Trattoria Da Gino di Esposito Luigi" in plain
     assert (tmp_path / "var" / "demo.sqlite3").exists()
     assert "Traceback" not in result.stderr

@@ -21,6 +21,7 @@ from bot import db
 from bot.channels.base import OutgoingMessage
 from bot.channels.sandbox import SandboxSender
 from bot.config import Settings
+from bot.demo_bankfmt import show_bank_statement
 from bot.demo_charts import show_charts
 from bot.demo_fatturapa import show_fatturapa
 from bot.demo_interest import show_interest
@@ -222,6 +223,7 @@ async def _acts(demo: _Demo, database: Path) -> int:
         return 1
     if not await show_notice(demo.runtime, demo.show_sent, out):
         return 1
+    await show_bank_statement(demo.runtime, out, demo.show_sent)
 
     heading("Where things stand", out)
     for row in await Debtor.all().order_by("external_ref"):

@@ -135,6 +135,8 @@ class DebtorKind(StrEnum):
 
     BUSINESS = "business"
     CONSUMER = "consumer"
+
+
 class ReversalKind(StrEnum):
     """Why money we had counted as received went back (bot/payments/reversal.py)."""
 
@@ -155,6 +157,8 @@ class RibaOutcome(StrEnum):
     PAID = "paid"  # pagata: the debtor's bank paid it
     UNPAID = "unpaid"  # insoluta: it came back unpaid
     RECALLED = "recalled"  # richiamata: withdrawn before its due date
+
+
 class NoticeStatus(StrEnum):
     """A formal notice (bot/models/notices.py): waiting for staff, then sent or not."""
 

@@ -301,3 +301,19 @@ async def _execute_on(conn: BaseDBAsyncClient, query: str, values: Sequence[Any]
             await raw.execute(sql, *values)
         else:
             await raw.execute(sql, list(values))  # Tortoise opens SQLite in autocommit mode
+
+
+async def insert_many(
+    model: type[Model], rows: Sequence[dict[str, Any]], batch: int = 100
+) -> list[int]:
+    """Write many new rows as `insert` does (defaults filled in), `batch` rows a statement, and
+    return their ids in the order of `rows` (a statement's ids come from the sequence in order)."""
+    conn = connection()
+    postgres = is_postgres(conn)
+    ids: list[int] = []
+    for start in range(0, len(rows), batch):
+        built = [_new_row(model, values, postgres)[1] for values in rows[start : start + batch]]
+        query = _insert_query(model, postgres, None, len(built))
+        values = [value for driver_values in built for value in driver_values]
+        ids += sorted(row[0] for row in await _fetch_on(conn, query, values))
+    return ids

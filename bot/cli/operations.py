@@ -20,9 +20,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("payments", help="payment tools")
     payments_sub = p.add_subparsers(dest="payments_command", required=True, metavar="ACTION")
     bank = payments_sub.add_parser(
-        "import-bank", help="match bank statement credits (CSV) to invoices and record them"
+        "import-bank",
+        help="match bank statement credits (CSV, camt.053/054, CBI RH) to invoices and record them",
     )
-    bank.add_argument("file", metavar="FILE.csv", help="the bank statement export")
+    bank.add_argument(
+        "file", metavar="FILE", help="the bank statement (format told by content, not by name)"
+    )
     bank.set_defaults(func=cmd_payments_import_bank)
     manual.add_payment_commands(payments_sub)  # payments add (bot/cli/manual.py)
     manual.add_commands(sub)  # writeoff record|limit
@@ -44,9 +47,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 async def cmd_payments_import_bank(settings: Settings, args: argparse.Namespace) -> int:
     from bot import clock
+    from bot.cli.riba import cmd_payments_import_riba
     from bot.payments.bank_csv import BankFileError
     from bot.payments.reconcile import import_bank_file
+    from bot.payments.riba import looks_like_riba_esiti
 
+    path = Path(args.file)
+    if path.is_file() and looks_like_riba_esiti(path.read_bytes().decode("latin-1")):
+        # A RiBa esiti flow given to import-bank: told by its content, applied as import-riba.
+        return await cmd_payments_import_riba(settings, args)
     await db.connect(settings.database_url)
     try:
         report = await import_bank_file(settings, clock.now(), Path(args.file))

@@ -13,6 +13,7 @@ from typing import Any
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.charts import warm_up
+from bot.handlers.staff_bank import BUTTON_PATTERN, StaffBank
 from bot.handlers.staff_buttons import StaffButtons
 from bot.handlers.staff_charts import StaffCharts
 from bot.handlers.staff_commands import StaffCommands
@@ -40,12 +41,15 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], runtime: Ru
         "credit": staff.on_credit,
         "handoff": staff.on_handoff,
     }
+    bank = StaffBank(runtime)
+    commands["assign"] = bank.on_assign
     charts = StaffCharts(runtime)
     warm_up()  # matplotlib's import now, not on the first /aging
     commands.update(aging=charts.on_aging, cashflow=charts.on_cashflow, dso=charts.on_dso)
     manual = StaffManual(runtime)
     commands.update(paid=manual.on_paid, writeoff=manual.on_writeoff)
     handlers = [
+        CallbackQueryHandler(bank.on_assign_button, pattern=BUTTON_PATTERN),
         CallbackQueryHandler(buttons.on_button),
         *(
             CommandHandler(name, callback, filters=in_staff_chat)

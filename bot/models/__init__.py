@@ -37,6 +37,7 @@ from bot.models.arrangements import (
     PaymentPlan,
     PromiseToPay,
 )
+from bot.models.bank import BankCredit
 from bot.models.credit_notes import CreditNote
 from bot.models.debtor_addresses import DebtorAddress
 from bot.models.debtors import ContactPoint, Debtor, LinkToken
@@ -56,6 +57,7 @@ __all__ = [
     "CHASEABLE_STATUSES",
     "CLOSED_STATUSES",
     "AuditEvent",
+    "BankCredit",
     "Channel",
     "ClaimStatus",
     "ContactPoint",

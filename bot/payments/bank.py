@@ -80,9 +80,16 @@ def find_debtor_ids(text: str) -> list[int]:
     return list(dict.fromkeys(found))
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[^0-9A-Z]")
+
+
 def squash(text: str) -> str:
     """Upper case letters and digits only: how invoice numbers are compared with bank text."""
-    return re.sub(r"[^0-9A-Z]", "", text.upper())
+    upper = text.upper()
+    plain = upper.replace("-", "").replace("/", "").replace(" ", "").replace(".", "")
+    if plain.isascii() and plain.isalnum():  # the usual invoice number: no regex needed
+        return plain
+    return _NOT_ALPHANUMERIC.sub("", upper)
 
 
 @dataclass(frozen=True)

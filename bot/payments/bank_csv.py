@@ -60,6 +60,12 @@ class BankLine:
     currency: str
     description: str
     bank_id: str  # the bank's transaction id, or a digest of the line
+    # What the bank's own formats (camt, CBI) also say; a CSV export rarely has them.
+    value_date: dt.date | None = None
+    debtor_name: str = ""
+    debtor_iban: str = ""
+    end_to_end_id: str = ""
+    where: str = ""  # the XML element path or record, for messages
 
     @property
     def provider_ref(self) -> str:
@@ -71,6 +77,11 @@ class BankFile:
     credits: list[BankLine] = field(default_factory=list)
     debits: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # camt and CBI: what is not a plain credit, reported but never recorded as a payment.
+    reversals: list[BankLine] = field(default_factory=list)  # RvslInd, storno
+    returned: list[BankLine] = field(default_factory=list)  # RtrInf: a transfer sent back
+    not_booked: int = 0  # pending or information-only entries
+    format: str = "csv"
 
 
 def _header_key(name: str) -> str:

@@ -1,7 +1,8 @@
-"""Bank reconciliation: credits from a bank statement CSV become payments.
+"""Bank reconciliation: credits from a bank statement become payments.
 
-`python -m bot payments import-bank FILE.csv` reads the statement, keeps the credits, and
-matches each one:
+`python -m bot payments import-bank FILE` reads the statement (home-banking CSV, ISO 20022
+camt.052/053/054, CBI RH: bot/payments/bank_formats.py tells them apart by content), keeps the
+credits, and matches each one:
 
 1. by our payment reference (`SOL-<debtor>-<cc>`, see bot/payments/bank.py), found anywhere in
    the description whatever the case and spacing; invoice numbers of that debtor mentioned in the
@@ -10,47 +11,34 @@ matches each one:
 2. without a reference, by invoice numbers in the description, when the amount is exactly their
    open balance (an amount alone is too weak to credit someone).
 
-Each line becomes a payment whose provider_ref is the bank's transaction id, or a digest of the
-line (date, amount, description, and its occurrence number for identical lines), so importing
-the same file twice changes nothing. What cannot be matched is listed, never guessed.
-
-Reading the file (which CSV shapes are accepted) is bot/payments/bank_csv.py.
+Matching is done in memory against candidates loaded once (bot/payments/bank_match.py) and
+everything is written in one transaction with multi-row statements (bot/payments/bank_record.py):
+the statement lands whole or not at all. Each credit line is kept once (`BankCredit`, keyed by
+the bank's ids: account, entry reference, end-to-end id; or a digest of a CSV line), so importing
+the same file twice changes nothing. What cannot be matched is never guessed: it goes to staff in
+one chat card with buttons to assign each credit to a debtor (bot/payments/bank_card.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
 from bot.config import Settings
-from bot.models import (
-    CLOSED_STATUSES,
-    Debtor,
-    Instalment,
-    InstalmentStatus,
-    Invoice,
-    PayLink,
-    Payment,
-    PaymentMethod,
-    PaymentPlan,
-    PlanStatus,
-)
-from bot.payments.allocation import PaymentTarget
-from bot.payments.bank import find_debtor_ids, squash
-from bot.payments.bank_csv import BankFileError, BankLine, read_bank_csv
-from bot.payments.recording import record_payment
+from bot.models import BankCredit, Debtor, Payment
+from bot.models.bank import MATCHED, UNMATCHED
+from bot.payments.bank_card import queue_unmatched_card
+from bot.payments.bank_csv import BankFileError, BankLine
+from bot.payments.bank_formats import read_statement
+from bot.payments.bank_match import InvoiceNumbers, Match, load_book
+from bot.payments.bank_record import Planned, plan_payment, write_payments
 from bot.texts import render
 
-MIN_INVOICE_NUMBER = 4  # shorter squashed numbers would match any digits in a description
-
-
-@dataclass(frozen=True)
-class Match:
-    debtor: Debtor
-    target: PaymentTarget
-    how: str  # "reference" or "invoice_numbers"
+__all__ = ["BankImportReport", "InvoiceNumbers", "Match", "import_bank_statement"]
 
 
 @dataclass
@@ -69,6 +57,11 @@ class BankImportReport:
     unmatched: list[BankLine] = field(default_factory=list)
     debits: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    reversals: list[BankLine] = field(default_factory=list)
+    returned: list[BankLine] = field(default_factory=list)
+    not_booked: int = 0
+    format: str = "csv"
+    card_sent: bool = False
 
     @property
     def ok(self) -> bool:
@@ -78,147 +71,113 @@ class BankImportReport:
         return render("payments/bank_import_report.txt", language, report=self)
 
 
-class InvoiceNumbers:
-    """Finds invoice numbers in bank text, ignoring case, spaces and punctuation.
-
-    Built once per statement: every slice of a description with the length of some invoice
-    number is looked up in a dict, so a line costs the same with a hundred or a million
-    open invoices.
-    """
-
-    def __init__(self, invoices: Iterable[tuple[int, str]]) -> None:
-        """From (invoice id, invoice number) pairs."""
-        self._by_number: dict[str, list[int]] = {}
-        for invoice_id, number in invoices:
-            key = squash(number)
-            if len(key) >= MIN_INVOICE_NUMBER:
-                self._by_number.setdefault(key, []).append(invoice_id)
-        self._lengths = sorted({len(key) for key in self._by_number}, reverse=True)
-
-    def find(self, description: str) -> list[int]:
-        """Ids of the invoices whose number appears in the text."""
-        text = squash(description)
-        keys: list[str] = []
-        for length in self._lengths:
-            for start in range(len(text) - length + 1):
-                key = text[start : start + length]
-                if key in self._by_number and key not in keys:
-                    keys.append(key)
-        # "F2026001" inside "F20260012": keep only numbers not part of a longer match.
-        kept = [key for key in keys if not any(key != other and key in other for other in keys)]
-        return [invoice_id for key in kept for invoice_id in self._by_number[key]]
-
-
-async def _special_target(debtor: Debtor, line: BankLine, invoice_ids: list[int]) -> PaymentTarget:
-    """A discount still in force or the next instalment, when the amount is exactly theirs."""
-    discounts = await PayLink.filter(
-        debtor_id=debtor.id,
-        purpose="discount",
-        amount_cents=line.amount_cents,
-        valid_until__gte=line.booked_on,
-    ).order_by("-id")
-    for link in discounts:
-        if not invoice_ids or set(link.invoice_ids) & set(invoice_ids):
-            return PaymentTarget(
-                invoice_ids=tuple(link.invoice_ids),
-                discount_cents=link.amount_cents,
-                pay_link_id=link.id,
-                purpose="discount",
-            )
-    plans = await PaymentPlan.filter(debtor_id=debtor.id, status=PlanStatus.ACTIVE)
-    for plan in plans:
-        instalment = (
-            await Instalment.filter(plan_id=plan.id, status__not=InstalmentStatus.PAID)
-            .order_by("seq")
-            .first()
-        )
-        if instalment and instalment.amount_cents - instalment.paid_cents == line.amount_cents:
-            return PaymentTarget(
-                invoice_ids=tuple(int(i) for i in plan.invoice_ids),
-                instalment_id=instalment.id,
-                purpose="instalment",
-            )
-    return PaymentTarget(invoice_ids=tuple(invoice_ids), purpose="bank_transfer")
-
-
-async def match_line(line: BankLine, open_numbers: InvoiceNumbers) -> Match | None:
-    """Who paid, and for what: by our reference, else by invoice numbers and exact amount."""
-    for debtor_id in find_debtor_ids(line.description):
-        debtor = await Debtor.get_or_none(id=debtor_id)
-        if debtor is None:
-            continue
-        numbers = await Invoice.filter(debtor_id=debtor.id).values_list("id", "number")
-        named = InvoiceNumbers(numbers).find(line.description)
-        return Match(debtor, await _special_target(debtor, line, named), "reference")
-
-    # The index is from the start of the import: balances are read again, as lines before this
-    # one may have paid some of these invoices.
-    found_ids = open_numbers.find(line.description)
-    named_invoices = await Invoice.filter(id__in=found_ids).exclude(status__in=CLOSED_STATUSES)
-    debtor_ids = {invoice.debtor_id for invoice in named_invoices}  # type: ignore[attr-defined]
-    balance = sum(invoice.balance_cents for invoice in named_invoices)
-    if len(debtor_ids) == 1 and balance == line.amount_cents:
-        debtor = await Debtor.get(id=debtor_ids.pop())
-        ids = tuple(sorted(invoice.id for invoice in named_invoices))
-        return Match(debtor, PaymentTarget(invoice_ids=ids, purpose="bank_transfer"), "numbers")
-    return None
-
-
-async def _known_refs(refs: list[str], chunk: int = 500) -> set[str]:
-    """Which of these bank lines were imported before (one query per chunk, not per line)."""
-    known: set[str] = set()
+async def _known_refs(refs: list[str], chunk: int = 500) -> tuple[set[str], set[str]]:
+    """Which of these bank lines were recorded as payments before, and which are waiting for
+    staff (unmatched at an earlier import: matched again, never carded twice)."""
+    paid: set[str] = set()
+    waiting: set[str] = set()
     for start in range(0, len(refs), chunk):
         part = refs[start : start + chunk]
-        known.update(
+        paid.update(
             await Payment.filter(provider_ref__in=part).values_list("provider_ref", flat=True)
         )
-    return known
+        waiting.update(
+            await BankCredit.filter(provider_ref__in=part, status=UNMATCHED).values_list(
+                "provider_ref", flat=True
+            )
+        )
+    return paid, waiting - paid
+
+
+async def _keep_credits(
+    name: str, planned: list[Planned], unmatched: list[BankLine], waiting: set[str]
+) -> list[BankLine]:
+    """Inside the transaction: every new credit line kept; those waiting and matched now are
+    marked so. Returns the unmatched lines that are new (the card lists only those)."""
+    new_unmatched = [line for line in unmatched if line.provider_ref not in waiting]
+    rows = [
+        _credit_row(item.line, name, MATCHED, item)
+        for item in planned
+        if item.line.provider_ref not in waiting
+    ]
+    rows += [_credit_row(line, name, UNMATCHED, None) for line in new_unmatched]
+    await BankCredit.bulk_create(rows, batch_size=500)
+    for item in planned:
+        if item.line.provider_ref in waiting:
+            await BankCredit.filter(provider_ref=item.line.provider_ref).update(
+                status=MATCHED, debtor_id=item.match.debtor_id, payment_id=item.payment_id
+            )
+    return new_unmatched
+
+
+def _credit_row(line: BankLine, name: str, status: str, planned: Planned | None) -> BankCredit:
+    return BankCredit(
+        provider_ref=line.provider_ref,
+        status=status,
+        file_name=name[:255],
+        line_no=line.line_no,
+        booked_on=line.booked_on,
+        value_date=line.value_date,
+        amount_cents=line.amount_cents,
+        currency=line.currency.upper(),
+        debtor_name=line.debtor_name[:140],
+        debtor_iban=line.debtor_iban[:34],
+        end_to_end_id=line.end_to_end_id[:64],
+        description=line.description,
+        debtor_id=planned.match.debtor_id if planned else None,
+        payment_id=planned.payment_id if planned else None,
+    )
 
 
 async def import_bank_statement(
     settings: Settings, now: dt.datetime, raw: bytes, name: str = ""
 ) -> BankImportReport:
     """Match and record every credit of a statement; safe to run again on the same file."""
-    parsed = read_bank_csv(raw)
-    report = BankImportReport(file=name, debits=parsed.debits, errors=parsed.errors)
-    known = await _known_refs([line.provider_ref for line in parsed.credits])
-    open_numbers: InvoiceNumbers | None = None
+    parsed = read_statement(raw, name)
+    report = BankImportReport(
+        file=name,
+        debits=parsed.debits,
+        errors=parsed.errors,
+        reversals=parsed.reversals,
+        returned=parsed.returned,
+        not_booked=parsed.not_booked,
+        format=parsed.format,
+    )
+    known, waiting = await _known_refs([line.provider_ref for line in parsed.credits])
+    fresh: list[BankLine] = []
     for line in parsed.credits:
         if line.provider_ref in known:
             report.already_imported.append(line)
-            continue
-        if open_numbers is None:
-            open_invoices = Invoice.exclude(status__in=CLOSED_STATUSES)
-            open_numbers = InvoiceNumbers(await open_invoices.values_list("id", "number"))
-        match = await match_line(line, open_numbers)
+        else:
+            known.add(line.provider_ref)
+            fresh.append(line)
+    book = await load_book(fresh)
+    planned: list[Planned] = []
+    for line in fresh:
+        match = book.match(line)
         if match is None:
             report.unmatched.append(line)
-            continue
-        received_at = dt.datetime.combine(line.booked_on, dt.time(12), tzinfo=settings.zone)
-        recorded = await record_payment(
-            settings,
-            now,
-            debtor_id=match.debtor.id,
-            amount_cents=line.amount_cents,
-            currency=line.currency,
-            method=PaymentMethod.BANK_TRANSFER,
-            provider_ref=line.provider_ref,
-            received_at=received_at,
-            target=match.target,
-            note=f"{name} line {line.line_no}: {line.description}"[:2000],
-            actor="cli",
+        else:
+            planned.append(plan_payment(book, line, match))
+    try:
+        async with in_transaction():
+            debtors = await write_payments(settings, now, planned, name, "cli")
+            new_unmatched = await _keep_credits(name, planned, report.unmatched, waiting)
+            report.card_sent = await queue_unmatched_card(settings, now, name, new_unmatched)
+    except IntegrityError:
+        raise BankFileError(
+            f"{name}: another import recorded some of these lines meanwhile; nothing was "
+            "written, run the import again"
+        ) from None
+    report.matched = [
+        MatchedLine(
+            line=item.line,
+            debtor=debtors[item.match.debtor_id],
+            invoice_numbers=[invoice.number for invoice, _ in item.shares],
+            unallocated_cents=item.unallocated_cents,
         )
-        if recorded is None:
-            report.already_imported.append(line)
-            continue
-        report.matched.append(
-            MatchedLine(
-                line=line,
-                debtor=match.debtor,
-                invoice_numbers=[invoice.number for invoice, _ in recorded.shares],
-                unallocated_cents=recorded.unallocated_cents,
-            )
-        )
+        for item in planned
+    ]
     return report
 
 

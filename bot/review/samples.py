@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from bot.answers import ChatLink, no_answer_context
+from bot.review.bank_samples import BANK_SAMPLES
 from bot.review.chart_samples import CHART_SAMPLES
 from bot.review.credit_samples import CREDIT_SAMPLES
 from bot.review.fatturapa_samples import FATTURAPA_SAMPLES
@@ -669,6 +670,7 @@ COMMON_CONTEXT: dict[str, Any] = {
 
 # The credit card and its alert (bot/review/credit_samples.py).
 SAMPLES.update(CREDIT_SAMPLES)
+SAMPLES.update(BANK_SAMPLES)
 SAMPLES.update(REGISTRY_SAMPLES)  # the registry's own (bot/review/registry_samples.py)
 add_interest_samples(SAMPLES, page)  # interest and the €40 (bot/review/interest_samples.py)
 SAMPLES.update(PEC_SAMPLES)  # PEC receipts, the case, the hand-off (bot/review/pec_samples.py)

@@ -60,5 +60,13 @@ def test_demo_runs_the_loop_from_a_fresh_database(tmp_path: Path) -> None:
     # An overdue invoice shows its interest to date and the €40 (demo_interest.py).
     assert "== 12. Late-payment interest and the €40 on an overdue invoice" in out
     assert "(64 days late): principal €1,150.00, interest €20.47, compensation €40.00" in out
+    assert "1 credit matched, 0 already imported, 1 unmatched, 1 debit ignored." in out
+    assert "€7,420.00 from Ferrari Logistica S.p.A. → F-2026-144" in out
+    assert "F-2026-144 is now paid" in out
+    assert (
+        "Estratto conto estratto-camt053.xml: 1 accredito non abbinato, in tutto 1.200,00" in plain
+    )
+    assert "Forse: Trattoria Da Gino di Esposito Luigi (C003)" in out
+    assert "options: #2 1.200,00 € → Trattoria Da Gino di Esposito Luigi" in plain
     assert (tmp_path / "var" / "demo.sqlite3").exists()
     assert "Traceback" not in result.stderr

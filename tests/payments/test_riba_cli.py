@@ -1,5 +1,6 @@
 """`python -m bot payments import-riba` on the example flow, in a process of its own: an insoluto
-reopens, a paid RiBa closes, twice changes nothing, a broken file writes nothing."""
+reopens, a paid RiBa closes, twice changes nothing, a broken file writes nothing; `import-bank`
+tells the flow by its content and applies it the same way."""
 
 from __future__ import annotations
 
@@ -39,3 +40,7 @@ def test_cli_imports_the_example_riba_flow_twice(tmp_path: Path) -> None:
     assert "reopened: F-2026-125" in first.stdout and "charges 8.50" in first.stdout
     second = run_cli("payments", "import-riba", "examples/riba_esiti.txt", cwd=ROOT, **env)
     assert "0 paid, 0 unpaid, 0 recalled, 2 already imported" in second.stdout
+    # Given to import-bank, the flow is told by its content and applied the same way.
+    third = run_cli("payments", "import-bank", "examples/riba_esiti.txt", cwd=ROOT, **env)
+    assert third.returncode == 0, third.stderr
+    assert "0 paid, 0 unpaid, 0 recalled, 2 already imported" in third.stdout

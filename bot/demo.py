@@ -211,19 +211,23 @@ async def _acts(demo: _Demo, database: Path) -> int:
     await show_charts(demo.runtime, demo.senders, out)
     if not await show_registry(demo.runtime, demo.show_sent, out):
         return 1
+    # Escalation (issue 17): interest and the €40, the formal notice approved and sent by PEC,
+    # its receipts read back, the hand-off; then money data (issue 18).
     if not await show_interest(demo.runtime, out):  # bot/demo_interest.py
+        return 1
+    if not await show_notice(demo.runtime, demo.show_sent, out):  # bot/demo_notice.py
         return 1
     if not await show_pec(demo.runtime, demo.show_sent, out):  # bot/demo_pec.py
         return 1
-    if not await show_fatturapa(demo.runtime, out):
+    if not await show_fatturapa(demo.runtime, out):  # bot/demo_fatturapa.py
         return 1
-    if not await show_manual(demo.runtime, DEMO_STAFF_USER_ID, out):
+    await show_bank_statement(demo.runtime, out, demo.show_sent)  # bot/demo_bankfmt.py
+    if not await show_manual(demo.runtime, DEMO_STAFF_USER_ID, out):  # bot/demo_manual.py
         return 1
-    if not await show_refund(demo.runtime, demo.show_sent, out):
+    await dispatcher.drain()  # the receipt and the staff alert of the cash payment
+    demo.show_sent()
+    if not await show_refund(demo.runtime, demo.show_sent, out):  # bot/demo_refund.py
         return 1
-    if not await show_notice(demo.runtime, demo.show_sent, out):
-        return 1
-    await show_bank_statement(demo.runtime, out, demo.show_sent)
 
     heading("Where things stand", out)
     for row in await Debtor.all().order_by("external_ref"):

@@ -28,7 +28,7 @@ async def show_bank_statement(
     from scheduler.dispatch import Dispatcher
 
     out("")
-    out("== 13. The bank's camt.053 statement: one credit pays an invoice, one goes to staff")
+    out("== 18. The bank's camt.053 statement: one credit pays an invoice, one goes to staff")
     out(f"   $ python -m bot payments import-bank examples/bank/{STATEMENT.name}")
     report = await import_bank_file(runtime.settings, runtime.now(), STATEMENT)
     out(textwrap.indent(report.render("en").strip(), "   "))

@@ -25,7 +25,7 @@ async def show_fatturapa(runtime: Runtime, out: Callable[[str], None]) -> bool:
 
     settings = runtime.settings
     out("")
-    out("== 13. The SdI export arrives: FatturaPA invoices, a signed .p7m and a credit note")
+    out("== 17. The SdI export arrives: FatturaPA invoices, a signed .p7m and a credit note")
     out(f"   $ python -m bot import --fatturapa {EXAMPLE_ZIP.relative_to(EXAMPLE_ZIP.parents[2])}")
     report = await run_fatturapa_import(
         [EXAMPLE_ZIP],

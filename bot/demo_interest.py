@@ -41,7 +41,7 @@ async def _overdue_business(runtime: Runtime) -> Debtor | None:
 async def show_interest(runtime: Runtime, out: Callable[[str], None]) -> bool:
     """Prints the claim of the most overdue business debtor; False if the demo has none."""
     out("")
-    out("== 12. Late-payment interest and the €40 on an overdue invoice (docs/interest.md)")
+    out("== 13. Late-payment interest and the €40 on an overdue invoice (docs/interest.md)")
     policy = runtime.policy
     debtor = await _overdue_business(runtime)
     if debtor is None:

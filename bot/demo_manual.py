@@ -54,7 +54,7 @@ async def show_manual(runtime: Runtime, staff_user_id: int, out: Callable[[str],
     from bot.handlers.staff_manual import StaffManual
 
     out("")
-    out("== 13. Staff record a cash payment with /paid, and write off a small remainder")
+    out("== 19. Staff record a cash payment with /paid, and write off a small remainder")
     debtor = await _debtor_with_two_open()
     member = await StaffMember.get_or_none(telegram_user_id=staff_user_id)
     if debtor is None or member is None:

@@ -202,7 +202,7 @@ async def show_notice(
     from scheduler.cadence import plan
     from scheduler.dispatch import Dispatcher
 
-    _heading("13. A debtor reaches the formal notice: staff approve it, it goes by PEC", out)
+    _heading("14. A debtor reaches the formal notice: staff approve it, it goes by PEC", out)
     with tempfile.TemporaryDirectory() as tls, _pec_server(Path(tls)) as server:
         live = _with_pec_mailbox(runtime, server)
         debtor = await _debtor_at_final_step(live.now())

@@ -76,7 +76,7 @@ async def show_pec(
     from bot.cli.case import case_text
     from scheduler.dispatch import Dispatcher
 
-    _heading("13. The PEC receipts of a formal notice, read back over IMAP", out)
+    _heading("15. The PEC receipts of a formal notice, read back over IMAP", out)
     notice = await _notice(runtime, out)
     if notice is None:
         out("   no overdue debtor for a notice")
@@ -138,7 +138,7 @@ async def _hand_off(runtime: Runtime, debtor: Debtor, out: Callable[[str], None]
     from bot.escalation.outsourcing import outsource
     from bot.handlers.staff_commands import StaffCommands
 
-    _heading(f"14. Staff hand the case to a lawyer: /handoff {debtor.external_ref}", out)
+    _heading(f"16. Staff hand the case to a lawyer: /handoff {debtor.external_ref}", out)
     done = await outsource(
         runtime.settings,
         debtor,

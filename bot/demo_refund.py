@@ -89,7 +89,7 @@ async def show_refund(
     from scheduler.dispatch import Dispatcher
 
     out("")
-    out("== 12. The card payment is refunded in Stripe; the invoice reopens, staff are told")
+    out("== 20. The card payment is refunded in Stripe; the invoice reopens, staff are told")
     payment = await Payment.filter(method=PaymentMethod.STRIPE).order_by("-id").first()
     if payment is None:
         out("   no Stripe payment to refund")

@@ -58,7 +58,7 @@ def test_demo_runs_the_loop_from_a_fresh_database(tmp_path: Path) -> None:
     assert "Staff type /debtor C002" in out and "💰 Esposizione:" in out
     assert "🕓 Cronologia (19 voci):" in out and "Giulia (credit control): plan.approved" in out
     # An overdue invoice shows its interest to date and the €40 (demo_interest.py).
-    assert "== 12. Late-payment interest and the €40 on an overdue invoice" in out
+    assert "== 13. Late-payment interest and the €40 on an overdue invoice" in out
     assert "(64 days late): principal €1,150.00, interest €20.47, compensation €40.00" in out
     assert "1 credit matched, 0 already imported, 1 unmatched, 1 debit ignored." in out
     assert "€7,420.00 from Ferrari Logistica S.p.A. → F-2026-144" in out

@@ -264,7 +264,7 @@ async def test_sepa_debit_failing_after_success_reverses_a_card_failure_does_not
     assert [i.status for i in await reloaded(older, newer)] == [InvoiceStatus.OPEN] * 2
     text = render(REVERSED, "it", **(await messages(REVERSED))[0].context)
     assert text.startswith("↩️ Addebito SEPA non andato a buon fine per Rossi S.r.l.")
-    assert "Motivo: insufficient_funds" in text
+    assert "Motivo: fondi insufficienti" in text  # Stripe's code, said in Italian
 
 
 async def test_sepa_pending_then_failed_by_payment_intent_event(

@@ -16,6 +16,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import db
 from bot.channels.base import OutgoingMessage
@@ -43,6 +44,9 @@ from bot.models import (
 )
 from bot.policy import load_policy
 from bot.runtime import Runtime
+
+if TYPE_CHECKING:
+    from scheduler.dispatch import Dispatcher
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DEMO_STAFF_CHAT_ID = -1001000000001  # stands for the staff group; the sandbox sends nothing
@@ -168,10 +172,6 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
 
 
 async def _acts(demo: _Demo, database: Path) -> int:
-    from bot.demo_manual import show_manual
-    from bot.demo_pec import show_pec
-    from bot.demo_refund import show_refund
-    from bot.demo_registry import show_registry
     from scheduler.dispatch import Dispatcher
 
     out = demo.out
@@ -206,27 +206,7 @@ async def _acts(demo: _Demo, database: Path) -> int:
     await dispatcher.drain()
     demo.show_sent()
 
-    await show_limits(demo.runtime, out, demo.show_sent)
-    await show_warning(demo.runtime, demo.show_sent, out)
-    await show_charts(demo.runtime, demo.senders, out)
-    if not await show_registry(demo.runtime, demo.show_sent, out):
-        return 1
-    # Escalation (issue 17): interest and the €40, the formal notice approved and sent by PEC,
-    # its receipts read back, the hand-off; then money data (issue 18).
-    if not await show_interest(demo.runtime, out):  # bot/demo_interest.py
-        return 1
-    if not await show_notice(demo.runtime, demo.show_sent, out):  # bot/demo_notice.py
-        return 1
-    if not await show_pec(demo.runtime, demo.show_sent, out):  # bot/demo_pec.py
-        return 1
-    if not await show_fatturapa(demo.runtime, out):  # bot/demo_fatturapa.py
-        return 1
-    await show_bank_statement(demo.runtime, out, demo.show_sent)  # bot/demo_bankfmt.py
-    if not await show_manual(demo.runtime, DEMO_STAFF_USER_ID, out):  # bot/demo_manual.py
-        return 1
-    await dispatcher.drain()  # the receipt and the staff alert of the cash payment
-    demo.show_sent()
-    if not await show_refund(demo.runtime, demo.show_sent, out):  # bot/demo_refund.py
+    if not await _later_stages(demo, dispatcher):
         return 1
 
     heading("Where things stand", out)
@@ -236,6 +216,38 @@ async def _acts(demo: _Demo, database: Path) -> int:
     sent = await Message.filter(direction="out").count()
     out(f"   {sent} outbound message(s) in the log; database: {database}")
     return 0
+
+
+async def _later_stages(demo: _Demo, dispatcher: Dispatcher) -> bool:
+    """Stages 8-20: credit control (issue 16), then escalation (issue 17) and money data (18),
+    each in its own bot/demo_<slice>.py."""
+    from bot.demo_manual import show_manual
+    from bot.demo_pec import show_pec
+    from bot.demo_refund import show_refund
+    from bot.demo_registry import show_registry
+
+    out = demo.out
+    await show_limits(demo.runtime, out, demo.show_sent)
+    await show_warning(demo.runtime, demo.show_sent, out)
+    await show_charts(demo.runtime, demo.senders, out)
+    if not await show_registry(demo.runtime, demo.show_sent, out):
+        return False
+    # Escalation (issue 17): interest and the €40, the formal notice approved and sent by PEC,
+    # its receipts read back, the hand-off; then money data (issue 18).
+    if not await show_interest(demo.runtime, out):  # bot/demo_interest.py
+        return False
+    if not await show_notice(demo.runtime, demo.show_sent, out):  # bot/demo_notice.py
+        return False
+    if not await show_pec(demo.runtime, demo.show_sent, out):  # bot/demo_pec.py
+        return False
+    if not await show_fatturapa(demo.runtime, out):  # bot/demo_fatturapa.py
+        return False
+    await show_bank_statement(demo.runtime, out, demo.show_sent)  # bot/demo_bankfmt.py
+    if not await show_manual(demo.runtime, DEMO_STAFF_USER_ID, out):  # bot/demo_manual.py
+        return False
+    await dispatcher.drain()  # the receipt and the staff alert of the cash payment
+    demo.show_sent()
+    return await show_refund(demo.runtime, demo.show_sent, out)  # bot/demo_refund.py
 
 
 async def _import_and_plan(demo: _Demo) -> bool:

@@ -38,15 +38,15 @@ async def load_claim(
     invoice_ids: Sequence[int] | None = None,
     rates: Rates | None = None,
 ) -> Claim:
-    """What is claimed from the debtor on `as_of`: per open invoice (or per invoice named in
+    """What is claimed from the debtor on `as_of`: per overdue invoice (or per invoice named in
     `invoice_ids` that is still open) the principal, the interest to that day, the €40."""
     interest = policy.interest if isinstance(policy, Policy) else policy
     debtor = await Debtor.get(id=debtor_id)
     query = Invoice.filter(debtor_id=debtor_id)
     if invoice_ids is not None:
         query = query.filter(id__in=list(invoice_ids)).exclude(status__in=CLOSED_STATUSES)
-    else:
-        query = query.filter(status__in=CHASEABLE_STATUSES)
+    else:  # what is claimed is what is overdue: an invoice not yet due is never in a claim
+        query = query.filter(status__in=CHASEABLE_STATUSES, due_date__lt=as_of)
     invoices = await query.order_by("due_date", "id")
     payments = await _dated_payments([invoice.id for invoice in invoices], debtor.timezone)
     opened = [_open_invoice(invoice, payments.get(invoice.id, ())) for invoice in invoices]

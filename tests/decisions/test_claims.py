@@ -13,6 +13,8 @@ import itertools
 import pytest
 
 from bot.config import Settings
+from bot.escalation.claims import load_claim
+from bot.formats import money
 from bot.models import Channel, Debtor, Message, MessageStatus, PaymentPlan, PlanStatus
 from bot.policy import Reminders
 from bot.runtime import Runtime
@@ -122,7 +124,9 @@ async def test_final_notice_never_names_an_invoice_not_yet_due(
     assert "FT-FUTURA" not in notice.text and "FT-FUTURA" not in notice.html
     document = pdf_text(notice.attachments[0].content)
     assert "FT-VECCHIA" in document and "FT-FUTURA" not in document
-    assert "Totale dovuto: 1.000,00 €" in document
+    claim = await load_claim(debtor.id, TODAY, runtime.policy)  # FT-VECCHIA alone, with interest
+    assert [line.number for line in claim.lines] == ["FT-VECCHIA"]
+    assert f"Totale dovuto: {plain(money(claim.total_cents))}" in document
 
 
 async def test_english_reminder_keeps_the_not_yet_due_line_apart(

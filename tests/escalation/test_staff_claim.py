@@ -32,10 +32,10 @@ def expected_line() -> str:
     )
     interest = day_by_day(f1, "statutory", default_rates(), TODAY)
     assert interest == round(123_456 * 0.1015 * 36 / 365 + 100_000 * 0.1015 * 17 / 365)
-    # The not-yet-due F-C042-2 (500.00) is in the principal, with no interest and no €40.
-    total = 150_000 + interest + 4_000
+    # The not-yet-due F-C042-2 (500.00) is not claimed: a claim is what is overdue.
+    total = 100_000 + interest + 4_000
     return (
-        f"⚖️ Al {TODAY.day} novembre 2026: capitale {eur(150_000)}, interessi di mora "
+        f"⚖️ Al {TODAY.day} novembre 2026: capitale {eur(100_000)}, interessi di mora "
         f"(D.Lgs. 231/2002) {eur(interest)}, indennizzo forfettario (art. 6 D.Lgs. 231/2002) "
         f"{eur(4_000)}; totale {eur(total)}. Interessi calcolati con l'ultimo tasso pubblicato: "
         "aggiornare la tabella (python -m bot rates add)."
@@ -55,10 +55,11 @@ async def test_history_shows_the_claim_and_a_consumer_sees_no_40(tmp_path: Path,
     env = {"DATABASE_URL": DATABASE_URL, "POLICY_FILE": str(ROOT / "policy.toml")}
     shown = run_cli("history", "C042", cwd=tmp_path, **env)
     assert shown.returncode == 0, shown.stderr
-    # A fresh process reads the wall clock: the figures are checked in the test above at a
-    # frozen moment; here the line's place and its parts.
+    # A fresh process reads the wall clock (which day it is decides whether F-C042-2 is overdue
+    # yet): the figures are checked in the test above at a frozen moment; here the line's place
+    # and its parts.
     header = shown.stdout.replace("\xa0", " ").split("\n\n")[0]
-    assert "\n⚖️ Al " in header and ": capitale 1.500,00 €, interessi di mora" in header
+    assert "\n⚖️ Al " in header and ": capitale " in header and "interessi di mora" in header
     assert "indennizzo forfettario (art. 6 D.Lgs. 231/2002)" in header
     await Debtor.filter(id=debtor.id).update(kind=DebtorKind.CONSUMER)
     consumer = run_cli("history", "C042", cwd=tmp_path, **env)

@@ -28,7 +28,7 @@ from bot.payments.allocation import PaymentTarget
 from bot.payments.links import make_pay_link
 from bot.payments.recording import record_payment
 from bot.texts import render as render_text
-from tests.providers.stripe.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, deliver_webhook
+from tests.providers.stripe.fake_stripe import FakeStripe, deliver_webhook
 from tests.support.payment_data import (
     NOW,
     make_debtor,
@@ -41,25 +41,6 @@ from tests.support.payment_data import (
 
 REVERSED = "payments/staff_payment_reversed.txt"
 RESTORED = "payments/staff_payment_restored.txt"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeStripe]:
-    server = FakeStripe()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def live_settings(settings: Settings, fake: FakeStripe) -> Settings:
-    return settings.model_copy(
-        update={
-            "stripe_api_key": API_KEY,
-            "stripe_api_base": fake.base_url,
-            "stripe_webhook_secret": WEBHOOK_SECRET,
-        }
-    )
 
 
 @pytest.fixture

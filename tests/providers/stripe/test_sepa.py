@@ -4,18 +4,16 @@ the Checkout Session asks the fake Stripe for `sepa_debit`, the debit settles da
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from bot.config import Settings
 from bot.models import Debtor, DebtorKind, Invoice, InvoiceStatus, Payment, PaymentStatus
 from bot.payments.links import make_pay_link
 from bot.policy_payments import PaymentsPolicy
 from bot.runtime import Runtime
-from tests.providers.stripe.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, deliver_webhook
+from tests.providers.stripe.fake_stripe import FakeStripe, deliver_webhook
 from tests.support.payment_data import (
     NOW,
     make_debtor,
@@ -24,25 +22,6 @@ from tests.support.payment_data import (
     pay_client,
     token_of,
 )
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeStripe]:
-    server = FakeStripe()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def live_settings(settings: Settings, fake: FakeStripe) -> Settings:
-    return settings.model_copy(
-        update={
-            "stripe_api_key": API_KEY,
-            "stripe_api_base": fake.base_url,
-            "stripe_webhook_secret": WEBHOOK_SECRET,
-        }
-    )
 
 
 def sepa_runtime(settings: Settings, allowed: bool) -> Runtime:

@@ -61,14 +61,6 @@ EXPIRED = "checkout.session.expired"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeStripe]:
-    server = FakeStripe()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
 def live_settings(settings: Settings, fake: FakeStripe) -> Settings:
     return settings.model_copy(
         update={

@@ -18,14 +18,11 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from bot.models import (
-    CHASEABLE_STATUSES,
     CLOSED_STATUSES,
     AuditEvent,
     Debtor,
     Invoice,
     InvoiceStatus,
-    Message,
-    MessageStatus,
     PaymentPlan,
     PlanStatus,
     PromiseStatus,
@@ -37,6 +34,7 @@ from bot.models import (
 )
 from bot.payments.allocation import InvoiceBalance, allocate
 from bot.payments.manual import ManualError, OpenLine, open_lines, parse_cents
+from bot.payments.receipts import cancel_closed_reminders
 
 MAX_REASON = 500
 # Plans still running or waiting: once all their invoices are written off they end.
@@ -179,7 +177,9 @@ async def _audit(outcome: WriteOffOutcome, actor: str) -> None:
             data={"writeoff": record.id},
         )
     if closed:
-        cancelled = await cancel_reminders(outcome.debtor.id)
+        # A reminder that also names an invoice still chased goes, without the written-off one:
+        # scheduler/debtor_message.py keeps only open invoices at send time.
+        cancelled = await cancel_closed_reminders(outcome.debtor.id, "written off")
         if cancelled:
             await AuditEvent.create(
                 actor=actor,
@@ -213,38 +213,3 @@ async def _end_commitments(debtor: Debtor, anything_open: bool, actor: str) -> N
                 subject=f"debtor:{debtor.id}",
                 data={"count": cancelled, "why": "written off"},
             )
-
-
-async def cancel_reminders(debtor_id: int) -> int:
-    """Pending reminders that name only closed invoices (or any, when nothing is chased any more)
-    are no longer due. One that also names an invoice still chased goes, without the written-off
-    one: scheduler/debtor_message.py keeps only open invoices at send time."""
-    pending = await Message.filter(debtor_id=debtor_id, status=MessageStatus.PENDING).exclude(
-        step=""
-    )
-    if not pending:
-        return 0
-    chased = set(
-        await Invoice.filter(debtor_id=debtor_id, status__in=CHASEABLE_STATUSES).values_list(
-            "id", flat=True
-        )
-    )
-    cancelled = 0
-    for message in pending:
-        named = set(_named(message.context))
-        if chased and not (named and not named & chased):
-            continue  # the dispatcher drops the closed ones from it at send time
-        message.status = MessageStatus.CANCELLED
-        message.last_error = "cancelled: written off"
-        await message.save(update_fields=["status", "last_error", "updated_at"])
-        cancelled += 1
-    return cancelled
-
-
-def _named(context: object) -> list[int]:
-    if not isinstance(context, dict):
-        return []
-    ids = context.get("invoice_ids") or [
-        entry["id"] for entry in context.get("invoices", ()) if isinstance(entry, dict)
-    ]
-    return [int(i) for i in ids if str(i).isdigit()]

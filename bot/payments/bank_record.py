@@ -39,7 +39,7 @@ from bot.payments.receipts import (
     RECEIPT_TEMPLATE,
     STAFF_OVERPAYMENT_TEMPLATE,
     STAFF_RECEIVED_TEMPLATE,
-    _invoice_ids_named,
+    invoice_ids_named,
 )
 from bot.sql import adapt_query, connection, db_time, insert_many, is_postgres
 
@@ -321,7 +321,7 @@ def _messages(context: dict[str, Any], item: Planned, now: dt.datetime) -> list[
 
 
 async def _cancel_reminders(now: dt.datetime, planned: list[Planned]) -> None:
-    """Paid invoices leave the cadence, as receipts.py's `_cancel_reminders` decides."""
+    """Paid invoices leave the cadence, as receipts.py's `cancel_closed_reminders` decides."""
     debtor_ids = sorted({item.match.debtor_id for item in planned if item.newly_paid})
     if not debtor_ids:
         return
@@ -340,7 +340,7 @@ async def _cancel_reminders(now: dt.datetime, planned: list[Planned]) -> None:
     cancelled: dict[int, list[int]] = {}
     for message in pending:
         debtor_id = message.debtor_id  # type: ignore[attr-defined]
-        named = set(_invoice_ids_named(message.context))
+        named = set(invoice_ids_named(message.context))
         open_ids = still_open.get(debtor_id, set())
         if open_ids and not (bool(named) and not (named & open_ids)):
             continue

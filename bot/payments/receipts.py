@@ -31,7 +31,7 @@ async def audit(action: str, subject: str, data: dict[str, Any], actor: str = "s
     await AuditEvent.create(actor=actor, action=action, subject=subject, data=data)
 
 
-def _invoice_ids_named(context: object) -> list[int]:
+def invoice_ids_named(context: object) -> list[int]:
     """The invoices a queued reminder is about: `invoice_ids`, or the ids in `invoices`."""
     if not isinstance(context, dict):
         return []
@@ -41,8 +41,9 @@ def _invoice_ids_named(context: object) -> list[int]:
     return [int(i) for i in ids if str(i).isdigit()]
 
 
-async def _cancel_reminders(debtor_id: int) -> int:
-    """Paid invoices leave the cadence: pending reminders about them are no longer due.
+async def cancel_closed_reminders(debtor_id: int, why: str = "paid") -> int:
+    """Closed invoices (paid, written off) leave the cadence: pending reminders about them are no
+    longer due (`last_error` says "cancelled: <why>").
 
     When nothing is left to chase every pending reminder goes; otherwise only those whose
     context names only invoices that are closed now (the dispatcher re-checks at send time too).
@@ -59,12 +60,12 @@ async def _cancel_reminders(debtor_id: int) -> int:
     )
     cancelled = 0
     for message in pending:
-        named = set(_invoice_ids_named(message.context))
+        named = set(invoice_ids_named(message.context))
         about_paid_only = bool(named) and not (named & still_open)
         if still_open and not about_paid_only:
             continue
         message.status = MessageStatus.CANCELLED
-        message.last_error = "cancelled: paid"
+        message.last_error = f"cancelled: {why}"
         await message.save(update_fields=["status", "last_error", "updated_at"])
         cancelled += 1
     return cancelled
@@ -153,7 +154,7 @@ async def _audit_recorded(
     if recorded.plan_completed and recorded.instalment is not None:
         await audit("plan_completed", f"plan:{recorded.instalment.plan.id}", {}, actor)
     if recorded.newly_paid:
-        cancelled = await _cancel_reminders(debtor.id)
+        cancelled = await cancel_closed_reminders(debtor.id)
         if cancelled:
             await audit("reminders_cancelled", f"debtor:{debtor.id}", {"count": cancelled})
 

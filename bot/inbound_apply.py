@@ -19,6 +19,7 @@ from bot.conversations.replies import Reply
 from bot.flows.vocabulary import KeywordMatch
 from bot.inbound import InboundEvent, Received, record_answer, store
 from bot.inbound_commands import apply_keyword, apply_start
+from bot.inbound_outsourced import answer_outsourced
 from bot.models import ContactPoint, Message
 from bot.reply_sending import deliver, reply_fields
 from bot.runtime import Runtime
@@ -65,6 +66,9 @@ async def answer(
     """Answer a stored inbound message as its contact point's debtor's, on the event's channel
     and address: the conversation steps, the replies are recorded, then sent."""
     debtor = contact_point.debtor if contact_point else None
+    if contact_point is not None and debtor is not None and debtor.outsourced_at is not None:
+        # Handed off to a collector: told so, staff get the text (bot/inbound_outsourced.py).
+        return await answer_outsourced(runtime, event, message, contact_point, debtor)
     rows: list[Message] = []
 
     async def record(replies: list[Reply], also: Sequence[Statement]) -> None:

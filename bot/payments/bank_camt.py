@@ -32,24 +32,13 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 
 from bot.payments.bank_csv import BankFile, BankFileError, BankLine
+from bot.safe_xml import HostileXml, parse_untrusted
 
 _MESSAGE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.05([234])\.001\.(\d\d)$")
 # Statement, report, notification: the element holding the entries in each message.
 _BLOCKS = {"BkToCstmrStmt": "Stmt", "BkToCstmrAcctRpt": "Rpt", "BkToCstmrDbtCdtNtfctn": "Ntfctn"}
 _NO_ID = {"", "NOTPROVIDED", "NOT PROVIDED"}
 MAX_REF = 200  # provider_ref is 255 characters; longer ids are digested
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
 
 
 def looks_like_camt(raw: bytes) -> bool:
@@ -132,12 +121,14 @@ def read_camt(raw: bytes, name: str = "") -> BankFile:
     """Every entry of a camt.052/053/054 file; BankFileError (with element path) when malformed."""
     label = name or "statement"
     try:
-        tree = etree.fromstring(raw, _parser()).getroottree()
+        tree = parse_untrusted(raw)
     except etree.XMLSyntaxError as exc:
         why = f"not well-formed XML ({exc.msg})"
         raise BankFileError(f"{label}: line {exc.lineno}: {why}") from None
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise BankFileError(f"{label}: a DOCTYPE is not allowed in a bank statement (refused)")
+    except HostileXml:
+        raise BankFileError(
+            f"{label}: a DOCTYPE is not allowed in a bank statement (refused)"
+        ) from None
     root = tree.getroot()
     qname = etree.QName(root)
     match = _MESSAGE.match(qname.namespace or "")

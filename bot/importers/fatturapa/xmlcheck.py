@@ -15,6 +15,7 @@ from pathlib import Path
 from lxml import etree
 
 from bot.importers.report import Problem
+from bot.safe_xml import HostileXml, parse_untrusted
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 SCHEMA_FILE = SCHEMA_DIR / "Schema_del_file_xml_FatturaPA_v1.2.2.xsd"
@@ -32,16 +33,6 @@ def _schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(SCHEMA_FILE), parser))
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        dtd_validation=False,
-    )
-
-
 def parse_invoice(
     name: str, data: bytes, problems: list[Problem], notes: list[str] | None = None
 ) -> etree._Element | None:
@@ -53,13 +44,13 @@ def parse_invoice(
         problems.append(Problem(name, 0, "", "a DOCTYPE or ENTITY declaration: refused, not read"))
         return None
     try:
-        tree = etree.ElementTree(etree.fromstring(data, _parser()))
+        tree = parse_untrusted(data)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or 0
         problems.append(Problem(name, line, "", f"not well-formed XML: {exc.msg}"))
         return None
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        problems.append(Problem(name, 0, "", "a DOCTYPE declaration: refused, not read"))
+    except HostileXml as exc:
+        problems.append(Problem(name, 0, "", f"{exc}: refused, not read"))
         return None
     root = tree.getroot()
     namespace = etree.QName(root).namespace or ""

@@ -19,9 +19,6 @@ import logging
 import secrets
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
 from bot.config import Settings
 from bot.escalation.claim import Claim
 from bot.models import (
@@ -32,11 +29,11 @@ from bot.models import (
     DebtorKind,
     PayLink,
     PaymentMethod,
-    ProcessedEvent,
 )
 from bot.payments.allocation import PaymentTarget
 from bot.payments.links import Due, DueReason, due_now, pay_url, resolve_token
 from bot.payments.recording import record_failure, record_payment, record_pending
+from bot.payments.stripe_once import apply_once
 from bot.providers.stripe.client import (
     CheckoutRequest,
     CheckoutSession,
@@ -58,8 +55,6 @@ from bot.texts import language_or_default, render
 
 log = logging.getLogger(__name__)
 
-PROVIDER = "stripe"
-APPLY_ATTEMPTS = 3
 SEPA_DEBIT = "sepa_debit"
 
 
@@ -225,23 +220,7 @@ async def apply_checkout_event(
 ) -> str:
     """Apply one verified, validated Stripe event (bot/providers/stripe/shapes.py); returns what it
     did, in a word (for logs and tests)."""
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            async with in_transaction():
-                await ProcessedEvent.create(provider=PROVIDER, event_id=event.id)
-                outcome = await _apply(settings, now, event)
-        except IntegrityError:
-            if await ProcessedEvent.exists(provider=PROVIDER, event_id=event.id):
-                return "duplicate"
-            # Another event about the same payment committed first (completed and
-            # async_payment_succeeded arriving together): run again and find it recorded.
-            if attempt >= APPLY_ATTEMPTS:
-                raise
-            continue
-        log.info("stripe event %s %s: %s", event.id, event.type, outcome)
-        return outcome
+    return await apply_once(event.id, event.type, lambda: _apply(settings, now, event))
 
 
 async def _apply(

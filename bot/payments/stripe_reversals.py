@@ -22,12 +22,10 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
-
-from bot.models import Payment, PaymentStatus, ProcessedEvent, ReversalKind
+from bot.models import Payment, PaymentStatus, ReversalKind
 from bot.payments.recording import record_failure
 from bot.payments.reversal import ReversalNews, mark_final, restore, reverse
+from bot.payments.stripe_once import apply_once
 from bot.providers.stripe.reversal_shapes import (
     CHARGE_FAILED,
     CHARGE_REFUNDED,
@@ -45,8 +43,6 @@ from bot.providers.stripe.reversal_shapes import (
 
 log = logging.getLogger(__name__)
 
-PROVIDER = "stripe"
-APPLY_ATTEMPTS = 3
 SEPA = "sepa_debit"
 
 RefundLister = Callable[[str], Awaitable[Sequence[RefundObject]]]
@@ -66,20 +62,7 @@ async def apply_reversal_event(
             refunds = charge.refunds.data
         elif list_refunds is not None:
             refunds = await list_refunds(charge.id)  # outside the transaction: network I/O
-    for attempt in range(1, APPLY_ATTEMPTS + 1):
-        try:
-            async with in_transaction():
-                await ProcessedEvent.create(provider=PROVIDER, event_id=event.id)
-                outcome = await _apply(event, now, grace_days, refunds)
-        except IntegrityError:
-            if await ProcessedEvent.exists(provider=PROVIDER, event_id=event.id):
-                return "duplicate"
-            if attempt >= APPLY_ATTEMPTS:
-                raise
-            continue
-        log.info("stripe event %s %s: %s", event.id, event.type, outcome)
-        return outcome
-    raise AssertionError("unreachable")
+    return await apply_once(event.id, event.type, lambda: _apply(event, now, grace_days, refunds))
 
 
 async def _apply(
